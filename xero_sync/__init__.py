@@ -1,0 +1,1 @@
+"""xero-sync: the Xero integration of the Alternative Payments platform."""

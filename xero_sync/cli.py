@@ -1,0 +1,46 @@
+"""`xero-sync` command line: one subcommand per capability, each registered by its own module.
+
+A module in `_COMMANDS` exposes `register(subparsers)`, which adds its subparser and sets
+`func(args) -> int`. Errors the user can fix (bad config, unknown partner, refused choices) are
+raised as `UserError`/`ConfigError` and printed as one clear line, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from xero_sync.config import ConfigError
+
+_COMMANDS = (
+    "xero_sync.sandbox.cli",  # xero-sync sandbox
+    "xero_sync.platform.cli",  # xero-sync db upgrade
+)
+
+
+class UserError(Exception):
+    """An error whose message tells the user what is wrong and what to do."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="xero-sync", description=__doc__.splitlines()[0])
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    for module_name in _COMMANDS:
+        importlib.import_module(module_name).register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (UserError, ConfigError) as exc:
+        print(f"xero-sync {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

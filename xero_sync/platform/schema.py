@@ -1,0 +1,283 @@
+"""The platform store's tables (SQLAlchemy Core), shared by PostgreSQL and SQLite.
+
+Money is integer minor units (`BigInteger`) with the currency beside it. Timestamps are stored as
+timezone-aware UTC. Alembic migrations in `migrations/` create exactly these tables; a test checks
+that the migrated database matches this metadata.
+
+Three groups:
+- connection and tokens: `partners`, `xero_connections`, `xero_token_sets`;
+- what was pulled from Xero, one row per Xero record (landing): `xero_contacts`, `xero_invoices`,
+  `xero_payments`, `xero_credit_notes`, plus `sync_watermarks`;
+- the Alternative side: `customers`, `invoices`, `payments`, `payouts`, the `outbox` of writes to
+  Xero, and `webhook_events`.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+TS = sa.DateTime(timezone=True)
+
+
+def _now_default() -> sa.sql.elements.TextClause:
+    return sa.text("CURRENT_TIMESTAMP")
+
+
+# --- connection and tokens -------------------------------------------------------------------
+
+partners = sa.Table(
+    "partners",
+    metadata,
+    sa.Column("partner_id", sa.String(64), primary_key=True),  # slug; also the Dagster partition key
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("created_at", TS, nullable=False, server_default=_now_default()),
+)
+
+xero_token_sets = sa.Table(
+    "xero_token_sets",
+    metadata,
+    sa.Column("token_set_id", sa.Integer, primary_key=True, autoincrement=True),
+    # Fernet ciphertexts; never the plain tokens.
+    sa.Column("access_token_enc", sa.Text, nullable=False),
+    sa.Column("refresh_token_enc", sa.Text, nullable=False),
+    sa.Column("id_token_enc", sa.Text, nullable=True),
+    sa.Column("scope", sa.Text, nullable=False, server_default=""),
+    sa.Column("token_type", sa.String(32), nullable=False, server_default="Bearer"),
+    sa.Column("expires_at", TS, nullable=False),
+    # Bumped on every rotation: a refresher that read version N writes only if it is still N.
+    sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("updated_at", TS, nullable=False, server_default=_now_default()),
+)
+
+# not_connected -> pending -> connected; needs_reauth | disconnected from any connected state.
+CONNECTION_STATUSES = ("not_connected", "pending", "connected", "needs_reauth", "disconnected")
+
+xero_connections = sa.Table(
+    "xero_connections",
+    metadata,
+    sa.Column("partner_id", sa.String(64), sa.ForeignKey("partners.partner_id"), primary_key=True),
+    sa.Column("tenant_id", sa.String(64), nullable=True, unique=True),
+    sa.Column("tenant_name", sa.String(200), nullable=True),
+    sa.Column("xero_connection_id", sa.String(64), nullable=True),  # for DELETE /connections/{id}
+    sa.Column("token_set_id", sa.Integer, sa.ForeignKey("xero_token_sets.token_set_id"), nullable=True),
+    sa.Column("status", sa.String(32), nullable=False, server_default="not_connected"),
+    sa.Column("status_detail", sa.Text, nullable=True),  # what the partner must do, in words
+    sa.Column("parked_until", TS, nullable=True),  # daily limit reached: no calls before this
+    sa.Column("base_currency", sa.String(3), nullable=True),
+    sa.Column("first_month", sa.Date, nullable=True),  # month of the organisation's first transaction
+    sa.Column("months_total", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("months_done", sa.Integer, nullable=False, server_default="0"),
+    # Set Up Accounts (Xero AccountIDs) and how the payments account behaves.
+    sa.Column("payments_account_id", sa.String(64), nullable=True),
+    sa.Column("payments_account_is_bank", sa.Boolean, nullable=True),
+    sa.Column("deposit_account_id", sa.String(64), nullable=True),
+    sa.Column("fees_account_id", sa.String(64), nullable=True),
+    sa.Column("income_account_id", sa.String(64), nullable=True),
+    sa.Column("clearing_contact_id", sa.String(64), nullable=True),  # stand-alone deposits' contact
+    sa.Column("connected_at", TS, nullable=True),
+    sa.Column("last_sync_at", TS, nullable=True),
+    sa.Column("created_at", TS, nullable=False, server_default=_now_default()),
+    sa.Column("updated_at", TS, nullable=False, server_default=_now_default()),
+)
+
+# --- landing: records as pulled from Xero --------------------------------------------------
+
+xero_contacts = sa.Table(
+    "xero_contacts",
+    metadata,
+    sa.Column("partner_id", sa.String(64), primary_key=True),
+    sa.Column("contact_id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(500), nullable=False),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("is_customer", sa.Boolean, nullable=False),
+    sa.Column("email", sa.String(500), nullable=True),
+    sa.Column("updated_at", TS, nullable=False),  # Xero UpdatedDateUTC
+    sa.Column("pulled_at", TS, nullable=False),
+)
+
+xero_invoices = sa.Table(
+    "xero_invoices",
+    metadata,
+    sa.Column("partner_id", sa.String(64), primary_key=True),
+    sa.Column("invoice_id", sa.String(64), primary_key=True),
+    sa.Column("invoice_number", sa.String(255), nullable=True),
+    sa.Column("type", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("contact_id", sa.String(64), nullable=False),
+    sa.Column("month", sa.Date, nullable=False, index=True),  # first day of the invoice Date's month
+    sa.Column("date", sa.Date, nullable=False),
+    sa.Column("due_date", sa.Date, nullable=True),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("total_minor", sa.BigInteger, nullable=False),
+    sa.Column("amount_due_minor", sa.BigInteger, nullable=False),
+    sa.Column("amount_paid_minor", sa.BigInteger, nullable=False),
+    sa.Column("amount_credited_minor", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+    sa.Column("pulled_at", TS, nullable=False),
+)
+
+xero_payments = sa.Table(
+    "xero_payments",
+    metadata,
+    sa.Column("partner_id", sa.String(64), primary_key=True),
+    sa.Column("payment_id", sa.String(64), primary_key=True),
+    sa.Column("invoice_id", sa.String(64), nullable=True, index=True),
+    sa.Column("month", sa.Date, nullable=False, index=True),
+    sa.Column("date", sa.Date, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=True),
+    sa.Column("amount_minor", sa.BigInteger, nullable=False),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("reference", sa.String(500), nullable=True),
+    sa.Column("account_id", sa.String(64), nullable=True),
+    sa.Column("updated_at", TS, nullable=False),
+    sa.Column("pulled_at", TS, nullable=False),
+)
+
+xero_credit_notes = sa.Table(
+    "xero_credit_notes",
+    metadata,
+    sa.Column("partner_id", sa.String(64), primary_key=True),
+    sa.Column("credit_note_id", sa.String(64), primary_key=True),
+    sa.Column("type", sa.String(32), nullable=False),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("contact_id", sa.String(64), nullable=False),
+    sa.Column("month", sa.Date, nullable=False, index=True),
+    sa.Column("date", sa.Date, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("total_minor", sa.BigInteger, nullable=False),
+    sa.Column("remaining_credit_minor", sa.BigInteger, nullable=False),
+    sa.Column("allocations", sa.JSON, nullable=False),  # [{"invoice_id", "amount_minor", "date"}]
+    sa.Column("updated_at", TS, nullable=False),
+    sa.Column("pulled_at", TS, nullable=False),
+)
+
+# One row per partner x entity: the If-Modified-Since watermark and the last full re-read.
+sync_watermarks = sa.Table(
+    "sync_watermarks",
+    metadata,
+    sa.Column("partner_id", sa.String(64), primary_key=True),
+    sa.Column("entity", sa.String(32), primary_key=True),  # contacts | invoices | payments | credit_notes
+    sa.Column("modified_since", TS, nullable=True),
+    sa.Column("last_full_reread_at", TS, nullable=True),
+)
+
+# --- the Alternative side ------------------------------------------------------------------
+
+customers = sa.Table(
+    "customers",
+    metadata,
+    sa.Column("customer_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("partner_id", sa.String(64), sa.ForeignKey("partners.partner_id"), nullable=False),
+    sa.Column("source", sa.String(16), nullable=False),  # xero | alternative
+    sa.Column("xero_contact_id", sa.String(64), nullable=True),
+    sa.Column("name", sa.String(500), nullable=False),
+    sa.Column("email", sa.String(500), nullable=True),
+    sa.Column("deleted_in_xero", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("archived", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("xero_updated_at", TS, nullable=True),
+    sa.Column("updated_at", TS, nullable=False, server_default=_now_default()),
+    sa.UniqueConstraint("partner_id", "xero_contact_id", name="uq_customers_partner_xero_contact"),
+)
+
+# Platform invoice status: unpaid | partially_paid | paid | void (void only for Alternative-made ones).
+invoices = sa.Table(
+    "invoices",
+    metadata,
+    sa.Column("invoice_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("partner_id", sa.String(64), sa.ForeignKey("partners.partner_id"), nullable=False),
+    sa.Column("source", sa.String(16), nullable=False),  # xero | alternative
+    sa.Column("xero_invoice_id", sa.String(64), nullable=True),
+    sa.Column("number", sa.String(255), nullable=True),
+    sa.Column("customer_id", sa.Integer, sa.ForeignKey("customers.customer_id"), nullable=True),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("issue_date", sa.Date, nullable=False),
+    sa.Column("due_date", sa.Date, nullable=True),
+    sa.Column("total_minor", sa.BigInteger, nullable=False),
+    sa.Column("outstanding_minor", sa.BigInteger, nullable=False),  # Xero AmountDue for xero invoices
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("xero_status", sa.String(32), nullable=True),
+    sa.Column("deleted_in_xero", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("archived", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("conflict", sa.Text, nullable=True),  # a Xero change held back by a pending payment
+    sa.Column("xero_updated_at", TS, nullable=True),
+    sa.Column("updated_at", TS, nullable=False, server_default=_now_default()),
+    sa.UniqueConstraint("partner_id", "xero_invoice_id", name="uq_invoices_partner_xero_invoice"),
+)
+
+# Payments collected by Alternative (source alternative) and payments seen in Xero (source xero).
+payments = sa.Table(
+    "payments",
+    metadata,
+    sa.Column("payment_id", sa.String(64), primary_key=True),  # Alternative payment id, e.g. pay_...
+    sa.Column("partner_id", sa.String(64), sa.ForeignKey("partners.partner_id"), nullable=False),
+    sa.Column("invoice_id", sa.Integer, sa.ForeignKey("invoices.invoice_id"), nullable=False),
+    sa.Column("source", sa.String(16), nullable=False),  # alternative | xero
+    sa.Column("amount_minor", sa.BigInteger, nullable=False),
+    sa.Column("fee_minor", sa.BigInteger, nullable=False, server_default="0"),  # absorbed by partner
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("paid_on", sa.Date, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # succeeded | failed | refunded
+    sa.Column("payout_id", sa.String(64), sa.ForeignKey("payouts.payout_id"), nullable=True),
+    sa.Column("xero_payment_id", sa.String(64), nullable=True),  # set when written to / seen in Xero
+    sa.Column("created_at", TS, nullable=False, server_default=_now_default()),
+)
+
+payouts = sa.Table(
+    "payouts",
+    metadata,
+    sa.Column("payout_id", sa.String(64), primary_key=True),
+    sa.Column("partner_id", sa.String(64), sa.ForeignKey("partners.partner_id"), nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("gross_minor", sa.BigInteger, nullable=False),
+    sa.Column("fees_minor", sa.BigInteger, nullable=False),
+    sa.Column("net_minor", sa.BigInteger, nullable=False),  # what lands in the bank
+    sa.Column("paid_out_on", sa.Date, nullable=False),
+    sa.Column("created_at", TS, nullable=False, server_default=_now_default()),
+)
+
+# One row per intended write to Xero, inserted in the same transaction as the platform event.
+# status: pending -> sending -> done | rejected; `unknown` after a lost response (look up by
+# reference before re-posting); `waiting_accounts` until Set Up Accounts is done.
+OUTBOX_STATUSES = ("pending", "waiting_accounts", "sending", "unknown", "done", "rejected")
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("outbox_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("partner_id", sa.String(64), sa.ForeignKey("partners.partner_id"), nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),  # payment | deposit | payout | delete_payment | delete_deposit
+    sa.Column("subject_id", sa.String(64), nullable=False),  # payment_id or payout_id
+    sa.Column("idempotency_key", sa.String(128), nullable=False, unique=True),
+    sa.Column("reference", sa.String(255), nullable=False),  # what we look up in Xero after an unknown outcome
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Column("status", sa.String(32), nullable=False, server_default="pending"),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("xero_ids", sa.JSON, nullable=True),  # ids Xero returned (payment, bank transaction, transfer)
+    sa.Column("error", sa.Text, nullable=True),  # Xero's validation message for rejected writes
+    sa.Column("created_at", TS, nullable=False, server_default=_now_default()),
+    sa.Column("updated_at", TS, nullable=False, server_default=_now_default()),
+    sa.Index("ix_outbox_status_id", "status", "outbox_id"),
+)
+
+webhook_events = sa.Table(
+    "webhook_events",
+    metadata,
+    sa.Column("event_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("tenant_id", sa.String(64), nullable=False),
+    sa.Column("category", sa.String(32), nullable=False),  # INVOICE | CONTACT | CREDITNOTE
+    sa.Column("event_type", sa.String(32), nullable=False),  # CREATE | UPDATE
+    sa.Column("resource_id", sa.String(64), nullable=False),
+    sa.Column("event_date", TS, nullable=False),
+    sa.Column("received_at", TS, nullable=False, server_default=_now_default()),
+    sa.Column("processed_at", TS, nullable=True),
+)
