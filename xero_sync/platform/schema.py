@@ -14,6 +14,8 @@ Three groups:
 
 from __future__ import annotations
 
+import datetime as dt
+
 import sqlalchemy as sa
 
 metadata = sa.MetaData(
@@ -26,7 +28,40 @@ metadata = sa.MetaData(
     }
 )
 
-TS = sa.DateTime(timezone=True)
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """Aware UTC datetimes in and out on every backend.
+
+    PostgreSQL keeps `timestamptz`; SQLite has no time zones and would silently drop tzinfo, so
+    values are stored there as naive UTC (a fixed-width text that also compares correctly) and
+    given back their UTC tzinfo on the way out. Naive input is refused: its zone is unknowable.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if not isinstance(value, dt.datetime):
+            raise TypeError(f"expected a datetime, got {type(value).__name__}: {value!r}")
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value.isoformat()} refused: pass an aware (UTC) one")
+        value = value.astimezone(dt.timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if isinstance(value, str):  # SQLite server defaults (CURRENT_TIMESTAMP) come back as text
+            value = dt.datetime.fromisoformat(value)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(dt.timezone.utc)
+
+
+TS = UTCDateTime()
 
 
 def _now_default() -> sa.sql.elements.TextClause:
@@ -230,6 +265,8 @@ payments = sa.Table(
     sa.Column("payout_id", sa.String(64), sa.ForeignKey("payouts.payout_id"), nullable=True),
     sa.Column("xero_payment_id", sa.String(64), nullable=True),  # set when written to / seen in Xero
     sa.Column("created_at", TS, nullable=False, server_default=_now_default()),
+    # Pending-payment sums per invoice (apply step) and payments per invoice (diff).
+    sa.Index("ix_payments_invoice_id", "invoice_id"),
 )
 
 payouts = sa.Table(
@@ -248,7 +285,10 @@ payouts = sa.Table(
 # One row per intended write to Xero, inserted in the same transaction as the platform event.
 # status: pending -> sending -> done | rejected; `unknown` after a lost response (look up by
 # reference before re-posting); `waiting_accounts` until Set Up Accounts is done.
-OUTBOX_STATUSES = ("pending", "waiting_accounts", "sending", "unknown", "done", "rejected")
+# `cancelled`: the payment failed before its write was sent, so nothing is written at all.
+OUTBOX_STATUSES = (
+    "pending", "waiting_accounts", "sending", "unknown", "done", "rejected", "cancelled",
+)
 
 outbox = sa.Table(
     "outbox",
@@ -267,6 +307,8 @@ outbox = sa.Table(
     sa.Column("created_at", TS, nullable=False, server_default=_now_default()),
     sa.Column("updated_at", TS, nullable=False, server_default=_now_default()),
     sa.Index("ix_outbox_status_id", "status", "outbox_id"),
+    # The write(s) for one payment or payout: pending-payment sums, failures, cancellations.
+    sa.Index("ix_outbox_subject_id", "subject_id"),
 )
 
 webhook_events = sa.Table(
