@@ -1,0 +1,335 @@
+"""The outbox of writes to Xero (SPEC section 4): one row per intended write, inserted in the same
+transaction as the platform event that causes it, so a write is never lost and never made twice.
+
+Status: pending -> sending -> done | rejected; `unknown` after a lost response (the push path looks
+the write up by `reference` before re-posting); `waiting_accounts` until Set Up Accounts is done;
+`cancelled` when the payment failed before its write was sent. Only `claim` moves a row to
+sending, and only from pending/unknown, so two pushers never send the same row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
+
+import sqlalchemy as sa
+
+from xero_sync.platform.schema import invoices, outbox, payments, payouts
+
+WRITE_KINDS = ("payment", "deposit")  # the original write of an Alternative payment
+DELETE_KIND = {"payment": "delete_payment", "deposit": "delete_deposit"}
+CLAIMABLE = ("pending", "unknown")
+FAILED_PAYMENT_STATUSES = ("failed", "refunded")
+_MAX_KEY = 128
+
+
+class OutboxError(Exception):
+    """A payment, payout or outbox row cannot be recorded or moved as asked."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    outbox_id: int
+    partner_id: str
+    kind: str
+    subject_id: str
+    idempotency_key: str
+    reference: str
+    payload: dict
+    status: str
+    attempts: int
+    xero_ids: dict | None
+    error: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+_COLUMNS = [outbox.c[f.name] for f in fields(OutboxRow)]
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def idempotency_key(partner_id: str, kind: str, subject_id: str) -> str:
+    """`xs-{partner}-{kind}-{subject}`; hashed when that would exceed the column's 128 chars."""
+    key = f"xs-{partner_id}-{kind}-{subject_id}"
+    if len(key) <= _MAX_KEY:
+        return key
+    return f"xs-{kind}-{hashlib.sha256(key.encode()).hexdigest()}"
+
+
+def _insert(conn: sa.Connection, *, partner_id: str, kind: str, subject_id: str, reference: str,
+            payload: Mapping[str, object]) -> int:
+    return conn.execute(
+        sa.insert(outbox)
+        .values(
+            partner_id=partner_id, kind=kind, subject_id=subject_id,
+            idempotency_key=idempotency_key(partner_id, kind, subject_id),
+            reference=reference, payload=dict(payload), status="pending",
+        )
+        .returning(outbox.c.outbox_id)
+    ).scalar_one()
+
+
+def _original_write(conn: sa.Connection, payment_id: str) -> sa.Row | None:
+    return conn.execute(
+        sa.select(outbox.c.outbox_id, outbox.c.kind, outbox.c.status, outbox.c.partner_id)
+        .where(outbox.c.subject_id == payment_id, outbox.c.kind.in_(WRITE_KINDS))
+        .order_by(outbox.c.outbox_id)
+    ).first()
+
+
+def record_payment(
+    conn: sa.Connection,
+    *,
+    payment_id: str,
+    partner_id: str,
+    invoice_id: int,
+    amount_minor: int,
+    fee_minor: int,
+    currency: str,
+    paid_on: dt.date,
+    ) -> int:
+    """Record a succeeded Alternative payment and its write to Xero; returns the outbox id.
+
+    Kind `payment` (applied to the Xero invoice) if the invoice came from Xero, `deposit`
+    (stand-alone deposit) if it was created in Alternative. Recording the same payment again
+    returns the same outbox id; the same id with other amounts is refused.
+    """
+    for name, value in (("amount_minor", amount_minor), ("fee_minor", fee_minor)):
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise TypeError(f"payment {payment_id}: {name} must be int minor units, got {value!r}")
+    if amount_minor <= 0 or fee_minor < 0:
+        raise OutboxError(f"payment {payment_id}: amount must be > 0 and fee >= 0 "
+                          f"(got {amount_minor}, {fee_minor})")
+    invoice = conn.execute(
+        sa.select(invoices.c.source, invoices.c.xero_invoice_id, invoices.c.number,
+                  invoices.c.currency, invoices.c.partner_id)
+        .where(invoices.c.invoice_id == invoice_id)
+    ).first()
+    if invoice is None or invoice.partner_id != partner_id:
+        raise OutboxError(f"payment {payment_id}: invoice {invoice_id} is not an invoice of partner {partner_id!r}")
+    if invoice.currency != currency:
+        raise OutboxError(f"payment {payment_id}: currency {currency} differs from invoice {invoice_id}'s {invoice.currency}")
+
+    existing = conn.execute(
+        sa.select(payments.c.partner_id, payments.c.invoice_id, payments.c.amount_minor,
+                  payments.c.fee_minor, payments.c.currency, payments.c.paid_on)
+        .where(payments.c.payment_id == payment_id)
+    ).first()
+    if existing is not None:
+        if tuple(existing) != (partner_id, invoice_id, amount_minor, fee_minor, currency, paid_on):
+            raise OutboxError(f"payment {payment_id} is already recorded with other details")
+        original = _original_write(conn, payment_id)
+        if original is None:
+            raise OutboxError(f"payment {payment_id} exists without its outbox row")
+        return original.outbox_id
+
+    kind = "payment" if invoice.source == "xero" else "deposit"
+    conn.execute(
+        sa.insert(payments).values(
+            payment_id=payment_id, partner_id=partner_id, invoice_id=invoice_id,
+            source="alternative", amount_minor=amount_minor, fee_minor=fee_minor,
+            currency=currency, paid_on=paid_on, status="succeeded",
+        )
+    )
+    payload = {
+        "payment_id": payment_id, "invoice_id": invoice_id,
+        "xero_invoice_id": invoice.xero_invoice_id, "invoice_number": invoice.number,
+        "amount_minor": amount_minor, "fee_minor": fee_minor, "currency": currency,
+        "date": paid_on.isoformat(),
+    }
+    return _insert(conn, partner_id=partner_id, kind=kind, subject_id=payment_id,
+                   reference=payment_id, payload=payload)
+
+
+def record_payout(
+    conn: sa.Connection,
+    *,
+    payout_id: str,
+    partner_id: str,
+    currency: str,
+    payment_ids: Sequence[str],
+    fees_minor: int,
+    paid_out_on: dt.date,
+) -> int:
+    """Record a payout of succeeded payments (gross = their sum, net = gross - fees), link the
+    payments to it, and queue its write to Xero; returns the outbox id."""
+    if not payment_ids:
+        raise OutboxError(f"payout {payout_id}: no payments")
+    if not isinstance(fees_minor, int) or fees_minor < 0:
+        raise OutboxError(f"payout {payout_id}: fees_minor must be an int >= 0, got {fees_minor!r}")
+    rows = conn.execute(
+        sa.select(payments.c.payment_id, payments.c.partner_id, payments.c.currency,
+                  payments.c.status, payments.c.payout_id, payments.c.amount_minor,
+                  payments.c.source)
+        .where(payments.c.payment_id.in_(list(payment_ids)))
+    ).all()
+    found = {r.payment_id: r for r in rows}
+    missing = sorted(set(payment_ids) - set(found))
+    if missing:
+        raise OutboxError(f"payout {payout_id}: unknown payments {missing}")
+    for r in rows:
+        problem = (
+            "belongs to another partner" if r.partner_id != partner_id
+            else f"is in {r.currency}, not {currency}" if r.currency != currency
+            else f"is {r.status}" if r.status != "succeeded"
+            else "was not collected by Alternative" if r.source != "alternative"
+            else f"is already in payout {r.payout_id}" if r.payout_id not in (None, payout_id)
+            else None
+        )
+        if problem:
+            raise OutboxError(f"payout {payout_id}: payment {r.payment_id} {problem}")
+    gross = sum(r.amount_minor for r in rows)
+    if fees_minor > gross:
+        raise OutboxError(f"payout {payout_id}: fees {fees_minor} exceed gross {gross}")
+    conn.execute(
+        sa.insert(payouts).values(
+            payout_id=payout_id, partner_id=partner_id, currency=currency, gross_minor=gross,
+            fees_minor=fees_minor, net_minor=gross - fees_minor, paid_out_on=paid_out_on,
+        )
+    )
+    conn.execute(
+        sa.update(payments).where(payments.c.payment_id.in_(list(payment_ids))).values(payout_id=payout_id)
+    )
+    payload = {
+        "payout_id": payout_id, "currency": currency, "payment_ids": sorted(payment_ids),
+        "gross_minor": gross, "fees_minor": fees_minor, "net_minor": gross - fees_minor,
+        "date": paid_out_on.isoformat(),
+    }
+    return _insert(conn, partner_id=partner_id, kind="payout", subject_id=payout_id,
+                   reference=payout_id, payload=payload)
+
+
+def record_payment_failure(conn: sa.Connection, payment_id: str, status: str = "failed") -> int | None:
+    """A payment failed or was refunded after it was recorded.
+
+    Its write not yet sent (pending / waiting_accounts) is cancelled; a write that was or may have
+    been made (done / sending / unknown) gets a delete row, returned. A rejected write needs
+    nothing. Recording the same failure again changes nothing.
+    """
+    if status not in FAILED_PAYMENT_STATUSES:
+        raise ValueError(f"payment {payment_id}: status must be one of {FAILED_PAYMENT_STATUSES}, got {status!r}")
+    payment = conn.execute(
+        sa.select(payments.c.partner_id, payments.c.source, payments.c.status)
+        .where(payments.c.payment_id == payment_id)
+    ).first()
+    if payment is None:
+        raise OutboxError(f"payment {payment_id} is not recorded")
+    if payment.source != "alternative":
+        raise OutboxError(f"payment {payment_id} was not collected by Alternative")
+    conn.execute(sa.update(payments).where(payments.c.payment_id == payment_id).values(status=status))
+    original = _original_write(conn, payment_id)
+    if original is None:
+        return None
+    if original.status in ("pending", "waiting_accounts"):
+        conn.execute(
+            sa.update(outbox)
+            .where(outbox.c.outbox_id == original.outbox_id, outbox.c.status == original.status)
+            .values(status="cancelled", error=f"payment {status} before it was written", updated_at=_now())
+        )
+        return None
+    if original.status not in ("done", "sending", "unknown"):
+        return None  # rejected or cancelled: nothing exists in Xero
+    kind = DELETE_KIND[original.kind]
+    already = conn.execute(
+        sa.select(outbox.c.outbox_id).where(outbox.c.subject_id == payment_id, outbox.c.kind == kind)
+    ).scalar()
+    if already is not None:
+        return already
+    return _insert(
+        conn, partner_id=payment.partner_id, kind=kind, subject_id=payment_id,
+        reference=payment_id,
+        payload={"payment_id": payment_id, "original_outbox_id": original.outbox_id, "reason": status},
+    )
+
+
+def release_waiting(conn: sa.Connection, partner_id: str) -> int:
+    """Accounts are set up: the partner's waiting writes become pending again. Returns how many."""
+    return conn.execute(
+        sa.update(outbox)
+        .where(outbox.c.partner_id == partner_id, outbox.c.status == "waiting_accounts")
+        .values(status="pending", updated_at=_now())
+    ).rowcount
+
+
+def pending(conn: sa.Connection, *, after_id: int = 0, limit: int = 100,
+            partner_id: str | None = None) -> list[OutboxRow]:
+    """Claimable rows (pending or unknown) after `after_id`, oldest first, at most `limit`."""
+    query = (
+        sa.select(*_COLUMNS)
+        .where(outbox.c.status.in_(CLAIMABLE), outbox.c.outbox_id > after_id)
+        .order_by(outbox.c.outbox_id)
+        .limit(limit)
+    )
+    if partner_id is not None:
+        query = query.where(outbox.c.partner_id == partner_id)
+    return [OutboxRow(**r._mapping) for r in conn.execute(query)]
+
+
+def get(conn: sa.Connection, outbox_id: int) -> OutboxRow | None:
+    row = conn.execute(sa.select(*_COLUMNS).where(outbox.c.outbox_id == outbox_id)).first()
+    return None if row is None else OutboxRow(**row._mapping)
+
+
+def claim(conn: sa.Connection, outbox_ids: Sequence[int]) -> list[OutboxRow]:
+    """pending/unknown -> sending (attempts + 1) for those ids; returns only the rows this call
+    claimed (a row another pusher claimed first is left out)."""
+    if not outbox_ids:
+        return []
+    rows = conn.execute(
+        sa.update(outbox)
+        .where(outbox.c.outbox_id.in_(list(outbox_ids)), outbox.c.status.in_(CLAIMABLE))
+        .values(status="sending", attempts=outbox.c.attempts + 1, updated_at=_now())
+        .returning(*_COLUMNS)
+    ).all()
+    return sorted((OutboxRow(**r._mapping) for r in rows), key=lambda r: r.outbox_id)
+
+
+def _move(conn: sa.Connection, outbox_id: int, allowed_from: tuple[str, ...], status: str,
+          **values: object) -> OutboxRow:
+    row = conn.execute(
+        sa.update(outbox)
+        .where(outbox.c.outbox_id == outbox_id, outbox.c.status.in_(allowed_from))
+        .values(status=status, updated_at=_now(), **values)
+        .returning(*_COLUMNS)
+    ).first()
+    if row is None:
+        current = get(conn, outbox_id)
+        where = "does not exist" if current is None else f"is {current.status}"
+        raise OutboxError(f"outbox row {outbox_id} {where}; cannot mark it {status} "
+                          f"(allowed from {', '.join(allowed_from)})")
+    return OutboxRow(**row._mapping)
+
+
+def mark_done(conn: sa.Connection, outbox_id: int, xero_ids: Mapping[str, str]) -> OutboxRow:
+    """The write exists in Xero (sent now, or found by reference after an unknown outcome).
+
+    For a payment/deposit, Xero's PaymentID (or BankTransactionID) is also stored on the payment.
+    """
+    row = _move(conn, outbox_id, ("sending", "unknown"), "done", xero_ids=dict(xero_ids), error=None)
+    xero_id = xero_ids.get("PaymentID") or xero_ids.get("BankTransactionID")
+    if row.kind in WRITE_KINDS and xero_id:
+        conn.execute(
+            sa.update(payments).where(payments.c.payment_id == row.subject_id).values(xero_payment_id=xero_id)
+        )
+    return row
+
+
+def mark_rejected(conn: sa.Connection, outbox_id: int, error: str) -> OutboxRow:
+    """Xero refused the write (validation error): kept with Xero's message, not retried."""
+    return _move(conn, outbox_id, ("sending", "unknown"), "rejected", error=error)
+
+
+def mark_unknown(conn: sa.Connection, outbox_id: int, error: str) -> OutboxRow:
+    """The response was lost: look the write up by reference before posting it again."""
+    return _move(conn, outbox_id, ("sending",), "unknown", error=error)
+
+
+def mark_waiting_accounts(conn: sa.Connection, outbox_id: int, detail: str | None = None) -> OutboxRow:
+    """The partner has not set up accounts: the write waits (visible, not failed)."""
+    return _move(conn, outbox_id, ("pending", "sending"), "waiting_accounts",
+                 error=detail or "waiting for Set Up Accounts")
