@@ -16,6 +16,8 @@ from xero_sync.config import ConfigError
 _COMMANDS = (
     "xero_sync.sandbox.cli",  # xero-sync sandbox
     "xero_sync.platform.cli",  # xero-sync db upgrade
+    "xero_sync.connect",  # xero-sync connect --sandbox
+    "xero_sync.demo",  # xero-sync demo [--headless]
 )
 
 

@@ -1,0 +1,24 @@
+# Sourced by scripts/quickstart and scripts/test: a virtual environment with the pinned stack.
+# Re-installs only when pyproject.toml changed (stamp file), so a second run starts at once.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+extras="${1:-}"
+py="${PYTHON:-}"
+if [ -z "$py" ]; then
+  for candidate in python3.11 python3.12 python3; do
+    if command -v "$candidate" >/dev/null 2>&1; then py="$candidate"; break; fi
+  done
+fi
+[ -n "$py" ] || { echo "xero-sync: Python 3.11 or 3.12 is required (none found on PATH)" >&2; exit 1; }
+"$py" -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] < (3, 13) else 1)' || {
+  echo "xero-sync: $py is $("$py" --version 2>&1); Python 3.11 or 3.12 is required" >&2; exit 1; }
+[ -x .venv/bin/python ] || "$py" -m venv .venv
+stamp=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)${extras:+-$extras}"
+if [ ! -f "$stamp" ]; then
+  echo "[setup] installing xero-sync and its pinned dependencies into .venv (first run only)"
+  .venv/bin/python -m pip install --quiet --upgrade pip
+  .venv/bin/python -m pip install --quiet -e ".${extras:+[$extras]}"
+  touch "$stamp"
+fi
+export PATH="$root/.venv/bin:$PATH"

@@ -1,0 +1,66 @@
+"""Turn Xero client errors into connection state and clear Dagster failures.
+
+A daily-limit 429 parks the partner (no further calls until Xero's window reopens; the sensors
+skip parked partners), a refused refresh token asks the partner to re-authorise, a 403 marks the
+connection disconnected. Each becomes a `dg.Failure` whose description says what happened and what
+happens next, instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import dagster as dg
+
+from xero_sync.platform import connections
+from xero_sync.platform.connections import Connection
+from xero_sync.resources.platform import PlatformResource
+from xero_sync.xero.errors import (
+    DailyLimitReached,
+    MalformedXeroPayload,
+    NeedsReauth,
+    TenantDisconnected,
+    XeroUnavailable,
+)
+
+
+@contextlib.contextmanager
+def xero_failures(platform: PlatformResource, connection: Connection) -> Iterator[None]:
+    partner = connection.partner_id
+    try:
+        yield
+    except DailyLimitReached as exc:
+        with platform.begin() as conn:
+            connections.park(
+                conn, partner, exc.resume_at,
+                f"Xero daily API limit reached; syncing resumes at {exc.resume_at:%Y-%m-%d %H:%M} UTC",
+            )
+        raise dg.Failure(
+            description=f"partner {partner}: {exc}. Parked until then; the sensors resume it.",
+            metadata={"resume_at": exc.resume_at.isoformat(), "tenant_id": connection.tenant_id},
+            allow_retries=False,
+        ) from None
+    except NeedsReauth as exc:
+        with platform.begin() as conn:
+            current = connections.get_connection(conn, partner)
+            if current is not None and current.status != "needs_reauth":
+                connections.set_status(
+                    conn, partner, "needs_reauth",
+                    "Xero refused our authorisation; reconnect Xero from the Integrations page",
+                )
+        raise dg.Failure(description=f"partner {partner}: {exc}", allow_retries=False) from None
+    except TenantDisconnected as exc:
+        with platform.begin() as conn:
+            current = connections.get_connection(conn, partner)
+            if current is not None and current.status != "disconnected":
+                connections.set_status(
+                    conn, partner, "disconnected",
+                    "the Xero organisation is no longer connected; reconnect from the Integrations page",
+                )
+        raise dg.Failure(description=f"partner {partner}: {exc}", allow_retries=False) from None
+    except MalformedXeroPayload as exc:
+        raise dg.Failure(description=f"partner {partner}: malformed Xero payload: {exc}") from None
+    except XeroUnavailable as exc:
+        # Transient: the run may be retried (run_retries in dagster.yaml).
+        raise dg.Failure(description=f"partner {partner}: Xero unavailable: {exc}") from None

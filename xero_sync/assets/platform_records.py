@@ -1,0 +1,83 @@
+"""The partner dashboard's records: platform_customers, platform_invoices, platform_payments.
+
+Business window: the same partner x months as the Xero records they come from. SPEC section 2's
+rules (xero_sync.sync.rules) decide each change; the platform store writes them in bulk.
+Idempotent: applying the same landed records again finds nothing to change.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from xero_sync.assets.xero_records import XERO_ASSETS, window_for
+from xero_sync.partitions import partner_and_months, partner_months
+from xero_sync.platform import apply, landing
+from xero_sync.resources.platform import PlatformResource
+
+GROUP = "platform"
+
+PLATFORM_ASSETS = {
+    "customers": dg.AssetSpec(
+        "platform_customers", group_name=GROUP, deps=[XERO_ASSETS["contacts"].key, XERO_ASSETS["invoices"].key],
+        description="Customers in the partner dashboard (Xero customers and contacts of synced invoices).",
+    ),
+    "invoices": dg.AssetSpec(
+        "platform_invoices", group_name=GROUP, deps=[XERO_ASSETS["invoices"].key],
+        description="Approved sales invoices with status and outstanding balance (Xero AmountDue).",
+    ),
+    "payments": dg.AssetSpec(
+        "platform_payments", group_name=GROUP, deps=[XERO_ASSETS["payments"].key],
+        description="Payments made in Xero on synced invoices (Alternative's own are recognised, not doubled).",
+    ),
+}
+
+platform_checks = [
+    dg.AssetCheckSpec("no_orphan_invoices", asset="platform_invoices",
+                      description="Every platform invoice has a customer."),
+    dg.AssetCheckSpec("no_duplicate_invoices", asset="platform_invoices",
+                      description="No Xero invoice is present twice for a partner."),
+]
+
+
+@dg.multi_asset(
+    specs=list(PLATFORM_ASSETS.values()),
+    check_specs=platform_checks,
+    partitions_def=partner_months,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+)
+def platform_records(context: dg.AssetExecutionContext, platform: PlatformResource):
+    partner_id, month_list = partner_and_months(context)
+    window = window_for(month_list)
+    with platform.begin() as conn:
+        contacts = landing.load_contacts(conn, partner_id, updated_from=window.start, updated_before=window.end)
+        invoices = landing.load_invoices(conn, partner_id, months=month_list, open_start=window.start < month_list[0])
+        payments = landing.load_payments(conn, partner_id, months=month_list, open_start=window.start < month_list[0])
+        counts = {
+            "customers": apply.apply_contacts(conn, partner_id, contacts),
+            "invoices": apply.apply_invoices(conn, partner_id, invoices),
+            "payments": apply.apply_payments(conn, partner_id, payments),
+        }
+        orphans = apply.orphan_invoices(conn, partner_id)
+        duplicates = apply.duplicate_invoices(conn, partner_id)
+
+    for entity, spec in PLATFORM_ASSETS.items():
+        c = counts[entity]
+        yield dg.MaterializeResult(
+            asset_key=spec.key,
+            metadata={
+                "months": f"{month_list[0]:%Y-%m}..{month_list[-1]:%Y-%m}",
+                "inserted": c.inserted,
+                "updated": c.updated,
+                "unchanged": c.unchanged,
+                "skipped": c.skipped,
+                "conflicts": c.conflicts,
+            },
+        )
+    yield dg.AssetCheckResult(
+        check_name="no_orphan_invoices", asset_key="platform_invoices", passed=not orphans,
+        metadata={"orphans": len(orphans), "examples": ", ".join(map(str, orphans[:10]))},
+    )
+    yield dg.AssetCheckResult(
+        check_name="no_duplicate_invoices", asset_key="platform_invoices", passed=not duplicates,
+        metadata={"duplicates": len(duplicates), "examples": ", ".join(map(str, duplicates[:10]))},
+    )

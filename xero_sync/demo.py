@@ -1,0 +1,190 @@
+"""`xero-sync demo`: the main job on embedded defaults, from nothing to a *Connected* partner.
+
+Starts the Xero sandbox with a seeded organisation (3 years of history), creates a fresh
+SQLite platform store and Dagster home under `.xero-sync/demo/`, connects a demo partner through
+the sandbox's OAuth consent (no browser), then either
+- runs `dagster dev` (UI on localhost:3000; the daemon's sensor fills partitions newest first), or
+- with `--headless`, evaluates the same sensor and executes the runs it requests in-process,
+  printing progress and a summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from importlib import resources as importlib_resources
+from pathlib import Path
+
+import dagster as dg
+import sqlalchemy as sa
+
+from xero_sync.config import Settings
+from xero_sync.connect import confirm, consent_headless, exchange
+from xero_sync.platform import connections, schema
+from xero_sync.platform.db import make_engine, upgrade
+from xero_sync.platform.token_cipher import TokenCipher
+from xero_sync.xero.oauth import OAuthApp
+
+DEMO_PARTNER = ("demo-msp", "Demo MSP")
+
+
+@dataclass
+class DemoEnv:
+    home: Path
+    database_url: str
+    sandbox_url: str
+    dagster_home: Path
+
+    def export(self) -> None:
+        os.environ.update(
+            XERO_SYNC_HOME=str(self.home),
+            XERO_SYNC_DATABASE_URL=self.database_url,
+            XERO_SYNC_SANDBOX_URL=self.sandbox_url,
+            XERO_SYNC_XERO="sandbox",
+            DAGSTER_HOME=str(self.dagster_home),
+        )
+
+
+def prepare_home(root: Path, port: int) -> DemoEnv:
+    """A fresh demo folder each run: the sandbox is in memory, so old tokens would be stale."""
+    home = (root / "demo").resolve()
+    if home.exists():
+        shutil.rmtree(home)
+    dagster_home = home / "dagster"
+    dagster_home.mkdir(parents=True)
+    local_yaml = importlib_resources.files("xero_sync.instance").joinpath("local.yaml").read_text()
+    (dagster_home / "dagster.yaml").write_text(local_yaml)
+    return DemoEnv(home, f"sqlite:///{home / 'xero_sync.db'}", f"http://127.0.0.1:{port}", dagster_home)
+
+
+def connect_demo_partner(settings: Settings, engine: sa.Engine) -> connections.Connection:
+    code, redirect_uri = consent_headless(settings)
+    consent = exchange(OAuthApp(settings.xero, settings.client_id, settings.client_secret), code, redirect_uri)
+    return confirm(
+        engine, TokenCipher.from_env(settings.home),
+        partner_id=DEMO_PARTNER[0], partner_name=DEMO_PARTNER[1],
+        token_set=consent.token_set, organisation=consent.organisations[0],
+    )
+
+
+def drive_headless(instance: dg.DagsterInstance, defs: dg.Definitions, engine: sa.Engine,
+                   partner_id: str, max_runs: int = 100) -> list[str]:
+    """Evaluate the onboarding sensor and execute what it requests until the partner is connected."""
+    from xero_sync.assets.platform_records import platform_records
+    from xero_sync.assets.xero_records import xero_records
+    from xero_sync.sensors.onboarding import new_connection_sensor
+
+    failures: list[str] = []
+    resources = defs.resources
+    for _ in range(max_runs):
+        with engine.begin() as conn:
+            connection = connections.get_connection(conn, partner_id)
+        if connection.status != "pending":
+            break
+        context = dg.build_sensor_context(instance=instance, definitions=defs, resources=resources)
+        result = new_connection_sensor.evaluate_tick(context)
+        for request in result.dynamic_partitions_requests or []:
+            instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+        if not result.run_requests:
+            with engine.begin() as conn:
+                connection = connections.get_connection(conn, partner_id)
+            if connection.status == "pending":
+                failures.append("the sensor requested nothing while the partner is still pending")
+                break
+            continue
+        for request in result.run_requests:
+            started = time.monotonic()
+            outcome = dg.materialize(
+                [xero_records, platform_records], instance=instance, tags=request.tags,
+                resources=resources, raise_on_error=False,
+            )
+            tags = request.tags
+            first = tags["dagster/asset_partition_range_start"].split("|")[0][:7]
+            last = tags["dagster/asset_partition_range_end"].split("|")[0][:7]
+            status = "ok" if outcome.success else "FAILED"
+            print(f"  run {tags['xero/range'].split(':', 1)[1]:<26} {first}..{last} "
+                  f"priority {tags['dagster/priority']:>3}  {status}  {time.monotonic() - started:.1f}s")
+            if not outcome.success:
+                failures.append(f"run {outcome.run_id} for {first}..{last} failed")
+    return failures
+
+
+def summary(engine: sa.Engine, partner_id: str, api_calls: int) -> str:
+    with engine.begin() as conn:
+        c = connections.get_connection(conn, partner_id)
+        count = lambda t: conn.execute(  # noqa: E731
+            sa.select(sa.func.count()).select_from(t).where(t.c.partner_id == partner_id)
+        ).scalar_one()
+        inv, cust, pay = count(schema.invoices), count(schema.customers), count(schema.payments)
+    return "\n".join([
+        f"partner        {partner_id} ({c.tenant_name})",
+        f"status         {c.status}",
+        f"months synced  {c.months_done} / {c.months_total} (first month {c.first_month})",
+        f"records        {inv} invoices, {cust} customers, {pay} Xero payments",
+        f"api calls      {api_calls}",
+    ])
+
+
+def run(args: argparse.Namespace) -> int:
+    from xero_sync.definitions import build_defs
+    from xero_sync.sandbox.server import SandboxServer
+    from xero_sync.sandbox.state import Sandbox
+
+    env = prepare_home(Path(args.home), args.port)
+    env.export()
+    settings = Settings.from_env()
+    print(f"[demo] seeding the Xero sandbox: seed {args.seed}, {args.invoices} invoices over {args.months} months")
+    sandbox = Sandbox.seeded(seed=args.seed, invoices=args.invoices, months=args.months)
+    server = SandboxServer(sandbox, port=args.port)
+    server.start()
+    try:
+        upgrade(env.database_url)
+        engine = make_engine(env.database_url)
+        connection = connect_demo_partner(settings, engine)
+        print(f"[demo] partner {connection.partner_id} connected to {connection.tenant_name!r}: status {connection.status}")
+        if args.headless:
+            instance = dg.DagsterInstance.get()
+            defs = build_defs()
+            print("[demo] initial sync (the onboarding sensor's runs, executed in-process):")
+            failures = drive_headless(instance, defs, engine, connection.partner_id)
+            print()
+            print(summary(engine, connection.partner_id, sandbox.total_calls()))
+            for failure in failures:
+                print(f"[demo] problem: {failure}", file=sys.stderr)
+            return 1 if failures else 0
+        return _dagster_dev(env, args)
+    finally:
+        server.stop()
+
+
+def _dagster_dev(env: DemoEnv, args: argparse.Namespace) -> int:
+    workspace = Path(__file__).resolve().parent.parent / "workspace.yaml"
+    print(f"[demo] sandbox at {env.sandbox_url}; starting Dagster UI on http://127.0.0.1:{args.dagster_port}")
+    print("[demo] the new_connection_sensor launches the last 12 months first, then history; Ctrl-C stops")
+    cmd = ["dagster", "dev", "-w", str(workspace), "-h", "127.0.0.1", "-p", str(args.dagster_port)]
+    proc = subprocess.Popen(cmd, cwd=workspace.parent)
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+        return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("demo", help="run the main job on embedded defaults (sandbox + SQLite)")
+    p.add_argument("--headless", action="store_true", help="no UI: run the sync in-process and print a summary")
+    p.add_argument("--home", default=os.environ.get("XERO_SYNC_HOME", ".xero-sync"), help="state folder (default .xero-sync)")
+    p.add_argument("--port", type=int, default=5055, help="sandbox port (default 5055)")
+    p.add_argument("--dagster-port", type=int, default=3000, help="Dagster UI port (default 3000)")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--invoices", type=int, default=1500)
+    p.add_argument("--months", type=int, default=36)
+    p.set_defaults(func=run)

@@ -1,0 +1,65 @@
+"""Partitions: partner (dynamic, one key per connected partner) x month.
+
+Keys look like `2026-10-01|acme` (Dagster orders dimensions by name: month, then partner).
+Months start at HISTORY_START; an organisation's older history lands in the oldest partition,
+whose Xero window is open at the start, so nothing is left out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import dagster as dg
+
+HISTORY_START = dt.date(2012, 1, 1)
+
+partners = dg.DynamicPartitionsDefinition(name="partners")
+months = dg.MonthlyPartitionsDefinition(start_date=HISTORY_START.isoformat(), end_offset=1)
+partner_months = dg.MultiPartitionsDefinition({"partner": partners, "month": months})
+
+# Dynamic keys are not validated by Dagster, and `|`, `,`, `[`, `]` silently break multi keys.
+_PARTNER_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+
+
+class InvalidPartnerKey(ValueError):
+    pass
+
+
+def check_partner_key(partner_id: str) -> str:
+    if not _PARTNER_KEY.match(partner_id):
+        raise InvalidPartnerKey(
+            f"partner id {partner_id!r} must be 1-63 lowercase letters, digits, '-' or '_' "
+            "(it is a Dagster partition key)"
+        )
+    return partner_id
+
+
+def month_key(month: dt.date) -> str:
+    return month.strftime("%Y-%m-%d")
+
+
+def partition_key(partner_id: str, month: dt.date) -> dg.MultiPartitionKey:
+    return dg.MultiPartitionKey({"partner": partner_id, "month": month_key(month)})
+
+
+def range_tags(partner_id: str, first: dt.date, last: dt.date) -> dict[str, str]:
+    """Run tags that make one run cover months first..last of one partner (a range run)."""
+    return {
+        "dagster/asset_partition_range_start": str(partition_key(partner_id, first)),
+        "dagster/asset_partition_range_end": str(partition_key(partner_id, last)),
+    }
+
+
+def partner_and_months(context: dg.AssetExecutionContext) -> tuple[str, list[dt.date]]:
+    """The partner and ascending months of this run, for single-partition and range runs."""
+    keys = context.partition_keys  # works for both; partition_key raises in range runs
+    parsed = [partner_months.get_partition_key_from_str(str(k)).keys_by_dimension for k in keys]
+    partner_ids = {p["partner"] for p in parsed}
+    if len(partner_ids) != 1:
+        raise dg.Failure(
+            f"a run must cover exactly one partner, got {sorted(partner_ids)}; "
+            "launch one backfill run per partner"
+        )
+    month_list = sorted({dt.date.fromisoformat(p["month"]) for p in parsed})
+    return partner_ids.pop(), month_list

@@ -1,0 +1,44 @@
+"""PlatformResource: the platform store's engine for assets, sensors and schedules."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import dagster as dg
+import sqlalchemy as sa
+from pydantic import PrivateAttr
+
+from xero_sync.config import Settings
+from xero_sync.platform.db import make_engine
+
+
+class PlatformResource(dg.ConfigurableResource):
+    """The Alternative platform store (PostgreSQL in production, SQLite embedded).
+
+    `database_url` defaults to XERO_SYNC_DATABASE_URL (read at run time, not import time).
+    """
+
+    database_url: str | None = None
+    _engine: sa.Engine | None = PrivateAttr(default=None)
+
+    @property
+    def url(self) -> str:
+        return self.database_url or Settings.from_env().database_url
+
+    @property
+    def engine(self) -> sa.Engine:
+        if self._engine is None:
+            self._engine = make_engine(self.url)
+        return self._engine
+
+    @contextlib.contextmanager
+    def begin(self) -> Iterator[sa.Connection]:
+        """One transaction: committed on success, rolled back on error."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None

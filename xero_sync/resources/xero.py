@@ -1,0 +1,74 @@
+"""XeroResource: a XeroClient per tenant, with tokens from the encrypted token store.
+
+One rate budget per tenant is shared by every client in the process (the client keeps a
+registry keyed by tenant id); one run per tenant at a time is enforced by the run queue.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+import sqlalchemy as sa
+from pydantic import PrivateAttr
+
+from xero_sync.config import Settings, XeroEndpoints
+from xero_sync.platform.connections import Connection
+from xero_sync.platform.db import make_engine
+from xero_sync.platform.token_cipher import TokenCipher
+from xero_sync.platform.token_store import SqlTokenStore
+from xero_sync.xero.client import XeroClient
+from xero_sync.xero.oauth import OAuthApp
+
+
+class NotConnected(dg.Failure):
+    pass
+
+
+class XeroResource(dg.ConfigurableResource):
+    """Talks to Xero (or the sandbox) for one tenant at a time.
+
+    Everything defaults to the environment at run time (see README "Configuration"):
+    the database holding the token store, the Xero endpoints (sandbox by default) and the app's
+    client id and secret. `sandbox_url` overrides the endpoints (tests, demo).
+    """
+
+    database_url: str | None = None
+    sandbox_url: str | None = None
+    _engine: sa.Engine | None = PrivateAttr(default=None)
+
+    def _settings(self) -> Settings:
+        return Settings.from_env()
+
+    @property
+    def endpoints(self) -> XeroEndpoints:
+        if self.sandbox_url:
+            return XeroEndpoints.for_base(self.sandbox_url)
+        return self._settings().xero
+
+    def oauth_app(self) -> OAuthApp:
+        settings = self._settings()
+        return OAuthApp(self.endpoints, settings.client_id, settings.client_secret)
+
+    def token_store(self) -> SqlTokenStore:
+        settings = self._settings()
+        if self._engine is None:
+            self._engine = make_engine(self.database_url or settings.database_url)
+        return SqlTokenStore(self._engine, TokenCipher.from_env(settings.home))
+
+    def client_for(self, connection: Connection) -> XeroClient:
+        if connection.tenant_id is None or connection.token_set_id is None:
+            raise NotConnected(
+                f"partner {connection.partner_id} has no Xero connection "
+                f"(status {connection.status}); connect it from the Integrations page"
+            )
+        return XeroClient(
+            endpoints=self.endpoints,
+            tenant_id=connection.tenant_id,
+            token_store=self.token_store(),
+            token_set_id=connection.token_set_id,
+            oauth_app=self.oauth_app(),
+        )
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None

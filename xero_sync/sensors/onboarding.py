@@ -1,0 +1,107 @@
+"""new_connection_sensor: drives a partner's initial sync, from *Pending* to *Connected*.
+
+Each tick, for every pending connection: add the partner partition, then request the next range
+run that `sync.onboarding.next_step` names (recent 12 months at high priority, then history
+chunks newest first at low priority, one at a time), record progress (months done / total) on the
+connection, and mark it connected once every planned month has succeeded. The sensor only reads
+Dagster's run and materialization records and writes progress to our own store; every Xero call
+happens in the launched runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dagster as dg
+
+from xero_sync.assets.platform_records import platform_records
+from xero_sync.assets.xero_records import xero_records
+from xero_sync.partitions import HISTORY_START, check_partner_key, partners, range_tags
+from xero_sync.platform import connections
+from xero_sync.resources.platform import PlatformResource
+from xero_sync.sync.onboarding import OnboardingState, next_step
+
+ONBOARDING_ASSETS = dg.AssetSelection.assets(xero_records, platform_records)
+MAX_ATTEMPTS = 5  # per range; after that a person looks at the failed runs
+IN_FLIGHT = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+]
+
+
+def materialized_months(instance: dg.DagsterInstance, partner_id: str) -> frozenset[dt.date]:
+    keys = instance.get_materialized_partitions(dg.AssetKey("platform_invoices"))
+    suffix = f"|{partner_id}"
+    return frozenset(dt.date.fromisoformat(k.split("|", 1)[0]) for k in keys if k.endswith(suffix))
+
+
+def onboarding_runs(instance: dg.DagsterInstance, partner_id: str, statuses=None) -> list[dg.DagsterRun]:
+    return list(
+        instance.get_runs(
+            filters=dg.RunsFilter(tags={"xero/partner": partner_id, "xero/phase": "onboarding"}, statuses=statuses or [])
+        )
+    )
+
+
+@dg.sensor(
+    target=ONBOARDING_ASSETS,
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Initial sync of newly connected partners: last 12 months first, then history.",
+)
+def new_connection_sensor(context: dg.SensorEvaluationContext, platform: PlatformResource):
+    instance = context.instance
+    known = set(partners.get_partition_keys(dynamic_partitions_store=instance))
+    now = dt.datetime.now(dt.timezone.utc)
+    to_add: list[str] = []
+    requests: list[dg.RunRequest] = []
+    with platform.begin() as conn:
+        pending = connections.list_connections(conn, statuses=["pending"])
+    for connection in pending:
+        partner_id = check_partner_key(connection.partner_id)
+        if partner_id not in known:
+            to_add.append(partner_id)
+        state = OnboardingState(
+            today=now.date(),
+            first_month=connection.first_month,
+            oldest_partition=HISTORY_START,
+            materialized=materialized_months(instance, partner_id) if partner_id in known else frozenset(),
+            in_flight=bool(onboarding_runs(instance, partner_id, IN_FLIGHT)),
+            parked=bool(connection.parked_until and connection.parked_until > now),
+        )
+        step = next_step(state)
+        with platform.begin() as conn:
+            connections.record_progress(conn, partner_id, step.months_done, step.months_total)
+            if step.complete:
+                connections.mark_connected(conn, partner_id)
+                context.log.info(f"partner {partner_id}: initial sync complete ({step.months_total} months)")
+            elif connection.parked_until and not state.parked:
+                connections.unpark(conn, partner_id)
+        if step.request is None:
+            continue
+        req = step.request
+        range_key = f"{partner_id}:{req.key}"
+        attempts = len(instance.get_runs(filters=dg.RunsFilter(tags={"xero/range": range_key})))
+        if attempts >= MAX_ATTEMPTS:
+            context.log.warning(f"partner {partner_id}: {req.key} failed {attempts} times; not retrying")
+            continue
+        requests.append(
+            dg.RunRequest(
+                run_key=f"onboard:{range_key}:{attempts}",
+                asset_selection=[*xero_records.keys, *platform_records.keys],
+                tags={
+                    **range_tags(partner_id, req.months[0], req.months[-1]),
+                    "xero/tenant": connection.tenant_id or partner_id,
+                    "xero/partner": partner_id,
+                    "xero/phase": "onboarding",
+                    "xero/range": range_key,
+                    "dagster/priority": str(req.priority),
+                },
+            )
+        )
+    return dg.SensorResult(
+        run_requests=requests,
+        dynamic_partitions_requests=[partners.build_add_request(to_add)] if to_add else [],
+    )
