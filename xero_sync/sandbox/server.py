@@ -46,7 +46,9 @@ class SandboxServer:
         )
         self.port = self._server.server_port
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name=f"xero-sandbox:{self.port}", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},  # shutdown() waits up to one poll; keep tests fast
+            name=f"xero-sandbox:{self.port}", daemon=True
         )
         self._thread.start()
         return self
