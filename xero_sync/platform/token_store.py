@@ -1,0 +1,188 @@
+"""Token sets in the platform store, encrypted, with one refresher per token set.
+
+`refresh` takes a row lock (PostgreSQL `SELECT ... FOR UPDATE`, SQLite `BEGIN IMMEDIATE`),
+re-reads the row and calls the refresher only if the stored token is still the one that needed
+refreshing; the rotated pair and the bumped `version` are written in the same transaction. A
+second process arriving later sees the new token and does not refresh again, so a rotated
+refresh token is never used twice (Xero would answer invalid_grant after the grace period).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+
+import sqlalchemy as sa
+
+from xero_sync.platform.schema import xero_connections, xero_token_sets
+from xero_sync.platform.token_cipher import TokenCipher
+from xero_sync.xero.errors import NeedsReauth
+from xero_sync.xero.tokens import REFRESH_MARGIN_SECONDS, Refresher, TokenSet
+
+REAUTH_DETAIL = "Xero refused the stored sign-in (refresh token invalid or revoked): reconnect Xero."
+
+
+class TokenSetNotFound(LookupError):
+    """No token set with this id in the platform store."""
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class SqlTokenStore:
+    """`TokenStore` on `xero_token_sets` (PostgreSQL or SQLite)."""
+
+    def __init__(
+        self, engine: sa.Engine, cipher: TokenCipher, *, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.engine = engine
+        self.cipher = cipher
+        self.clock = clock  # decides "expiring within 60 s"; tests pass the sandbox clock
+
+    def __repr__(self) -> str:
+        return f"SqlTokenStore({self.engine.url.render_as_string(hide_password=True)!r})"
+
+    # --- rows <-> TokenSet ----------------------------------------------------------------------
+
+    def _decode(self, row: sa.Row) -> TokenSet:
+        expires = row.expires_at
+        if expires.tzinfo is None:
+            expires = expires.replace(tzinfo=dt.timezone.utc)
+        return TokenSet(
+            access_token=self.cipher.decrypt(row.access_token_enc),
+            refresh_token=self.cipher.decrypt(row.refresh_token_enc),
+            expires_at=expires,
+            scope=row.scope,
+            token_type=row.token_type,
+            id_token=self.cipher.decrypt(row.id_token_enc) if row.id_token_enc else None,
+        )
+
+    def _encode(self, ts: TokenSet) -> dict:
+        return {
+            "access_token_enc": self.cipher.encrypt(ts.access_token),
+            "refresh_token_enc": self.cipher.encrypt(ts.refresh_token),
+            "id_token_enc": self.cipher.encrypt(ts.id_token) if ts.id_token else None,
+            "scope": ts.scope,
+            "token_type": ts.token_type,
+            "expires_at": ts.expires_at.astimezone(dt.timezone.utc),
+        }
+
+    def _select(self, conn: sa.Connection, token_set_id: int, *, lock: bool) -> sa.Row:
+        query = sa.select(xero_token_sets).where(xero_token_sets.c.token_set_id == token_set_id)
+        if lock:
+            query = query.with_for_update()
+        row = conn.execute(query).first()
+        if row is None:
+            raise TokenSetNotFound(f"token set {token_set_id} is not in the platform store")
+        return row
+
+    # --- TokenStore -------------------------------------------------------------------------------
+
+    def load(self, token_set_id: int) -> TokenSet:
+        with self.engine.connect() as conn:
+            return self._decode(self._select(conn, token_set_id, lock=False))
+
+    def save_new(self, token_set: TokenSet) -> int:
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                sa.insert(xero_token_sets).values(
+                    **self._encode(token_set), version=1, updated_at=_utc_now()
+                )
+            )
+            return int(result.inserted_primary_key[0])
+
+    def replace(self, token_set_id: int, token_set: TokenSet) -> None:
+        """Store a fresh pair from a new consent (reconnect) in an existing token set."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                sa.update(xero_token_sets)
+                .where(xero_token_sets.c.token_set_id == token_set_id)
+                .values(**self._encode(token_set), version=xero_token_sets.c.version + 1,
+                        updated_at=_utc_now())
+            )
+
+    def mark_needs_reauth(self, token_set_id: int, detail: str = REAUTH_DETAIL) -> int:
+        return mark_needs_reauth(self.engine, token_set_id, detail)
+
+    def version(self, token_set_id: int) -> int:
+        with self.engine.connect() as conn:
+            return int(self._select(conn, token_set_id, lock=False).version)
+
+    def refresh(
+        self,
+        token_set_id: int,
+        refresher: Refresher,
+        *,
+        force: bool = False,
+        stale: TokenSet | None = None,
+    ) -> TokenSet:
+        """Refresh under a row lock unless someone already did.
+
+        Without `force`, refreshes only if the stored access token expires within 60 s. With
+        `force` (after a 401), refreshes unless the stored access token differs from `stale`
+        (the one that got the 401) — then another worker rotated it already and we use theirs.
+        """
+        reauth: NeedsReauth | None = None
+        with self.engine.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                # Take SQLite's write lock before reading, so two refreshers serialise here.
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                row = self._select(conn, token_set_id, lock=True)
+                stored = self._decode(row)
+                if force:
+                    needed = stale is None or stored.access_token == stale.access_token
+                else:
+                    needed = stored.expires_within(REFRESH_MARGIN_SECONDS, self.clock())
+                if not needed:
+                    conn.commit()
+                    return stored
+                try:
+                    fresh = refresher(stored)
+                except NeedsReauth as exc:
+                    reauth = exc
+                    conn.rollback()
+                else:
+                    updated = conn.execute(
+                        sa.update(xero_token_sets)
+                        .where(xero_token_sets.c.token_set_id == token_set_id)
+                        .where(xero_token_sets.c.version == row.version)
+                        .values(**self._encode(fresh), version=row.version + 1,
+                                updated_at=_utc_now())
+                    )
+                    if updated.rowcount != 1:  # cannot happen under the lock; refuse loudly
+                        raise RuntimeError(f"token set {token_set_id} changed under its row lock")
+                    conn.commit()
+                    return fresh
+            except BaseException:
+                if conn.in_transaction():
+                    conn.rollback()
+                raise
+        assert reauth is not None
+        mark_needs_reauth(self.engine, token_set_id, REAUTH_DETAIL)
+        raise reauth
+
+
+def mark_needs_reauth(engine: sa.Engine, token_set_id: int, detail: str) -> int:
+    """Every connection using this token set -> needs_reauth; returns how many rows changed."""
+    with engine.begin() as conn:
+        result = conn.execute(
+            sa.update(xero_connections)
+            .where(xero_connections.c.token_set_id == token_set_id)
+            .where(xero_connections.c.status != "disconnected")
+            .values(status="needs_reauth", status_detail=detail, updated_at=_utc_now())
+        )
+        return result.rowcount
+
+
+def mark_disconnected(engine: sa.Engine, tenant_id: str, detail: str) -> int:
+    """The connection for this tenant -> disconnected (after TenantDisconnected)."""
+    with engine.begin() as conn:
+        result = conn.execute(
+            sa.update(xero_connections)
+            .where(xero_connections.c.tenant_id == tenant_id)
+            .values(status="disconnected", status_detail=detail, updated_at=_utc_now())
+        )
+        return result.rowcount

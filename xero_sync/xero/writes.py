@@ -1,0 +1,259 @@
+"""Writes to Xero: payments, bank transactions (stand-alone deposits, fees), bank transfers
+(payouts), deletes, and the look-ups by reference that follow an unknown outcome.
+
+Bodies are built here and serialised by `dumps_exact`, so a Decimal amount reaches the wire with
+exactly its digits (the SDK would turn it into a float first). Every write carries the caller's
+`Idempotency-Key`; a write whose answer was lost raises OutcomeUnknown (never re-sent blindly).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from xero_sync.xero.errors import MalformedXeroPayload
+from xero_sync.xero.parse import _Reader, parse_date, parse_datetime, _decimal
+
+MAX_PAYMENTS_PER_CALL = 50
+MAX_IDEMPOTENCY_KEY = 128
+
+
+@dataclass(frozen=True)
+class NewPayment:
+    invoice_id: str
+    account_id: str
+    date: dt.date
+    amount: Decimal
+    reference: str
+
+
+@dataclass(frozen=True)
+class PaymentResult:
+    """One element of a PUT /Payments?summarizeErrors=false answer, in request order."""
+
+    ok: bool
+    payment_id: str | None
+    messages: list[str] = field(default_factory=list)
+    reference: str | None = None
+
+
+@dataclass(frozen=True)
+class NewLine:
+    description: str
+    amount: Decimal
+    account_id: str | None = None
+    account_code: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.account_id is None) == (self.account_code is None):
+            raise ValueError("NewLine needs exactly one of account_id or account_code")
+
+
+@dataclass(frozen=True)
+class NewBankTransaction:
+    type: str  # "RECEIVE" | "SPEND"
+    bank_account_id: str
+    contact_id: str
+    date: dt.date
+    reference: str
+    lines: list[NewLine]
+
+    def __post_init__(self) -> None:
+        if self.type not in {"RECEIVE", "SPEND"}:
+            raise ValueError(f"bank transaction type must be RECEIVE or SPEND, got {self.type!r}")
+        if not self.lines:
+            raise ValueError("a bank transaction needs at least one line")
+
+
+@dataclass(frozen=True)
+class NewBankTransfer:
+    from_account_id: str
+    to_account_id: str
+    amount: Decimal
+    date: dt.date
+    reference: str
+
+
+@dataclass(frozen=True)
+class BankTransactionRecord:
+    """What a look-up by reference needs to know about an existing bank transaction."""
+
+    bank_transaction_id: str
+    type: str
+    status: str
+    reference: str | None
+    date: dt.date
+    total: Decimal
+    updated_at: dt.datetime | None
+
+
+# --- exact JSON -------------------------------------------------------------------------------
+
+
+def dumps_exact(obj: Any) -> bytes:
+    """JSON where Decimals are written digit for digit; floats are refused (money never floats)."""
+    out: list[str] = []
+
+    def write(value: Any) -> None:
+        if isinstance(value, Decimal):
+            if not value.is_finite():
+                raise ValueError(f"amount {value} is not finite")
+            out.append(format(value, "f"))
+        elif isinstance(value, float):
+            raise TypeError("floats are not allowed in Xero bodies; use Decimal")
+        elif isinstance(value, dict):
+            out.append("{")
+            for i, (k, v) in enumerate(value.items()):
+                if i:
+                    out.append(",")
+                out.append(json.dumps(str(k)))
+                out.append(":")
+                write(v)
+            out.append("}")
+        elif isinstance(value, (list, tuple)):
+            out.append("[")
+            for i, v in enumerate(value):
+                if i:
+                    out.append(",")
+                write(v)
+            out.append("]")
+        elif isinstance(value, dt.date):
+            out.append(json.dumps(value.isoformat()))
+        else:
+            out.append(json.dumps(value))
+
+    write(obj)
+    return "".join(out).encode()
+
+
+def check_idempotency_key(key: str) -> str:
+    if not isinstance(key, str) or not key or len(key) > MAX_IDEMPOTENCY_KEY:
+        raise ValueError(f"idempotency_key must be 1..{MAX_IDEMPOTENCY_KEY} characters, got {key!r}")
+    return key
+
+
+def _amount(value: Decimal, what: str) -> Decimal:
+    if not isinstance(value, Decimal):
+        raise TypeError(f"{what} must be Decimal, got {type(value).__name__}")
+    return value
+
+
+def _date(value: dt.date) -> str:
+    return value.isoformat()
+
+
+def reference_where(reference: str) -> str:
+    if '"' in reference or "\\" in reference:
+        raise ValueError(f"reference {reference!r} contains a quote or backslash")
+    return f'Reference=="{reference}"'
+
+
+# --- bodies -----------------------------------------------------------------------------------
+
+
+def payments_body(payments: list[NewPayment]) -> dict:
+    if not payments:
+        raise ValueError("no payments to create")
+    if len(payments) > MAX_PAYMENTS_PER_CALL:
+        raise ValueError(f"at most {MAX_PAYMENTS_PER_CALL} payments per call, got {len(payments)}")
+    return {
+        "Payments": [
+            {
+                "Invoice": {"InvoiceID": p.invoice_id},
+                "Account": {"AccountID": p.account_id},
+                "Date": _date(p.date),
+                "Amount": _amount(p.amount, "payment amount"),
+                "Reference": p.reference,
+            }
+            for p in payments
+        ]
+    }
+
+
+def bank_transaction_body(tx: NewBankTransaction) -> dict:
+    lines = []
+    for line in tx.lines:
+        amount = _amount(line.amount, "line amount")
+        item: dict[str, Any] = {
+            "Description": line.description,
+            "Quantity": Decimal("1"),
+            "UnitAmount": amount,
+            "LineAmount": amount,
+        }
+        if line.account_id is not None:
+            item["AccountID"] = line.account_id
+        else:
+            item["AccountCode"] = line.account_code
+        lines.append(item)
+    return {
+        "BankTransactions": [
+            {
+                "Type": tx.type,
+                "BankAccount": {"AccountID": tx.bank_account_id},
+                "Contact": {"ContactID": tx.contact_id},
+                "Date": _date(tx.date),
+                "Reference": tx.reference,
+                "LineAmountTypes": "NoTax",
+                "LineItems": lines,
+            }
+        ]
+    }
+
+
+def bank_transfer_body(tr: NewBankTransfer) -> dict:
+    return {
+        "BankTransfers": [
+            {
+                "FromBankAccount": {"AccountID": tr.from_account_id},
+                "ToBankAccount": {"AccountID": tr.to_account_id},
+                "Amount": _amount(tr.amount, "transfer amount"),
+                "Date": _date(tr.date),
+                "Reference": tr.reference,
+            }
+        ]
+    }
+
+
+# --- answers ----------------------------------------------------------------------------------
+
+
+def payment_results(payload: Any, sent: list[NewPayment]) -> list[PaymentResult]:
+    items = payload.get("Payments") if isinstance(payload, dict) else None
+    if not isinstance(items, list) or len(items) != len(sent):
+        raise MalformedXeroPayload(
+            "Payment", None, "Payments",
+            f"expected {len(sent)} elements in the answer, got {len(items) if isinstance(items, list) else 'none'}",
+        )
+    results = []
+    for item, p in zip(items, sent):
+        errors = [str(e.get("Message")) for e in item.get("ValidationErrors") or [] if isinstance(e, dict)]
+        status = str(item.get("StatusAttributeString") or ("ERROR" if errors else "OK")).upper()
+        ok = status in {"OK", "WARNING"} and not errors and bool(item.get("PaymentID"))
+        results.append(
+            PaymentResult(ok=ok, payment_id=item.get("PaymentID") if ok else None,
+                          messages=errors, reference=p.reference)
+        )
+    return results
+
+
+def first_id(payload: Any, key: str, id_field: str) -> str:
+    items = payload.get(key) if isinstance(payload, dict) else None
+    if not isinstance(items, list) or not items or not isinstance(items[0], dict) or not items[0].get(id_field):
+        raise MalformedXeroPayload(key.rstrip("s"), None, id_field, "missing from the answer")
+    return str(items[0][id_field])
+
+
+def parse_bank_transaction(data: Any) -> BankTransactionRecord:
+    r = _Reader("BankTransaction", data, "BankTransactionID", [])
+    return BankTransactionRecord(
+        bank_transaction_id=r.record_id,
+        type=r.req("Type", str),
+        status=r.req("Status", str),
+        reference=r.opt("Reference", str),
+        date=r.req("Date", parse_date),
+        total=r.opt("Total", _decimal, Decimal(0)),
+        updated_at=r.opt("UpdatedDateUTC", parse_datetime),
+    )
