@@ -298,6 +298,7 @@ class Organisation:
         self.manual_journals: dict[str, ManualJournal] = {}
         self.invoices_by_updated = _SortedKeys()
         self.invoices_by_date = _SortedKeys()
+        self.payments_by_date = _SortedKeys()  # payment dates never change
         self._invoice_numbers: dict[str, str] = {}
         self._next_number = {"INV": 1, "CN": 1}
         # Seeding sets these: ids from a seeded Random, timestamps back-dated, indexes bulk-built.
@@ -342,6 +343,7 @@ class Organisation:
         with self.lock:
             self.invoices_by_updated.rebuild((i.updated, k) for k, i in self.invoices.items())
             self.invoices_by_date.rebuild((i.date, k) for k, i in self.invoices.items())
+            self.payments_by_date.rebuild((p.date, k) for k, p in self.payments.items())
 
     def first_transaction_date(self) -> dt.date | None:
         """The earliest invoice, payment or bank transaction date in the organisation."""
@@ -662,6 +664,8 @@ class Organisation:
                 reference=reference or "", is_reconciled=is_reconciled,
                 payment_type="ACCRECPAYMENT" if inv.type == "ACCREC" else "ACCPAYPAYMENT")
             self.payments[payment.payment_id] = payment
+            if not self.bulk:
+                self.payments_by_date.add(payment.date, payment.payment_id)
 
             def mutate() -> None:
                 inv.payment_ids.append(payment.payment_id)
