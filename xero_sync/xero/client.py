@@ -38,6 +38,7 @@ from xero_sync.xero.transport import Timeout, call_sdk, check_timeout, make_api_
 from xero_sync.xero.windows import DateWindow, ModifiedSince
 from xero_sync.xero.writes import (
     BankTransactionRecord,
+    BankTransferRecord,
     NewBankTransaction,
     NewBankTransfer,
     NewPayment,
@@ -45,9 +46,12 @@ from xero_sync.xero.writes import (
     bank_transaction_body,
     bank_transfer_body,
     check_idempotency_key,
+    contact_body,
     dumps_exact,
     first_id,
+    name_where,
     parse_bank_transaction,
+    parse_bank_transfer,
     payment_results,
     payments_body,
     reference_where,
@@ -309,3 +313,25 @@ class XeroClient:
         if not isinstance(items, list):
             raise MalformedXeroPayload("BankTransaction", None, "BankTransactions", "missing list")
         return [parse_bank_transaction(item) for item in items]
+
+    def find_bank_transfers(self, reference: str) -> list[BankTransferRecord]:
+        """Bank transfers with this Reference (one call), to settle an OutcomeUnknown."""
+        payload = self._get("GET /BankTransfers (by reference)",
+                            self._accounting.get_bank_transfers, where=reference_where(reference))
+        items = payload.get("BankTransfers") if isinstance(payload, dict) else None
+        if not isinstance(items, list):
+            raise MalformedXeroPayload("BankTransfer", None, "BankTransfers", "missing list")
+        return [parse_bank_transfer(item) for item in items]
+
+    def create_contact(self, name: str, idempotency_key: str) -> str:
+        """PUT /Contacts with one contact (e.g. the clearing contact of stand-alone deposits)."""
+        payload = self._send_json("PUT /Contacts", "PUT", "/Contacts", contact_body(name),
+                                  idempotency_key)
+        return first_id(payload, "Contacts", "ContactID")
+
+    def find_contacts(self, name: str) -> list[ContactRecord]:
+        """Contacts named exactly `name` (one call), so a contact is created only once."""
+        payload = self._get("GET /Contacts (by name)", self._accounting.get_contacts,
+                            where=name_where(name), include_archived=True, page=1)
+        records, _, _ = parse_collection("Contacts", payload)
+        return records

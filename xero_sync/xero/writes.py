@@ -257,3 +257,39 @@ def parse_bank_transaction(data: Any) -> BankTransactionRecord:
         total=r.opt("Total", _decimal, Decimal(0)),
         updated_at=r.opt("UpdatedDateUTC", parse_datetime),
     )
+
+
+@dataclass(frozen=True)
+class BankTransferRecord:
+    """What a look-up by reference needs to know about an existing bank transfer."""
+
+    bank_transfer_id: str
+    reference: str | None
+    date: dt.date
+    amount: Decimal
+    from_account_id: str | None
+    to_account_id: str | None
+
+
+def parse_bank_transfer(data: Any) -> BankTransferRecord:
+    r = _Reader("BankTransfer", data, "BankTransferID", [])
+    return BankTransferRecord(
+        bank_transfer_id=r.record_id,
+        reference=r.opt("Reference", str),
+        date=r.req("Date", parse_date),
+        amount=r.req("Amount", _decimal),
+        from_account_id=r.opt("FromBankAccount.AccountID", str),
+        to_account_id=r.opt("ToBankAccount.AccountID", str),
+    )
+
+
+def contact_body(name: str) -> dict:
+    if not name or '"' in name:
+        raise ValueError(f"contact name {name!r} must be non-empty and free of quotes")
+    return {"Contacts": [{"Name": name}]}
+
+
+def name_where(name: str) -> str:
+    if '"' in name or "\\" in name:
+        raise ValueError(f"name {name!r} contains a quote or backslash")
+    return f'Name=="{name}"'
