@@ -69,7 +69,8 @@ def _insert_many(conn: sa.Connection, table: sa.Table, rows: list[dict], conflic
     for chunk in chunks(rows, columns=len(rows[0]) if rows else 1):
         stmt = dialect_insert(conn, table).values(list(chunk))
         stmt = stmt.on_conflict_do_nothing(index_elements=[table.c[c] for c in conflict_cols])
-        inserted += conn.execute(stmt).rowcount
+        # rowcount is not reliable for multi-row INSERTs on every driver; RETURNING is.
+        inserted += len(conn.execute(stmt.returning(table.c[conflict_cols[-1]])).all())
     return inserted
 
 
