@@ -69,7 +69,11 @@ def _org(tenant_id: str) -> Organisation:
 
 
 def _body() -> dict[str, Any]:
-    body = request.get_json(silent=True) if request.get_data() else {}
+    raw = request.get_data()
+    try:
+        body = xj.loads(raw) if raw.strip() else {}  # Decimal money, never float
+    except xj.BodyError as exc:
+        raise _BadRequest(str(exc)) from exc
     if not isinstance(body, dict):
         raise _BadRequest("request body must be a JSON object")
     return body
@@ -81,8 +85,6 @@ def _money(body: dict[str, Any], key: str, required: bool = True) -> Decimal | N
         if required:
             raise _BadRequest(f"{key!r} is required")
         return None
-    if isinstance(value, float):
-        value = repr(value)  # JSON numbers arrive as float from get_json; keep their digits
     try:
         return xj.money(Decimal(str(value)))
     except InvalidOperation as exc:

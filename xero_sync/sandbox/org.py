@@ -736,7 +736,7 @@ class Organisation:
             if inv is None:
                 raise ValidationError(f"Invoice with InvoiceID {invoice_id} could not be found")
             amount = money(Decimal(amount))
-            if source.status != "AUTHORISED":
+            if source.status not in ("AUTHORISED", "PAID"):  # PAID = fully used; caught below
                 raise ValidationError(f"{label} must be approved before it can be allocated; it is "
                                       f"{source.status}")
             if source.contact_id != inv.contact_id:

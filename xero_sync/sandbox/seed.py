@@ -49,9 +49,11 @@ def _months_back(end: dt.date, months: int) -> dt.date:
     return dt.date(total // 12, total % 12 + 1, 1)
 
 
-def _stamp(day: dt.date, rng: random.Random) -> dt.datetime:
-    return dt.datetime(day.year, day.month, day.day, 9, tzinfo=_UTC) + dt.timedelta(
+def _stamp(cap: dt.datetime, day: dt.date, rng: random.Random) -> dt.datetime:
+    """A working-hours instant on `day`, never later than `cap` (the clock's now)."""
+    at = dt.datetime(day.year, day.month, day.day, 9, tzinfo=_UTC) + dt.timedelta(
         seconds=rng.randrange(8 * 3600))
+    return min(at, cap)
 
 
 def seed_organisations(*, seed: int, invoices: int, months: int, tenants: int = 1,
@@ -76,7 +78,8 @@ def _seed_org(rng: random.Random, n: int, *, invoices: int, months: int, currenc
     org.id_source = new_id
     org.bulk = True
     start = _months_back(end, months)
-    org.fixed_now = _stamp(start - dt.timedelta(days=1), rng)
+    cap = clock.now().replace(microsecond=0) - dt.timedelta(seconds=1)
+    org.fixed_now = _stamp(cap, start - dt.timedelta(days=1), rng)
     try:
         for code, name, type_, cls, enable in CHART:
             org.add_account(code=code, name=name, type=type_, cls=cls, enable_payments=enable,
@@ -99,10 +102,10 @@ def _seed_org(rng: random.Random, n: int, *, invoices: int, months: int, currenc
         span = (end - start).days + 1
         recent = end - dt.timedelta(days=60)
         for _ in range(invoices):
-            _seed_invoice(org, rng, active, start, span, end, recent, payment_accounts)
+            _seed_invoice(org, rng, cap, active, start, span, end, recent, payment_accounts)
         for i in range(max(2, invoices // 50)):
             day = start + dt.timedelta(days=rng.randrange(span))
-            org.fixed_now = _stamp(day, rng)
+            org.fixed_now = _stamp(cap, day, rng)
             bill = org.create_invoice(
                 contact_id=rng.choice(suppliers).contact_id, type="ACCPAY", status="AUTHORISED",
                 date=day, due_date=day + dt.timedelta(days=30), number=f"BILL-{i + 1:04d}",
@@ -118,10 +121,10 @@ def _seed_org(rng: random.Random, n: int, *, invoices: int, months: int, currenc
     return org
 
 
-def _seed_invoice(org: Organisation, rng: random.Random, customers: list, start: dt.date,
+def _seed_invoice(org: Organisation, rng: random.Random, cap: dt.datetime, customers: list, start: dt.date,
                   span: int, end: dt.date, recent: dt.date, payment_accounts: tuple) -> None:
     day = start + dt.timedelta(days=rng.randrange(span))
-    org.fixed_now = _stamp(day, rng)
+    org.fixed_now = _stamp(cap, day, rng)
     total = Decimal(rng.randrange(5000, 500001)) / 100
     contact = rng.choice(customers)
     roll = rng.random()
@@ -142,20 +145,20 @@ def _seed_invoice(org: Organisation, rng: random.Random, customers: list, start:
                              reference=f"PO-{rng.randrange(10**5):05d}" if rng.random() < 0.5 else "")
     if status != "AUTHORISED":
         if rng.random() < 0.3:
-            org.fixed_now = _stamp(min(end, day + dt.timedelta(days=rng.randrange(1, 10))), rng)
+            org.fixed_now = _stamp(cap, min(end, day + dt.timedelta(days=rng.randrange(1, 10))), rng)
             org.delete_invoice(inv.invoice_id)
         return
     is_recent = day >= recent
     fate = rng.random()
     if fate < 0.02:
-        org.fixed_now = _stamp(min(end, day + dt.timedelta(days=rng.randrange(0, 20))), rng)
+        org.fixed_now = _stamp(cap, min(end, day + dt.timedelta(days=rng.randrange(0, 20))), rng)
         org.void_invoice(inv.invoice_id)
         return
     # Older invoices are mostly settled; the last two months are mostly still open.
     paid_share = 0.25 if is_recent else 0.8
     fate = rng.random()
     pay_day = min(end, day + dt.timedelta(days=rng.randrange(0, 45)))
-    org.fixed_now = _stamp(pay_day, rng)
+    org.fixed_now = _stamp(cap, pay_day, rng)
     if fate < 0.05:
         note = org.create_credit_note(contact_id=contact.contact_id, date=pay_day, lines=[
             {"Description": "Discount", "Quantity": 1, "UnitAmount": money_part(rng, inv.total),
