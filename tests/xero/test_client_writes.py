@@ -112,12 +112,12 @@ def test_bank_transaction_and_transfer_and_delete(env):
     client.delete_bank_transaction(tx_id, idempotency_key="dep-del-1")
     [tx] = client.find_bank_transactions(reference="dep_1")
     assert tx.status == "DELETED"
-    if len(banks) >= 2:
-        transfer_id = client.create_bank_transfer(
-            NewBankTransfer(banks[0].account_id, banks[1].account_id, Decimal("5.55"), day, "payout_1"),
-            idempotency_key="payout-1",
-        )
-        assert transfer_id
+    assert len(banks) >= 2
+    transfer_id = client.create_bank_transfer(
+        NewBankTransfer(banks[0].account_id, banks[1].account_id, Decimal("5.55"), day, "payout_1"),
+        idempotency_key="payout-1",
+    )
+    assert transfer_id
 
 
 def test_validation_error_on_write_is_raised_with_messages(env):

@@ -1,0 +1,94 @@
+"""SqlTokenStore on SQLite and PostgreSQL (migrated store): encryption, one refresher per token set."""
+
+import datetime as dt
+import threading
+
+import pytest
+import sqlalchemy as sa
+
+from tests.sandbox_fixtures import control
+from tests.xero.conftest import build_env
+from xero_sync.platform import schema
+from xero_sync.platform.db import make_engine
+from xero_sync.platform.token_cipher import TokenCipher
+from xero_sync.platform.token_store import SqlTokenStore, TokenSetNotFound
+from xero_sync.xero.errors import NeedsReauth
+from xero_sync.xero.tokens import TokenSet
+
+UTC = dt.timezone.utc
+
+
+def _tokens(n: int = 1, expires: dt.datetime | None = None) -> TokenSet:
+    return TokenSet(f"ACCESS-{n}", f"REFRESH-{n}", expires or dt.datetime(2030, 1, 1, tzinfo=UTC),
+                    "openid offline_access", id_token=f"ID-{n}")
+
+
+def test_round_trip_encrypted_at_rest(store_engine):
+    store = SqlTokenStore(store_engine, TokenCipher(TokenCipher.generate_key()))
+    tid = store.save_new(_tokens())
+    assert store.load(tid) == _tokens()
+    with store_engine.connect() as conn:
+        row = conn.execute(sa.select(schema.xero_token_sets)).one()
+    assert "ACCESS-1" not in str(tuple(row)) and "REFRESH-1" not in str(tuple(row))
+    assert row.version == 1
+    with pytest.raises(TokenSetNotFound):
+        store.load(tid + 100)
+
+
+def test_refresh_only_when_expiring_and_force_respects_stale(store_engine):
+    now = dt.datetime(2026, 1, 1, tzinfo=UTC)
+    store = SqlTokenStore(store_engine, TokenCipher(TokenCipher.generate_key()), clock=now.timestamp)
+    calls: list[TokenSet] = []
+
+    def refresher(old: TokenSet) -> TokenSet:
+        calls.append(old)
+        return _tokens(len(calls) + 1, now + dt.timedelta(minutes=30))
+
+    tid = store.save_new(_tokens(1, now + dt.timedelta(minutes=5)))
+    assert store.refresh(tid, refresher) == _tokens(1, now + dt.timedelta(minutes=5))
+    assert calls == []  # not expiring within 60 s
+    stale = store.load(tid)
+    fresh = store.refresh(tid, refresher, force=True, stale=stale)
+    assert fresh.access_token == "ACCESS-2" and store.version(tid) == 2
+    # A second worker that also saw the 401 with the old token: someone already rotated it.
+    assert store.refresh(tid, refresher, force=True, stale=stale).access_token == "ACCESS-2"
+    assert len(calls) == 1 and store.version(tid) == 2
+
+
+def test_concurrent_refresh_two_engines_one_token_call(sandbox, db_url, store_engine):
+    env = build_env(sandbox, store_engine)
+    env.clock.advance(31 * 60)  # the stored access token has expired
+    engines = [make_engine(db_url), make_engine(db_url)]
+    stores = [SqlTokenStore(e, env.cipher, clock=env.clock.time) for e in engines]
+    apps = [env.new_app(), env.new_app()]
+    barrier = threading.Barrier(2)
+    results: list = [None, None]
+
+    def work(i: int) -> None:
+        barrier.wait()
+        try:
+            results[i] = stores[i].refresh(env.token_set_id, apps[i].refresh)
+        except BaseException as exc:  # noqa: BLE001 - asserted below
+            results[i] = exc
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
+    [t.start() for t in threads]
+    [t.join(30) for t in threads]
+    for e in engines:
+        e.dispose()
+    assert all(isinstance(r, TokenSet) for r in results), results
+    assert results[0].access_token == results[1].access_token
+    assert env.token_endpoint_calls() == 1 and apps[0].token_calls + apps[1].token_calls == 1
+    assert env.store.version(env.token_set_id) == 2
+    # The rotated pair works against Xero.
+    assert env.client().organisation().records
+
+
+def test_invalid_grant_marks_needs_reauth(sandbox, store_engine):
+    env = build_env(sandbox, store_engine)
+    env.add_connection("acme")
+    control(sandbox, "POST", "/tokens/revoke", {"tenant_id": env.tenant_id})
+    with pytest.raises(NeedsReauth):
+        env.store.refresh(env.token_set_id, env.app.refresh, force=True)
+    assert env.connection_status("acme")[0] == "needs_reauth"
+    assert env.store.version(env.token_set_id) == 1
