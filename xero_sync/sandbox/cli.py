@@ -83,9 +83,8 @@ def run(args: argparse.Namespace) -> int:
         *(f"    {org.tenant_id}  {org.name} ({org.currency})" for org in sandbox.orgs.values()),
         "Ctrl-C to stop.",
     ]
-    print("\n".join(lines), flush=True)
     try:
-        serve_forever(sandbox, args.host, args.port)
+        serve_forever(sandbox, args.host, args.port, on_ready=lambda _: print("\n".join(lines), flush=True))
     except OSError as exc:
         raise ConfigError(f"cannot serve on {args.host}:{args.port}: {exc.strerror or exc}") from exc
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import threading
+from collections.abc import Callable
 from types import FrameType
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
@@ -80,9 +81,19 @@ class SandboxServer:
         self.stop()
 
 
-def serve_forever(sandbox: Sandbox, host: str = "127.0.0.1", port: int = 5055) -> None:
-    """Serve in the foreground until SIGINT or SIGTERM, then shut down cleanly."""
+def serve_forever(
+    sandbox: Sandbox,
+    host: str = "127.0.0.1",
+    port: int = 5055,
+    on_ready: Callable[[SandboxServer], None] | None = None,
+) -> None:
+    """Serve in the foreground until SIGINT or SIGTERM, then shut down cleanly.
+
+    `on_ready(server)` runs once the socket is listening (the CLI prints its banner there).
+    """
     server = SandboxServer(sandbox, host, port, access_log=True).start()
+    if on_ready is not None:
+        on_ready(server)
     stopped = threading.Event()
 
     def on_signal(_signum: int, _frame: FrameType | None) -> None:

@@ -1,0 +1,69 @@
+"""`xero-sync sandbox`: argument errors, and a real foreground run stopped by SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import urllib.request
+
+import pytest
+
+from xero_sync.cli import main
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["sandbox", "--invoices", "many"], "invoices must be an integer"),
+        (["sandbox", "--currency", "EUR"], "invalid choice: 'EUR'"),
+        (["sandbox", "--time-scale", "0"], "time scale must be > 0"),
+    ],
+)
+def test_bad_arguments_give_a_clear_error(argv, message, capsys):
+    with pytest.raises(SystemExit) as caught:
+        main(argv)
+    assert caught.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_port_out_of_range_is_one_line(capsys):
+    assert main(["sandbox", "--port", "70000", "--invoices", "5", "--months", "1"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "xero-sync sandbox: --port 70000 is not a TCP port (1-65535)"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_serves_in_the_foreground_and_stops_on_sigterm():
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "xero_sync.cli", "sandbox", "--port", str(port), "--invoices", "20",
+         "--months", "2", "--tenants", "2", "--currency", "CAD"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        banner = [process.stdout.readline() for _ in range(9)]  # printed once the socket listens
+        text = "".join(banner)
+        assert f"http://127.0.0.1:{port}/api.xro/2.0" in text
+        assert f"http://127.0.0.1:{port}/connect/token" in text
+        assert "xero-sync-demo" in text
+        tenants = [process.stdout.readline() for _ in range(3)]
+        assert sum("Demo Company (CA)" in line for line in tenants) == 2
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_sandbox/health", timeout=5) as answer:
+            health = json.loads(answer.read())
+        assert health == {"ok": True, "tenants": 2, "time": health["time"]}
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
