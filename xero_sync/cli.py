@@ -18,6 +18,7 @@ _COMMANDS = (
     "xero_sync.platform.cli",  # xero-sync db upgrade
     "xero_sync.connect",  # xero-sync connect --sandbox
     "xero_sync.demo",  # xero-sync demo [--headless]
+    "xero_sync.web.cli",  # xero-sync web [--port 8000]
 )
 
 

@@ -1,0 +1,73 @@
+"""xero_webhook_sensor: Xero webhook events → a targeted incremental sync of that partner.
+
+The receiver (`web/webhooks.py`) stores events in `webhook_events`. Each tick reads at most
+`BATCH` INVOICE / CONTACT / CREDITNOTE events after the cursor, maps each tenant to its
+connected partner, and requests one `incremental_sync_job` run per partner. Events are thin
+(ids only); the run pulls whatever changed since the partner's watermark, which covers every
+event in the batch. The cursor is the last event id read. No side effects besides the cursor:
+the run does the Xero calls.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+import sqlalchemy as sa
+
+from xero_sync.jobs.incremental import incremental_sync_job
+from xero_sync.platform import connections
+from xero_sync.platform.schema import webhook_events
+from xero_sync.resources.platform import PlatformResource
+
+CATEGORIES = ("INVOICE", "CONTACT", "CREDITNOTE")
+BATCH = 500
+
+
+def _cursor(context: dg.SensorEvaluationContext) -> int:
+    try:
+        return int(context.cursor or 0)
+    except ValueError:
+        context.log.warning(f"ignoring unreadable cursor {context.cursor!r}; starting from event 0")
+        return 0
+
+
+@dg.sensor(
+    job=incremental_sync_job,
+    minimum_interval_seconds=15,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Xero webhook events (INVOICE, CONTACT, CREDITNOTE) -> incremental sync of that partner.",
+)
+def xero_webhook_sensor(context: dg.SensorEvaluationContext, platform: PlatformResource):
+    after = _cursor(context)
+    with platform.begin() as conn:
+        rows = conn.execute(
+            sa.select(webhook_events.c.event_id, webhook_events.c.tenant_id)
+            .where(webhook_events.c.event_id > after, webhook_events.c.category.in_(CATEGORIES))
+            .order_by(webhook_events.c.event_id)
+            .limit(BATCH)
+        ).all()
+        if not rows:
+            return dg.SensorResult(run_requests=[], cursor=str(after))
+        newest_by_tenant: dict[str, int] = {}
+        for row in rows:
+            newest_by_tenant[row.tenant_id] = max(row.event_id, newest_by_tenant.get(row.tenant_id, 0))
+        holders = {t: connections.connection_for_tenant(conn, t) for t in newest_by_tenant}
+
+    newest_by_partner: dict[str, tuple[str, int]] = {}
+    for tenant_id, event_id in newest_by_tenant.items():
+        holder = holders[tenant_id]
+        if holder is None or holder.status != "connected":
+            state = "no partner" if holder is None else f"partner {holder.partner_id} is {holder.status}"
+            context.log.info(f"webhook events for tenant {tenant_id} skipped: {state}")
+            continue
+        _, previous = newest_by_partner.get(holder.partner_id, (tenant_id, 0))
+        newest_by_partner[holder.partner_id] = (tenant_id, max(previous, event_id))
+
+    requests = [
+        dg.RunRequest(
+            run_key=f"webhook:{partner_id}:{event_id}",
+            partition_key=partner_id,
+            tags={"xero/tenant": tenant_id, "xero/partner": partner_id, "xero/phase": "webhook"},
+        )
+        for partner_id, (tenant_id, event_id) in sorted(newest_by_partner.items())
+    ]
+    return dg.SensorResult(run_requests=requests, cursor=str(rows[-1].event_id))

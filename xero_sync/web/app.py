@@ -1,0 +1,94 @@
+"""The Integrations page: a small Flask app (server-side templates, a little CSS, no JavaScript).
+
+It stands in for the partner dashboard's Integrations section: the Xero module card (status,
+initial-sync progress, problems that need the partner), Connect (OAuth2 with `state`), Confirm,
+Set Up Accounts and Disconnect, plus Xero's webhook receiver at POST /webhooks/xero.
+
+The session is Flask's signed cookie and holds only `partner_id` and the OAuth `state`. Tokens
+never go into it: a consent waiting for *Confirm* is kept server-side (`consents.PendingConsents`).
+In production the dashboard's own authentication sets `session["partner_id"]`; the dev sign-in
+form (`signin.py`) does it here.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import Flask
+
+from xero_sync.config import Settings
+from xero_sync.platform.db import make_engine
+from xero_sync.platform.token_cipher import TokenCipher
+from xero_sync.web.consents import PendingConsents
+
+SECRET_ENV = "XERO_SYNC_WEB_SECRET"
+SECRET_FILE = "web_secret.key"
+EXTENSION = "xero_sync_web"
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class WebState:
+    """What every view needs, kept on `app.extensions[EXTENSION]`."""
+
+    settings: Settings
+    engine: sa.Engine
+    cipher: TokenCipher
+    consents: PendingConsents
+
+
+def load_secret(home: Path, env: dict[str, str] | None = None) -> str:
+    """The session-signing secret: XERO_SYNC_WEB_SECRET, else a generated file in home (0600)."""
+    env = os.environ if env is None else env
+    if env.get(SECRET_ENV):
+        return env[SECRET_ENV]
+    path = Path(home) / SECRET_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            # Created 0600 from the start, so the secret is never readable by others.
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process created it first; use theirs
+            pass
+        else:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def create_app(settings: Settings | None = None, engine: sa.Engine | None = None) -> Flask:
+    """The Integrations page and webhook receiver over the platform store (already migrated)."""
+    settings = settings or Settings.from_env()
+    engine = engine or make_engine(settings.database_url)
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=load_secret(settings.home),
+        SESSION_COOKIE_NAME="xero_sync_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        # Lax: the cookie comes back on Xero's top-level redirect to the callback, but not on
+        # cross-site POSTs (with the per-partner form token, that closes CSRF).
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=os.environ.get("XERO_SYNC_WEB_SECURE_COOKIES", "").lower() in {"1", "true"},
+        MAX_CONTENT_LENGTH=5 * 1024 * 1024,  # webhook payloads are small; refuse giant bodies
+    )
+    app.extensions[EXTENSION] = WebState(
+        settings=settings,
+        engine=engine,
+        cipher=TokenCipher.from_env(settings.home),
+        consents=PendingConsents(),
+    )
+
+    from xero_sync.web import accounts, errors, integrations, signin, webhooks
+
+    app.register_blueprint(signin.blueprint)
+    app.register_blueprint(integrations.blueprint)
+    app.register_blueprint(accounts.blueprint)
+    app.register_blueprint(webhooks.blueprint)
+    errors.register(app)
+    return app
