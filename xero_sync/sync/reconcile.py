@@ -141,26 +141,84 @@ def unexplained(df: pd.DataFrame) -> pd.DataFrame:
 
 
 class _Context:
-    """Lookups several kinds share, computed once."""
+    """Lookups several kinds share, computed once.
+
+    Every id column is factorised once into integer codes over a vocabulary shared with the
+    columns it is compared to; membership, joins and duplicate counts then run on int arrays.
+    Hashing each string once instead of once per comparison is what keeps a million rows fast.
+    """
 
     def __init__(self, inp: ReconcileInput) -> None:
         self.inp = inp
-        pi = inp.platform_invoices
+        pi, pp, xp = inp.platform_invoices, inp.platform_payments, inp.xero_payments
+        xi = inp.xero_invoices
         self.invoices = pi
-        self.synced = pi.loc[pi["source"].eq("xero") & pi["xero_invoice_id"].notna()]
-        # invoice_id -> (source, currency) of the platform invoice a payment belongs to
-        invoice_index = pd.Index(pi["invoice_id"])
-        if not invoice_index.is_unique:
-            invoice_index = pd.Index(pi["invoice_id"].drop_duplicates())
-            pi = pi.drop_duplicates("invoice_id")
-        pp = inp.platform_payments
-        pos = invoice_index.get_indexer(pp["invoice_id"])
+        self.xi = xi.loc[xi["type"].eq("ACCREC")]
+        (self.xi_code, self.pi_xcode, self.xp_inv_code), self.n_inv = _codes(
+            self.xi["xero_invoice_id"], pi["xero_invoice_id"], xp["invoice_id"]
+        )
+        self.synced_mask = pi["source"].eq("xero").to_numpy(dtype=bool) & (self.pi_xcode >= 0)
+        self.synced_codes = self.pi_xcode[self.synced_mask]
+
+        # payment -> the platform invoice it belongs to (first row per invoice_id)
+        (pi_icode, pp_icode), n = _codes(pi["invoice_id"], pp["invoice_id"])
+        pos = _first_position(pi_icode, n)[pp_icode]
         self.payment_invoice_source = _take(pi["source"], pos)
         self.payment_currency = _take(pi["currency"], pos)
-        self.alt_mask = pp["source"].eq("alternative").to_numpy()
-        self.in_flight = pp["outbox_status"].isin(IN_FLIGHT_OUTBOX).to_numpy()
-        xp = inp.xero_payments
-        self.xero_live = xp.loc[xp["status"].eq("AUTHORISED")]
+        self.alt_mask = pp["source"].eq("alternative").to_numpy(dtype=bool)
+        self.in_flight = pp["outbox_status"].isin(IN_FLIGHT_OUTBOX).to_numpy(dtype=bool)
+
+        # Xero PaymentIDs: Xero's own, the ids stored on platform rows, and for Xero-side rows
+        # the id behind "xero_" when none is stored.
+        stored = pp["xero_payment_id"].to_numpy(dtype=object)
+        need = ~self.alt_mask & pd.isna(stored)
+        tail = pd.Series(pp["payment_id"].to_numpy(dtype=object)[need], dtype=object)
+        tail = tail.astype(str).str.removeprefix("xero_").to_numpy(dtype=object)
+        (self.xp_code, self.pp_xcode, tail_code), self.n_pay = _codes(
+            xp["payment_id"], stored, tail
+        )
+        self.pp_side_code = np.where(self.alt_mask, -1, self.pp_xcode)
+        self.pp_side_code[need] = tail_code
+        # Alternative payment ids and the References Xero payments carry.
+        (self.pp_code, self.xp_ref_code), self.n_ref = _codes(pp["payment_id"], xp["reference"])
+        self.xp_live = xp["status"].eq("AUTHORISED").to_numpy(dtype=bool)
+
+
+def _codes(*columns) -> tuple[list[np.ndarray], int]:
+    """Integer codes for several columns over one vocabulary (equal values, equal codes; NA -1)."""
+    arrays = [np.asarray(c, dtype=object) for c in columns]
+    lengths = np.cumsum([len(a) for a in arrays])[:-1]
+    # A plain object ndarray factorises faster than a str-dtype Series (no NA-semantics pass).
+    codes, uniques = pd.factorize(np.concatenate(arrays) if arrays else np.array([], object))
+    return np.split(codes.astype(np.int64, copy=False), lengths), len(uniques)
+
+
+def _is_any(values: np.ndarray, choices: tuple[str, ...]) -> np.ndarray:
+    """values in choices for a short tuple (np.isin would sort a million strings)."""
+    out = np.zeros(len(values), dtype=bool)
+    for choice in choices:
+        out |= values == choice
+    return out
+
+
+def _member(codes: np.ndarray, of: np.ndarray, n: int) -> np.ndarray:
+    """codes.isin(of) for factorised codes; NA (-1) is never a member."""
+    table = np.zeros(n + 1, dtype=bool)  # slot n stays False and catches code -1
+    table[of[of >= 0]] = True
+    return table[codes]
+
+
+def _first_position(codes: np.ndarray, n: int) -> np.ndarray:
+    """code -> position of its first row (-1 if absent), indexable by -1 (gives -1)."""
+    table = np.full(n + 1, -1, dtype=np.int64)
+    valid = np.flatnonzero(codes >= 0)[::-1]  # reversed so the first row is written last
+    table[codes[valid]] = valid
+    return table
+
+
+def _counts(codes: np.ndarray, n: int) -> np.ndarray:
+    """Rows per code (length n)."""
+    return np.bincount(codes[codes >= 0], minlength=n)
 
 
 def _take(column: pd.Series, pos: np.ndarray) -> np.ndarray:
@@ -228,35 +286,42 @@ def _expected_status(outstanding: np.ndarray, total: np.ndarray) -> np.ndarray:
 
 
 def _invoice_differences(ctx: _Context) -> list[pd.DataFrame]:
-    xi = ctx.inp.xero_invoices
-    xi = xi.loc[xi["type"].eq("ACCREC")].drop_duplicates("xero_invoice_id")
-    synced = ctx.synced
-    pos = pd.Index(xi["xero_invoice_id"]).get_indexer(synced["xero_invoice_id"])
+    xi = ctx.xi
+    pi = ctx.invoices
+    synced_rows = np.flatnonzero(ctx.synced_mask)
+    pos = _first_position(ctx.xi_code, ctx.n_inv)[ctx.synced_codes]
     found = pos >= 0
-    p = synced.loc[found]
-    x = xi.iloc[pos[found]]
-    p_out = p["outstanding_minor"].to_numpy(dtype=np.int64)
-    p_total = p["total_minor"].to_numpy(dtype=np.int64)
-    pending = p["pending_payments_minor"].fillna(0).to_numpy(dtype=np.int64)
-    p_status = p["status"].to_numpy(dtype=object)
-    x_status = x["status"].to_numpy(dtype=object)
-    x_due = x["amount_due_minor"].to_numpy(dtype=np.int64)
-    x_total = x["total_minor"].to_numpy(dtype=np.int64)
-    live = np.isin(x_status, SYNCED_XERO_STATUSES)
-    gone = np.isin(x_status, GONE_XERO_STATUSES)
+    # Column-wise takes: only the columns compared, never whole frames.
+    prow, xrow = synced_rows[found], pos[found]
+
+    def pcol(name: str, dtype=None) -> np.ndarray:
+        return pi[name].to_numpy(dtype=dtype)[prow]
+
+    def xcol(name: str, dtype=None) -> np.ndarray:
+        return xi[name].to_numpy(dtype=dtype)[xrow]
+
+    p_ids, p_cur = pcol("invoice_id"), pcol("currency", object)
+    p_out = pcol("outstanding_minor", np.int64)
+    pending = pi["pending_payments_minor"].fillna(0).to_numpy(dtype=np.int64)[prow]
+    p_status = pcol("status", object)
+    x_status = xcol("status", object)
+    x_due = xcol("amount_due_minor", np.int64)
+    x_total = xcol("total_minor", np.int64)
+    live = _is_any(x_status, SYNCED_XERO_STATUSES)
+    gone = _is_any(x_status, GONE_XERO_STATUSES)
     # A pending Alternative payment holds the balance down until its write lands in Xero.
     explained_by_pending = (pending > 0) & (x_due - pending == p_out)
 
     expected = _expected_status(x_due, x_total)
     status_off = live & (p_status != expected)
-    flag_off = gone & ~p["deleted_in_xero"].to_numpy(dtype=bool)
+    flag_off = gone & ~pcol("deleted_in_xero", bool)
     balance_off = live & (p_out != x_due)
     parts = []
     if status_off.any():
         m = status_off
         parts.append(_rows(
-            "status_mismatch", "invoice", p["invoice_id"].to_numpy()[m],
-            platform_minor=p_out[m], xero_minor=x_due[m], currency=p["currency"].to_numpy()[m],
+            "status_mismatch", "invoice", p_ids[m],
+            platform_minor=p_out[m], xero_minor=x_due[m], currency=p_cur[m],
             explained=explained_by_pending[m] & (p_status[m] == _expected_status(
                 x_due[m] - pending[m], x_total[m])),
             action="re-sync invoice",
@@ -266,21 +331,21 @@ def _invoice_differences(ctx: _Context) -> list[pd.DataFrame]:
     if flag_off.any():
         m = flag_off
         parts.append(_rows(
-            "status_mismatch", "invoice", p["invoice_id"].to_numpy()[m],
-            platform_minor=p_out[m], xero_minor=x_due[m], currency=p["currency"].to_numpy()[m],
+            "status_mismatch", "invoice", p_ids[m],
+            platform_minor=p_out[m], xero_minor=x_due[m], currency=p_cur[m],
             action="re-sync invoice", detail="Xero " + x_status[m] + ", not flagged in Alternative",
         ))
     if balance_off.any():
         m = balance_off
         parts.append(_rows(
-            "balance_mismatch", "invoice", p["invoice_id"].to_numpy()[m],
-            platform_minor=p_out[m], xero_minor=x_due[m], currency=p["currency"].to_numpy()[m],
+            "balance_mismatch", "invoice", p_ids[m],
+            platform_minor=p_out[m], xero_minor=x_due[m], currency=p_cur[m],
             explained=explained_by_pending[m],
             action=np.where(explained_by_pending[m], "wait for payment push", "re-sync invoice"),
             detail=np.where(explained_by_pending[m], "pending Alternative payments explain it",
                             "outstanding differs from Xero AmountDue").astype(object),
         ))
-    lost = synced.loc[~found]
+    lost = pi.iloc[synced_rows[~found]]
     if len(lost):
         parts.append(_rows(
             "status_mismatch", "invoice", lost["invoice_id"],
@@ -288,8 +353,8 @@ def _invoice_differences(ctx: _Context) -> list[pd.DataFrame]:
             action="re-sync invoice", detail="synced invoice not found in Xero",
         ))
     # Approved sales invoices in Xero that never reached Alternative.
-    unsynced = xi.loc[xi["status"].isin(SYNCED_XERO_STATUSES)
-                      & ~xi["xero_invoice_id"].isin(synced["xero_invoice_id"])]
+    unsynced = xi.loc[xi["status"].isin(SYNCED_XERO_STATUSES).to_numpy(dtype=bool)
+                      & ~_member(ctx.xi_code, ctx.synced_codes, ctx.n_inv)]
     if len(unsynced):
         parts.append(_rows(
             "status_mismatch", "xero_invoice", unsynced["xero_invoice_id"],
@@ -304,77 +369,79 @@ def _invoice_differences(ctx: _Context) -> list[pd.DataFrame]:
 
 
 def _payment_differences(ctx: _Context) -> list[pd.DataFrame]:
-    pp = ctx.inp.platform_payments
-    live = ctx.xero_live
+    pp, xp = ctx.inp.platform_payments, ctx.inp.xero_payments
+    live = ctx.xp_live
     parts = []
     on_xero_invoice = ctx.payment_invoice_source == "xero"
     alt = ctx.alt_mask
     status = pp["status"].to_numpy(dtype=object)
+    ids = pp["payment_id"].to_numpy(dtype=object)
+    amounts = pp["amount_minor"].to_numpy(dtype=np.int64)
     # An Alternative payment is in Xero when its stored PaymentID is live there or a live Xero
     # payment carries its id as Reference (the lookup the push run makes after a lost response).
-    in_xero = (pp["xero_payment_id"].isin(live["payment_id"])
-               | pp["payment_id"].isin(live["reference"])).to_numpy()
-    rejected = pp["outbox_status"].eq("rejected").to_numpy()  # listed as rejected_write instead
+    in_xero = (_member(ctx.pp_xcode, ctx.xp_code[live], ctx.n_pay)
+               | _member(ctx.pp_code, ctx.xp_ref_code[live], ctx.n_ref))
+    rejected = pp["outbox_status"].eq("rejected").to_numpy(dtype=bool)  # see rejected_write
     succeeded = status == "succeeded"
     # Stand-alone deposits are bank transactions, not Xero payments: known by the stored id.
-    deposit_written = pp["xero_payment_id"].notna().to_numpy()
+    deposit_written = ctx.pp_xcode >= 0
     missing = alt & succeeded & ~rejected & np.where(on_xero_invoice, ~in_xero, ~deposit_written)
     missing &= pd.notna(ctx.payment_invoice_source)  # a payment on no known invoice: skip
     if missing.any():
         m = missing
         parts.append(_rows(
-            "payment_missing_in_xero", "payment", pp["payment_id"].to_numpy()[m],
-            platform_minor=pp["amount_minor"].to_numpy()[m], currency=ctx.payment_currency[m],
+            "payment_missing_in_xero", "payment", ids[m],
+            platform_minor=amounts[m], currency=ctx.payment_currency[m],
             explained=ctx.in_flight[m], action="push",
             detail=np.where(on_xero_invoice[m], "payment", "stand-alone deposit").astype(object)
             + np.where(ctx.in_flight[m], " write in flight", " not in Xero").astype(object),
         ))
     # Failed or refunded after it was written: the Xero payment must be deleted.
-    undone = alt & np.isin(status, ("failed", "refunded")) & on_xero_invoice & in_xero
+    undone = alt & _is_any(status, ("failed", "refunded")) & on_xero_invoice & in_xero
     if undone.any():
         m = undone
         parts.append(_rows(
-            "status_mismatch", "payment", pp["payment_id"].to_numpy()[m],
-            platform_minor=pp["amount_minor"].to_numpy()[m], currency=ctx.payment_currency[m],
+            "status_mismatch", "payment", ids[m],
+            platform_minor=amounts[m], currency=ctx.payment_currency[m],
             explained=ctx.in_flight[m], action="delete payment in Xero",
             detail=("Alternative " + status[m] + ", Xero AUTHORISED").astype(object),
         ))
     # Xero-side rows whose status disagrees with Xero (deleted there, still counted here).
-    xero_rows = ~alt
-    xp = ctx.inp.xero_payments.drop_duplicates("payment_id")
-    pos = pd.Index(xp["payment_id"]).get_indexer(_xero_side_ids(pp))
+    pos = _first_position(ctx.xp_code, ctx.n_pay)[ctx.pp_side_code]
     x_status = _take(xp["status"], pos)
     expected = np.where(x_status == "DELETED", "reversed", "succeeded")
-    drift = xero_rows & (pos >= 0) & (status != expected)
+    drift = ~alt & (pos >= 0) & (status != expected)
     if drift.any():
         m = drift
         parts.append(_rows(
-            "status_mismatch", "payment", pp["payment_id"].to_numpy()[m],
-            platform_minor=pp["amount_minor"].to_numpy()[m],
+            "status_mismatch", "payment", ids[m], platform_minor=amounts[m],
             xero_minor=_take(xp["amount_minor"], pos)[m], currency=ctx.payment_currency[m],
             action="re-sync payments",
             detail=("Alternative " + status[m] + ", Xero " + x_status[m]).astype(object),
         ))
     # Live Xero payments on synced invoices that Alternative knows under no id or reference.
-    known = (
-        live["payment_id"].isin(pp["xero_payment_id"])
-        | live["payment_id"].isin(_xero_side_ids(pp.loc[xero_rows]))
-        | live["reference"].isin(pp["payment_id"].loc[alt])
+    unknown = (
+        live
+        & _member(ctx.xp_inv_code, ctx.synced_codes, ctx.n_inv)
+        & ~_member(ctx.xp_code, ctx.pp_xcode, ctx.n_pay)
+        & ~_member(ctx.xp_code, ctx.pp_side_code, ctx.n_pay)
+        & ~_member(ctx.xp_ref_code, ctx.pp_code[alt], ctx.n_ref)
     )
-    unknown = live.loc[~known & live["invoice_id"].isin(ctx.synced["xero_invoice_id"])]
-    if len(unknown):
+    if unknown.any():
+        u = xp.loc[unknown]
         parts.append(_rows(
-            "xero_payment_unknown", "xero_payment", unknown["payment_id"],
-            xero_minor=unknown["amount_minor"].to_numpy(), action="re-sync payments",
-            detail=("on Xero invoice " + unknown["invoice_id"].astype(str)).to_numpy(dtype=object),
+            "xero_payment_unknown", "xero_payment", u["payment_id"],
+            xero_minor=u["amount_minor"].to_numpy(), currency=_xero_currency(ctx, unknown),
+            action="re-sync payments",
+            detail=("on Xero invoice " + u["invoice_id"].astype(str)).to_numpy(dtype=object),
         ))
     return parts
 
 
-def _xero_side_ids(pp: pd.DataFrame) -> pd.Series:
-    """Xero PaymentIDs of Xero-side platform rows: the stored id, else the "xero_" id's tail."""
-    from_id = pp["payment_id"].astype(str).str.removeprefix("xero_")
-    return pp["xero_payment_id"].where(pp["xero_payment_id"].notna(), from_id)
+def _xero_currency(ctx: _Context, rows: np.ndarray) -> np.ndarray:
+    """Currency of the Xero invoice each selected Xero payment is on."""
+    pos = _first_position(ctx.xi_code, ctx.n_inv)[ctx.xp_inv_code[rows]]
+    return _take(ctx.xi["currency"], pos)
 
 
 # --- payouts and the payments account ----------------------------------------------------------
@@ -456,28 +523,32 @@ def _deleted_in_xero(ctx: _Context) -> list[pd.DataFrame]:
 
 
 def _duplicates(ctx: _Context) -> list[pd.DataFrame]:
-    pp, live = ctx.inp.platform_payments, ctx.xero_live
+    xp = ctx.inp.xero_payments
     # The same Alternative payment written twice: two live Xero payments with its reference.
-    ours = live.loc[live["reference"].isin(pp["payment_id"].loc[ctx.alt_mask])]
-    twice = ours.loc[ours["reference"].duplicated(keep=False)]
-    by_ref = twice.groupby("reference", sort=True)["amount_minor"].agg(["sum", "size"])
+    ours = ctx.xp_live & _member(ctx.xp_ref_code, ctx.pp_code[ctx.alt_mask], ctx.n_ref)
+    twice = ours & (_counts(np.where(ours, ctx.xp_ref_code, -1), ctx.n_ref)[ctx.xp_ref_code] > 1)
+    by_ref = xp.loc[twice].groupby("reference", sort=True)["amount_minor"].agg(["sum", "size"])
     parts = [_rows(
         "duplicate", "payment", by_ref.index.to_series(),
         xero_minor=by_ref["sum"].to_numpy(), action="delete the extra Xero payment",
         detail=(by_ref["size"].astype(str) + " live Xero payments with this reference").to_numpy(
             dtype=object),
     )]
-    for subject_type, column in (
-        ("xero_payment", ctx.inp.xero_payments["payment_id"]),
-        ("xero_payment", pp["xero_payment_id"].dropna()),
-        ("xero_invoice", ctx.invoices["xero_invoice_id"].dropna()),
-        ("xero_contact", ctx.inp.customers["xero_contact_id"].dropna()),
+    (contact_codes,), n_contacts = _codes(ctx.inp.customers["xero_contact_id"])
+    for subject_type, column, codes, n in (
+        ("xero_payment", xp["payment_id"], ctx.xp_code, ctx.n_pay),
+        ("xero_payment", ctx.inp.platform_payments["xero_payment_id"], ctx.pp_xcode, ctx.n_pay),
+        ("xero_invoice", ctx.invoices["xero_invoice_id"], ctx.pi_xcode, ctx.n_inv),
+        ("xero_contact", ctx.inp.customers["xero_contact_id"], contact_codes, n_contacts),
     ):
-        counts = column.loc[column.duplicated(keep=False)].value_counts()
+        counts = _counts(codes, n)
+        repeated = np.flatnonzero(counts > 1)
+        first = _first_position(codes, n)[repeated]
         parts.append(_rows(
-            "duplicate", subject_type, counts.index.to_series(), action="investigate duplicate id",
-            detail=(counts.astype(str) + " rows with this id in " + str(column.name)).to_numpy(
-                dtype=object),
+            "duplicate", subject_type, column.to_numpy(dtype=object)[first],
+            action="investigate duplicate id",
+            detail=(counts[repeated].astype(str).astype(object)
+                    + f" rows with this id in {column.name}"),
         ))
     return parts
 
