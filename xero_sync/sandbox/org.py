@@ -300,6 +300,7 @@ class Organisation:
         self.invoices_by_date = _SortedKeys()
         self.payments_by_date = _SortedKeys()  # payment dates never change
         self._invoice_numbers: dict[str, str] = {}
+        self._accounts_by_code: dict[str, Account] = {}
         self._next_number = {"INV": 1, "CN": 1}
         # Seeding sets these: ids from a seeded Random, timestamps back-dated, indexes bulk-built.
         self.id_source: Callable[[], str] = lambda: str(uuid.uuid4())
@@ -392,7 +393,7 @@ class Organisation:
         return self._get(self.manual_journals, manual_journal_id)
 
     def account_by_code(self, code: str) -> Account | None:
-        return next((a for a in self.accounts.values() if a.code == code), None)
+        return self._accounts_by_code.get(code)
 
     def invoice_by_number(self, number: str) -> Invoice | None:
         ident = self._invoice_numbers.get(number)
@@ -439,6 +440,7 @@ class Organisation:
                 currency_code=self.currency if type == "BANK" else None,
                 system_account=system_account)
             self.accounts[account.account_id] = account
+            self._accounts_by_code[code] = account
             return account
 
     def create_contact(self, *, name: str, email: str = "", first_name: str = "", last_name: str = "",
@@ -447,7 +449,7 @@ class Organisation:
         with self.lock:
             if not name or not name.strip():
                 raise ValidationError("The contact name must be specified.")
-            if any(c.name.lower() == name.lower() for c in self.contacts.values() if not self.bulk):
+            if not self.bulk and any(c.name.lower() == name.lower() for c in self.contacts.values()):
                 raise ValidationError(f"The contact name {name} is already assigned to another contact. "
                                       "The contact name must be unique across all active contacts.")
             contact = Contact(contact_id=contact_id or self.new_id(), name=name, updated=self.now(),
