@@ -130,3 +130,20 @@ def test_validation_error_on_write_is_raised_with_messages(env):
             idempotency_key="bad-transfer-1",
         )
     assert err.value.messages
+
+
+def test_write_read_timeout_is_outcome_unknown_and_read_timeout_is_retried(env):
+    from xero_sync.xero.client import XeroClient
+
+    base = env.client()
+    invoices, banks = _setup(base)
+    client = XeroClient(endpoints=env.endpoints, tenant_id=env.tenant_id, token_store=env.store,
+                        token_set_id=env.token_set_id, oauth_app=env.app, budget=base.budget,
+                        clock=env.clock.time, sleep=env.clock.sleep, timeout=(5, 1))
+    env.fault(kind="slow", delay=3, method="PUT", path_prefix="/Payments", count=1, tenant_id=env.tenant_id)
+    payment = NewPayment(invoices[0].invoice_id, banks[0].account_id, env.clock.now().date(),
+                         Decimal("0.50"), "pay_slow_1")
+    with pytest.raises(OutcomeUnknown):
+        client.create_payments([payment], idempotency_key="slow-1")
+    env.fault(kind="slow", delay=3, method="GET", path_prefix="/Accounts", count=1, tenant_id=env.tenant_id)
+    assert client.accounts().records  # a read is simply retried

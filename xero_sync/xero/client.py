@@ -69,14 +69,15 @@ class ReadResult:
     calls: int = 0
 
 
-def _since(modified_since: "datetime_or_ms") -> dt.datetime | None:
+# A watermark may be given as an aware datetime or a ModifiedSince.
+datetime_or_ms = dt.datetime | ModifiedSince | None
+
+
+def _since(modified_since: datetime_or_ms) -> dt.datetime | None:
     if modified_since is None:
         return None
     ms = modified_since if isinstance(modified_since, ModifiedSince) else ModifiedSince(modified_since)
     return ms.header_value()
-
-
-datetime_or_ms = dt.datetime | ModifiedSince | None
 
 
 class XeroClient:
