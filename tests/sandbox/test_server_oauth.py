@@ -198,3 +198,17 @@ def test_revoke_by_tenant_breaks_refresh_and_connections(sandbox, sandbox_tenant
         sandbox.endpoints.connections_url, headers={"Authorization": f"Bearer {tokens['access_token']}"}, timeout=10
     )
     assert listed.status_code == 200 and listed.json() == []
+
+
+def test_sdk_refresh_against_the_sandbox_token_endpoint(sandbox_sdk, monkeypatch):
+    """xero-python's own refresh call (form client_id/secret, scope list) works on the sandbox."""
+    from xero_python.api_client.oauth2 import TokenApi
+
+    sdk = sandbox_sdk
+    monkeypatch.setattr(TokenApi, "refresh_token_url", sdk.server.endpoints.token_url)
+    old = dict(sdk.tokens)
+    sdk.server.sandbox.clock.advance(31 * 60)
+    new = sdk.api_client.refresh_oauth2_token()
+    assert new["refresh_token"] != old["refresh_token"]
+    assert sdk.tokens["access_token"] == new["access_token"]  # the saver stored the rotated set
+    assert sdk.accounting.get_organisations(sdk.tenant_id).organisations
