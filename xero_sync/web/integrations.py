@@ -34,8 +34,8 @@ log = logging.getLogger(__name__)
 blueprint = Blueprint("integrations", __name__)
 
 NOTICES = {
-    "connected": "Your Xero organisation is connected. The first sync is running: the last 12 months "
-                 "first, then older history.",
+    "connected": "Your Xero organisation is linked. The status stays Pending while the first sync runs "
+                 "(the last 12 months first, then older history) and turns Connected when it is done.",
     "accounts": "Accounts saved. Payments and payouts will be recorded in Xero.",
     "disconnected": "Xero is disconnected. Nothing more is read from or written to your organisation.",
 }
