@@ -1,0 +1,142 @@
+"""Exactly once under faults: every recorded payment, deposit and payout is in Xero once.
+
+The sandbox injects 429 bursts, 5xx, slow answers (read timeouts) and lost responses (the write
+is applied, the answer never arrives); the push runs until quiet and Xero's state is then checked
+write by write. A push "killed" between Xero's answer and the record (an exception raised from the
+after_send hook) is re-run: still exactly once.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.push.world import World, build_world
+from xero_sync.push import push_partner
+
+
+class SimulatedCrash(BaseException):
+    """Stands for the process dying: not an Exception, so nothing in the push handles it."""
+
+
+@pytest.fixture
+def world(sandbox_factory, store_engine) -> World:
+    return build_world(sandbox_factory(invoices=600), store_engine, payments_code="615")
+
+
+@pytest.fixture
+def bank_world(sandbox_factory, store_engine) -> World:
+    return build_world(sandbox_factory(invoices=200, seed=11), store_engine, payments_code="095")
+
+
+def assert_exactly_once(world: World) -> None:
+    rows = {r.subject_id: r for r in world.outbox_rows()}
+    assert {r.status for r in rows.values()} == {"done"}, world.statuses()
+    payments = world.xero_payments_by_reference()
+    for pid in world.payment_ids:
+        assert payments[pid] == 1, f"payment {pid} is in Xero {payments[pid]} times"
+        xero_payment = next(p for p in world.org.payments.values()
+                            if p.reference == pid and p.status != "DELETED")
+        assert world.amount(rows[pid].payload["amount_minor"]) == xero_payment.amount
+        assert rows[pid].xero_ids == {"PaymentID": xero_payment.payment_id}
+    deposits = world.xero_bank_transactions_by_reference()
+    for pid in world.deposit_ids:
+        ref = f"{rows[pid].payload['invoice_number']} {pid}"
+        assert deposits[ref] == 1, f"deposit {ref} is in Xero {deposits[ref]} times"
+    # Nothing else was written: no stray payments (all ours carry a payment id reference).
+    ours = {ref: n for ref, n in payments.items() if ref.startswith("pay_")}
+    assert set(ours) == set(world.payment_ids)
+
+
+def assert_payouts_match(world: World, *, bank: bool) -> None:
+    rows = {r.subject_id: r for r in world.outbox_rows()}
+    for payout_id in world.payout_ids:
+        p = rows[payout_id].payload
+        if bank:
+            transfers = [t for t in world.org.bank_transfers.values() if t.reference == payout_id]
+            assert len(transfers) == 1 and transfers[0].amount == world.amount(p["net_minor"])
+            spends = [t for t in world.org.bank_transactions.values()
+                      if t.reference == f"{payout_id} fees" and t.status != "DELETED"]
+            assert len(spends) == 1 and spends[0].total == world.amount(p["fees_minor"])
+        else:
+            deposits = [t for t in world.org.bank_transactions.values()
+                        if t.reference == payout_id and t.status != "DELETED"]
+            assert len(deposits) == 1, f"payout {payout_id}: {len(deposits)} deposits"
+            assert deposits[0].type == "RECEIVE"
+            assert deposits[0].total == world.amount(p["net_minor"])
+
+
+def test_three_hundred_payments_under_faults_land_exactly_once(world: World) -> None:
+    payments = world.record_payments(300)
+    world.record_deposits(4)
+    world.record_payouts([payments[0:40], payments[40:90], payments[90:100] + world.deposit_ids[:2]])
+    world.fault(kind="rate_limit", count=3, problem="minute", retry_after=1)
+    world.fault(kind="server_error", rate=0.15, method="PUT")
+    world.fault(kind="unavailable", count=2, method="GET")
+    world.fault(kind="lost_response", rate=0.3, method="PUT")
+    world.fault(kind="lost_response", count=2, method="PUT", path_prefix="/BankTransactions")
+
+    reports = world.push_until_quiet(limit=200)
+
+    assert_exactly_once(world)
+    assert_payouts_match(world, bank=False)
+    assert sum(r.found for r in reports) >= 1, "no lost response was ever settled by look-up"
+    assert sum(r.done for r in reports) == 300 + 4 + 3  # each row recorded done once
+
+
+def test_bank_payments_account_pays_out_by_transfer_and_fees_spend(bank_world: World) -> None:
+    world = bank_world
+    payments = world.record_payments(60, per_invoice=2)
+    world.record_deposits(2)
+    world.record_payouts([payments[:30], payments[30:] + world.deposit_ids])
+    world.fault(kind="lost_response", count=1, method="PUT", path_prefix="/BankTransfers")
+    world.fault(kind="lost_response", count=1, method="PUT", path_prefix="/BankTransactions")
+    world.fault(kind="server_error", count=2, method="PUT", path_prefix="/Payments")
+
+    world.push_until_quiet()
+
+    assert_exactly_once(world)
+    assert_payouts_match(world, bank=True)
+    # Stand-alone deposits go into the BANK payments account itself.
+    payments_account = world.org.accounts[next(a for a in world.org.accounts
+                                               if world.org.accounts[a].code == "095")]
+    deposits = [t for t in world.org.bank_transactions.values() if t.reference.startswith("ALT-")]
+    assert deposits and all(t.bank_account_id == payments_account.account_id for t in deposits)
+
+
+@pytest.mark.parametrize("crash_on", ["PUT /Payments", "BankTransactionWrite"])
+def test_push_killed_after_xero_answered_then_rerun_writes_nothing_twice(
+    world: World, crash_on: str
+) -> None:
+    payments = world.record_payments(120)
+    world.record_deposits(3)
+    world.record_payouts([payments[:20]])
+    calls = {"n": 0}
+
+    def crash(call: str) -> None:
+        if call == crash_on:
+            calls["n"] += 1
+            if calls["n"] == 2:  # mid-batch: the second call of that kind
+                raise SimulatedCrash(call)
+
+    with pytest.raises(SimulatedCrash):
+        push_partner(world.engine, world.client(), world.partner_id, after_send=crash)
+    assert world.statuses()["sending"] >= 1  # the outcome was never recorded
+
+    reports = world.push_until_quiet()
+
+    assert_exactly_once(world)
+    assert_payouts_match(world, bank=False)
+    assert reports[0].recovered >= 1 and reports[0].found >= 1
+
+
+def test_slow_answers_time_out_and_are_settled_by_reference(world: World) -> None:
+    world.record_payments(60)
+    world.fault(kind="slow", count=1, delay=2.0, method="PUT", path_prefix="/Payments")
+
+    reports = world.push_until_quiet(client=world.client(timeout=(5, 1)))
+
+    assert_exactly_once(world)
+    # The timed-out batch was applied late; the re-post with the same key is replayed by Xero
+    # (or found by reference), never applied twice.
+    assert reports[0].unknown == 50
+    assert sum(r.done for r in reports) == 60
