@@ -16,7 +16,7 @@ from typing import TypeVar
 
 import sqlalchemy as sa
 
-from xero_sync.platform.bulk import chunks, dialect_insert, in_values
+from xero_sync.platform.bulk import chunks, dialect_insert, in_values, pg_staged
 from xero_sync.platform.landing import load_contacts
 from xero_sync.platform.outbox import WRITE_KINDS
 from xero_sync.platform.schema import customers, invoices, outbox, payments
@@ -65,12 +65,28 @@ def _newest(records: Iterable[R], key: str) -> list[R]:
 def _insert_many(conn: sa.Connection, table: sa.Table, rows: list[dict], conflict_cols: list[str]) -> int:
     """Multi-row INSERT ... ON CONFLICT DO NOTHING (a concurrent apply may have inserted the same
     row); returns how many rows were inserted."""
+    if not rows:
+        return 0
+    key = table.c[conflict_cols[-1]]
+    if conn.dialect.name == "postgresql":
+        columns = list(rows[0])
+        with pg_staged(conn, table, columns, rows) as staged:
+            stmt = (
+                dialect_insert(conn, table)
+                .from_select(columns, sa.select(*(staged.c[c] for c in columns)))
+                .on_conflict_do_nothing(index_elements=[table.c[c] for c in conflict_cols])
+                .returning(key)
+            )
+            return len(conn.execute(stmt).all())
+    stmt = dialect_insert(conn, table).on_conflict_do_nothing(
+        index_elements=[table.c[c] for c in conflict_cols]
+    )
+    # executemany + RETURNING: SQLAlchemy's "insertmanyvalues" compiles once and sends batched
+    # multi-row INSERTs; the returned rows are exactly the inserted ones.
+    stmt = stmt.returning(table.c[conflict_cols[-1]])
     inserted = 0
-    for chunk in chunks(rows, columns=len(rows[0]) if rows else 1):
-        stmt = dialect_insert(conn, table).values(list(chunk))
-        stmt = stmt.on_conflict_do_nothing(index_elements=[table.c[c] for c in conflict_cols])
-        # rowcount is not reliable for multi-row INSERTs on every driver; RETURNING is.
-        inserted += len(conn.execute(stmt.returning(table.c[conflict_cols[-1]])).all())
+    for chunk in chunks(rows):
+        inserted += len(conn.execute(stmt, list(chunk)).all())
     return inserted
 
 

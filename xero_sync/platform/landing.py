@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from xero_sync.money import to_minor
-from xero_sync.platform.bulk import chunks, dialect_insert, in_values
+from xero_sync.platform.bulk import chunks, dialect_insert, in_values, pg_staged
 from xero_sync.platform.schema import xero_contacts, xero_credit_notes, xero_invoices, xero_payments
 from xero_sync.sync.rules import XeroContact, XeroInvoice, XeroPayment
 from xero_sync.xero.records import ContactRecord, CreditNoteRecord, InvoiceRecord, PaymentRecord
@@ -66,10 +66,11 @@ def _upsert(conn: sa.Connection, table: sa.Table, key: str, rows: list[dict]) ->
     unique = list(newest.values())
     key_col = table.c[key]
     data_cols = [c for c in table.c if c.name not in {"partner_id", key, "pulled_at"}]
-    ncols = len(table.c)
     partner_id = unique[0]["partner_id"]
-    for chunk in chunks(unique, columns=ncols):
-        stmt = dialect_insert(conn, table).values(list(chunk))
+    postgres = conn.dialect.name == "postgresql"
+    columns = list(unique[0])
+
+    def upsert(stmt):
         ex = stmt.excluded
 
         def differs(col: sa.Column) -> sa.ColumnElement[bool]:
@@ -81,21 +82,32 @@ def _upsert(conn: sa.Connection, table: sa.Table, key: str, rows: list[dict]) ->
             ex.updated_at > table.c.updated_at,
             sa.and_(ex.updated_at == table.c.updated_at, sa.or_(*(differs(c) for c in data_cols))),
         )
-        stmt = stmt.on_conflict_do_update(
+        return stmt.on_conflict_do_update(
             index_elements=[table.c.partner_id, key_col],
             set_={c.name: ex[c.name] for c in data_cols + [table.c.pulled_at]},
             where=changed,
         )
-        if conn.dialect.name == "postgresql":
-            written = conn.execute(stmt.returning(key_col, sa.literal_column("(xmax = 0)").label("ins"))).all()
-            inserted = sum(1 for r in written if r.ins)
-        else:
-            ids = [r[key] for r in chunk]
-            existing = set(conn.execute(
-                sa.select(key_col).where(table.c.partner_id == partner_id, in_values(conn, key_col, ids))
-            ).scalars())
-            written = conn.execute(stmt.returning(key_col)).all()
-            inserted = sum(1 for r in written if r[0] not in existing)
+
+    if postgres:
+        # COPY into a staging table, then one INSERT ... SELECT ... ON CONFLICT; rows the WHERE
+        # left alone are not returned, so they are the unchanged ones.
+        with pg_staged(conn, table, columns, unique) as staged:
+            stmt = upsert(dialect_insert(conn, table).from_select(
+                columns, sa.select(*(staged.c[c] for c in columns))))
+            written = conn.execute(
+                stmt.returning(key_col, sa.literal_column("(xmax = 0)").label("ins"))).all()
+        inserted = sum(1 for r in written if r.ins)
+        return counts + UpsertCounts(inserted, len(written) - inserted, len(unique) - len(written))
+    # SQLite: executemany + RETURNING ("insertmanyvalues": compiled once, batched); one writer at
+    # a time, so the keys read first tell inserted from updated.
+    stmt = upsert(dialect_insert(conn, table)).returning(key_col)
+    for chunk in chunks(unique):
+        existing = set(conn.execute(
+            sa.select(key_col).where(table.c.partner_id == partner_id,
+                                     in_values(conn, key_col, [r[key] for r in chunk]))
+        ).scalars())
+        written = conn.execute(stmt, list(chunk)).all()
+        inserted = sum(1 for r in written if r[0] not in existing)
         counts += UpsertCounts(inserted, len(written) - inserted, len(chunk) - len(written))
     return counts
 
@@ -165,17 +177,21 @@ def upsert_credit_notes(conn: sa.Connection, partner_id: str, records: Sequence[
 
 
 def _filtered(conn: sa.Connection, table: sa.Table, key: str, partner_id: str,
-              months: Iterable[dt.date] | None, ids: Iterable[str] | None) -> sa.Select:
+              months: Iterable[dt.date] | None, ids: Iterable[str] | None,
+              include_earlier: bool = False) -> sa.Select:
     query = sa.select(table).where(table.c.partner_id == partner_id).order_by(table.c[key])
     if months is not None:
-        query = query.where(table.c.month.in_([month_of(m) for m in months]))
+        wanted = sorted({month_of(m) for m in months})
+        in_months = table.c.month.in_(wanted)
+        # The oldest partition also holds everything dated before it (open-start window).
+        query = query.where(sa.or_(in_months, table.c.month < wanted[0]) if include_earlier and wanted else in_months)
     if ids is not None:
         query = query.where(in_values(conn, table.c[key], list(ids)))
     return query
 
 
 def load_invoices(conn: sa.Connection, partner_id: str, months: Iterable[dt.date] | None = None,
-                  ids: Iterable[str] | None = None) -> list[XeroInvoice]:
+                  ids: Iterable[str] | None = None, include_earlier: bool = False) -> list[XeroInvoice]:
     """Landed invoices of the partner, optionally only those months and/or those InvoiceIDs."""
     return [
         XeroInvoice(
@@ -185,25 +201,39 @@ def load_invoices(conn: sa.Connection, partner_id: str, months: Iterable[dt.date
             amount_paid_minor=r.amount_paid_minor, amount_credited_minor=r.amount_credited_minor,
             updated_at=r.updated_at,
         )
-        for r in conn.execute(_filtered(conn, xero_invoices, "invoice_id", partner_id, months, ids))
+        for r in conn.execute(_filtered(conn, xero_invoices, "invoice_id", partner_id, months, ids, include_earlier))
     ]
 
 
-def load_contacts(conn: sa.Connection, partner_id: str, ids: Iterable[str] | None = None) -> list[XeroContact]:
+def load_contacts(conn: sa.Connection, partner_id: str, ids: Iterable[str] | None = None,
+                  updated_before: dt.datetime | dt.date | None = None,
+                  updated_from: dt.datetime | dt.date | None = None) -> list[XeroContact]:
+    """Landed contacts; contacts have no Date, so month slices select them by UpdatedDateUTC."""
+    query = _filtered(conn, xero_contacts, "contact_id", partner_id, None, ids)
+    if updated_from is not None:
+        query = query.where(xero_contacts.c.updated_at >= _utc(updated_from))
+    if updated_before is not None:
+        query = query.where(xero_contacts.c.updated_at < _utc(updated_before))
     return [
         XeroContact(contact_id=r.contact_id, name=r.name, email=r.email, status=r.status,
                     is_customer=r.is_customer, updated_at=r.updated_at)
-        for r in conn.execute(_filtered(conn, xero_contacts, "contact_id", partner_id, None, ids))
+        for r in conn.execute(query)
     ]
 
 
+def _utc(moment: dt.datetime | dt.date) -> dt.datetime:
+    if isinstance(moment, dt.datetime):
+        return moment.astimezone(dt.timezone.utc)
+    return dt.datetime(moment.year, moment.month, moment.day, tzinfo=dt.timezone.utc)
+
+
 def load_payments(conn: sa.Connection, partner_id: str, months: Iterable[dt.date] | None = None,
-                  ids: Iterable[str] | None = None) -> list[XeroPayment]:
+                  ids: Iterable[str] | None = None, include_earlier: bool = False) -> list[XeroPayment]:
     return [
         XeroPayment(payment_id=r.payment_id, invoice_id=r.invoice_id, date=r.date,
                     amount_minor=r.amount_minor, currency=r.currency, status=r.status,
                     reference=r.reference, updated_at=r.updated_at)
-        for r in conn.execute(_filtered(conn, xero_payments, "payment_id", partner_id, months, ids))
+        for r in conn.execute(_filtered(conn, xero_payments, "payment_id", partner_id, months, ids, include_earlier))
     ]
 
 
