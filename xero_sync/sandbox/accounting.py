@@ -14,6 +14,7 @@ import datetime as dt
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 
 from flask import Blueprint, Response, request
@@ -334,7 +335,7 @@ def list_invoices() -> Response:
             if order:
                 rows = sort_records(rows, order, fields, lambda i: i.invoice_id, lambda i: i.updated)
             else:
-                rows.sort(key=lambda i: (i.updated, i.invoice_id))
+                rows.sort(key=attrgetter("updated", "invoice_id"))
         page, pagination = paginate(rows, page_args(args.get("page"), args.get("pageSize")))
         gen = org.contact_json_generation
         variant = "summary" if summary else "full"

@@ -251,9 +251,18 @@ def compile_ast(node: Any, fields: Mapping[str, Getter], text: str) -> Predicate
                     "EndsWith": str.endswith}[n.name]
             return lambda r: isinstance(v := get(r), str) and test(v.lower(), needle)
         get, op, literal = getter(n.field), _OPS[n.op], n.value
+        # A date field against DateTime(...): compare day ordinals with the literal as a
+        # fractional ordinal, which equals comparing midnight-of-day with the instant but
+        # skips building a datetime per record (month reads test ~10k records).
+        lit_ord = None
+        if isinstance(literal, dt.datetime):
+            since_midnight = literal - literal.replace(hour=0, minute=0, second=0, microsecond=0)
+            lit_ord = literal.date().toordinal() + since_midnight.total_seconds() / 86400
 
         def compare(r: Any) -> bool:
             value = get(r)
+            if lit_ord is not None and type(value) is dt.date:
+                return op(value.toordinal(), lit_ord)
             if value is None or literal is None:
                 return op(value, literal) if n.op in ("==", "!=") else False
             a, b = _comparable(value, literal)
