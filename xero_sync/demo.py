@@ -88,8 +88,8 @@ def drive_headless(instance: dg.DagsterInstance, defs: dg.Definitions, engine: s
             connection = connections.get_connection(conn, partner_id)
         if connection.status != "pending":
             break
-        context = dg.build_sensor_context(instance=instance, definitions=defs, resources=resources)
-        result = new_connection_sensor.evaluate_tick(context)
+        with dg.build_sensor_context(instance=instance, definitions=defs, resources=resources) as context:
+            result = new_connection_sensor.evaluate_tick(context)
         for request in result.dynamic_partitions_requests or []:
             instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
         if not result.run_requests:
@@ -155,7 +155,8 @@ def run(args: argparse.Namespace) -> int:
             print("[demo] initial sync (the onboarding sensor's runs, executed in-process):")
             failures = drive_headless(instance, defs, engine, connection.partner_id)
             print()
-            print(summary(engine, connection.partner_id, sandbox.total_calls()))
+            calls = sum(c["total"] for c in sandbox.limits.all_calls().values())
+            print(summary(engine, connection.partner_id, calls))
             for failure in failures:
                 print(f"[demo] problem: {failure}", file=sys.stderr)
             return 1 if failures else 0

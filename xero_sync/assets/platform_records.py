@@ -5,13 +5,12 @@ rules (xero_sync.sync.rules) decide each change; the platform store writes them 
 Idempotent: applying the same landed records again finds nothing to change.
 """
 
-from __future__ import annotations
 
 import dagster as dg
 
 from xero_sync.assets.xero_records import XERO_ASSETS, window_for
 from xero_sync.partitions import partner_and_months, partner_months
-from xero_sync.platform import apply, landing
+from xero_sync.platform import apply, landing, quality
 from xero_sync.resources.platform import PlatformResource
 
 GROUP = "platform"
@@ -49,16 +48,19 @@ def platform_records(context: dg.AssetExecutionContext, platform: PlatformResour
     partner_id, month_list = partner_and_months(context)
     window = window_for(month_list)
     with platform.begin() as conn:
-        contacts = landing.load_contacts(conn, partner_id, updated_from=window.start, updated_before=window.end)
-        invoices = landing.load_invoices(conn, partner_id, months=month_list, open_start=window.start < month_list[0])
-        payments = landing.load_payments(conn, partner_id, months=month_list, open_start=window.start < month_list[0])
+        open_start = window.start < month_list[0]
+        contacts = landing.load_contacts(
+            conn, partner_id, updated_from=None if open_start else window.start, updated_before=window.end
+        )
+        invoices = landing.load_invoices(conn, partner_id, months=month_list, include_earlier=open_start)
+        payments = landing.load_payments(conn, partner_id, months=month_list, include_earlier=open_start)
         counts = {
             "customers": apply.apply_contacts(conn, partner_id, contacts),
             "invoices": apply.apply_invoices(conn, partner_id, invoices),
             "payments": apply.apply_payments(conn, partner_id, payments),
         }
-        orphans = apply.orphan_invoices(conn, partner_id)
-        duplicates = apply.duplicate_invoices(conn, partner_id)
+        orphans = quality.orphan_invoices(conn, partner_id)
+        duplicates = quality.duplicate_invoices(conn, partner_id)
 
     for entity, spec in PLATFORM_ASSETS.items():
         c = counts[entity]

@@ -6,7 +6,6 @@ pageCount), then landed by Xero id. Idempotent: landing upserts keyed by Xero id
 newer `UpdatedDateUTC`, so re-running a partition changes nothing.
 """
 
-from __future__ import annotations
 
 import datetime as dt
 
@@ -14,7 +13,7 @@ import dagster as dg
 
 from xero_sync.assets.connection_errors import xero_failures
 from xero_sync.partitions import HISTORY_START, partner_and_months, partner_months
-from xero_sync.platform import connections, landing
+from xero_sync.platform import connections, landing, quality
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.resources.xero import XeroResource
 from xero_sync.sync.month_slices import add_months
@@ -93,7 +92,7 @@ def xero_records(context: dg.AssetExecutionContext, xero: XeroResource, platform
             recent, history = planned_months(state)
             total = len(recent) + sum(len(c) for c in history)
             connections.set_plan(conn, partner_id, first_month, total)
-        bad_totals = landing.invoices_with_bad_totals(conn, partner_id, month_list)
+        bad_totals = quality.invoices_with_bad_totals(conn, partner_id, month_list)
         connections.touch_last_sync(conn, partner_id)
 
     stats = client.stats()

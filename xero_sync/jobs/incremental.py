@@ -6,7 +6,6 @@ as new materializations of the partner x month assets, so the UI shows fresh par
 watermark is the newest `UpdatedDateUTC` seen (Xero's clock, not ours) and never moves back.
 """
 
-from __future__ import annotations
 
 import datetime as dt
 

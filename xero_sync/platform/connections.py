@@ -240,11 +240,18 @@ def set_plan(conn: sa.Connection, partner_id: str, first_month: dt.date, months_
     return _update(conn, partner_id, first_month=first_month.replace(day=1), months_total=months_total)
 
 
-def record_progress(conn: sa.Connection, partner_id: str, months_done: int) -> Connection:
-    """Months of the initial sync done so far (clamped to 0..months_total)."""
+def record_progress(conn: sa.Connection, partner_id: str, months_done: int,
+                    months_total: int | None = None) -> Connection:
+    """Months of the initial sync done so far (clamped to 0..months_total).
+
+    `months_total` may grow while onboarding runs (a new month starts); pass it to keep it true.
+    """
     current = _require(conn, partner_id)
-    done = max(0, min(months_done, current.months_total))
-    return _update(conn, partner_id, months_done=done)
+    total = current.months_total if months_total is None else months_total
+    done = max(0, min(months_done, total))
+    if (done, total) == (current.months_done, current.months_total):
+        return current
+    return _update(conn, partner_id, months_done=done, months_total=total)
 
 
 def mark_connected(conn: sa.Connection, partner_id: str) -> Connection:

@@ -7,7 +7,6 @@
 Partners that are not connected, or parked by Xero's daily limit, are skipped.
 """
 
-from __future__ import annotations
 
 import datetime as dt
 

@@ -8,7 +8,6 @@ Dagster's run and materialization records and writes progress to our own store; 
 happens in the launched runs.
 """
 
-from __future__ import annotations
 
 import datetime as dt
 

@@ -1,0 +1,62 @@
+"""A connected (pending) partner against a running sandbox, with a real Dagster instance."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import dagster as dg
+import pytest
+import sqlalchemy as sa
+
+from xero_sync.config import Settings
+from xero_sync.definitions import build_defs
+from xero_sync.demo import connect_demo_partner
+from xero_sync.platform.db import make_engine, upgrade
+from xero_sync.platform.token_cipher import TokenCipher
+from xero_sync.sandbox.server import SandboxServer
+
+
+@dataclass
+class World:
+    server: SandboxServer
+    engine: sa.Engine
+    instance: dg.DagsterInstance
+    defs: dg.Definitions
+    partner_id: str
+    tenant_id: str
+    db_url: str
+
+    @property
+    def org(self):
+        return self.server.sandbox.orgs[self.tenant_id]
+
+    def calls(self) -> int:
+        return self.server.sandbox.limits.calls(self.tenant_id)["total"]
+
+
+def make_world(server: SandboxServer, db_url: str, tmp_path, monkeypatch) -> Iterator[World]:
+    monkeypatch.setenv("XERO_SYNC_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XERO_SYNC_DATABASE_URL", db_url)
+    monkeypatch.setenv("XERO_SYNC_SANDBOX_URL", server.base_url)
+    monkeypatch.setenv("XERO_SYNC_XERO", "sandbox")
+    monkeypatch.setenv("XERO_SYNC_ENCRYPTION_KEY", TokenCipher.generate_key())
+    upgrade(db_url)
+    engine = make_engine(db_url)
+    connection = connect_demo_partner(Settings.from_env(), engine)
+    # A real on-disk SQLite instance; on tmpfs when available, since Dagster's event log fsyncs
+    # every event and a range run writes one per partition and asset.
+    shm = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+    with tempfile.TemporaryDirectory(dir=shm) as dagster_home, dg.instance_for_test(temp_dir=dagster_home) as instance:
+        yield World(server, engine, instance, build_defs(database_url=db_url, sandbox_url=server.base_url),
+                    connection.partner_id, connection.tenant_id, db_url)
+    engine.dispose()
+
+
+@pytest.fixture
+def world(sandbox_factory, db_url, tmp_path, monkeypatch) -> Iterator[World]:
+    """Seed 11: 3 years of history, limits raised so tests never wait on the minute window."""
+    server = sandbox_factory(seed=11, invoices=600, months=36, minute_limit=100_000)
+    yield from make_world(server, db_url, tmp_path, monkeypatch)
