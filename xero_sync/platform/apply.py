@@ -97,6 +97,14 @@ def _update_many(conn: sa.Connection, table: sa.Table, key: str, updates: list[t
         cols = tuple(sorted(values))
         groups[cols].append({"b_key": row_id, **{f"b_{c}": values[c] for c in cols}})
     for cols, params in groups.items():
+        if conn.dialect.name == "postgresql":
+            # COPY the new values in, then one UPDATE ... FROM the staging table.
+            staged_rows = [{key: p["b_key"], **{c: p[f"b_{c}"] for c in cols}} for p in params]
+            with pg_staged(conn, table, [key, *cols], staged_rows) as staged:
+                conn.execute(
+                    sa.update(table).where(table.c[key] == staged.c[key]).values({c: staged.c[c] for c in cols})
+                )
+            continue
         stmt = (
             sa.update(table)
             .where(table.c[key] == sa.bindparam("b_key", type_=table.c[key].type))
