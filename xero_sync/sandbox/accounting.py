@@ -13,7 +13,6 @@ import bisect
 import datetime as dt
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from decimal import Decimal
 from operator import attrgetter
 from typing import Any
 

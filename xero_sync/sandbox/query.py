@@ -12,7 +12,7 @@ import datetime as dt
 import email.utils
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -396,7 +396,3 @@ def split_list(value: str | None) -> list[str]:
 
 def truthy(value: str | None) -> bool:
     return value is not None and value.strip().lower() in ("true", "1", "yes")
-
-
-def ids_filter(values: Iterable[str]) -> set[str]:
-    return {v.lower() for v in values}
