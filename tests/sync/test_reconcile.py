@@ -409,3 +409,33 @@ def test_diff_does_not_modify_its_input():
     before = inp.payouts.copy()
     diff(inp)
     pd.testing.assert_frame_equal(inp.payouts, before)
+
+
+# --- the id factoriser behind every comparison ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["a", "b", "a", None, "c", "b", float("nan"), "None"],  # NA vs the text "None"
+        ["héllo", "hello", "héllo"],  # non-ASCII: exact fallback
+        ["x" * 100, "y" * 100, "x" * 100],  # too wide for the fast path
+        [1, "1", 1, 2],  # mixed types are not strings
+        ["", "", "a"],
+        ["abcdefgh", "abcdefghi", "abcdefgh"],  # across the 8-byte word boundary
+    ],
+)
+def test_codes_match_pandas_factorize(values):
+    from xero_sync.sync.reconcile import _codes
+
+    (codes,), n = _codes(pd.Series(values, dtype=object))
+    expected, uniques = pd.factorize(pd.Series(values, dtype=object))
+    assert codes.tolist() == expected.tolist() and n == len(uniques)
+
+
+def test_codes_fall_back_exactly_on_hash_collisions(monkeypatch):
+    from xero_sync.sync import reconcile
+
+    monkeypatch.setattr(reconcile, "_MIX", reconcile.np.uint64(0))  # every id hashes alike
+    (left, right), n = reconcile._codes(["p1", "p2", None], ["p2", "p3"])
+    assert left.tolist() == [0, 1, -1] and right.tolist() == [1, 2] and n == 3

@@ -188,9 +188,68 @@ def _codes(*columns) -> tuple[list[np.ndarray], int]:
     """Integer codes for several columns over one vocabulary (equal values, equal codes; NA -1)."""
     arrays = [np.asarray(c, dtype=object) for c in columns]
     lengths = np.cumsum([len(a) for a in arrays])[:-1]
-    # A plain object ndarray factorises faster than a str-dtype Series (no NA-semantics pass).
-    codes, uniques = pd.factorize(np.concatenate(arrays) if arrays else np.array([], object))
-    return np.split(codes.astype(np.int64, copy=False), lengths), len(uniques)
+    values = np.concatenate(arrays) if arrays else np.array([], dtype=object)
+    codes, n = _factorize(values)
+    return np.split(codes, lengths), n
+
+
+# Ids up to this many bytes take the fixed-width path; longer ones would cost too much memory.
+_FAST_WIDTH = 64
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _factorize(values: np.ndarray) -> tuple[np.ndarray, int]:
+    """pd.factorize for an object array (NA -> -1), faster for short ASCII ids.
+
+    Hashing Python strings one by one is the cost of the whole diff, so ids are packed into a
+    fixed-width byte matrix, mixed into one uint64 per row with numpy, and factorised as
+    integers. The result is then checked exactly: every row must equal the first row of its
+    code, byte for byte; on any collision (or non-ASCII text, long text, other types)
+    pd.factorize runs instead. Trailing NUL characters are not significant in numpy bytes; no
+    id has them.
+    """
+    fast = _factorize_ids(values) if len(values) else None
+    if fast is not None:
+        return fast
+    codes, uniques = pd.factorize(values)
+    return codes.astype(np.int64, copy=False), len(uniques)
+
+
+def _factorize_ids(values: np.ndarray) -> tuple[np.ndarray, int] | None:
+    if pd.api.types.infer_dtype(values, skipna=True) != "string":
+        return None
+    try:
+        packed = values.astype("S")  # NA become b"None" / b"nan": found and masked below
+    except UnicodeEncodeError:
+        return None
+    size = packed.dtype.itemsize
+    if size > _FAST_WIDTH:
+        return None
+    maybe_na = np.flatnonzero((packed == b"None") | (packed == b"nan"))
+    na = np.zeros(len(values), dtype=bool)
+    na[maybe_na] = pd.isna(values[maybe_na])
+    if na.any():
+        keep = ~na
+        packed = packed[keep]
+    width = -(-size // 8) * 8
+    matrix = np.zeros((len(packed), width), dtype=np.uint8)
+    matrix[:, :size] = packed.view(np.uint8).reshape(len(packed), size)
+    words = matrix.view(np.uint64)
+    mixed = np.zeros(len(packed), dtype=np.uint64)
+    for j in range(words.shape[1]):
+        mixed ^= words[:, j]
+        mixed *= _MIX
+        mixed ^= mixed >> np.uint64(29)
+    codes, uniques = pd.factorize(mixed)
+    first = np.empty(len(uniques), dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
+    if not (packed == packed[first[codes]]).all():
+        return None  # a hash collision: let pd.factorize decide exactly
+    if not na.any():
+        return codes.astype(np.int64, copy=False), len(uniques)
+    out = np.full(len(values), -1, dtype=np.int64)
+    out[keep] = codes
+    return out, len(uniques)
 
 
 def _is_any(values: np.ndarray, choices: tuple[str, ...]) -> np.ndarray:
