@@ -67,18 +67,7 @@ class World:
     # --- the pull side, as the sync assets do it ---------------------------------------------
 
     def pull(self, client: XeroClient | None = None) -> None:
-        """Read every contact, invoice and payment, land them and apply them to the platform."""
-        client = client or self.client()
-        pulled_at = dt.datetime.now(dt.timezone.utc)
-        reads = {"contacts": client.contacts(), "invoices": client.invoices(),
-                 "payments": client.payments()}
-        with self.engine.begin() as conn:
-            landing.upsert_contacts(conn, self.partner_id, reads["contacts"].records, pulled_at)
-            landing.upsert_invoices(conn, self.partner_id, reads["invoices"].records, pulled_at)
-            landing.upsert_payments(conn, self.partner_id, reads["payments"].records, pulled_at)
-            apply.apply_contacts(conn, self.partner_id, landing.load_contacts(conn, self.partner_id))
-            apply.apply_invoices(conn, self.partner_id, landing.load_invoices(conn, self.partner_id))
-            apply.apply_payments(conn, self.partner_id, landing.load_payments(conn, self.partner_id))
+        pull_all(self.engine, client or self.client(), self.partner_id)
 
     # --- Alternative activity ----------------------------------------------------------------
 
@@ -195,6 +184,19 @@ class World:
 
     def amount(self, minor: int) -> Decimal:
         return from_minor(minor, self.org.currency)
+
+
+def pull_all(engine: sa.Engine, client: XeroClient, partner_id: str) -> None:
+    """Read every contact, invoice and payment, land them and apply them (as the sync assets do)."""
+    pulled_at = dt.datetime.now(dt.timezone.utc)
+    reads = {"contacts": client.contacts(), "invoices": client.invoices(), "payments": client.payments()}
+    with engine.begin() as conn:
+        landing.upsert_contacts(conn, partner_id, reads["contacts"].records, pulled_at)
+        landing.upsert_invoices(conn, partner_id, reads["invoices"].records, pulled_at)
+        landing.upsert_payments(conn, partner_id, reads["payments"].records, pulled_at)
+        apply.apply_contacts(conn, partner_id, landing.load_contacts(conn, partner_id))
+        apply.apply_invoices(conn, partner_id, landing.load_invoices(conn, partner_id))
+        apply.apply_payments(conn, partner_id, landing.load_payments(conn, partner_id))
 
 
 def account_id(org: Organisation, code: str) -> str:
