@@ -323,3 +323,22 @@ webhook_events = sa.Table(
     sa.Column("received_at", TS, nullable=False, server_default=_now_default()),
     sa.Column("processed_at", TS, nullable=True),
 )
+
+# The latest reconciliation diff per partner (sync.reconcile.DIFF_COLUMNS), replaced on each run
+# of the reconciliation_diff asset; the diff CLI and the Integrations page read it.
+reconciliation_diffs = sa.Table(
+    "reconciliation_diffs",
+    metadata,
+    sa.Column("partner_id", sa.String(64), sa.ForeignKey("partners.partner_id"), primary_key=True),
+    sa.Column("row_no", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("computed_at", TS, nullable=False),
+    sa.Column("kind", sa.String(64), nullable=False),
+    sa.Column("subject_type", sa.String(32), nullable=False),
+    sa.Column("subject_id", sa.String(255), nullable=False),
+    sa.Column("platform_minor", sa.BigInteger, nullable=True),
+    sa.Column("xero_minor", sa.BigInteger, nullable=True),
+    sa.Column("currency", sa.String(3), nullable=True),
+    sa.Column("explained", sa.Boolean, nullable=False),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("detail", sa.Text, nullable=True),
+)
