@@ -81,6 +81,8 @@ def test_three_hundred_payments_under_faults_land_exactly_once(world: World) -> 
     assert_payouts_match(world, bank=False)
     assert sum(r.found for r in reports) >= 1, "no lost response was ever settled by look-up"
     assert sum(r.done for r in reports) == 300 + 4 + 3  # each row recorded done once
+    diff = world.diff()
+    assert diff.empty, diff.to_string()
 
 
 def test_bank_payments_account_pays_out_by_transfer_and_fees_spend(bank_world: World) -> None:
@@ -101,6 +103,8 @@ def test_bank_payments_account_pays_out_by_transfer_and_fees_spend(bank_world: W
                                                if world.org.accounts[a].code == "095")]
     deposits = [t for t in world.org.bank_transactions.values() if t.reference.startswith("ALT-")]
     assert deposits and all(t.bank_account_id == payments_account.account_id for t in deposits)
+    diff = world.diff()
+    assert diff.empty, diff.to_string()
 
 
 @pytest.mark.parametrize("crash_on", ["PUT /Payments", "BankTransactionWrite"])
@@ -127,6 +131,8 @@ def test_push_killed_after_xero_answered_then_rerun_writes_nothing_twice(
     assert_exactly_once(world)
     assert_payouts_match(world, bank=False)
     assert reports[0].recovered >= 1 and reports[0].found >= 1
+    diff = world.diff()
+    assert diff.empty, diff.to_string()
 
 
 def test_slow_answers_time_out_and_are_settled_by_reference(world: World) -> None:

@@ -170,6 +170,15 @@ class World:
             return conn.execute(sa.select(schema.outbox).where(
                 schema.outbox.c.partner_id == self.partner_id).order_by(schema.outbox.c.outbox_id)).all()
 
+    def diff(self):
+        """Pull what Xero now holds, then the reconciliation diff of the partner."""
+        from xero_sync.platform.diffs import load_reconcile_input
+        from xero_sync.sync import reconcile
+
+        self.pull()
+        with self.engine.connect() as conn:
+            return reconcile.diff(load_reconcile_input(conn, self.partner_id))
+
     # --- what Xero holds ----------------------------------------------------------------------
 
     def xero_payments_by_reference(self) -> Counter:

@@ -1,0 +1,183 @@
+"""The reconciliation diff's inputs and outputs in the platform store (pandas, integer minor units).
+
+`load_reconcile_input` reads one partner's platform rows and landed Xero rows into the frames
+`sync.reconcile.diff` takes; `save_diff` replaces the partner's stored diff; `latest_diff` reads it
+back; `enqueue_repairs` creates the outbox rows a push can repair with.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import sqlalchemy as sa
+
+from xero_sync.platform import outbox as outbox_repo
+from xero_sync.platform.schema import (
+    customers,
+    invoices,
+    outbox,
+    payments,
+    payouts,
+    reconciliation_diffs,
+    xero_invoices,
+    xero_payments,
+)
+from xero_sync.sync import reconcile
+from xero_sync.sync.reconcile import IN_FLIGHT_OUTBOX, ReconcileInput
+
+
+def _frame(conn: sa.Connection, query: sa.Select, columns: tuple[str, ...]) -> pd.DataFrame:
+    rows = conn.execute(query).all()
+    if not rows:
+        return reconcile.empty_frame(columns)
+    return pd.DataFrame([tuple(r) for r in rows], columns=list(columns))
+
+
+def _latest_outbox(partner_id: str) -> sa.Subquery:
+    """Per subject (payment or payout id): the status of its latest outbox row."""
+    newest = (
+        sa.select(sa.func.max(outbox.c.outbox_id).label("outbox_id"))
+        .where(outbox.c.partner_id == partner_id)
+        .group_by(outbox.c.subject_id)
+        .subquery()
+    )
+    return (
+        sa.select(outbox.c.subject_id, outbox.c.status)
+        .join(newest, newest.c.outbox_id == outbox.c.outbox_id)
+        .subquery()
+    )
+
+
+def load_reconcile_input(conn: sa.Connection, partner_id: str) -> ReconcileInput:
+    """Both sides of one partner as ReconcileInput frames (money as int minor units)."""
+    latest = _latest_outbox(partner_id)
+    p, i = payments.c, invoices.c
+    pending = (
+        sa.select(p.invoice_id, sa.func.sum(p.amount_minor).label("pending_minor"))
+        .join(latest, latest.c.subject_id == p.payment_id)
+        .where(p.partner_id == partner_id, p.source == "alternative", p.status == "succeeded",
+               latest.c.status.in_(IN_FLIGHT_OUTBOX))
+        .group_by(p.invoice_id)
+        .subquery()
+    )
+    platform_invoices = _frame(conn, sa.select(
+        i.invoice_id, i.xero_invoice_id, i.source, i.status, i.outstanding_minor, i.total_minor,
+        i.currency, i.deleted_in_xero, i.archived, i.conflict,
+        sa.func.coalesce(pending.c.pending_minor, 0),
+    ).outerjoin(pending, pending.c.invoice_id == i.invoice_id).where(i.partner_id == partner_id),
+        reconcile.PLATFORM_INVOICE_COLUMNS)
+
+    x = xero_invoices.c
+    xero_inv = _frame(conn, sa.select(
+        x.invoice_id, x.status, x.amount_due_minor, x.total_minor, x.amount_paid_minor,
+        x.amount_credited_minor, x.currency, x.type,
+    ).where(x.partner_id == partner_id), reconcile.XERO_INVOICE_COLUMNS)
+
+    platform_payments = _frame(conn, sa.select(
+        p.payment_id, p.invoice_id, p.source, p.amount_minor, p.status, p.payout_id,
+        p.xero_payment_id, latest.c.status,
+    ).outerjoin(latest, latest.c.subject_id == p.payment_id).where(p.partner_id == partner_id),
+        reconcile.PLATFORM_PAYMENT_COLUMNS)
+
+    xp = xero_payments.c
+    xero_pay = _frame(conn, sa.select(
+        xp.payment_id, xp.invoice_id, xp.amount_minor, xp.status, xp.reference,
+    ).where(xp.partner_id == partner_id), reconcile.XERO_PAYMENT_COLUMNS)
+
+    # What Xero shows for a payout: the deposit (or transfer) the push wrote and Xero accepted,
+    # i.e. the net once its outbox row is done; NA while nothing was written.
+    po = payouts.c
+    payout_frame = _frame(conn, sa.select(
+        po.payout_id, po.net_minor, po.gross_minor, po.fees_minor, latest.c.status,
+        sa.case((latest.c.status == "done", po.net_minor), else_=None),
+    ).outerjoin(latest, latest.c.subject_id == po.payout_id).where(po.partner_id == partner_id),
+        reconcile.PAYOUT_COLUMNS)
+
+    cu = customers.c
+    customer_frame = _frame(conn, sa.select(
+        cu.customer_id, cu.xero_contact_id, cu.deleted_in_xero, cu.archived,
+    ).where(cu.partner_id == partner_id), reconcile.CUSTOMER_COLUMNS)
+
+    o = outbox.c
+    rejected = _frame(conn, sa.select(o.outbox_id, o.kind, o.subject_id, o.error).where(
+        o.partner_id == partner_id, o.status == "rejected"), reconcile.REJECTED_COLUMNS)
+
+    for frame, cols in ((platform_invoices, ("outstanding_minor", "total_minor")),
+                        (platform_payments, ("amount_minor",))):
+        for col in cols:
+            frame[col] = frame[col].astype("int64")
+    platform_invoices["pending_payments_minor"] = (
+        platform_invoices["pending_payments_minor"].astype("int64"))
+    return ReconcileInput(
+        platform_invoices=platform_invoices, xero_invoices=xero_inv,
+        platform_payments=platform_payments, xero_payments=xero_pay, payouts=payout_frame,
+        customers=customer_frame, rejected=rejected,
+    )
+
+
+def save_diff(conn: sa.Connection, partner_id: str, diff: pd.DataFrame,
+              computed_at: dt.datetime | None = None) -> int:
+    """Replace the partner's stored diff with `diff`; returns the number of rows stored."""
+    at = computed_at or dt.datetime.now(dt.timezone.utc)
+    conn.execute(sa.delete(reconciliation_diffs).where(reconciliation_diffs.c.partner_id == partner_id))
+    rows = [
+        {
+            "partner_id": partner_id, "row_no": n, "computed_at": at,
+            "kind": r.kind, "subject_type": r.subject_type, "subject_id": str(r.subject_id),
+            "platform_minor": _int_or_none(r.platform_minor), "xero_minor": _int_or_none(r.xero_minor),
+            "currency": None if pd.isna(r.currency) else str(r.currency),
+            "explained": bool(r.explained), "action": str(r.action),
+            "detail": None if pd.isna(r.detail) else str(r.detail),
+        }
+        for n, r in enumerate(diff.itertuples(index=False))
+    ]
+    if rows:
+        conn.execute(sa.insert(reconciliation_diffs), rows)
+    return len(rows)
+
+
+def _int_or_none(value: object) -> int | None:
+    return None if value is None or pd.isna(value) else int(value)
+
+
+def latest_diff(conn: sa.Connection, partner_id: str) -> pd.DataFrame:
+    """The stored diff (DIFF_COLUMNS plus computed_at), in the order it was computed."""
+    d = reconciliation_diffs.c
+    columns = (*reconcile.DIFF_COLUMNS, "computed_at")
+    frame = _frame(conn, sa.select(*(d[c] for c in columns))
+                   .where(d.partner_id == partner_id).order_by(d.row_no), columns)
+    for col in ("platform_minor", "xero_minor"):
+        frame[col] = frame[col].astype("Int64")
+    return frame
+
+
+def enqueue_repairs(conn: sa.Connection, partner_id: str, diff: pd.DataFrame) -> list[str]:
+    """Outbox rows for Alternative payments missing in Xero that have no outbox row at all
+    (e.g. recorded before the outbox existed). Rows in flight or rejected are left alone."""
+    missing = diff.loc[diff["kind"].eq("payment_missing_in_xero"), "subject_id"].astype(str)
+    if missing.empty:
+        return []
+    p, i = payments.c, invoices.c
+    has_row = sa.select(outbox.c.outbox_id).where(
+        outbox.c.subject_id == p.payment_id, outbox.c.kind.in_(outbox_repo.WRITE_KINDS)).exists()
+    orphans = conn.execute(
+        sa.select(p.payment_id, p.invoice_id, p.amount_minor, p.fee_minor, p.currency, p.paid_on,
+                  i.source, i.xero_invoice_id, i.number)
+        .join(invoices, i.invoice_id == p.invoice_id)
+        .where(p.partner_id == partner_id, p.payment_id.in_(list(missing)), ~has_row)
+    ).all()
+    made = []
+    for r in orphans:
+        kind = "payment" if r.source == "xero" else "deposit"
+        conn.execute(sa.insert(outbox).values(
+            partner_id=partner_id, kind=kind, subject_id=r.payment_id,
+            idempotency_key=outbox_repo.idempotency_key(partner_id, kind, r.payment_id),
+            reference=r.payment_id, status="pending",
+            payload={"payment_id": r.payment_id, "invoice_id": r.invoice_id,
+                     "xero_invoice_id": r.xero_invoice_id, "invoice_number": r.number,
+                     "amount_minor": int(r.amount_minor), "fee_minor": int(r.fee_minor),
+                     "currency": r.currency, "date": r.paid_on.isoformat()},
+        ))
+        made.append(r.payment_id)
+    return made
