@@ -20,6 +20,7 @@ import argparse
 import io
 import os
 import secrets
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -58,7 +59,7 @@ def generate(n: int, seed: int) -> ReconcileInput:
     xero_ids = np.where(alt_inv, None, _ids("XI-", idx))
     # Disjoint sets of invoices to disturb (payment kinds only hit the ~30% paid through Alternative).
     pool = rng.permutation(np.flatnonzero(~alt_inv))
-    cuts = np.cumsum([0, 5000, 5000, 5000, 8000, 3000, 3000, 6000, 3000, 4000, 2000, 4000, 2000])
+    cuts = np.cumsum([0, 5000, 5000, 5500, 8000, 5000, 4000, 6000, 4000, 4000, 2000, 4000, 2000])
     cuts = (cuts * n // 1_000_000).astype(int)
     sets = [pool[a:b] for a, b in zip(cuts[:-1], cuts[1:])]
     (s_xpaid, s_pending, s_credit, s_missing, s_unknown, s_deleted, s_dupe, s_conflict,
@@ -284,16 +285,18 @@ jj AS (
     x_status IN ('AUTHORISED', 'PAID') AS live
   FROM j),
 inv1 AS (SELECT DISTINCT ON (invoice_id) invoice_id, source FROM pinv ORDER BY invoice_id),
+live_ids AS (SELECT DISTINCT payment_id FROM xpay WHERE status = 'AUTHORISED'),
+live_refs AS (SELECT DISTINCT reference FROM xpay
+              WHERE status = 'AUTHORISED' AND reference IS NOT NULL),
 pp AS (
   SELECT p.*, i.source AS inv_source,
          coalesce(p.outbox_status IN ({_INFLIGHT_SQL}), false) AS in_flight,
-         (EXISTS (SELECT 1 FROM xpay x WHERE x.status = 'AUTHORISED'
-                  AND x.payment_id = p.xero_payment_id)
-          OR EXISTS (SELECT 1 FROM xpay x WHERE x.status = 'AUTHORISED'
-                     AND x.reference = p.payment_id)) AS in_xero,
+         (li.payment_id IS NOT NULL OR lr.reference IS NOT NULL) AS in_xero,
          coalesce(p.xero_payment_id, CASE WHEN p.payment_id LIKE 'xero\\_%%'
                   THEN substr(p.payment_id, 6) ELSE p.payment_id END) AS xero_side_id
-  FROM ppay p LEFT JOIN inv1 i USING (invoice_id)),
+  FROM ppay p LEFT JOIN inv1 i USING (invoice_id)
+  LEFT JOIN live_ids li ON li.payment_id = p.xero_payment_id
+  LEFT JOIN live_refs lr ON lr.reference = p.payment_id),
 xp1 AS (SELECT DISTINCT ON (payment_id) payment_id, status FROM xpay ORDER BY payment_id),
 live AS (SELECT * FROM xpay WHERE status = 'AUTHORISED'),
 acct AS (SELECT coalesce(sum(amount_minor), 0) AS pending FROM pp WHERE source = 'alternative'
@@ -377,6 +380,10 @@ def run_sql(inp: ReconcileInput, conninfo: str) -> tuple[dict[str, tuple[int, in
                 _copy(conn, table, columns_sql, df[cols])
             conn.execute("ANALYZE")
             load = time.perf_counter() - start
+            # JIT compiles this many-branch query for ~1.5 s before it runs, on plans whose
+            # estimates are far off; off is the fair (faster) setting. Hashes stay in memory.
+            conn.execute("SET jit = off")
+            conn.execute("SET work_mem = '256MB'")
             bal, awaiting = inp.payments_account_balance_minor, inp.awaiting_payout_minor
             known = bal is not None and awaiting is not None
             params = {"known": known, "gap": (awaiting - bal) if known else 0}
@@ -390,10 +397,13 @@ def run_sql(inp: ReconcileInput, conninfo: str) -> tuple[dict[str, tuple[int, in
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Turn SIGTERM into SystemExit so the throwaway database is dropped on the way out.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--invoices", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--no-sql", action="store_true", help="skip the PostgreSQL comparison")
+    parser.add_argument("--repeat", type=int, default=3, help="pandas runs (first one is judged)")
     args = parser.parse_args(argv)
 
     start = time.perf_counter()
@@ -404,11 +414,15 @@ def main(argv: list[str] | None = None) -> int:
           f"in {time.perf_counter() - start:.1f} s")
 
     out, seconds, peak = measure(lambda: diff(inp))
+    # Further runs only show the spread on a shared machine; targets use the first (cold) run.
+    repeats = [measure(lambda: diff(inp))[1] for _ in range(args.repeat - 1)]
     pandas_counts = {k: (n, int(out.loc[out["kind"] == k, "explained"].sum()))
                      for k, n in summary(out).items()}
     print(f"pandas diff: {seconds:.2f} s wall, peak RSS growth {peak / 2**20:.0f} MiB "
           f"(VmHWM reset via /proc/self/clear_refs), {len(out):,} rows "
           f"= {len(out) / args.invoices:.1%} of invoices")
+    if repeats:
+        print("  repeat runs: " + ", ".join(f"{r:.2f} s" for r in repeats))
     for kind, (n, e) in sorted(pandas_counts.items()):
         print(f"  {kind:36s} {n:8,d}  explained {e:8,d}")
     ok = seconds <= TARGET_SECONDS and peak <= TARGET_BYTES
