@@ -16,6 +16,7 @@ import urllib3
 
 from xero_sync.config import SCOPES, Settings
 from xero_sync.platform import connections
+from xero_sync.platform.schema import xero_token_sets
 from xero_sync.platform.token_cipher import TokenCipher
 from xero_sync.platform.token_store import SqlTokenStore
 from xero_sync.xero.oauth import Connection as XeroConnection
@@ -61,16 +62,23 @@ def confirm(
                 "partner; disconnect it there first"
             )
     token_set_id = SqlTokenStore(engine, cipher).save_new(token_set)
-    with engine.begin() as conn:
-        connections.ensure_partner(conn, partner_id, partner_name)
-        return connections.start_connection(
-            conn,
-            partner_id,
-            tenant_id=organisation.tenant_id,
-            tenant_name=organisation.tenant_name,
-            xero_connection_id=organisation.id,
-            token_set_id=token_set_id,
-        )
+    try:
+        with engine.begin() as conn:
+            connections.ensure_partner(conn, partner_id, partner_name)
+            return connections.start_connection(
+                conn,
+                partner_id,
+                tenant_id=organisation.tenant_id,
+                tenant_name=organisation.tenant_name,
+                xero_connection_id=organisation.id,
+                token_set_id=token_set_id,
+            )
+    except Exception:
+        # Refused after the tokens were stored (a race for the tenant, or the partner linked to
+        # another organisation meanwhile): leave no orphan token set behind.
+        with engine.begin() as conn:
+            conn.execute(sa.delete(xero_token_sets).where(xero_token_sets.c.token_set_id == token_set_id))
+        raise
 
 
 class _ConsentForm(html.parser.HTMLParser):

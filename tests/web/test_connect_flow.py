@@ -224,3 +224,17 @@ def test_connect_flow_on_postgres(sandbox_factory, pg_url, tmp_path, monkeypatch
         assert refused.status_code == 409
         assert web.counts() == {"token_sets": 1, "linked": 1, "not_connected_only": 1, "webhook_events": 0}
         assert web.connection("acme").status == "pending"
+
+
+def test_two_confirm_pages_second_refused_without_orphan_tokens(web):
+    client = web.client("acme")
+    first = client.get(web.consent(web.start_connect(client), tenant_id=web.tenants[0]))
+    second = client.get(web.consent(web.start_connect(client), tenant_id=web.tenants[1]))
+    assert "Confirm your company" in first.text and "Confirm your company" in second.text
+    ok = client.post("/integrations/xero/confirm", data={**hidden_fields(first.text), "action": "confirm"})
+    assert ok.status_code == 302
+    refused = client.post("/integrations/xero/confirm", data={
+        **hidden_fields(second.text), "tenant_id": web.tenants[1], "action": "confirm"})
+    assert refused.status_code == 409 and "Disconnect it first" in refused.text
+    assert web.counts()["token_sets"] == 1  # the refused confirm's tokens were not kept
+    assert web.connection("acme").tenant_id == web.tenants[0]

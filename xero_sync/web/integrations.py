@@ -161,7 +161,7 @@ def confirm_consent():
             "Nothing was connected. Connect again whenever you are ready.",
             action=url_for(CONNECT_AGAIN), action_label="Connect again",
         )
-    chosen = request.form.get("tenant_id") or pending.consent.organisations[0].tenant_id
+    chosen = request.form.get("tenant_id") or _ordered(pending.consent.organisations)[0].tenant_id
     organisation = next((o for o in pending.consent.organisations if o.tenant_id == chosen), None)
     if organisation is None:
         return _expired_page()
