@@ -86,3 +86,13 @@ def test_reads_are_bounded(store, monkeypatch):
 def test_unreadable_cursor_starts_over(store):
     ids = add_events(store, ("t-acme", "INVOICE"))
     assert tick(store, "garbage").cursor == str(ids[0])
+
+
+def test_sensor_definition_loads_with_the_code_location():
+    from xero_sync.definitions import build_defs
+
+    assert xero_webhook_sensor.minimum_interval_seconds == 15
+    assert xero_webhook_sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    assert xero_webhook_sensor.job_name == "incremental_sync_job"
+    defs = dg.Definitions.merge(build_defs(), dg.Definitions(sensors=[xero_webhook_sensor]))
+    dg.Definitions.validate_loadable(defs)
