@@ -10,7 +10,7 @@ import dagster as dg
 
 from xero_sync.assets.xero_records import XERO_ASSETS, window_for
 from xero_sync.partitions import partner_and_months, partner_months
-from xero_sync.platform import apply, landing, quality
+from xero_sync.platform import apply, connections, landing, quality
 from xero_sync.resources.platform import PlatformResource
 
 GROUP = "platform"
@@ -46,8 +46,9 @@ platform_checks = [
 )
 def platform_records(context: dg.AssetExecutionContext, platform: PlatformResource):
     partner_id, month_list = partner_and_months(context)
-    window = window_for(month_list)
     with platform.begin() as conn:
+        connection = connections.get_connection(conn, partner_id)
+        window = window_for(month_list, connection.first_month if connection else None)
         open_start = window.start < month_list[0]
         contacts = landing.load_contacts(
             conn, partner_id, updated_from=None if open_start else window.start, updated_before=window.end

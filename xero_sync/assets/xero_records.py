@@ -16,7 +16,7 @@ from xero_sync.partitions import HISTORY_START, partner_and_months, partner_mont
 from xero_sync.platform import connections, landing, quality
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.resources.xero import XeroResource
-from xero_sync.sync.month_slices import add_months
+from xero_sync.sync.month_slices import add_months, month_start
 from xero_sync.sync.onboarding import OnboardingState, planned_months
 from xero_sync.xero.windows import DateWindow
 
@@ -38,8 +38,12 @@ totals_check = dg.AssetCheckSpec(
 )
 
 
-def window_for(month_list: list[dt.date]) -> DateWindow:
-    start = _BEGINNING if month_list[0] <= HISTORY_START else month_list[0]
+def window_for(month_list: list[dt.date], first_month: dt.date | None) -> DateWindow:
+    """The run's window. The organisation's first month (or the oldest partition) is open at the
+    start: it also holds what is dated before it, e.g. contacts last edited before the first
+    invoice, so every record belongs to exactly one partition."""
+    oldest = max(first_month or HISTORY_START, HISTORY_START)
+    start = _BEGINNING if month_list[0] <= oldest else month_list[0]
     return DateWindow(start, add_months(month_list[-1], 1))
 
 
@@ -52,7 +56,6 @@ def window_for(month_list: list[dt.date]) -> DateWindow:
 )
 def xero_records(context: dg.AssetExecutionContext, xero: XeroResource, platform: PlatformResource):
     partner_id, month_list = partner_and_months(context)
-    window = window_for(month_list)
     with platform.begin() as conn:
         connection = connections.get_connection(conn, partner_id)
     if connection is None:
@@ -65,15 +68,16 @@ def xero_records(context: dg.AssetExecutionContext, xero: XeroResource, platform
     client = xero.client_for(connection)
     pulled_at = dt.datetime.now(dt.timezone.utc)
     with xero_failures(platform, connection):
+        first_month = connection.first_month
+        if first_month is None:  # the first onboarding run: one call to learn the plan's extent
+            first_month = month_start(client.first_invoice_date() or dt.date.today())
+        window = window_for(month_list, first_month)
         reads = {
             "contacts": client.contacts(window=window),
             "invoices": client.invoices(window=window),
             "payments": client.payments(window=window),
             "credit_notes": client.credit_notes(window=window),
         }
-        first_invoice = None
-        if connection.first_month is None:
-            first_invoice = client.first_invoice_date()
 
     upserts = {
         "contacts": landing.upsert_contacts,
@@ -84,7 +88,6 @@ def xero_records(context: dg.AssetExecutionContext, xero: XeroResource, platform
     with platform.begin() as conn:
         counts = {e: upserts[e](conn, partner_id, reads[e].records, pulled_at) for e in reads}
         if connection.first_month is None:
-            first_month = (first_invoice or dt.date.today()).replace(day=1)
             state = OnboardingState(
                 today=dt.date.today(), first_month=first_month, oldest_partition=HISTORY_START,
                 materialized=frozenset(), in_flight=False, parked=False,

@@ -28,6 +28,20 @@ _ASSET_OF = {
 }
 
 
+# Covers clock skew between us and Xero when starting from the connection time.
+_FIRST_WATERMARK_MARGIN = dt.timedelta(minutes=5)
+
+
+def _since(conn, connection: connections.Connection, entity: str) -> dt.datetime:
+    """The watermark; before the first incremental run, the earlier of when the partner
+    connected (our clock) and the newest record onboarding landed (Xero's clock)."""
+    mark = watermarks.get_watermark(conn, connection.partner_id, entity)
+    if mark is not None and mark.modified_since is not None:
+        return mark.modified_since
+    candidates = [connection.created_at, watermarks.newest_landed(conn, connection.partner_id, entity)]
+    return min(c for c in candidates if c is not None) - _FIRST_WATERMARK_MARGIN
+
+
 def _month_of(entity: str, record) -> dt.date:
     when = record.updated_at.date() if entity == "contacts" else record.date
     return max(month_start(when), HISTORY_START)
@@ -38,7 +52,7 @@ def pull_changes(context: dg.OpExecutionContext, xero: XeroResource, platform: P
     partner_id = context.partition_key
     with platform.begin() as conn:
         connection = connections.get_connection(conn, partner_id)
-        marks = {e: watermarks.get_watermark(conn, partner_id, e) for e in ENTITIES}
+        since = {e: _since(conn, connection, e) for e in ENTITIES} if connection else {}
     if connection is None or connection.status != "connected":
         context.log.info(f"partner {partner_id} is not connected; nothing to pull")
         return
@@ -47,9 +61,7 @@ def pull_changes(context: dg.OpExecutionContext, xero: XeroResource, platform: P
     reads = {}
     with xero_failures(platform, connection):
         for entity in ENTITIES:
-            mark = marks[entity]
-            since = (mark.modified_since if mark and mark.modified_since else connection.created_at)
-            reads[entity] = getattr(client, entity)(modified_since=since)
+            reads[entity] = getattr(client, entity)(modified_since=since[entity])
 
     touched: dict[str, set[dt.date]] = {e: set() for e in ENTITIES}
     with platform.begin() as conn:

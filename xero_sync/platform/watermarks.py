@@ -62,3 +62,14 @@ def mark_full_reread(conn: sa.Connection, partner_id: str, entity: str, at: dt.d
                      stmt.excluded.last_full_reread_at > t.c.last_full_reread_at),
     )
     conn.execute(stmt)
+
+
+def newest_landed(conn: sa.Connection, partner_id: str, entity: str) -> dt.datetime | None:
+    """The newest UpdatedDateUTC landed for an entity (Xero's clock), None if nothing landed."""
+    from xero_sync.platform import schema
+
+    _check(entity)
+    table = getattr(schema, f"xero_{entity}")
+    return conn.execute(
+        sa.select(sa.func.max(table.c.updated_at)).where(table.c.partner_id == partner_id)
+    ).scalar_one_or_none()

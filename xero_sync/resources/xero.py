@@ -60,13 +60,17 @@ class XeroResource(dg.ConfigurableResource):
                 f"partner {connection.partner_id} has no Xero connection "
                 f"(status {connection.status}); connect it from the Integrations page"
             )
-        return XeroClient(
+        client = XeroClient(
             endpoints=self.endpoints,
             tenant_id=connection.tenant_id,
             token_store=self.token_store(),
             token_set_id=connection.token_set_id,
             oauth_app=self.oauth_app(),
         )
+        # The store's parked_until decides; a park remembered by this process's budget from an
+        # earlier run must not outlive it (the sensors only launch runs once unparked).
+        client.budget.unpark()
+        return client
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         if self._engine is not None:

@@ -146,6 +146,12 @@ class RateBudget:
         with self._cond:
             self._parked_until = max(ts, self._parked_until or 0.0)
 
+    def unpark(self) -> None:
+        """Forget a daily-limit park (the connection's own parking, in the store, decided the
+        window has reopened; the store is the source of truth across processes)."""
+        with self._cond:
+            self._parked_until = None
+
     @property
     def parked_until(self) -> dt.datetime | None:
         with self._cond:
