@@ -19,6 +19,7 @@ _COMMANDS = (
     "xero_sync.connect",  # xero-sync connect --sandbox
     "xero_sync.demo",  # xero-sync demo [--headless]
     "xero_sync.web.cli",  # xero-sync web [--port 8000]
+    "xero_sync.diff_cli",  # xero-sync diff --partner P [--csv FILE]
 )
 
 

@@ -148,7 +148,8 @@ class World:
                 continue
             if not self.claimable():
                 return reports
-        raise AssertionError(f"push did not become quiet in {max_runs} runs: {self.statuses()}")
+        last = reports[-1].messages if reports else []
+        raise AssertionError(f"push did not become quiet in {max_runs} runs: {self.statuses()} {last}")
 
     def claimable(self) -> int:
         o = schema.outbox.c
