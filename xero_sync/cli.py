@@ -20,6 +20,7 @@ _COMMANDS = (
     "xero_sync.demo",  # xero-sync demo [--headless]
     "xero_sync.web.cli",  # xero-sync web [--port 8000]
     "xero_sync.diff_cli",  # xero-sync diff --partner P [--csv FILE]
+    "xero_sync.accounts_cli",  # xero-sync accounts --partner P [--list] [--payments-account ..]
 )
 
 
