@@ -439,3 +439,30 @@ def test_codes_fall_back_exactly_on_hash_collisions(monkeypatch):
     monkeypatch.setattr(reconcile, "_MIX", reconcile.np.uint64(0))  # every id hashes alike
     (left, right), n = reconcile._codes(["p1", "p2", None], ["p2", "p3"])
     assert left.tolist() == [0, 1, -1] and right.tolist() == [1, 2] and n == 3
+
+
+# --- the benchmark's generator and SQL twin agree with diff on a small partner ------------------
+
+
+def test_generated_partner_has_every_kind_and_about_five_percent_differences():
+    from bench.reconcile import generate
+
+    out = diff(generate(20_000, seed=3))
+    assert set(summary(out)) == set(KINDS)
+    assert 0.04 <= len(out) / 20_000 <= 0.06
+
+
+@pytest.mark.postgres
+def test_one_query_sql_diff_counts_match_pandas(pg_admin_url):
+    from bench.reconcile import generate, run_sql
+
+    inp = generate(5_000, seed=11)
+    out = diff(inp)
+    expected = {k: (n, int(out.loc[out["kind"] == k, "explained"].sum()))
+                for k, n in summary(out).items()}
+    url = pg_admin_url
+    conninfo = f"host={url.host} port={url.port or 5432} user={url.username}"
+    if url.password:
+        conninfo += f" password={url.password}"
+    counts, _, _ = run_sql(inp, conninfo)
+    assert counts == expected
