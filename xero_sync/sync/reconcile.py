@@ -186,8 +186,13 @@ class _Context:
 
 def _codes(*columns) -> tuple[list[np.ndarray], int]:
     """Integer codes for several columns over one vocabulary (equal values, equal codes; NA -1)."""
+    lengths = np.cumsum([len(c) for c in columns])[:-1]
+    if all(pd.api.types.is_integer_dtype(getattr(c, "dtype", None)) for c in columns):
+        # Integer keys (platform invoice ids) hash fast as they are; no NA possible.
+        keys = np.concatenate([np.asarray(c, dtype=np.int64) for c in columns])
+        ints, uniques = pd.factorize(keys)
+        return np.split(ints.astype(np.int64, copy=False), lengths), len(uniques)
     arrays = [np.asarray(c, dtype=object) for c in columns]
-    lengths = np.cumsum([len(a) for a in arrays])[:-1]
     values = np.concatenate(arrays) if arrays else np.array([], dtype=object)
     codes, n = _factorize(values)
     return np.split(codes, lengths), n
@@ -290,23 +295,26 @@ def _take(column: pd.Series, pos: np.ndarray) -> np.ndarray:
     return out
 
 
+_Values = pd.Series | np.ndarray | str | bool | None  # a column, or a scalar to broadcast
+
+
 def _rows(
     kind: str,
     subject_type: str,
-    subject_id,
+    subject_id: pd.Series | np.ndarray | list[str],
     *,
-    platform_minor=None,
-    xero_minor=None,
-    currency=None,
-    explained=False,
-    action,
-    detail="",
+    platform_minor: _Values = None,
+    xero_minor: _Values = None,
+    currency: _Values = None,
+    explained: _Values = False,
+    action: _Values,
+    detail: _Values = "",
 ) -> pd.DataFrame:
     """Diff rows for one kind; scalars broadcast over `subject_id`."""
     ids = pd.Series(subject_id).astype(str).reset_index(drop=True)
     n = len(ids)
 
-    def col(value, dtype):
+    def col(value: _Values, dtype: object) -> pd.api.extensions.ExtensionArray:
         if isinstance(value, pd.Series | np.ndarray):
             value = np.asarray(value)
             if dtype == "Int64" and value.dtype.kind not in "iu":
