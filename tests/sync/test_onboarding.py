@@ -7,7 +7,13 @@ import datetime as dt
 import pytest
 
 from xero_sync.sync.month_slices import add_months, months_in
-from xero_sync.sync.onboarding import HISTORY_PRIORITY, RECENT_PRIORITY, OnboardingState, next_step
+from xero_sync.sync.onboarding import (
+    HISTORY_PRIORITY,
+    RECENT_PRIORITY,
+    OnboardingState,
+    history_chunk_months,
+    next_step,
+)
 
 TODAY = dt.date(2026, 11, 15)
 OLDEST = dt.date(2012, 1, 1)
@@ -65,3 +71,18 @@ def test_young_organisation_has_no_history_and_history_before_partitions_is_clam
     ancient = next_step(state(dt.date(1999, 5, 1), months_in(OLDEST, dt.date(2026, 12, 1))))
     assert ancient.complete and ancient.months_total == len(months_in(OLDEST, dt.date(2026, 12, 1)))
     assert add_months(OLDEST, ancient.months_total) == dt.date(2026, 12, 1)
+
+
+@pytest.mark.parametrize(
+    ("recent_records", "months"),
+    [(0, 120), (30, 120), (500, 24), (1000, 12), (16_000, 12)],
+)
+def test_history_chunks_grow_for_quiet_organisations(recent_records, months):
+    assert history_chunk_months(recent_records) == months
+
+
+def test_a_quiet_ten_year_organisation_needs_two_runs():
+    first = dt.date(2016, 12, 1)
+    recent = months_in(dt.date(2025, 12, 1), dt.date(2026, 12, 1))
+    step = next_step(state(first, recent), history_chunk_months(30))
+    assert step.request.months == tuple(months_in(first, dt.date(2025, 12, 1)))

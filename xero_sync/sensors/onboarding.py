@@ -18,7 +18,8 @@ from xero_sync.assets.xero_records import xero_records
 from xero_sync.partitions import HISTORY_START, check_partner_key, partners, range_tags
 from xero_sync.platform import connections
 from xero_sync.resources.platform import PlatformResource
-from xero_sync.sync.onboarding import OnboardingState, next_step
+from xero_sync.platform import quality
+from xero_sync.sync.onboarding import OnboardingState, history_chunk_months, next_step
 
 ONBOARDING_ASSETS = dg.AssetSelection.assets(xero_records, platform_records)
 MAX_ATTEMPTS = 5  # per range; after that a person looks at the failed runs
@@ -70,7 +71,9 @@ def new_connection_sensor(context: dg.SensorEvaluationContext, platform: Platfor
             in_flight=bool(onboarding_runs(instance, partner_id, IN_FLIGHT)),
             parked=bool(connection.parked_until and connection.parked_until > now),
         )
-        step = next_step(state)
+        with platform.begin() as conn:
+            recent_records = quality.recent_record_count(conn, partner_id, now.date())
+        step = next_step(state, history_chunk_months(recent_records))
         with platform.begin() as conn:
             connections.record_progress(conn, partner_id, step.months_done, step.months_total)
             if step.complete:

@@ -16,6 +16,21 @@ from xero_sync.sync.month_slices import add_months, history_chunks, month_start,
 
 RECENT_PRIORITY = 10
 HISTORY_PRIORITY = -10
+DEFAULT_CHUNK_MONTHS = 12
+MAX_CHUNK_MONTHS = 120
+PAGE_SIZE = 1000
+
+
+def history_chunk_months(recent_records: int, recent_months: int = 12) -> int:
+    """Months per history chunk: at least 12, more for small organisations.
+
+    A chunk run costs one call per entity per 1,000 records; a quiet organisation (say 30
+    invoices a year) would otherwise spend 4 calls a year on nearly empty pages. The chunk is
+    sized so the recent rate fills about one page per entity, capped at 10 years so a daily-limit
+    pause still resumes at a chunk boundary.
+    """
+    per_month = max(recent_records, 1) / recent_months
+    return max(DEFAULT_CHUNK_MONTHS, min(MAX_CHUNK_MONTHS, int(PAGE_SIZE // per_month)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +64,7 @@ class OnboardingStep:
     complete: bool
 
 
-def planned_months(state: OnboardingState, chunk: int = 12) -> tuple[list[dt.date], list[list[dt.date]]]:
+def planned_months(state: OnboardingState, chunk: int = DEFAULT_CHUNK_MONTHS) -> tuple[list[dt.date], list[list[dt.date]]]:
     """(recent months newest first, history chunks newest first) for this state."""
     recent = [m for m in recent_months(state.today, 12) if m >= state.oldest_partition]
     if state.first_month is None:
@@ -71,7 +86,7 @@ def _missing_span(months: list[dt.date], done: frozenset[dt.date]) -> tuple[dt.d
     return tuple(span)
 
 
-def next_step(state: OnboardingState, chunk: int = 12) -> OnboardingStep:
+def next_step(state: OnboardingState, chunk: int = DEFAULT_CHUNK_MONTHS) -> OnboardingStep:
     recent, history = planned_months(state, chunk)
     all_months = set(recent).union(*map(set, history)) if history else set(recent)
     done = sum(1 for m in all_months if m in state.materialized)
