@@ -33,6 +33,8 @@ from xero_sync.platform.token_cipher import TokenCipher
 from xero_sync.xero.oauth import OAuthApp
 
 DEMO_PARTNER = ("demo-msp", "Demo MSP")
+# Runs executed in-process log warnings and errors only; the Dagster UI shows everything.
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 @dataclass
@@ -103,7 +105,7 @@ def drive_headless(instance: dg.DagsterInstance, defs: dg.Definitions, engine: s
             started = time.monotonic()
             outcome = dg.materialize(
                 [xero_records, platform_records], instance=instance, tags=request.tags,
-                resources=resources, raise_on_error=False,
+                resources=resources, raise_on_error=False, run_config=QUIET,
             )
             tags = request.tags
             first = tags["dagster/asset_partition_range_start"].split("|")[0][:7]

@@ -71,6 +71,27 @@ def test_initial_sync_goes_recent_first_then_history_and_matches_the_organisatio
     assert c.first_month == month_start(world.org.first_transaction_date())
 
     assert platform_invoices(world.engine, world.partner_id) == expected_invoices(world.org)
+    assert platform_payments(world.engine, world.partner_id) == expected_payments(world.org)
+
+
+def expected_payments(org) -> dict[str, tuple]:
+    """Every live Xero payment on an approved sales invoice, whatever month it is dated in."""
+    synced = expected_invoices(org)
+    return {
+        f"xero_{p.payment_id}": (to_minor(p.amount, org.invoices[p.invoice_id].currency_code), p.date)
+        for p in org.payments.values()
+        if p.invoice_id in synced and p.status == "AUTHORISED"
+    }
+
+
+def platform_payments(engine, partner_id) -> dict[str, tuple]:
+    t = schema.payments
+    with engine.begin() as conn:
+        rows = conn.execute(
+            sa.select(t.c.payment_id, t.c.amount_minor, t.c.paid_on)
+            .where(t.c.partner_id == partner_id, t.c.source == "xero", t.c.status == "succeeded")
+        ).all()
+    return {r[0]: tuple(r[1:]) for r in rows}
 
 
 def test_rerunning_a_partition_changes_nothing(world):

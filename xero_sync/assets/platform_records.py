@@ -55,6 +55,11 @@ def platform_records(context: dg.AssetExecutionContext, platform: PlatformResour
         )
         invoices = landing.load_invoices(conn, partner_id, months=month_list, include_earlier=open_start)
         payments = landing.load_payments(conn, partner_id, months=month_list, include_earlier=open_start)
+        # Payments dated in later months on these invoices were skipped while the invoice was
+        # unknown; apply them now (apply is idempotent, so the overlap costs nothing).
+        seen = {p.payment_id for p in payments}
+        payments += [p for p in landing.load_payments_on_invoices(conn, partner_id, [i.xero_invoice_id for i in invoices])
+                     if p.payment_id not in seen]
         counts = {
             "customers": apply.apply_contacts(conn, partner_id, contacts),
             "invoices": apply.apply_invoices(conn, partner_id, invoices),

@@ -248,3 +248,23 @@ def load_credit_notes(conn: sa.Connection, partner_id: str, months: Iterable[dt.
         )
         for r in conn.execute(_filtered(conn, xero_credit_notes, "credit_note_id", partner_id, months, ids))
     ]
+
+
+def load_payments_on_invoices(conn: sa.Connection, partner_id: str, invoice_ids: Iterable[str]) -> list[XeroPayment]:
+    """Landed payments on these invoices, whatever month they are dated in.
+
+    A payment can land (its month pulled) before its invoice (an older month) is synced; it is
+    applied again when the invoice arrives, so the order months are pulled in does not matter.
+    """
+    ids = list(invoice_ids)
+    if not ids:
+        return []
+    query = (sa.select(xero_payments)
+             .where(xero_payments.c.partner_id == partner_id, in_values(conn, xero_payments.c.invoice_id, ids))
+             .order_by(xero_payments.c.payment_id))
+    return [
+        XeroPayment(payment_id=r.payment_id, invoice_id=r.invoice_id, date=r.date,
+                    amount_minor=r.amount_minor, currency=r.currency, status=r.status,
+                    reference=r.reference, updated_at=r.updated_at)
+        for r in conn.execute(query)
+    ]
