@@ -46,8 +46,8 @@ def post(client, body: bytes, sig: str | None):
 def stored(web) -> list[tuple]:
     t = schema.webhook_events
     with web.engine.begin() as conn:
-        return [tuple(r) for r in conn.execute(
-            sa.select(t.c.tenant_id, t.c.category, t.c.event_type, t.c.resource_id, t.c.event_date).order_by(t.c.event_id))]
+        query = sa.select(t.c.tenant_id, t.c.category, t.c.event_type, t.c.resource_id, t.c.event_date)
+        return [tuple(r) for r in conn.execute(query.order_by(t.c.event_id))]
 
 
 def test_valid_signature_stores_events_and_answers_empty_200_without_cookies(web):
