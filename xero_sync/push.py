@@ -56,6 +56,7 @@ STALE_SENDING = dt.timedelta(minutes=2)
 ACCOUNT_KINDS = ("payment", "deposit", "payout")
 NEEDS_CHART = ("deposit", "payout")  # kinds whose writes need account codes and the contact
 GONE_STATUSES = ("DELETED", "VOIDED")
+LOOKUP_CHUNK = 25  # references per look-up call (keeps the where clause and URL short)
 
 # A test-only seam: called with the call name after Xero answered and before the outcome is
 # recorded, so a test can "crash" the push at the worst moment.
@@ -151,6 +152,8 @@ class _Push:
         self.connection = connection
         self.report = report
         self.after_send = after_send or (lambda call: None)
+        self._payments_by_ref: dict[str, list] = {}
+        self._prefetched: set[str] = set()
 
     # --- the batch ------------------------------------------------------------------------------
 
@@ -178,6 +181,7 @@ class _Push:
         # After an unknown outcome, what already exists in Xero is found by reference first.
         found: dict[int, dict[str, str]] = {}
         to_send: dict[int, list[PlannedWrite]] = {}
+        self._prefetch_payments([w for oid, ws in planned.items() if oid in was_unknown for w in ws])
         for outbox_id, writes in planned.items():
             if outbox_id in was_unknown:
                 ids, missing = self._look_up(writes)
@@ -303,10 +307,21 @@ class _Push:
                 ids[_id_key(write)] = hit
         return ids, missing
 
+    def _prefetch_payments(self, writes: list[PlannedWrite]) -> None:
+        """One look-up call per LOOKUP_CHUNK payments of unknown rows, instead of one per row."""
+        refs = [w.reference for w in writes if isinstance(w, PaymentWrite)]
+        for start in range(0, len(refs), LOOKUP_CHUNK):
+            for p in self.client.find_payments_by_references(refs[start : start + LOOKUP_CHUNK]):
+                if p.status not in GONE_STATUSES and p.reference:
+                    self._payments_by_ref.setdefault(p.reference, []).append(p)
+        self._prefetched.update(refs)
+
     def _find(self, write: PlannedWrite) -> str | None:
         c = self.client
         if isinstance(write, PaymentWrite):
-            return next((p.payment_id for p in c.find_payments(write.reference)
+            candidates = (self._payments_by_ref.get(write.reference, [])
+                          if write.reference in self._prefetched else c.find_payments(write.reference))
+            return next((p.payment_id for p in candidates
                          if p.status not in GONE_STATUSES and p.invoice_id == write.invoice_id), None)
         if isinstance(write, BankTransactionWrite):
             return next((t.bank_transaction_id for t in c.find_bank_transactions(write.reference)

@@ -131,6 +131,10 @@ def test_push_killed_after_xero_answered_then_rerun_writes_nothing_twice(
     assert_exactly_once(world)
     assert_payouts_match(world, bank=False)
     assert reports[0].recovered >= 1 and reports[0].found >= 1
+    if crash_on == "PUT /Payments":
+        # Every claimed row was recovered as unknown (74); payments are looked up 25 per call,
+        # so the whole re-run stays far below one call per row.
+        assert reports[0].recovered == 74 and reports[0].calls <= 15, reports[0]
     diff = world.diff()
     assert diff.empty, diff.to_string()
 

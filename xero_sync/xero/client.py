@@ -306,6 +306,17 @@ class XeroClient:
         records, _, _ = parse_collection("Payments", payload)
         return records
 
+    def find_payments_by_references(self, references: list[str]) -> list[PaymentRecord]:
+        """Payments whose Reference is any of `references` (one call; keep it to ~25 so the
+        query string stays short), to settle a lost PUT /Payments batch without a call per row."""
+        if not references:
+            return []
+        where = " OR ".join(reference_where(r) for r in references)
+        payload = self._get("GET /Payments (by references)", self._accounting.get_payments,
+                            where=where, page=1, page_size=PAGE_SIZE)
+        records, _, _ = parse_collection("Payments", payload)
+        return records
+
     def find_bank_transactions(self, reference: str) -> list[BankTransactionRecord]:
         payload = self._get("GET /BankTransactions (by reference)",
                             self._accounting.get_bank_transactions,
