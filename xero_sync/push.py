@@ -113,6 +113,18 @@ def recover_stale_sending(engine: sa.Engine, partner_id: str, stale_after: dt.ti
     return len(ids)
 
 
+def release_unsettled(engine: sa.Engine, outbox_ids: Sequence[int], exc: Exception) -> int:
+    """Rows of a stopped push still in `sending` -> `unknown` (looked up before any re-post)."""
+    with engine.begin() as conn:
+        stuck = conn.execute(
+            sa.select(outbox_table.c.outbox_id).where(
+                outbox_table.c.outbox_id.in_(list(outbox_ids)), outbox_table.c.status == "sending")
+        ).scalars().all()
+        for outbox_id in stuck:
+            outbox.mark_unknown(conn, outbox_id, f"push stopped before recording the outcome: {exc}")
+    return len(stuck)
+
+
 def push_partner(
     engine: sa.Engine,
     client: XeroClient,
@@ -136,7 +148,13 @@ def push_partner(
             rows = outbox.claim(conn, [r.outbox_id for r in candidates])
         report.claimed = len(rows)
         if rows:
-            _Push(engine, client, connection, report, after_send).run(rows, was_unknown)
+            try:
+                _Push(engine, client, connection, report, after_send).run(rows, was_unknown)
+            except Exception as exc:
+                # This push stops here (daily limit, Xero down, ...): rows it claimed but did not
+                # settle become unknown now rather than after `stale_after`, so a retry resumes.
+                report.unknown += release_unsettled(engine, [r.outbox_id for r in rows], exc)
+                raise
     finally:
         report.calls = client.stats()["calls"] - calls_before
     return report

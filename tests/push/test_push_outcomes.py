@@ -3,6 +3,8 @@ payment failed after it was written, and the batch idempotency key."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 import sqlalchemy as sa
 
@@ -10,6 +12,7 @@ from tests.push.world import PAID_ON, World, build_world, set_accounts
 from xero_sync.platform import outbox
 from xero_sync.platform.schema import payments
 from xero_sync.push import batch_key, push_partner
+from xero_sync.xero.errors import XeroUnavailable
 
 
 @pytest.fixture
@@ -80,3 +83,24 @@ def test_batch_key_is_deterministic_bounded_and_depends_on_every_row() -> None:
     assert key == batch_key("acme", list(keys)) and len(key) <= 128
     assert key != batch_key("acme", keys[:-1] + ["xs-acme-payment-other"])
     assert len(batch_key("p" * 64, keys)) <= 128
+
+
+def test_xero_down_mid_push_leaves_rows_unknown_and_the_retry_writes_each_once(world: World) -> None:
+    set_accounts(world, "615")
+    paid = world.record_payments(60)
+    world.record_deposits(2)
+    # GET /Accounts (needed for the deposits) answers 503 past the client's bounded retries:
+    # the push stops, and what it claimed is released as unknown, not left in `sending`. In the
+    # retries, one PUT /Payments batch fails the same way: its rows become unknown and are
+    # looked up by reference before anything is re-sent.
+    world.fault(kind="unavailable", count=4, method="PUT", path_prefix="/Payments")
+    world.fault(kind="unavailable", count=4, method="GET", path_prefix="/Accounts")
+    with pytest.raises(XeroUnavailable):
+        push_partner(world.engine, world.client(), world.partner_id)
+    statuses = world.statuses()
+    assert statuses["sending"] == 0 and statuses["unknown"] == 62, statuses
+
+    world.push_until_quiet(stale_after=dt.timedelta(minutes=2))
+
+    assert all(world.xero_payments_by_reference()[p] == 1 for p in paid)
+    assert world.statuses() == {"done": 62}
