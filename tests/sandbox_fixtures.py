@@ -90,8 +90,12 @@ def make_api_client(token_holder: dict):
     def saver(token: dict) -> None:
         token_holder["tokens"] = dict(token)
 
+    # Configuration is a process-wide singleton copied shallowly: set this client's own token
+    # object instead of passing it to the constructor (ignored after the first call).
+    configuration = Configuration()
+    configuration.oauth2_token = OAuth2Token(client_id=DEMO_CLIENT_ID, client_secret=DEMO_CLIENT_SECRET)
     api_client = ApiClient(
-        Configuration(oauth2_token=OAuth2Token(client_id=DEMO_CLIENT_ID, client_secret=DEMO_CLIENT_SECRET)),
+        configuration,
         pool_threads=1,
         oauth2_token_getter=getter,
         oauth2_token_saver=saver,

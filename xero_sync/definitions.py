@@ -15,6 +15,7 @@ from xero_sync.resources.platform import PlatformResource
 from xero_sync.resources.xero import XeroResource
 from xero_sync.schedules.sync import daily_reread_schedule, incremental_sync_schedule, pull_job
 from xero_sync.sensors.onboarding import new_connection_sensor
+from xero_sync.sensors.webhooks import xero_webhook_sensor
 
 
 def build_defs(*, database_url: str | None = None, sandbox_url: str | None = None) -> dg.Definitions:
@@ -22,7 +23,7 @@ def build_defs(*, database_url: str | None = None, sandbox_url: str | None = Non
     return dg.Definitions(
         assets=[xero_records, platform_records],
         jobs=[pull_job, incremental_sync_job],
-        sensors=[new_connection_sensor],
+        sensors=[new_connection_sensor, xero_webhook_sensor],
         schedules=[incremental_sync_schedule, daily_reread_schedule],
         resources={
             "platform": PlatformResource(database_url=database_url),

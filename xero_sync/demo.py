@@ -171,7 +171,9 @@ def _dagster_dev(env: DemoEnv, args: argparse.Namespace) -> int:
     workspace = Path(__file__).resolve().parent.parent / "workspace.yaml"
     print(f"[demo] sandbox at {env.sandbox_url}; starting Dagster UI on http://127.0.0.1:{args.dagster_port}")
     print("[demo] the new_connection_sensor launches the last 12 months first, then history; Ctrl-C stops")
-    cmd = ["dagster", "dev", "-w", str(workspace), "-h", "127.0.0.1", "-p", str(args.dagster_port)]
+    # The dagster CLI installed next to this interpreter (the venv), whatever PATH says.
+    dagster_cli = Path(sys.executable).with_name("dagster")
+    cmd = [str(dagster_cli), "dev", "-w", str(workspace), "-h", "127.0.0.1", "-p", str(args.dagster_port)]
     proc = subprocess.Popen(cmd, cwd=workspace.parent)
     try:
         return proc.wait()

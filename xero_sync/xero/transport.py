@@ -29,7 +29,11 @@ def make_api_client(token_getter: Callable[[], dict] | None = None) -> ApiClient
     Without this the SDK silently honours Retry-After on 429/503 for GET/PUT/DELETE (up to hours)
     and once replayed a PUT /Payments; our retry policy must be the only one.
     """
-    config = Configuration(oauth2_token=OAuth2Token())
+    # xero-python's Configuration is a process-wide singleton handed out as shallow copies
+    # (metaclass TypeWithDefault): constructor arguments after the first call are ignored and
+    # the oauth2_token object would be shared by every client. Give each client its own.
+    config = Configuration()
+    config.oauth2_token = OAuth2Token()
     client = ApiClient(
         config,
         oauth2_token_getter=token_getter or (lambda: {}),
