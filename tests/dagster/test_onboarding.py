@@ -108,3 +108,26 @@ def test_rerunning_a_partition_changes_nothing(world):
         assert meta["inserted"].value == 0, mat.asset_key
         assert meta["updated"].value == 0, mat.asset_key
     assert platform_invoices(world.engine, world.partner_id) == before
+
+
+def test_a_backfill_of_a_month_range_re_pulls_exactly_those_months(world):
+    """A UI backfill (single-run policy) over months of one partner reads one window per entity."""
+    from urllib.parse import parse_qs
+
+    assert drive_headless(world.instance, world.defs, world.engine, world.partner_id) == []
+    since = len(world.server.sandbox.requests.entries(world.tenant_id))
+    first, last = dt.date(2025, 3, 1), dt.date(2025, 5, 1)
+    result = dg.materialize(
+        [xero_records, platform_records], instance=world.instance, resources=world.defs.resources,
+        tags={"dagster/asset_partition_range_start": str(partition_key(world.partner_id, first)),
+              "dagster/asset_partition_range_end": str(partition_key(world.partner_id, last))},
+    )
+    assert result.success
+    reads = [e for e in world.server.sandbox.requests.entries(world.tenant_id)[since:] if e["method"] == "GET"]
+    wheres = {e["path"].rsplit("/", 1)[-1]: parse_qs(e["query"])["where"][0] for e in reads}
+    assert wheres["Invoices"] == "Date>=DateTime(2025,03,01)&&Date<DateTime(2025,06,01)"
+    assert wheres["Payments"] == wheres["CreditNotes"] == wheres["Invoices"]
+    assert wheres["Contacts"] == "UpdatedDateUTC>=DateTime(2025,03,01)&&UpdatedDateUTC<DateTime(2025,06,01)"
+    assert len(reads) == 4  # one page each: a 3-month window of a small organisation
+    materialized = {e.partition for e in result.get_asset_materialization_events()}
+    assert {p.split("|")[0] for p in materialized} == {"2025-03-01", "2025-04-01", "2025-05-01"}
