@@ -18,6 +18,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 from importlib import resources as importlib_resources
 from pathlib import Path
@@ -30,6 +31,7 @@ from xero_sync.connect import confirm, consent_headless, exchange
 from xero_sync.platform import connections, schema
 from xero_sync.platform.db import make_engine, upgrade
 from xero_sync.platform.token_cipher import TokenCipher
+from xero_sync.push_demo import written_summary
 from xero_sync.xero.oauth import OAuthApp
 
 DEMO_PARTNER = ("demo-msp", "Demo MSP")
@@ -90,7 +92,8 @@ def drive_headless(instance: dg.DagsterInstance, defs: dg.Definitions, engine: s
             connection = connections.get_connection(conn, partner_id)
         if connection.status != "pending":
             break
-        with dg.build_sensor_context(instance=instance, definitions=defs, resources=resources) as context:
+        with dg.build_sensor_context(instance=instance, instance_ref=instance.get_ref(), definitions=defs,
+                                     resources=resources) as context:
             result = new_connection_sensor.evaluate_tick(context)
         for request in result.dynamic_partitions_requests or []:
             instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
@@ -118,6 +121,46 @@ def drive_headless(instance: dg.DagsterInstance, defs: dg.Definitions, engine: s
     return failures
 
 
+def drive_push_headless(instance: dg.DagsterInstance, defs: dg.Definitions, engine: sa.Engine,
+                        partner_id: str, max_ticks: int = 10) -> dg.MaterializeResult | None:
+    """Record Alternative activity, push it through the outbox sensor and push job, re-read Xero
+    with the incremental job, then materialize the partner's reconciliation diff."""
+    from xero_sync.assets.reconciliation import reconciliation_diff
+    from xero_sync.push_demo import ensure_demo_accounts, record_demo_activity
+    from xero_sync.sensors.outbox import payment_outbox_sensor
+
+    with engine.begin() as conn:
+        connection = connections.get_connection(conn, partner_id)
+    ensure_demo_accounts(engine, defs.resources["xero"].client_for(connection), partner_id)
+    record_demo_activity(engine, partner_id)
+    push_job = defs.get_job_def("push_job")
+    for _ in range(max_ticks):
+        with dg.build_sensor_context(instance=instance, instance_ref=instance.get_ref(), definitions=defs,
+                                     resources=defs.resources) as context:
+            result = payment_outbox_sensor.evaluate_tick(context)
+        if not result.run_requests:
+            break
+        for request in result.run_requests:
+            push_job.execute_in_process(instance=instance, partition_key=request.partition_key,
+                                        tags=request.tags, run_config=QUIET, raise_on_error=False)
+    defs.get_job_def("incremental_sync_job").execute_in_process(
+        instance=instance, partition_key=partner_id, run_config=QUIET)
+    outcome = dg.materialize([reconciliation_diff], instance=instance, partition_key=partner_id,
+                             resources=defs.resources, run_config=QUIET, raise_on_error=False)
+    return outcome
+
+
+def _diff_report(outcome) -> list[str]:
+    """Print the reconciliation diff's counts; a non-empty diff is a demo failure."""
+    if not outcome.success:
+        return ["the reconciliation_diff run failed"]
+    mat = outcome.get_asset_materialization_events()[0].step_materialization_data.materialization
+    rows = mat.metadata["dagster/row_count"].value
+    unexplained = mat.metadata["unexplained"].value
+    print(f"reconciliation diff: {rows} differences, {unexplained} unexplained")
+    return [] if rows == 0 else [f"reconciliation diff not empty: {mat.metadata['counts_by_kind'].value}"]
+
+
 def summary(engine: sa.Engine, partner_id: str, api_calls: int) -> str:
     with engine.begin() as conn:
         c = connections.get_connection(conn, partner_id)
@@ -139,6 +182,8 @@ def run(args: argparse.Namespace) -> int:
     from xero_sync.sandbox.server import SandboxServer
     from xero_sync.sandbox.state import Sandbox
 
+    # Dagster's own beta notices (sensor `owners`, partition mappings) are noise in a demo.
+    warnings.filterwarnings("ignore", category=dg.BetaWarning)
     env = prepare_home(Path(args.home), args.port)
     env.export()
     settings = Settings.from_env()
@@ -156,9 +201,17 @@ def run(args: argparse.Namespace) -> int:
             defs = build_defs()
             print("[demo] initial sync (the onboarding sensor's runs, executed in-process):")
             failures = drive_headless(instance, defs, engine, connection.partner_id)
+            pull_calls = sum(c["total"] for c in sandbox.limits.all_calls().values())
             print()
-            calls = sum(c["total"] for c in sandbox.limits.all_calls().values())
-            print(summary(engine, connection.partner_id, calls))
+            print(summary(engine, connection.partner_id, pull_calls))
+            if not failures:
+                print("\n[demo] Alternative activity: a full and a partial payment on Xero invoices, a payment on")
+                print("[demo] an invoice created in Alternative, and their payout; pushed by the outbox sensor's runs:")
+                outcome = drive_push_headless(instance, defs, engine, connection.partner_id)
+                print("\n".join(written_summary(engine, connection.partner_id)))
+                push_calls = sum(c["total"] for c in sandbox.limits.all_calls().values()) - pull_calls
+                print(f"api calls      {push_calls} (push, re-read and diff)")
+                failures += _diff_report(outcome)
             for failure in failures:
                 print(f"[demo] problem: {failure}", file=sys.stderr)
             return 1 if failures else 0

@@ -2,8 +2,9 @@
 
 `record_demo_activity` records what a partner's customers do in Alternative (a full payment, a
 partial payment, a payment on an invoice created in Alternative) and the payout of them;
-`push_and_diff` sets up accounts if needed, pushes until nothing is left, re-reads what changed in
-Xero and computes the reconciliation diff, returning a printable summary.
+`ensure_demo_accounts` does Set Up Accounts with the seeded chart; `written_summary` lists what
+the push runs wrote. The demo drives the real sensor, push job, incremental job and
+reconciliation asset around these (xero_sync.demo.drive_push_headless).
 """
 
 from __future__ import annotations
@@ -12,11 +13,10 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from xero_sync.platform import apply, connections, diffs, landing, outbox
-from xero_sync.platform.schema import invoices, xero_invoices, xero_payments
+from xero_sync.platform import connections, outbox
+from xero_sync.platform.schema import invoices
 from xero_sync.platform.schema import outbox as outbox_table
-from xero_sync.push import PushReport, push_partner
-from xero_sync.sync import account_roles, reconcile, rules
+from xero_sync.sync import account_roles
 from xero_sync.xero.client import XeroClient
 
 DEMO_ACCOUNT_CODES = {"payments": "615", "deposit": "090", "fees": "404", "income": "200"}
@@ -81,55 +81,16 @@ def ensure_demo_accounts(engine: sa.Engine, client: XeroClient, partner_id: str)
     return True
 
 
-def push_and_diff(engine: sa.Engine, client: XeroClient, partner_id: str, max_runs: int = 10) -> str:
-    """Push until quiet, re-read what changed in Xero, store the diff; a printable summary."""
-    since = _landed_until(engine, partner_id)
-    ensure_demo_accounts(engine, client, partner_id)
-    reports: list[PushReport] = []
-    for _ in range(max_runs):
-        report = push_partner(engine, client, partner_id)
-        reports.append(report)
-        if report.claimed == 0:
-            break
-    _reread(engine, client, partner_id, since)
-    with engine.begin() as conn:
-        diff = reconcile.diff(diffs.load_reconcile_input(conn, partner_id))
-        diffs.save_diff(conn, partner_id, diff)
+def written_summary(engine: sa.Engine, partner_id: str) -> list[str]:
+    """One line per outbox row: what was (or was not) written to Xero, with Xero's ids."""
+    with engine.connect() as conn:
         written = conn.execute(
             sa.select(outbox_table.c.kind, outbox_table.c.subject_id, outbox_table.c.status,
                       outbox_table.c.xero_ids, outbox_table.c.error)
             .where(outbox_table.c.partner_id == partner_id).order_by(outbox_table.c.outbox_id)
         ).all()
-    lines = ["Written to Xero:"]
+    lines = []
     for row in written:
         ids = ", ".join(f"{k} {v}" for k, v in (row.xero_ids or {}).items())
         lines.append(f"  {row.kind:<8} {row.subject_id:<14} {row.status:<9} {ids or row.error or ''}")
-    calls = sum(r.calls for r in reports)
-    lines.append(f"push runs {len(reports)}, api calls {calls}")
-    open_rows = reconcile.unexplained(diff)
-    lines.append(f"reconciliation diff: {len(diff)} differences, {len(open_rows)} unexplained"
-                 + ("" if diff.empty else f" {reconcile.summary(diff)}"))
-    return "\n".join(lines)
-
-
-def _landed_until(engine: sa.Engine, partner_id: str) -> dt.datetime | None:
-    """The newest UpdatedDateUTC landed (Xero's clock, not ours): re-read from there."""
-    with engine.connect() as conn:
-        return min(
-            (t for t in (conn.execute(sa.select(sa.func.max(table.c.updated_at))
-                                      .where(table.c.partner_id == partner_id)).scalar()
-                         for table in (xero_invoices, xero_payments)) if t is not None),
-            default=None,
-        )
-
-
-def _reread(engine: sa.Engine, client: XeroClient, partner_id: str, since: dt.datetime | None) -> None:
-    """Invoices and payments changed since `since`, landed and applied (as the incremental job)."""
-    pulled_at = dt.datetime.now(dt.timezone.utc)
-    changed_invoices = client.invoices(modified_since=since).records
-    changed_payments = client.payments(modified_since=since).records
-    with engine.begin() as conn:
-        landing.upsert_invoices(conn, partner_id, changed_invoices, pulled_at)
-        landing.upsert_payments(conn, partner_id, changed_payments, pulled_at)
-        apply.apply_invoices(conn, partner_id, [rules.invoice_from_record(r) for r in changed_invoices])
-        apply.apply_payments(conn, partner_id, [rules.payment_from_record(r) for r in changed_payments])
+    return lines
