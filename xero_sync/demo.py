@@ -229,11 +229,40 @@ def _dagster_dev(env: DemoEnv, args: argparse.Namespace) -> int:
     cmd = [str(dagster_cli), "dev", "-w", str(workspace), "-h", "127.0.0.1", "-p", str(args.dagster_port)]
     proc = subprocess.Popen(cmd, cwd=workspace.parent)
     try:
+        _record_activity_once_connected(proc, env)
         return proc.wait()
     except KeyboardInterrupt:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=30)
         return 0
+
+
+def _record_activity_once_connected(proc: subprocess.Popen, env: DemoEnv) -> None:
+    """When the sensor has brought the demo partner to Connected, do Set Up Accounts and record
+    Alternative activity, so the UI also shows push runs (payment_outbox_sensor, every 30 s)."""
+    from xero_sync.push_demo import ensure_demo_accounts, record_demo_activity
+    from xero_sync.resources.xero import XeroResource
+
+    engine = make_engine(env.database_url)
+    try:
+        while proc.poll() is None:
+            with engine.begin() as conn:
+                connection = connections.get_connection(conn, DEMO_PARTNER[0])
+            if connection.status == "connected":
+                break
+            try:
+                proc.wait(timeout=5)  # wakes early if dagster dev exits
+            except subprocess.TimeoutExpired:
+                pass
+        else:
+            return
+        ensure_demo_accounts(engine, XeroResource().client_for(connection), DEMO_PARTNER[0])
+        ids = record_demo_activity(engine, DEMO_PARTNER[0])
+        print(f"[demo] {DEMO_PARTNER[0]} is connected; accounts set up and Alternative activity recorded "
+              f"({', '.join(ids)}): the payment_outbox_sensor pushes it within 30 s. Materialize "
+              f"reconciliation_diff for partition {DEMO_PARTNER[0]} to see the diff.")
+    finally:
+        engine.dispose()
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
