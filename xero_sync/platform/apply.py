@@ -16,7 +16,7 @@ from typing import TypeVar
 
 import sqlalchemy as sa
 
-from xero_sync.platform.bulk import chunks, dialect_insert, in_values, pg_staged
+from xero_sync.platform.bulk import chunks, dialect_insert, in_values, pg_copy, pg_staged
 from xero_sync.platform.landing import load_contacts
 from xero_sync.platform.outbox import WRITE_KINDS
 from xero_sync.platform.schema import customers, invoices, outbox, payments
@@ -63,55 +63,81 @@ def _newest(records: Iterable[R], key: str) -> list[R]:
 
 
 def _insert_many(conn: sa.Connection, table: sa.Table, rows: list[dict], conflict_cols: list[str]) -> int:
-    """Multi-row INSERT ... ON CONFLICT DO NOTHING (a concurrent apply may have inserted the same
-    row); returns how many rows were inserted."""
+    """Insert mappings (grouped by their keys); returns how many rows were inserted."""
+    groups: dict[tuple[str, ...], list[tuple]] = defaultdict(list)
+    for row in rows:
+        groups[tuple(row)].append(tuple(row.values()))
+    return sum(_insert_rows(conn, table, cols, group, conflict_cols) for cols, group in groups.items())
+
+
+def _insert_rows(conn: sa.Connection, table: sa.Table, columns: Sequence[str], rows: list[tuple],
+                 conflict_cols: list[str]) -> int:
+    """INSERT ... ON CONFLICT DO NOTHING of tuples in `columns` order (a concurrent apply may have
+    inserted the same row); returns how many rows were inserted."""
     if not rows:
         return 0
-    key = table.c[conflict_cols[-1]]
+    conflict = [table.c[c] for c in conflict_cols]
     if conn.dialect.name == "postgresql":
-        columns = list(rows[0])
+        # The caller read the current rows in this transaction and inserts only missing ones, so
+        # a conflict can only come from a concurrent apply: COPY straight into the table under a
+        # savepoint (the fast path, no staging), and only if that hits the unique key fall back
+        # to the staged INSERT ... ON CONFLICT DO NOTHING below.
+        from psycopg.errors import UniqueViolation
+
+        try:
+            with conn.begin_nested():
+                pg_copy(conn, table, columns, rows)
+            return len(rows)
+        except UniqueViolation:
+            pass
+        # COPY into staging + one INSERT ... SELECT ... RETURNING inside a CTE that counts the
+        # inserted rows on the server (conflicting ones are not returned): one row comes back.
         with pg_staged(conn, table, columns, rows) as staged:
-            stmt = (
+            inserted = (
                 dialect_insert(conn, table)
-                .from_select(columns, sa.select(*(staged.c[c] for c in columns)))
-                .on_conflict_do_nothing(index_elements=[table.c[c] for c in conflict_cols])
-                .returning(key)
+                .from_select(list(columns), sa.select(*(staged.c[c] for c in columns)))
+                .on_conflict_do_nothing(index_elements=conflict)
+                .returning(conflict[-1])
+                .cte("inserted")
             )
-            return len(conn.execute(stmt).all())
-    stmt = dialect_insert(conn, table).on_conflict_do_nothing(
-        index_elements=[table.c[c] for c in conflict_cols]
-    )
+            return conn.execute(sa.select(sa.func.count()).select_from(inserted)).scalar_one()
     # executemany + RETURNING: SQLAlchemy's "insertmanyvalues" compiles once and sends batched
     # multi-row INSERTs; the returned rows are exactly the inserted ones.
-    stmt = stmt.returning(table.c[conflict_cols[-1]])
+    stmt = dialect_insert(conn, table).on_conflict_do_nothing(index_elements=conflict).returning(conflict[-1])
     inserted = 0
     for chunk in chunks(rows):
-        inserted += len(conn.execute(stmt, list(chunk)).all())
+        inserted += len(conn.execute(stmt, [dict(zip(columns, r)) for r in chunk]).all())
     return inserted
 
 
 def _update_many(conn: sa.Connection, table: sa.Table, key: str, updates: list[tuple[object, Mapping[str, object]]]) -> None:
-    """UPDATE by primary key, one executemany per distinct set of columns."""
-    groups: dict[tuple[str, ...], list[dict]] = defaultdict(list)
+    """UPDATE by primary key, one statement per distinct set of columns."""
+    groups: dict[tuple[str, ...], list[tuple]] = defaultdict(list)
     for row_id, values in updates:
-        cols = tuple(sorted(values))
-        groups[cols].append({"b_key": row_id, **{f"b_{c}": values[c] for c in cols}})
-    for cols, params in groups.items():
-        if conn.dialect.name == "postgresql":
-            # COPY the new values in, then one UPDATE ... FROM the staging table.
-            staged_rows = [{key: p["b_key"], **{c: p[f"b_{c}"] for c in cols}} for p in params]
-            with pg_staged(conn, table, [key, *cols], staged_rows) as staged:
-                conn.execute(
-                    sa.update(table).where(table.c[key] == staged.c[key]).values({c: staged.c[c] for c in cols})
-                )
-            continue
-        stmt = (
-            sa.update(table)
-            .where(table.c[key] == sa.bindparam("b_key", type_=table.c[key].type))
-            .values({c: sa.bindparam(f"b_{c}", type_=table.c[c].type) for c in cols})
-        )
-        for chunk in chunks(params):
-            conn.execute(stmt, list(chunk))
+        groups[tuple(values)].append((row_id, *values.values()))
+    for cols, rows in groups.items():
+        _update_rows(conn, table, key, cols, rows)
+
+
+def _update_rows(conn: sa.Connection, table: sa.Table, key: str, columns: Sequence[str], rows: list[tuple]) -> None:
+    """UPDATE by primary key `key`; each row is (key value, *values in `columns` order)."""
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        # COPY the new values in, then one UPDATE ... FROM the staging table.
+        with pg_staged(conn, table, [key, *columns], rows) as staged:
+            conn.execute(
+                sa.update(table).where(table.c[key] == staged.c[key]).values({c: staged.c[c] for c in columns})
+            )
+        return
+    stmt = (
+        sa.update(table)
+        .where(table.c[key] == sa.bindparam("b_key", type_=table.c[key].type))
+        .values({c: sa.bindparam(f"b_{c}", type_=table.c[c].type) for c in columns})
+    )
+    names = ["b_key", *(f"b_{c}" for c in columns)]
+    for chunk in chunks(rows):
+        conn.execute(stmt, [dict(zip(names, r)) for r in chunk])
 
 
 # --- customers -----------------------------------------------------------------------------
@@ -223,25 +249,17 @@ def load_platform_invoices(conn: sa.Connection, partner_id: str, xero_invoice_id
         return {}
     i = invoices.c
     pending = _pending_payments(partner_id)
-    rows = conn.execute(
+    query = (
         sa.select(i.invoice_id, i.xero_invoice_id, i.status, i.xero_status, i.total_minor,
                   i.outstanding_minor, i.due_date, i.deleted_in_xero, i.archived, i.xero_updated_at,
                   i.customer_id, sa.func.coalesce(pending.c.pending_minor, 0).label("pending_minor"))
         .select_from(invoices.outerjoin(pending, pending.c.invoice_id == i.invoice_id))
         .where(i.partner_id == partner_id, in_values(conn, i.xero_invoice_id, xero_invoice_ids))
     )
+    # Positional construction from plain tuples: this runs once per invoice of the batch.
     return {
-        r.xero_invoice_id: (
-            PlatformInvoice(
-                invoice_id=r.invoice_id, xero_invoice_id=r.xero_invoice_id, status=r.status,
-                xero_status=r.xero_status, total_minor=r.total_minor,
-                outstanding_minor=r.outstanding_minor, due_date=r.due_date,
-                deleted_in_xero=r.deleted_in_xero, archived=r.archived,
-                xero_updated_at=r.xero_updated_at, pending_payments_minor=int(r.pending_minor),
-            ),
-            r.customer_id,
-        )
-        for r in rows
+        r[1]: (PlatformInvoice(*r[:10], int(r[11])), r[10])
+        for r in conn.execute(query).all()
     }
 
 
@@ -264,23 +282,29 @@ def apply_invoices(conn: sa.Connection, partner_id: str, xero_invoices: Sequence
     customer_ids = _ensure_customers(
         conn, partner_id, {x.contact_id for x, _, _, c in decided if c.kind == "insert" or "status" in c.values}
     )
-    inserts, updates = [], []
+    # Rows are built as tuples grouped by their column set (the rules' `values` keys): the bulk
+    # writers take them as they are, with no per-row dicts in between.
+    inserts: dict[tuple[str, ...], list[tuple]] = defaultdict(list)
+    updates: dict[tuple[str, ...], list[tuple]] = defaultdict(list)
     now = _now()
     for x, state, customer_id, change in decided:
+        values = change.values
         if change.kind == "insert":
-            inserts.append({"partner_id": partner_id, "source": "xero", "xero_invoice_id": x.xero_invoice_id,
-                            "customer_id": customer_ids[x.contact_id], **change.values})
+            inserts[("partner_id", "source", "xero_invoice_id", "customer_id", *values)].append(
+                (partner_id, "xero", x.xero_invoice_id, customer_ids[x.contact_id], *values.values()))
+            continue
+        wanted = customer_ids.get(x.contact_id)
+        if wanted is not None and wanted != customer_id:  # contact changed in Xero
+            updates[(*values, "updated_at", "customer_id")].append((state.invoice_id, *values.values(), now, wanted))
         else:
-            values = {**change.values, "updated_at": now}
-            wanted = customer_ids.get(x.contact_id)
-            if wanted is not None and wanted != customer_id:  # contact changed in Xero
-                values["customer_id"] = wanted
-            updates.append((state.invoice_id, values))
-    if inserts:
-        inserted = _insert_many(conn, invoices, inserts, ["partner_id", "xero_invoice_id"])
-        counts["unchanged"] += len(inserts) - inserted
-        counts["insert"] = inserted
-    _update_many(conn, invoices, "invoice_id", updates)
+            updates[(*values, "updated_at")].append((state.invoice_id, *values.values(), now))
+    counts["insert"] = 0  # counted again below as rows actually inserted
+    for cols, rows in inserts.items():
+        inserted = _insert_rows(conn, invoices, cols, rows, ["partner_id", "xero_invoice_id"])
+        counts["unchanged"] += len(rows) - inserted
+        counts["insert"] += inserted
+    for cols, rows in updates.items():
+        _update_rows(conn, invoices, "invoice_id", cols, rows)
     return _invoice_counts(counts)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TypeVar
 
@@ -38,27 +38,78 @@ def in_values(conn: sa.Connection, column: sa.ColumnElement, values: Sequence[st
     or SQLite's json_each over a JSON text."""
     values = list(values)
     if conn.dialect.name == "postgresql":
-        return column == sa.any_(sa.bindparam(None, values, type_=postgresql.ARRAY(sa.String)))
+        return column == sa.any_(sa.bindparam(None, _pg_text_array(values), type_=sa.types.NullType()))
     each = sa.func.json_each(sa.bindparam(None, json.dumps(values), type_=sa.Text)).table_valued("value")
     return column.in_(sa.select(each.c.value))
 
 
-@contextmanager
-def pg_staged(conn: sa.Connection, table: sa.Table, columns: Sequence[str], rows: Sequence[Mapping]) -> Iterator[sa.TableClause]:
-    """PostgreSQL: COPY `rows` into a temporary copy of `table`'s `columns` and yield it, for one
-    set-based `INSERT ... SELECT ... ON CONFLICT` (the fastest bulk path; no per-row SQL)."""
+class _TextArrayLiteral(str):
+    """A text[] parameter already written as an array literal (see `_pg_text_array`)."""
+
+
+def _pg_text_array(values: Sequence[str]) -> _TextArrayLiteral:
+    """The parameter for `= ANY(...)`, sent as ONE text[] literal that the server parses: far
+    cheaper than psycopg adapting a 100,000-element list in Python. It must arrive typed text[]
+    (not text cast in SQL) so the planner sees a constant array and hashes it."""
+    from psycopg import adapters, postgres
+    from psycopg.adapt import Dumper
+
+    if _TextArrayLiteral not in _registered:
+        class TextArrayDumper(Dumper):
+            oid = postgres.types["text"].array_oid
+
+            def dump(self, obj: str) -> bytes:
+                return obj.encode()
+
+        adapters.register_dumper(_TextArrayLiteral, TextArrayDumper)
+        _registered.add(_TextArrayLiteral)
+    return _TextArrayLiteral(pg_array_literal(values))
+
+
+_registered: set[type] = set()
+
+
+def pg_array_literal(values: Sequence[str]) -> str:
+    """A PostgreSQL text-array literal: every element double-quoted, `\\` and `"` escaped; None
+    is NULL."""
+    quoted = ("NULL" if v is None else '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
+              for v in values)
+    return "{" + ",".join(quoted) + "}"
+
+
+def pg_copy(conn: sa.Connection, table: sa.TableClause, columns: Sequence[str],
+            rows: Iterable[Mapping] | Iterable[Sequence]) -> None:
+    """PostgreSQL: COPY `rows` (mappings, or tuples in `columns` order) into `table`."""
     from psycopg.types.json import Json
 
+    cols = ", ".join(f'"{c}"' for c in columns)
+    json_at = [k for k, c in enumerate(columns) if isinstance(table.c[c].type, sa.JSON)]
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({cols}) FROM STDIN") as copy:
+        for row in rows:
+            if isinstance(row, Mapping):
+                row = [row[c] for c in columns]
+            if json_at:
+                row = list(row)
+                for k in json_at:
+                    if row[k] is not None:
+                        row[k] = Json(row[k])
+            copy.write_row(row)
+
+
+@contextmanager
+def pg_staged(conn: sa.Connection, table: sa.Table, columns: Sequence[str],
+              rows: Sequence[Mapping] | Sequence[Sequence]) -> Iterator[sa.TableClause]:
+    """PostgreSQL: COPY `rows` into a temporary copy of `table`'s `columns` and yield it, for one
+    set-based `INSERT ... SELECT ... ON CONFLICT` or `UPDATE ... FROM` (the fastest bulk path; no
+    per-row SQL). Rows are mappings, or tuples already in `columns` order (cheapest)."""
     name = f"_stage_{table.name}"
     cols = ", ".join(f'"{c}"' for c in columns)
     conn.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
     conn.exec_driver_sql(f"CREATE TEMP TABLE {name} ON COMMIT DROP AS SELECT {cols} FROM {table.name} WITH NO DATA")
-    json_cols = {c for c in columns if isinstance(table.c[c].type, sa.JSON)}
-    raw = conn.connection.driver_connection
-    with raw.cursor() as cursor, cursor.copy(f"COPY {name} ({cols}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row([Json(row[c]) if c in json_cols and row[c] is not None else row[c] for c in columns])
+    staged = sa.table(name, *[sa.column(c, table.c[c].type) for c in columns])
+    pg_copy(conn, staged, columns, rows)
     try:
-        yield sa.table(name, *[sa.column(c, table.c[c].type) for c in columns])
+        yield staged
     finally:
         conn.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
