@@ -1,0 +1,134 @@
+"""A real kill: a push process is SIGKILLed mid-push, and the re-run still writes exactly once.
+
+The push runs in its own process (tests/push/push_worker.py) against a wall-clock sandbox. Every
+PUT /Payments is held back by a `slow` fault, so the moment is known: the kill lands once Xero
+has applied and answered the first batch of 50 and while the second batch is inside Xero (the
+fault has fired for it). Clearing the faults then lets Xero apply that second batch with nobody
+left to hear the answer; the third batch was never sent. The re-run (in-process, stale `sending`
+rows taken over at once with stale_after=0, as the other push tests do) must find batch two by
+reference, send batch three, and leave every payment in Xero once.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.push.world import World, build_world
+from xero_sync.platform.token_cipher import ENV_VAR, TokenCipher
+from xero_sync.platform.token_store import SqlTokenStore
+from xero_sync.sandbox.clock import Clock
+
+REPO = Path(__file__).resolve().parents[2]
+PAYMENTS = 150  # three PUT /Payments batches of 50
+HOLD_SECONDS = 5.0  # each PUT /Payments waits this long inside the sandbox (cut short by clearing)
+DEADLINE_SECONDS = 30.0  # for each bounded wait below
+POLL_SECONDS = 0.02
+
+
+@pytest.fixture
+def world(sandbox_factory, store_engine) -> World:
+    return build_world(sandbox_factory(invoices=300, clock=Clock()), store_engine, payments_code="615")
+
+
+def _payment_puts(world: World) -> list[dict]:
+    return [e for e in world.server.sandbox.requests.entries(world.tenant_id)
+            if e["method"] == "PUT" and e["path"].endswith("/Payments")]
+
+
+def _slow_fired(world: World) -> int:
+    return sum(f["fired"] for f in world.server.sandbox.faults.list() if f["kind"] == "slow")
+
+
+def _wait_until(condition, what: str, proc: subprocess.Popen | None = None) -> None:
+    """Poll `condition` until true, for at most DEADLINE_SECONDS (a bounded poll: the condition
+    decides, the pause only spaces the polls). With a worker process the pause is a wait on it,
+    so its exit is noticed at once."""
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {DEADLINE_SECONDS:.0f} s waiting for {what}")
+        if proc is None:
+            time.sleep(POLL_SECONDS)
+            continue
+        try:
+            proc.wait(timeout=POLL_SECONDS)
+        except subprocess.TimeoutExpired:
+            pass
+        if proc.returncode is not None and not condition():
+            raise AssertionError(f"push worker exited ({proc.returncode}) before {what}")
+
+
+def _start_worker(world: World, db_url: str, tmp_path: Path) -> tuple[subprocess.Popen, Path]:
+    # The worker gets its own copy of the token set, under a key it is handed in the environment.
+    key = TokenCipher.generate_key()
+    store = SqlTokenStore(world.engine, TokenCipher(key))
+    token_set_id = store.save_new(world.store.load(world.token_set_id))
+    env = {**os.environ, "XERO_SYNC_DATABASE_URL": db_url,
+           "XERO_SYNC_SANDBOX_URL": world.server.base_url, "XERO_SYNC_XERO": "sandbox",
+           ENV_VAR: key, "XERO_SYNC_HOME": str(tmp_path)}
+    log = tmp_path / "worker.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.push.push_worker", world.partner_id, world.tenant_id,
+             str(token_set_id)],
+            cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )
+    return proc, log
+
+
+def test_push_sigkilled_after_a_batch_was_applied_then_rerun_writes_exactly_once(
+    world: World, db_url: str, tmp_path: Path
+) -> None:
+    payment_ids = world.record_payments(PAYMENTS)
+    world.fault(kind="slow", rate=1.0, delay=HOLD_SECONDS, method="PUT", path_prefix="/Payments")
+
+    proc, log = _start_worker(world, db_url, tmp_path)
+    try:
+        # First batch applied and answered, second batch inside Xero: kill now.
+        _wait_until(lambda: len(_payment_puts(world)) >= 1 and _slow_fired(world) >= 2,
+                    "Xero to answer the first PUT /Payments and receive the second", proc)
+        proc.send_signal(signal.SIGKILL)
+        assert proc.wait(timeout=DEADLINE_SECONDS) == -signal.SIGKILL, log.read_text()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert len(_payment_puts(world)) == 1, "the kill did not land inside the second batch"
+    assert "worker: {" not in log.read_text(), "the push finished before it was killed"
+
+    # Let the held-back second batch through: Xero applies it, its answer goes nowhere.
+    world.clear_faults()
+    _wait_until(lambda: len(_payment_puts(world)) == 2
+                and world.server.sandbox.limits.calls(world.tenant_id)["in_flight"] == 0,
+                "Xero to finish the second batch")
+    in_xero = world.xero_payments_by_reference()
+    assert sum(in_xero[pid] for pid in payment_ids) == 100  # batches one and two, once each
+    assert world.statuses()["sending"] >= 100  # batch two's and three's outcomes never recorded
+
+    reports = world.push_until_quiet()
+
+    statuses = world.statuses()
+    assert statuses == {"done": PAYMENTS}, statuses
+    in_xero = world.xero_payments_by_reference()
+    assert {pid: in_xero[pid] for pid in payment_ids} == {pid: 1 for pid in payment_ids}
+    ours = {ref for ref in in_xero if ref.startswith("pay_")}
+    assert ours == set(payment_ids)  # nothing else was written
+    rows = {r.subject_id: r for r in world.outbox_rows()}
+    by_ref = {p.reference: p for p in world.org.payments.values() if p.status != "DELETED"}
+    for pid in payment_ids:
+        assert rows[pid].xero_ids == {"PaymentID": by_ref[pid].payment_id}
+        assert world.amount(rows[pid].payload["amount_minor"]) == by_ref[pid].amount
+    first = reports[0]
+    # Batch one was recorded done before batch two was sent; two and three were left `sending`.
+    assert first.recovered == 100 and first.found == 50, first
+    assert first.payments_sent == 50, first  # only the batch Xero never received
+    assert len(_payment_puts(world)) == 3
+    diff = world.diff()
+    assert diff.empty, diff.to_string()
