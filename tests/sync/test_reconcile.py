@@ -426,7 +426,7 @@ def test_diff_does_not_modify_its_input():
     ],
 )
 def test_codes_match_pandas_factorize(values):
-    from xero_sync.sync.reconcile import _codes
+    from xero_sync.sync.id_codes import codes as _codes
 
     (codes,), n = _codes(pd.Series(values, dtype=object))
     expected, uniques = pd.factorize(pd.Series(values, dtype=object))
@@ -434,10 +434,12 @@ def test_codes_match_pandas_factorize(values):
 
 
 def test_codes_fall_back_exactly_on_hash_collisions(monkeypatch):
-    from xero_sync.sync import reconcile
+    import numpy as np
 
-    monkeypatch.setattr(reconcile, "_MIX", reconcile.np.uint64(0))  # every id hashes alike
-    (left, right), n = reconcile._codes(["p1", "p2", None], ["p2", "p3"])
+    from xero_sync.sync import id_codes
+
+    monkeypatch.setattr(id_codes, "_MIX", np.uint64(0))  # every id hashes alike
+    (left, right), n = id_codes.codes(["p1", "p2", None], ["p2", "p3"])
     assert left.tolist() == [0, 1, -1] and right.tolist() == [1, 2] and n == 3
 
 

@@ -34,6 +34,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from xero_sync.sync import id_codes
+
 PLATFORM_INVOICE_COLUMNS = (
     "invoice_id", "xero_invoice_id", "source", "status", "outstanding_minor", "total_minor",
     "currency", "deleted_in_xero", "archived", "conflict", "pending_payments_minor",
@@ -154,17 +156,17 @@ class _Context:
         xi = inp.xero_invoices
         self.invoices = pi
         self.xi = xi.loc[xi["type"].eq("ACCREC")]
-        (self.xi_code, self.pi_xcode, self.xp_inv_code), self.n_inv = _codes(
+        (self.xi_code, self.pi_xcode, self.xp_inv_code), self.n_inv = id_codes.codes(
             self.xi["xero_invoice_id"], pi["xero_invoice_id"], xp["invoice_id"]
         )
         self.synced_mask = pi["source"].eq("xero").to_numpy(dtype=bool) & (self.pi_xcode >= 0)
         self.synced_codes = self.pi_xcode[self.synced_mask]
 
         # payment -> the platform invoice it belongs to (first row per invoice_id)
-        (pi_icode, pp_icode), n = _codes(pi["invoice_id"], pp["invoice_id"])
-        pos = _first_position(pi_icode, n)[pp_icode]
-        self.payment_invoice_source = _take(pi["source"], pos)
-        self.payment_currency = _take(pi["currency"], pos)
+        (pi_icode, pp_icode), n = id_codes.codes(pi["invoice_id"], pp["invoice_id"])
+        pos = id_codes.first_position(pi_icode, n)[pp_icode]
+        self.payment_invoice_source = id_codes.take(pi["source"], pos)
+        self.payment_currency = id_codes.take(pi["currency"], pos)
         self.alt_mask = pp["source"].eq("alternative").to_numpy(dtype=bool)
         self.in_flight = pp["outbox_status"].isin(IN_FLIGHT_OUTBOX).to_numpy(dtype=bool)
 
@@ -174,125 +176,14 @@ class _Context:
         need = ~self.alt_mask & pd.isna(stored)
         tail = pd.Series(pp["payment_id"].to_numpy(dtype=object)[need], dtype=object)
         tail = tail.astype(str).str.removeprefix("xero_").to_numpy(dtype=object)
-        (self.xp_code, self.pp_xcode, tail_code), self.n_pay = _codes(
+        (self.xp_code, self.pp_xcode, tail_code), self.n_pay = id_codes.codes(
             xp["payment_id"], stored, tail
         )
         self.pp_side_code = np.where(self.alt_mask, -1, self.pp_xcode)
         self.pp_side_code[need] = tail_code
         # Alternative payment ids and the References Xero payments carry.
-        (self.pp_code, self.xp_ref_code), self.n_ref = _codes(pp["payment_id"], xp["reference"])
+        (self.pp_code, self.xp_ref_code), self.n_ref = id_codes.codes(pp["payment_id"], xp["reference"])
         self.xp_live = xp["status"].eq("AUTHORISED").to_numpy(dtype=bool)
-
-
-def _codes(*columns) -> tuple[list[np.ndarray], int]:
-    """Integer codes for several columns over one vocabulary (equal values, equal codes; NA -1)."""
-    lengths = np.cumsum([len(c) for c in columns])[:-1]
-    if all(pd.api.types.is_integer_dtype(getattr(c, "dtype", None)) for c in columns):
-        # Integer keys (platform invoice ids) hash fast as they are; no NA possible.
-        keys = np.concatenate([np.asarray(c, dtype=np.int64) for c in columns])
-        ints, uniques = pd.factorize(keys)
-        return np.split(ints.astype(np.int64, copy=False), lengths), len(uniques)
-    arrays = [np.asarray(c, dtype=object) for c in columns]
-    values = np.concatenate(arrays) if arrays else np.array([], dtype=object)
-    codes, n = _factorize(values)
-    return np.split(codes, lengths), n
-
-
-# Ids up to this many bytes take the fixed-width path; longer ones would cost too much memory.
-_FAST_WIDTH = 64
-_MIX = np.uint64(0x9E3779B97F4A7C15)
-
-
-def _factorize(values: np.ndarray) -> tuple[np.ndarray, int]:
-    """pd.factorize for an object array (NA -> -1), faster for short ASCII ids.
-
-    Hashing Python strings one by one is the cost of the whole diff, so ids are packed into a
-    fixed-width byte matrix, mixed into one uint64 per row with numpy, and factorised as
-    integers. The result is then checked exactly: every row must equal the first row of its
-    code, byte for byte; on any collision (or non-ASCII text, long text, other types)
-    pd.factorize runs instead. Trailing NUL characters are not significant in numpy bytes; no
-    id has them.
-    """
-    fast = _factorize_ids(values) if len(values) else None
-    if fast is not None:
-        return fast
-    codes, uniques = pd.factorize(values)
-    return codes.astype(np.int64, copy=False), len(uniques)
-
-
-def _factorize_ids(values: np.ndarray) -> tuple[np.ndarray, int] | None:
-    if pd.api.types.infer_dtype(values, skipna=True) != "string":
-        return None
-    try:
-        packed = values.astype("S")  # NA become b"None" / b"nan": found and masked below
-    except UnicodeEncodeError:
-        return None
-    size = packed.dtype.itemsize
-    if size > _FAST_WIDTH:
-        return None
-    maybe_na = np.flatnonzero((packed == b"None") | (packed == b"nan"))
-    na = np.zeros(len(values), dtype=bool)
-    na[maybe_na] = pd.isna(values[maybe_na])
-    if na.any():
-        keep = ~na
-        packed = packed[keep]
-    width = -(-size // 8) * 8
-    matrix = np.zeros((len(packed), width), dtype=np.uint8)
-    matrix[:, :size] = packed.view(np.uint8).reshape(len(packed), size)
-    words = matrix.view(np.uint64)
-    mixed = np.zeros(len(packed), dtype=np.uint64)
-    for j in range(words.shape[1]):
-        mixed ^= words[:, j]
-        mixed *= _MIX
-        mixed ^= mixed >> np.uint64(29)
-    codes, uniques = pd.factorize(mixed)
-    first = np.empty(len(uniques), dtype=np.int64)
-    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
-    if not (packed == packed[first[codes]]).all():
-        return None  # a hash collision: let pd.factorize decide exactly
-    if not na.any():
-        return codes.astype(np.int64, copy=False), len(uniques)
-    out = np.full(len(values), -1, dtype=np.int64)
-    out[keep] = codes
-    return out, len(uniques)
-
-
-def _is_any(values: np.ndarray, choices: tuple[str, ...]) -> np.ndarray:
-    """values in choices for a short tuple (np.isin would sort a million strings)."""
-    out = np.zeros(len(values), dtype=bool)
-    for choice in choices:
-        out |= values == choice
-    return out
-
-
-def _member(codes: np.ndarray, of: np.ndarray, n: int) -> np.ndarray:
-    """codes.isin(of) for factorised codes; NA (-1) is never a member."""
-    table = np.zeros(n + 1, dtype=bool)  # slot n stays False and catches code -1
-    table[of[of >= 0]] = True
-    return table[codes]
-
-
-def _first_position(codes: np.ndarray, n: int) -> np.ndarray:
-    """code -> position of its first row (-1 if absent), indexable by -1 (gives -1)."""
-    table = np.full(n + 1, -1, dtype=np.int64)
-    valid = np.flatnonzero(codes >= 0)[::-1]  # reversed so the first row is written last
-    table[codes[valid]] = valid
-    return table
-
-
-def _counts(codes: np.ndarray, n: int) -> np.ndarray:
-    """Rows per code (length n)."""
-    return np.bincount(codes[codes >= 0], minlength=n)
-
-
-def _take(column: pd.Series, pos: np.ndarray) -> np.ndarray:
-    """column[pos] as an object array, NA where pos is -1 (not found)."""
-    values = column.to_numpy(dtype=object)
-    if len(values) == 0:
-        return np.full(len(pos), None, dtype=object)
-    out = values[pos]
-    out[pos < 0] = None
-    return out
 
 
 _Values = pd.Series | np.ndarray | str | bool | None  # a column, or a scalar to broadcast
@@ -356,7 +247,7 @@ def _invoice_differences(ctx: _Context) -> list[pd.DataFrame]:
     xi = ctx.xi
     pi = ctx.invoices
     synced_rows = np.flatnonzero(ctx.synced_mask)
-    pos = _first_position(ctx.xi_code, ctx.n_inv)[ctx.synced_codes]
+    pos = id_codes.first_position(ctx.xi_code, ctx.n_inv)[ctx.synced_codes]
     found = pos >= 0
     # Column-wise takes: only the columns compared, never whole frames.
     prow, xrow = synced_rows[found], pos[found]
@@ -374,8 +265,8 @@ def _invoice_differences(ctx: _Context) -> list[pd.DataFrame]:
     x_status = xcol("status", object)
     x_due = xcol("amount_due_minor", np.int64)
     x_total = xcol("total_minor", np.int64)
-    live = _is_any(x_status, SYNCED_XERO_STATUSES)
-    gone = _is_any(x_status, GONE_XERO_STATUSES)
+    live = id_codes.is_any(x_status, SYNCED_XERO_STATUSES)
+    gone = id_codes.is_any(x_status, GONE_XERO_STATUSES)
     # A pending Alternative payment holds the balance down until its write lands in Xero.
     explained_by_pending = (pending > 0) & (x_due - pending == p_out)
 
@@ -421,7 +312,7 @@ def _invoice_differences(ctx: _Context) -> list[pd.DataFrame]:
         ))
     # Approved sales invoices in Xero that never reached Alternative.
     unsynced = xi.loc[xi["status"].isin(SYNCED_XERO_STATUSES).to_numpy(dtype=bool)
-                      & ~_member(ctx.xi_code, ctx.synced_codes, ctx.n_inv)]
+                      & ~id_codes.member(ctx.xi_code, ctx.synced_codes, ctx.n_inv)]
     if len(unsynced):
         parts.append(_rows(
             "status_mismatch", "xero_invoice", unsynced["xero_invoice_id"],
@@ -446,8 +337,8 @@ def _payment_differences(ctx: _Context) -> list[pd.DataFrame]:
     amounts = pp["amount_minor"].to_numpy(dtype=np.int64)
     # An Alternative payment is in Xero when its stored PaymentID is live there or a live Xero
     # payment carries its id as Reference (the lookup the push run makes after a lost response).
-    in_xero = (_member(ctx.pp_xcode, ctx.xp_code[live], ctx.n_pay)
-               | _member(ctx.pp_code, ctx.xp_ref_code[live], ctx.n_ref))
+    in_xero = (id_codes.member(ctx.pp_xcode, ctx.xp_code[live], ctx.n_pay)
+               | id_codes.member(ctx.pp_code, ctx.xp_ref_code[live], ctx.n_ref))
     rejected = pp["outbox_status"].eq("rejected").to_numpy(dtype=bool)  # see rejected_write
     succeeded = status == "succeeded"
     # Stand-alone deposits are bank transactions, not Xero payments: known by the stored id.
@@ -464,7 +355,7 @@ def _payment_differences(ctx: _Context) -> list[pd.DataFrame]:
             + np.where(ctx.in_flight[m], " write in flight", " not in Xero").astype(object),
         ))
     # Failed or refunded after it was written: the Xero payment must be deleted.
-    undone = alt & _is_any(status, ("failed", "refunded")) & on_xero_invoice & in_xero
+    undone = alt & id_codes.is_any(status, ("failed", "refunded")) & on_xero_invoice & in_xero
     if undone.any():
         m = undone
         parts.append(_rows(
@@ -474,25 +365,25 @@ def _payment_differences(ctx: _Context) -> list[pd.DataFrame]:
             detail=("Alternative " + status[m] + ", Xero AUTHORISED").astype(object),
         ))
     # Xero-side rows whose status disagrees with Xero (deleted there, still counted here).
-    pos = _first_position(ctx.xp_code, ctx.n_pay)[ctx.pp_side_code]
-    x_status = _take(xp["status"], pos)
+    pos = id_codes.first_position(ctx.xp_code, ctx.n_pay)[ctx.pp_side_code]
+    x_status = id_codes.take(xp["status"], pos)
     expected = np.where(x_status == "DELETED", "reversed", "succeeded")
     drift = ~alt & (pos >= 0) & (status != expected)
     if drift.any():
         m = drift
         parts.append(_rows(
             "status_mismatch", "payment", ids[m], platform_minor=amounts[m],
-            xero_minor=_take(xp["amount_minor"], pos)[m], currency=ctx.payment_currency[m],
+            xero_minor=id_codes.take(xp["amount_minor"], pos)[m], currency=ctx.payment_currency[m],
             action="re-sync payments",
             detail=("Alternative " + status[m] + ", Xero " + x_status[m]).astype(object),
         ))
     # Live Xero payments on synced invoices that Alternative knows under no id or reference.
     unknown = (
         live
-        & _member(ctx.xp_inv_code, ctx.synced_codes, ctx.n_inv)
-        & ~_member(ctx.xp_code, ctx.pp_xcode, ctx.n_pay)
-        & ~_member(ctx.xp_code, ctx.pp_side_code, ctx.n_pay)
-        & ~_member(ctx.xp_ref_code, ctx.pp_code[alt], ctx.n_ref)
+        & id_codes.member(ctx.xp_inv_code, ctx.synced_codes, ctx.n_inv)
+        & ~id_codes.member(ctx.xp_code, ctx.pp_xcode, ctx.n_pay)
+        & ~id_codes.member(ctx.xp_code, ctx.pp_side_code, ctx.n_pay)
+        & ~id_codes.member(ctx.xp_ref_code, ctx.pp_code[alt], ctx.n_ref)
     )
     if unknown.any():
         u = xp.loc[unknown]
@@ -507,8 +398,8 @@ def _payment_differences(ctx: _Context) -> list[pd.DataFrame]:
 
 def _xero_currency(ctx: _Context, rows: np.ndarray) -> np.ndarray:
     """Currency of the Xero invoice each selected Xero payment is on."""
-    pos = _first_position(ctx.xi_code, ctx.n_inv)[ctx.xp_inv_code[rows]]
-    return _take(ctx.xi["currency"], pos)
+    pos = id_codes.first_position(ctx.xi_code, ctx.n_inv)[ctx.xp_inv_code[rows]]
+    return id_codes.take(ctx.xi["currency"], pos)
 
 
 # --- payouts and the payments account ----------------------------------------------------------
@@ -592,8 +483,8 @@ def _deleted_in_xero(ctx: _Context) -> list[pd.DataFrame]:
 def _duplicates(ctx: _Context) -> list[pd.DataFrame]:
     xp = ctx.inp.xero_payments
     # The same Alternative payment written twice: two live Xero payments with its reference.
-    ours = ctx.xp_live & _member(ctx.xp_ref_code, ctx.pp_code[ctx.alt_mask], ctx.n_ref)
-    twice = ours & (_counts(np.where(ours, ctx.xp_ref_code, -1), ctx.n_ref)[ctx.xp_ref_code] > 1)
+    ours = ctx.xp_live & id_codes.member(ctx.xp_ref_code, ctx.pp_code[ctx.alt_mask], ctx.n_ref)
+    twice = ours & (id_codes.counts(np.where(ours, ctx.xp_ref_code, -1), ctx.n_ref)[ctx.xp_ref_code] > 1)
     by_ref = xp.loc[twice].groupby("reference", sort=True)["amount_minor"].agg(["sum", "size"])
     parts = [_rows(
         "duplicate", "payment", by_ref.index.to_series(),
@@ -601,16 +492,16 @@ def _duplicates(ctx: _Context) -> list[pd.DataFrame]:
         detail=(by_ref["size"].astype(str) + " live Xero payments with this reference").to_numpy(
             dtype=object),
     )]
-    (contact_codes,), n_contacts = _codes(ctx.inp.customers["xero_contact_id"])
+    (contact_codes,), n_contacts = id_codes.codes(ctx.inp.customers["xero_contact_id"])
     for subject_type, column, codes, n in (
         ("xero_payment", xp["payment_id"], ctx.xp_code, ctx.n_pay),
         ("xero_payment", ctx.inp.platform_payments["xero_payment_id"], ctx.pp_xcode, ctx.n_pay),
         ("xero_invoice", ctx.invoices["xero_invoice_id"], ctx.pi_xcode, ctx.n_inv),
         ("xero_contact", ctx.inp.customers["xero_contact_id"], contact_codes, n_contacts),
     ):
-        counts = _counts(codes, n)
+        counts = id_codes.counts(codes, n)
         repeated = np.flatnonzero(counts > 1)
-        first = _first_position(codes, n)[repeated]
+        first = id_codes.first_position(codes, n)[repeated]
         parts.append(_rows(
             "duplicate", subject_type, column.to_numpy(dtype=object)[first],
             action="investigate duplicate id",
