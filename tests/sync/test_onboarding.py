@@ -86,3 +86,10 @@ def test_a_quiet_ten_year_organisation_needs_two_runs():
     recent = months_in(dt.date(2025, 12, 1), dt.date(2026, 12, 1))
     step = next_step(state(first, recent), history_chunk_months(30))
     assert step.request.months == tuple(months_in(first, dt.date(2025, 12, 1)))
+
+
+def test_plan_size_counts_every_month_from_the_first_to_the_current():
+    from xero_sync.sync.onboarding import plan_size
+
+    assert plan_size(TODAY, dt.date(2023, 12, 1), OLDEST) == 36
+    assert plan_size(TODAY, dt.date(2026, 9, 1), OLDEST) == 3

@@ -17,7 +17,7 @@ from xero_sync.platform import connections, landing, quality
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.resources.xero import XeroResource
 from xero_sync.sync.month_slices import add_months, month_start
-from xero_sync.sync.onboarding import OnboardingState, planned_months
+from xero_sync.sync.onboarding import plan_size
 from xero_sync.xero.windows import DateWindow
 
 GROUP = "xero"
@@ -88,12 +88,7 @@ def xero_records(context: dg.AssetExecutionContext, xero: XeroResource, platform
     with platform.begin() as conn:
         counts = {e: upserts[e](conn, partner_id, reads[e].records, pulled_at) for e in reads}
         if connection.first_month is None:
-            state = OnboardingState(
-                today=dt.date.today(), first_month=first_month, oldest_partition=HISTORY_START,
-                materialized=frozenset(), in_flight=False, parked=False,
-            )
-            recent, history = planned_months(state)
-            total = len(recent) + sum(len(c) for c in history)
+            total = plan_size(dt.date.today(), first_month, HISTORY_START)
             connections.set_plan(conn, partner_id, first_month, total)
         bad_totals = quality.invoices_with_bad_totals(conn, partner_id, month_list)
         connections.touch_last_sync(conn, partner_id)

@@ -74,6 +74,13 @@ def planned_months(state: OnboardingState, chunk: int = DEFAULT_CHUNK_MONTHS) ->
     return recent, history_chunks(first, min(recent), chunk)
 
 
+def plan_size(today: dt.date, first_month: dt.date, oldest_partition: dt.date) -> int:
+    """How many month partitions the initial sync covers, from the first month to today's."""
+    state = OnboardingState(today, first_month, oldest_partition, frozenset(), False, False)
+    recent, history = planned_months(state)
+    return len(recent) + sum(len(chunk) for chunk in history)
+
+
 def _missing_span(months: list[dt.date], done: frozenset[dt.date]) -> tuple[dt.date, ...]:
     """The smallest contiguous run of months covering every month not yet done."""
     missing = sorted(m for m in months if m not in done)
