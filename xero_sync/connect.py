@@ -110,7 +110,10 @@ def consent_headless(settings: Settings, tenant_id: str | None = None) -> tuple[
     try:
         page = http.request("GET", app.authorize_url("headless", redirect_uri, SCOPES))
     except urllib3.exceptions.HTTPError as exc:
-        raise ConnectError(f"cannot reach the Xero sandbox at {settings.xero.authorize_url}: {exc}") from None
+        raise ConnectError(
+            f"cannot reach the Xero sandbox at {settings.xero.authorize_url} ({exc.__class__.__name__}); "
+            "start it with `xero-sync sandbox` or set XERO_SYNC_SANDBOX_URL"
+        ) from None
     if page.status != 200:
         raise ConnectError(f"sandbox consent page answered HTTP {page.status}")
     form = _ConsentForm()
