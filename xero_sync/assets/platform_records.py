@@ -10,7 +10,8 @@ import dagster as dg
 
 from xero_sync.assets.xero_records import XERO_ASSETS, window_for
 from xero_sync.partitions import partner_and_months, partner_months
-from xero_sync.platform import apply, connections, landing, quality
+from xero_sync.money import from_minor
+from xero_sync.platform import apply, connections, landing, previews, quality
 from xero_sync.resources.platform import PlatformResource
 
 GROUP = "platform"
@@ -65,22 +66,23 @@ def platform_records(context: dg.AssetExecutionContext, platform: PlatformResour
             "invoices": apply.apply_invoices(conn, partner_id, invoices),
             "payments": apply.apply_payments(conn, partner_id, payments),
         }
+        preview = previews.recent_invoices(conn, partner_id, window.start, window.end)
         orphans = quality.orphan_invoices(conn, partner_id)
         duplicates = quality.duplicate_invoices(conn, partner_id)
 
     for entity, spec in PLATFORM_ASSETS.items():
         c = counts[entity]
-        yield dg.MaterializeResult(
-            asset_key=spec.key,
-            metadata={
-                "months": f"{month_list[0]:%Y-%m}..{month_list[-1]:%Y-%m}",
-                "inserted": c.inserted,
-                "updated": c.updated,
-                "unchanged": c.unchanged,
-                "skipped": c.skipped,
-                "conflicts": c.conflicts,
-            },
-        )
+        metadata = {
+            "months": f"{month_list[0]:%Y-%m}..{month_list[-1]:%Y-%m}",
+            "inserted": c.inserted,
+            "updated": c.updated,
+            "unchanged": c.unchanged,
+            "skipped": c.skipped,
+            "conflicts": c.conflicts,
+        }
+        if entity == "invoices":
+            metadata["preview"] = dg.MetadataValue.md(_preview(preview))
+        yield dg.MaterializeResult(asset_key=spec.key, metadata=metadata)
     yield dg.AssetCheckResult(
         check_name="no_orphan_invoices", asset_key="platform_invoices", passed=not orphans,
         metadata={"orphans": len(orphans), "examples": ", ".join(map(str, orphans[:10]))},
@@ -89,3 +91,17 @@ def platform_records(context: dg.AssetExecutionContext, platform: PlatformResour
         check_name="no_duplicate_invoices", asset_key="platform_invoices", passed=not duplicates,
         metadata={"duplicates": len(duplicates), "examples": ", ".join(map(str, duplicates[:10]))},
     )
+
+
+def _preview(rows) -> str:
+    if not rows:
+        return "_no invoices issued in this window_"
+    lines = ["| number | customer | status | total | outstanding | due | flags |",
+             "|---|---|---|---:|---:|---|---|"]
+    for r in rows:
+        flags = ", ".join(f for f, on in (("deleted in Xero", r.deleted_in_xero), ("conflict", r.conflict)) if on)
+        lines.append(
+            f"| {r.number or ''} | {r.customer or ''} | {r.status} | {from_minor(r.total_minor, r.currency)} "
+            f"{r.currency} | {from_minor(r.outstanding_minor, r.currency)} | {r.due_date or ''} | {flags} |"
+        )
+    return "\n".join(lines)
