@@ -178,17 +178,19 @@ def summary(engine: sa.Engine, partner_id: str, api_calls: int) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Dagster's own beta notices (sensor `owners`, partition mappings) are noise in a demo.
+    warnings.filterwarnings("ignore", category=dg.BetaWarning)
     from xero_sync.definitions import build_defs
     from xero_sync.sandbox.server import SandboxServer
     from xero_sync.sandbox.state import Sandbox
 
-    # Dagster's own beta notices (sensor `owners`, partition mappings) are noise in a demo.
-    warnings.filterwarnings("ignore", category=dg.BetaWarning)
     env = prepare_home(Path(args.home), args.port)
     env.export()
     settings = Settings.from_env()
     print(f"[demo] seeding the Xero sandbox: seed {args.seed}, {args.invoices} invoices over {args.months} months")
-    sandbox = Sandbox.seeded(seed=args.seed, invoices=args.invoices, months=args.months)
+    # Two organisations: the demo partner takes the first; the second is free for connecting a
+    # new partner from the Integrations page.
+    sandbox = Sandbox.seeded(seed=args.seed, invoices=args.invoices, months=args.months, tenants=2)
     server = SandboxServer(sandbox, port=args.port)
     server.start()
     try:
@@ -196,6 +198,8 @@ def run(args: argparse.Namespace) -> int:
         engine = make_engine(env.database_url)
         connection = connect_demo_partner(settings, engine)
         print(f"[demo] partner {connection.partner_id} connected to {connection.tenant_name!r}: status {connection.status}")
+        free = [org.name for org in sandbox.orgs.values() if org.tenant_id != connection.tenant_id]
+        print(f"[demo] free for a new partner on the Integrations page: {', '.join(free)}")
         if args.headless:
             instance = dg.DagsterInstance.get()
             defs = build_defs()
