@@ -107,3 +107,22 @@ def test_daily_limit_parks_the_partner_and_onboarding_resumes_after_the_window(s
         assert platform_invoices(world.engine, world.partner_id) == expected_invoices(world.org)
     finally:
         gen.close()
+
+
+def test_a_revoked_authorisation_marks_the_connection_needs_reauth(world):
+    """The partner disconnected the app in Xero: the next run's refresh gets invalid_grant."""
+    assert drive_headless(world.instance, world.defs, world.engine, world.partner_id) == []
+    control(world.server, "POST", "/tokens/revoke", {"tenant_id": world.tenant_id})
+    world.server.sandbox.clock.advance(31 * 60)  # the access token has expired: a refresh is due
+
+    job = world.defs.get_job_def("incremental_sync_job")
+    result = job.execute_in_process(instance=world.instance, partition_key=world.partner_id,
+                                    raise_on_error=False)
+
+    assert not result.success
+    failure = result.get_step_failure_events()[0].step_failure_data.error
+    assert "demo-msp" in failure.message and "Traceback" not in failure.message
+    with world.engine.begin() as conn:
+        c = connections.get_connection(conn, world.partner_id)
+    assert c.status == "needs_reauth"
+    assert "reconnect" in c.status_detail.lower()

@@ -25,6 +25,16 @@ from xero_sync.xero.errors import (
 )
 
 
+# Errors only the partner can fix: the connection's status and what the Integrations page says.
+_PARTNER_MUST_ACT = {
+    NeedsReauth: ("needs_reauth", "Xero refused our authorisation; reconnect Xero from the Integrations page"),
+    TenantDisconnected: (
+        "disconnected",
+        "the Xero organisation is no longer connected; reconnect from the Integrations page",
+    ),
+}
+
+
 @contextlib.contextmanager
 def xero_failures(platform: PlatformResource, connection: Connection) -> Iterator[None]:
     partner = connection.partner_id
@@ -41,23 +51,12 @@ def xero_failures(platform: PlatformResource, connection: Connection) -> Iterato
             metadata={"resume_at": exc.resume_at.isoformat(), "tenant_id": connection.tenant_id},
             allow_retries=False,
         ) from None
-    except NeedsReauth as exc:
+    except (NeedsReauth, TenantDisconnected) as exc:
+        status, detail = _PARTNER_MUST_ACT[type(exc)]
         with platform.begin() as conn:
             current = connections.get_connection(conn, partner)
-            if current is not None and current.status != "needs_reauth":
-                connections.set_status(
-                    conn, partner, "needs_reauth",
-                    "Xero refused our authorisation; reconnect Xero from the Integrations page",
-                )
-        raise dg.Failure(description=f"partner {partner}: {exc}", allow_retries=False) from None
-    except TenantDisconnected as exc:
-        with platform.begin() as conn:
-            current = connections.get_connection(conn, partner)
-            if current is not None and current.status != "disconnected":
-                connections.set_status(
-                    conn, partner, "disconnected",
-                    "the Xero organisation is no longer connected; reconnect from the Integrations page",
-                )
+            if current is not None and current.status != status:
+                connections.set_status(conn, partner, status, detail)
         raise dg.Failure(description=f"partner {partner}: {exc}", allow_retries=False) from None
     except MalformedXeroPayload as exc:
         raise dg.Failure(description=f"partner {partner}: malformed Xero payload: {exc}") from None
