@@ -1,9 +1,10 @@
-# Sourced by scripts/quickstart and scripts/test: a virtual environment with the pinned stack.
+# Sourced by scripts/quickstart and scripts/test (after setting `extras`): a virtual environment
+# with the pinned stack.
 # Re-installs only when pyproject.toml changed (stamp file), so a second run starts at once.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-extras="${1:-}"
+extras="${extras:-}"  # set by the caller before sourcing: "" or "test"
 py="${PYTHON:-}"
 if [ -z "$py" ]; then
   for candidate in python3.11 python3.12 python3; do
