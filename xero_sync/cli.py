@@ -29,7 +29,9 @@ class UserError(Exception):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="xero-sync", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="xero-sync", description="The Xero integration of the Alternative Payments platform."
+    )
     subparsers = parser.add_subparsers(dest="command", required=True)
     for module_name in _COMMANDS:
         importlib.import_module(module_name).register(subparsers)
