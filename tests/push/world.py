@@ -172,13 +172,21 @@ class World:
                 schema.outbox.c.partner_id == self.partner_id).order_by(schema.outbox.c.outbox_id)).all()
 
     def diff(self):
-        """Pull what Xero now holds, then the reconciliation diff of the partner."""
-        from xero_sync.platform.diffs import load_reconcile_input
+        """Pull what Xero now holds (and the targeted pull of payouts, as the asset does), then
+        the reconciliation diff of the partner."""
+        from xero_sync.platform import diffs
         from xero_sync.sync import reconcile
 
         self.pull()
         with self.engine.connect() as conn:
-            return reconcile.diff(load_reconcile_input(conn, self.partner_id))
+            is_bank = connections.get_connection(conn, self.partner_id).payments_account_is_bank
+            to_check = diffs.payouts_to_check(conn, self.partner_id)
+        amounts = {}
+        if to_check and is_bank is not None:
+            amounts = diffs.pull_payout_amounts(self.client(), to_check,
+                                                payments_account_is_bank=is_bank).amounts
+        with self.engine.connect() as conn:
+            return reconcile.diff(diffs.load_reconcile_input(conn, self.partner_id, amounts))
 
     # --- what Xero holds ----------------------------------------------------------------------
 

@@ -4,13 +4,23 @@ Business window: the partner's whole history as held in the platform store and t
 tables (all months), read after the month partitions it depends on. Idempotent: the stored diff
 is replaced, never appended to, and repairs are enqueued only for payments with no outbox row at
 all, so re-materializing changes nothing twice.
+
+Targeted pull: payouts are checked against Xero itself, not against our outbox. The partner's
+latest 200 payouts (by paid_out_on) whose outbox row may have written something (sending,
+unknown, done) are looked up by reference, 25 references per call (at most 16 calls), and what
+Xero shows is matched as the bank feed line would be (sync.payout_match). Older payouts keep the
+outbox's word. No call is made when there is no such payout or the accounts are not set up.
 """
+
+import datetime as dt
 
 import dagster as dg
 
+from xero_sync.assets.connection_errors import xero_failures
 from xero_sync.partitions import partners
-from xero_sync.platform import diffs
+from xero_sync.platform import connections, diffs
 from xero_sync.resources.platform import PlatformResource
+from xero_sync.resources.xero import XeroResource
 from xero_sync.sync import reconcile
 
 PREVIEW_ROWS = 20
@@ -32,11 +42,12 @@ no_unexplained = dg.AssetCheckSpec(
     description="Every difference between Alternative and Xero for the partner, by kind; stored "
                 "in the reconciliation_diffs table (xero-sync diff --partner P).",
 )
-def reconciliation_diff(context: dg.AssetExecutionContext,
-                        platform: PlatformResource) -> dg.MaterializeResult:
+def reconciliation_diff(context: dg.AssetExecutionContext, platform: PlatformResource,
+                        xero: XeroResource) -> dg.MaterializeResult:
     partner_id = context.partition_key
+    pulled = _pull_payouts(context, platform, xero, partner_id)
     with platform.begin() as conn:
-        inputs = diffs.load_reconcile_input(conn, partner_id)
+        inputs = diffs.load_reconcile_input(conn, partner_id, pulled.amounts)
     diff = reconcile.diff(inputs)
     with platform.begin() as conn:
         stored = diffs.save_diff(conn, partner_id, diff)
@@ -51,6 +62,8 @@ def reconciliation_diff(context: dg.AssetExecutionContext,
             "unexplained": len(open_rows),
             "counts_by_kind": dg.MetadataValue.json(counts),
             "repairs_enqueued": len(repaired),
+            "payouts_checked_in_xero": len(pulled.amounts),
+            "xero_calls": pulled.calls,
             "preview": dg.MetadataValue.md(_preview(diff)),
         },
         check_results=[
@@ -66,6 +79,27 @@ def reconciliation_diff(context: dg.AssetExecutionContext,
             )
         ],
     )
+
+
+def _pull_payouts(context: dg.AssetExecutionContext, platform: PlatformResource,
+                  xero: XeroResource, partner_id: str) -> diffs.PayoutPull:
+    """The targeted pull of the partner's payouts (empty, with no call, when there is nothing
+    to look up, the payments account type is not set up yet, or the partner is parked)."""
+    with platform.begin() as conn:
+        connection = connections.get_connection(conn, partner_id)
+        to_check = diffs.payouts_to_check(conn, partner_id)
+    if not to_check or connection is None or connection.payments_account_is_bank is None:
+        return diffs.PayoutPull(amounts={}, calls=0)
+    if connection.parked_until and connection.parked_until > dt.datetime.now(dt.timezone.utc):
+        # Spending calls while Xero's daily window is closed would only earn more 429s.
+        until = f"{connection.parked_until:%Y-%m-%d %H:%M} UTC"
+        context.log.warning(f"partner {partner_id} is parked until {until}: payouts not checked "
+                            "in Xero, the outbox's word is used")
+        return diffs.PayoutPull(amounts={}, calls=0)
+    with xero_failures(platform, connection):
+        return diffs.pull_payout_amounts(
+            xero.client_for(connection), to_check,
+            payments_account_is_bank=connection.payments_account_is_bank)
 
 
 def _preview(diff) -> str:

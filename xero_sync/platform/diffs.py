@@ -2,12 +2,17 @@
 
 `load_reconcile_input` reads one partner's platform rows and landed Xero rows into the frames
 `sync.reconcile.diff` takes; `save_diff` replaces the partner's stored diff; `latest_diff` reads it
-back; `enqueue_repairs` creates the outbox rows a push can repair with.
+back; `enqueue_repairs` creates the outbox rows a push can repair with. `payouts_to_check` and
+`pull_payout_amounts` are the targeted pull of payouts from Xero whose amounts
+`load_reconcile_input` then uses.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import sqlalchemy as sa
@@ -23,8 +28,18 @@ from xero_sync.platform.schema import (
     xero_invoices,
     xero_payments,
 )
-from xero_sync.sync import reconcile
+from xero_sync.sync import payout_match, reconcile
 from xero_sync.sync.reconcile import IN_FLIGHT_OUTBOX, ReconcileInput
+
+if TYPE_CHECKING:
+    from xero_sync.xero.client import XeroClient
+
+# The targeted pull looks at the partner's most recent payouts only, so a diff costs a bounded
+# number of calls (2 references per payout, 25 per call: at most 16 calls for non-BANK).
+MAX_PAYOUTS_PULLED = 200
+# Outbox states in which something may already be in Xero for the payout. Pending/waiting rows
+# were never sent and rejected/cancelled ones were not written: nothing to look for.
+MAYBE_WRITTEN = ("sending", "unknown", "done")
 
 
 def _frame(conn: sa.Connection, query: sa.Select, columns: tuple[str, ...]) -> pd.DataFrame:
@@ -49,8 +64,57 @@ def _latest_outbox(partner_id: str) -> sa.Subquery:
     )
 
 
-def load_reconcile_input(conn: sa.Connection, partner_id: str) -> ReconcileInput:
-    """Both sides of one partner as ReconcileInput frames (money as int minor units)."""
+@dataclass(frozen=True)
+class PayoutPull:
+    """What the targeted pull found: payout_id -> minor units in Xero (None: nothing live)."""
+
+    amounts: dict[str, int | None]
+    calls: int
+
+
+def payouts_to_check(conn: sa.Connection, partner_id: str,
+                     limit: int = MAX_PAYOUTS_PULLED) -> dict[str, str]:
+    """payout_id -> currency of the partner's payouts worth looking up in Xero: the latest
+    `limit` by paid_out_on whose outbox row may have written something (MAYBE_WRITTEN)."""
+    latest = _latest_outbox(partner_id)
+    po = payouts.c
+    rows = conn.execute(
+        sa.select(po.payout_id, po.currency)
+        .join(latest, latest.c.subject_id == po.payout_id)
+        .where(po.partner_id == partner_id, latest.c.status.in_(MAYBE_WRITTEN))
+        .order_by(po.paid_out_on.desc(), po.payout_id.desc())
+        .limit(limit)
+    ).all()
+    return {r.payout_id: r.currency for r in rows}
+
+
+def pull_payout_amounts(client: XeroClient, to_check: Mapping[str, str], *,
+                        payments_account_is_bank: bool) -> PayoutPull:
+    """Look the payouts up in Xero by reference (≤ 25 references per call) and say what Xero
+    shows for each, matched as the bank feed line would be (sync.payout_match)."""
+    refs = payout_match.lookup_references(to_check, payments_account_is_bank=payments_account_is_bank)
+    transactions, transfers = [], []
+    calls = 0
+    for batch in payout_match.batches(refs):
+        calls += 1
+        if payments_account_is_bank:
+            transfers += client.find_bank_transfers_by_references(batch)
+        else:
+            transactions += client.find_bank_transactions_by_references(batch)
+    amounts = payout_match.xero_payout_amounts(
+        dict(to_check), payments_account_is_bank=payments_account_is_bank,
+        bank_transactions=transactions, bank_transfers=transfers)
+    return PayoutPull(amounts=amounts, calls=calls)
+
+
+def load_reconcile_input(conn: sa.Connection, partner_id: str,
+                         xero_payout_minor: Mapping[str, int | None] | None = None) -> ReconcileInput:
+    """Both sides of one partner as ReconcileInput frames (money as int minor units).
+
+    `xero_payout_minor` is what the targeted pull found in Xero per payout (None = not there).
+    Payouts it does not cover were not looked up: NA while nothing was sent, else (older than
+    the pull's bound) the outbox's word, i.e. the net once the payout's outbox row is done.
+    """
     latest = _latest_outbox(partner_id)
     p, i = payments.c, invoices.c
     pending = (
@@ -85,14 +149,21 @@ def load_reconcile_input(conn: sa.Connection, partner_id: str) -> ReconcileInput
         xp.payment_id, xp.invoice_id, xp.amount_minor, xp.status, xp.reference,
     ).where(xp.partner_id == partner_id), reconcile.XERO_PAYMENT_COLUMNS)
 
-    # What Xero shows for a payout: the deposit (or transfer) the push wrote and Xero accepted,
-    # i.e. the net once its outbox row is done; NA while nothing was written.
+    # What Xero shows for a payout: from the targeted pull when it looked; otherwise the outbox's
+    # word (the net once its row is done; NA while nothing was written).
     po = payouts.c
     payout_frame = _frame(conn, sa.select(
         po.payout_id, po.net_minor, po.gross_minor, po.fees_minor, latest.c.status,
         sa.case((latest.c.status == "done", po.net_minor), else_=None),
     ).outerjoin(latest, latest.c.subject_id == po.payout_id).where(po.partner_id == partner_id),
         reconcile.PAYOUT_COLUMNS)
+    if xero_payout_minor:
+        pulled = payout_frame["payout_id"].isin(list(xero_payout_minor))
+        amounts = payout_frame["xero_amount_minor"].astype(object)
+        amounts[pulled] = payout_frame.loc[pulled, "payout_id"].map(
+            lambda pid: xero_payout_minor[pid]).astype(object)
+        payout_frame["xero_amount_minor"] = pd.array(
+            [None if v is None or pd.isna(v) else int(v) for v in amounts], dtype="Int64")
 
     cu = customers.c
     customer_frame = _frame(conn, sa.select(

@@ -326,6 +326,32 @@ class XeroClient:
             raise MalformedXeroPayload("BankTransaction", None, "BankTransactions", "missing list")
         return [parse_bank_transaction(item) for item in items]
 
+    def find_bank_transactions_by_references(self, references: list[str]) -> list[BankTransactionRecord]:
+        """Bank transactions whose Reference is any of `references` (one call; keep it to ~25 so
+        the query string stays short), e.g. the reconciliation's targeted pull of payouts."""
+        if not references:
+            return []
+        where = " OR ".join(reference_where(r) for r in references)
+        payload = self._get("GET /BankTransactions (by references)",
+                            self._accounting.get_bank_transactions,
+                            where=where, page=1, page_size=PAGE_SIZE)
+        items = payload.get("BankTransactions") if isinstance(payload, dict) else None
+        if not isinstance(items, list):
+            raise MalformedXeroPayload("BankTransaction", None, "BankTransactions", "missing list")
+        return [parse_bank_transaction(item) for item in items]
+
+    def find_bank_transfers_by_references(self, references: list[str]) -> list[BankTransferRecord]:
+        """Bank transfers whose Reference is any of `references` (one call; ~25 at most)."""
+        if not references:
+            return []
+        where = " OR ".join(reference_where(r) for r in references)
+        payload = self._get("GET /BankTransfers (by references)",
+                            self._accounting.get_bank_transfers, where=where)
+        items = payload.get("BankTransfers") if isinstance(payload, dict) else None
+        if not isinstance(items, list):
+            raise MalformedXeroPayload("BankTransfer", None, "BankTransfers", "missing list")
+        return [parse_bank_transfer(item) for item in items]
+
     def find_bank_transfers(self, reference: str) -> list[BankTransferRecord]:
         """Bank transfers with this Reference (one call), to settle an OutcomeUnknown."""
         payload = self._get("GET /BankTransfers (by reference)",
