@@ -58,20 +58,26 @@ def _throwaway_cluster() -> Iterator[sa.URL]:
             [*as_user, f"{bindir}/initdb", "-D", datadir, "-U", "postgres", "--auth=trust"],
             check=True, capture_output=True,
         )
+        # The server's output goes to a log file, never to a pipe of ours: a pipe it inherited
+        # would keep subprocess.run waiting for as long as the server lives.
         subprocess.run(
-            [*as_user, f"{bindir}/pg_ctl", "-D", datadir, "-w", "-o",
+            [*as_user, f"{bindir}/pg_ctl", "-D", datadir, "-l", f"{datadir}/server.log", "-w", "-o",
              f"-p {port} -k {datadir} -c listen_addresses=127.0.0.1", "start"],
-            check=True, capture_output=True,
+            check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            timeout=60,
         )
-    except (subprocess.CalledProcessError, OSError) as exc:
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
+        log = os.path.join(datadir, "server.log")
+        detail = open(log).read()[-500:] if os.path.exists(log) else ""
         shutil.rmtree(datadir, ignore_errors=True)
-        raise PostgresUnavailable(f"could not start a throwaway cluster: {exc}") from exc
+        raise PostgresUnavailable(f"could not start a throwaway cluster: {exc} {detail}".strip()) from exc
     try:
         print(f"\n[tests] started throwaway PostgreSQL on 127.0.0.1:{port}")
         yield sa.make_url(f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres")
     finally:
-        subprocess.run([*as_user, f"{bindir}/pg_ctl", "-D", datadir, "-m", "fast", "stop"],
-                       capture_output=True)
+        subprocess.run([*as_user, f"{bindir}/pg_ctl", "-D", datadir, "-m", "fast", "-w", "stop"],
+                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       timeout=60)
         shutil.rmtree(datadir, ignore_errors=True)
 
 
