@@ -19,6 +19,8 @@ def test_demo_activity_is_pushed_through_dagster_and_the_diff_is_empty(world):
     mat = outcome.get_asset_materialization_events()[0].step_materialization_data.materialization
     assert mat.metadata["dagster/row_count"].value == 0
     assert mat.metadata["unexplained"].value == 0
+    # demo_payout was looked up in Xero itself (targeted pull), in one call.
+    assert mat.metadata["payouts_checked_in_xero"].value == 1 and mat.metadata["xero_calls"].value == 1
     checks = outcome.get_asset_check_evaluations()
     assert checks and all(c.passed for c in checks)
     with world.engine.begin() as conn:
