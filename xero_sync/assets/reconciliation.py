@@ -7,7 +7,7 @@ all, so re-materializing changes nothing twice.
 
 Targeted pull: payouts are checked against Xero itself, not against our outbox. The partner's
 latest 200 payouts (by paid_out_on) whose outbox row may have written something (sending,
-unknown, done) are looked up by reference, 25 references per call (at most 16 calls), and what
+unknown, done) are looked up by reference, 25 references per call (at most 17 calls), and what
 Xero shows is matched as the bank feed line would be (sync.payout_match). Older payouts keep the
 outbox's word. No call is made when there is no such payout or the accounts are not set up.
 """

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from xero_sync.xero.client import XeroClient
 
 # The targeted pull looks at the partner's most recent payouts only, so a diff costs a bounded
-# number of calls (2 references per payout, 25 per call: at most 16 calls for non-BANK).
+# number of calls (2 references per payout, 25 per call: at most 17 calls for non-BANK).
 MAX_PAYOUTS_PULLED = 200
 # Outbox states in which something may already be in Xero for the payout. Pending/waiting rows
 # were never sent and rejected/cancelled ones were not written: nothing to look for.

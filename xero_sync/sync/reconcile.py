@@ -414,7 +414,7 @@ def _payout_differences(ctx: _Context) -> list[pd.DataFrame]:
     if not (not_recorded.any() or other_amount.any()):
         return []
     members = _standalone_deposits(ctx, po["payout_id"].loc[not_recorded | other_amount])
-    listed = po["payout_id"].map(members).fillna("none").astype(object).to_numpy()
+    listed = po["payout_id"].map(members).astype(object).fillna("none").to_numpy()
     detail = "stand-alone deposits in the bank line: " + listed
     in_flight = po["outbox_status"].isin(IN_FLIGHT_OUTBOX).to_numpy()
     parts = []
