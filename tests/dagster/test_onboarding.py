@@ -133,3 +133,21 @@ def test_a_backfill_of_a_month_range_re_pulls_exactly_those_months(world):
     assert len(reads) == 4  # one page each: a 3-month window of a small organisation
     materialized = {e.partition for e in result.get_asset_materialization_events()}
     assert {p.split("|")[0] for p in materialized} == {"2025-03-01", "2025-04-01", "2025-05-01"}
+
+
+def test_a_future_dated_invoice_belongs_to_the_current_month_partition(world):
+    """Xero allows invoices dated ahead; the current month's window is open at the end."""
+    from tests.sandbox_fixtures import control
+
+    assert drive_headless(world.instance, world.defs, world.engine, world.partner_id) == []
+    contact = next(iter(world.org.contacts))
+    ahead = (month_start(dt.date.today()) + dt.timedelta(days=75)).isoformat()
+    created = control(world.server, "POST", f"/tenants/{world.tenant_id}/invoices",
+                      {"contact_id": contact, "amount": "321.00", "date": ahead})
+    current = str(partition_key(world.partner_id, month_start(dt.date.today())))
+    result = dg.materialize([xero_records, platform_records], instance=world.instance,
+                            partition_key=current, resources=world.defs.resources)
+    assert result.success
+    store = platform_invoices(world.engine, world.partner_id)
+    assert store == expected_invoices(world.org)
+    assert store[created["InvoiceID"]][2] == 32100

@@ -9,6 +9,7 @@ Idempotent: applying the same landed records again finds nothing to change.
 import dagster as dg
 
 from xero_sync.assets.xero_records import XERO_ASSETS, window_for
+from xero_sync.sync.month_slices import add_months
 from xero_sync.partitions import partner_and_months, partner_months
 from xero_sync.money import from_minor
 from xero_sync.platform import apply, connections, landing, previews, quality
@@ -51,11 +52,15 @@ def platform_records(context: dg.AssetExecutionContext, platform: PlatformResour
         connection = connections.get_connection(conn, partner_id)
         window = window_for(month_list, connection.first_month if connection else None)
         open_start = window.start < month_list[0]
+        open_end = window.end > add_months(month_list[-1], 1)
         contacts = landing.load_contacts(
-            conn, partner_id, updated_from=None if open_start else window.start, updated_before=window.end
+            conn, partner_id, updated_from=None if open_start else window.start,
+            updated_before=None if open_end else window.end,
         )
-        invoices = landing.load_invoices(conn, partner_id, months=month_list, include_earlier=open_start)
-        payments = landing.load_payments(conn, partner_id, months=month_list, include_earlier=open_start)
+        invoices = landing.load_invoices(conn, partner_id, months=month_list,
+                                         include_earlier=open_start, include_later=open_end)
+        payments = landing.load_payments(conn, partner_id, months=month_list,
+                                         include_earlier=open_start, include_later=open_end)
         # Payments dated in later months on these invoices were skipped while the invoice was
         # unknown; apply them now (apply is idempotent, so the overlap costs nothing).
         seen = {p.payment_id for p in payments}

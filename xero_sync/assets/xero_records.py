@@ -23,6 +23,7 @@ from xero_sync.xero.windows import DateWindow
 GROUP = "xero"
 # Open start for the oldest partition: older history lands there instead of being left out.
 _BEGINNING = dt.date(1900, 1, 1)
+_END = dt.date(2100, 1, 1)
 
 XERO_ASSETS = {
     "contacts": dg.AssetSpec("xero_contacts", group_name=GROUP, description="Xero contacts, sliced by UpdatedDateUTC month."),
@@ -38,13 +39,17 @@ totals_check = dg.AssetCheckSpec(
 )
 
 
-def window_for(month_list: list[dt.date], first_month: dt.date | None) -> DateWindow:
-    """The run's window. The organisation's first month (or the oldest partition) is open at the
-    start: it also holds what is dated before it, e.g. contacts last edited before the first
-    invoice, so every record belongs to exactly one partition."""
+def window_for(month_list: list[dt.date], first_month: dt.date | None,
+               today: dt.date | None = None) -> DateWindow:
+    """The run's window, so that every record belongs to exactly one partition: the
+    organisation's first month (or the oldest partition) is open at the start (it also holds
+    e.g. contacts last edited before the first invoice) and the current month is open at the end
+    (it also holds future-dated invoices, which have no partition of their own yet)."""
     oldest = max(first_month or HISTORY_START, HISTORY_START)
     start = _BEGINNING if month_list[0] <= oldest else month_list[0]
-    return DateWindow(start, add_months(month_list[-1], 1))
+    current = month_start(today or dt.date.today())
+    end = _END if month_list[-1] >= current else add_months(month_list[-1], 1)
+    return DateWindow(start, end)
 
 
 @dg.multi_asset(

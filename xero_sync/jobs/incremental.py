@@ -43,8 +43,9 @@ def _since(conn, connection: connections.Connection, entity: str) -> dt.datetime
 
 
 def _month_of(entity: str, record) -> dt.date:
+    """The partition a record belongs to (clamped like the open-ended month windows)."""
     when = record.updated_at.date() if entity == "contacts" else record.date
-    return max(month_start(when), HISTORY_START)
+    return min(max(month_start(when), HISTORY_START), month_start(dt.date.today()))
 
 
 @dg.op(description="Pull changes since the watermark for one partner, land and apply them.")

@@ -178,20 +178,26 @@ def upsert_credit_notes(conn: sa.Connection, partner_id: str, records: Sequence[
 
 def _filtered(conn: sa.Connection, table: sa.Table, key: str, partner_id: str,
               months: Iterable[dt.date] | None, ids: Iterable[str] | None,
-              include_earlier: bool = False) -> sa.Select:
+              include_earlier: bool = False, include_later: bool = False) -> sa.Select:
     query = sa.select(table).where(table.c.partner_id == partner_id).order_by(table.c[key])
     if months is not None:
         wanted = sorted({month_of(m) for m in months})
-        in_months = table.c.month.in_(wanted)
-        # The oldest partition also holds everything dated before it (open-start window).
-        query = query.where(sa.or_(in_months, table.c.month < wanted[0]) if include_earlier and wanted else in_months)
+        in_window = [table.c.month.in_(wanted)]
+        # The oldest partition also holds everything dated before it, the current month
+        # everything dated after it (future-dated invoices): open-ended windows.
+        if include_earlier and wanted:
+            in_window.append(table.c.month < wanted[0])
+        if include_later and wanted:
+            in_window.append(table.c.month > wanted[-1])
+        query = query.where(sa.or_(*in_window))
     if ids is not None:
         query = query.where(in_values(conn, table.c[key], list(ids)))
     return query
 
 
 def load_invoices(conn: sa.Connection, partner_id: str, months: Iterable[dt.date] | None = None,
-                  ids: Iterable[str] | None = None, include_earlier: bool = False) -> list[XeroInvoice]:
+                  ids: Iterable[str] | None = None, include_earlier: bool = False,
+                  include_later: bool = False) -> list[XeroInvoice]:
     """Landed invoices of the partner, optionally only those months and/or those InvoiceIDs."""
     return [
         XeroInvoice(
@@ -201,7 +207,8 @@ def load_invoices(conn: sa.Connection, partner_id: str, months: Iterable[dt.date
             amount_paid_minor=r.amount_paid_minor, amount_credited_minor=r.amount_credited_minor,
             updated_at=r.updated_at,
         )
-        for r in conn.execute(_filtered(conn, xero_invoices, "invoice_id", partner_id, months, ids, include_earlier))
+        for r in conn.execute(_filtered(conn, xero_invoices, "invoice_id", partner_id, months, ids,
+                                        include_earlier, include_later))
     ]
 
 
@@ -228,12 +235,14 @@ def _utc(moment: dt.datetime | dt.date) -> dt.datetime:
 
 
 def load_payments(conn: sa.Connection, partner_id: str, months: Iterable[dt.date] | None = None,
-                  ids: Iterable[str] | None = None, include_earlier: bool = False) -> list[XeroPayment]:
+                  ids: Iterable[str] | None = None, include_earlier: bool = False,
+                  include_later: bool = False) -> list[XeroPayment]:
     return [
         XeroPayment(payment_id=r.payment_id, invoice_id=r.invoice_id, date=r.date,
                     amount_minor=r.amount_minor, currency=r.currency, status=r.status,
                     reference=r.reference, updated_at=r.updated_at)
-        for r in conn.execute(_filtered(conn, xero_payments, "payment_id", partner_id, months, ids, include_earlier))
+        for r in conn.execute(_filtered(conn, xero_payments, "payment_id", partner_id, months, ids,
+                                        include_earlier, include_later))
     ]
 
 
