@@ -150,3 +150,14 @@ def sandbox_tenant_id(sandbox: SandboxServer) -> str:
 @pytest.fixture
 def sandbox_sdk(sandbox: SandboxServer) -> SandboxSDK:
     return make_sdk(sandbox)
+
+
+def use_sandbox_settings(monkeypatch, server: SandboxServer, db_url: str, home) -> None:
+    """Point Settings.from_env() at this sandbox and store, with a fresh encryption key."""
+    from xero_sync.platform.token_cipher import TokenCipher
+
+    monkeypatch.setenv("XERO_SYNC_HOME", str(home))
+    monkeypatch.setenv("XERO_SYNC_DATABASE_URL", db_url)
+    monkeypatch.setenv("XERO_SYNC_SANDBOX_URL", server.base_url)
+    monkeypatch.setenv("XERO_SYNC_XERO", "sandbox")
+    monkeypatch.setenv("XERO_SYNC_ENCRYPTION_KEY", TokenCipher.generate_key())

@@ -13,10 +13,10 @@ import datetime as dt
 
 import sqlalchemy as sa
 
+from xero_sync.accounts_cli import choose_accounts
 from xero_sync.platform import connections, outbox
 from xero_sync.platform.schema import invoices
 from xero_sync.platform.schema import outbox as outbox_table
-from xero_sync.sync import account_roles
 from xero_sync.xero.client import XeroClient
 
 DEMO_ACCOUNT_CODES = {"payments": "615", "deposit": "090", "fees": "404", "income": "200"}
@@ -68,16 +68,7 @@ def ensure_demo_accounts(engine: sa.Engine, client: XeroClient, partner_id: str)
         connection = connections.get_connection(conn, partner_id)
     if connection is None or connection.accounts_set_up:
         return False
-    chart = client.accounts().records
-    by_code = {a.code: a.account_id for a in chart if a.code}
-    choice = account_roles.validate_choice(
-        chart, {role: by_code.get(code) for role, code in DEMO_ACCOUNT_CODES.items()})
-    with engine.begin() as conn:
-        connections.set_accounts(
-            conn, partner_id, payments_account_id=choice.payments_account_id,
-            payments_account_is_bank=choice.payments_account_is_bank,
-            deposit_account_id=choice.deposit_account_id, fees_account_id=choice.fees_account_id,
-            income_account_id=choice.income_account_id)
+    choose_accounts(engine, client, partner_id, DEMO_ACCOUNT_CODES)  # the `xero-sync accounts` path
     return True
 
 

@@ -11,11 +11,11 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
+from tests.sandbox_fixtures import use_sandbox_settings
 from xero_sync.config import Settings
 from xero_sync.definitions import build_defs
 from xero_sync.demo import connect_demo_partner
 from xero_sync.platform.db import make_engine, upgrade
-from xero_sync.platform.token_cipher import TokenCipher
 from xero_sync.sandbox.server import SandboxServer
 
 
@@ -38,11 +38,7 @@ class World:
 
 
 def make_world(server: SandboxServer, db_url: str, tmp_path, monkeypatch) -> Iterator[World]:
-    monkeypatch.setenv("XERO_SYNC_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("XERO_SYNC_DATABASE_URL", db_url)
-    monkeypatch.setenv("XERO_SYNC_SANDBOX_URL", server.base_url)
-    monkeypatch.setenv("XERO_SYNC_XERO", "sandbox")
-    monkeypatch.setenv("XERO_SYNC_ENCRYPTION_KEY", TokenCipher.generate_key())
+    use_sandbox_settings(monkeypatch, server, db_url, tmp_path / "home")
     upgrade(db_url)
     engine = make_engine(db_url)
     connection = connect_demo_partner(Settings.from_env(), engine)

@@ -21,11 +21,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
+from tests.sandbox_fixtures import use_sandbox_settings
 from xero_sync.config import Settings
 from xero_sync.platform import connections
 from xero_sync.platform.db import make_engine, upgrade
 from xero_sync.platform.schema import webhook_events, xero_connections, xero_token_sets
-from xero_sync.platform.token_cipher import TokenCipher
 from xero_sync.sandbox.server import SandboxServer
 from xero_sync.web.app import create_app
 
@@ -114,11 +114,7 @@ class Web:
 
 
 def make_web(server: SandboxServer, db_url: str, tmp_path, monkeypatch) -> Iterator[Web]:
-    monkeypatch.setenv("XERO_SYNC_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("XERO_SYNC_DATABASE_URL", db_url)
-    monkeypatch.setenv("XERO_SYNC_SANDBOX_URL", server.base_url)
-    monkeypatch.setenv("XERO_SYNC_XERO", "sandbox")
-    monkeypatch.setenv("XERO_SYNC_ENCRYPTION_KEY", TokenCipher.generate_key())
+    use_sandbox_settings(monkeypatch, server, db_url, tmp_path / "home")
     monkeypatch.delenv("XERO_SYNC_WEB_SECRET", raising=False)
     upgrade(db_url)
     settings = Settings.from_env()

@@ -90,7 +90,7 @@ def _pull_payouts(context: dg.AssetExecutionContext, platform: PlatformResource,
         to_check = diffs.payouts_to_check(conn, partner_id)
     if not to_check or connection is None or connection.payments_account_is_bank is None:
         return diffs.PayoutPull(amounts={}, calls=0)
-    if connection.parked_until and connection.parked_until > dt.datetime.now(dt.timezone.utc):
+    if connection.is_parked(dt.datetime.now(dt.timezone.utc)):
         # Spending calls while Xero's daily window is closed would only earn more 429s.
         until = f"{connection.parked_until:%Y-%m-%d %H:%M} UTC"
         context.log.warning(f"partner {partner_id} is parked until {until}: payouts not checked "

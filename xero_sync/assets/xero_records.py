@@ -65,7 +65,7 @@ def xero_records(context: dg.AssetExecutionContext, xero: XeroResource, platform
         connection = connections.get_connection(conn, partner_id)
     if connection is None:
         raise dg.Failure(f"partner {partner_id} has no Xero connection record")
-    if connection.parked_until and connection.parked_until > dt.datetime.now(dt.timezone.utc):
+    if connection.is_parked(dt.datetime.now(dt.timezone.utc)):
         raise dg.Failure(
             f"partner {partner_id} is parked until {connection.parked_until.isoformat()} "
             "(Xero daily limit); the onboarding sensor resumes it then"

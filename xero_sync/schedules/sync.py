@@ -30,7 +30,7 @@ pull_job = dg.define_asset_job(
 def _active(platform: PlatformResource, now: dt.datetime) -> list[connections.Connection]:
     with platform.begin() as conn:
         active = connections.list_connections(conn, statuses=["connected"])
-    return [c for c in active if not (c.parked_until and c.parked_until > now)]
+    return [c for c in active if not c.is_parked(now)]
 
 
 @dg.schedule(

@@ -69,12 +69,11 @@ def new_connection_sensor(context: dg.SensorEvaluationContext, platform: Platfor
             oldest_partition=HISTORY_START,
             materialized=materialized_months(instance, partner_id) if partner_id in known else frozenset(),
             in_flight=bool(onboarding_runs(instance, partner_id, IN_FLIGHT)),
-            parked=bool(connection.parked_until and connection.parked_until > now),
+            parked=connection.is_parked(now),
         )
         with platform.begin() as conn:
             recent_records = quality.recent_record_count(conn, partner_id, now.date())
-        step = next_step(state, history_chunk_months(recent_records))
-        with platform.begin() as conn:
+            step = next_step(state, history_chunk_months(recent_records))
             connections.record_progress(conn, partner_id, step.months_done, step.months_total)
             if step.complete:
                 connections.mark_connected(conn, partner_id)
