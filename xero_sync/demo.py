@@ -11,7 +11,6 @@ the sandbox's OAuth consent (no browser), then either
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import os
 import shutil
 import signal

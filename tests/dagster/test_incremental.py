@@ -4,7 +4,6 @@ run costs one call per entity, and a daily-limit 429 parks the partner until the
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 import dagster as dg
 import sqlalchemy as sa

@@ -5,13 +5,11 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from tests.sandbox_fixtures import control, issue_tokens
-from tests.xero.conftest import build_env
+from tests.sandbox_fixtures import control
 from xero_sync.platform import schema
 from xero_sync.platform.token_store import mark_disconnected
 from xero_sync.xero.errors import DailyLimitReached, NeedsReauth, TenantDisconnected, XeroUnavailable
 from xero_sync.xero.rate_budget import RateBudget
-from xero_sync.xero.tokens import TokenSet
 
 
 def _store_expiry(env, expires_at: dt.datetime) -> None:

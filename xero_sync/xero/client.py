@@ -23,15 +23,7 @@ from xero_sync.xero.errors import MalformedXeroPayload, NeedsReauth
 from xero_sync.xero.oauth import OAuthApp
 from xero_sync.xero.parse import loads, parse_collection
 from xero_sync.xero.rate_budget import RateBudget, budget_for
-from xero_sync.xero.records import (
-    AccountRecord,
-    ContactRecord,
-    CreditNoteRecord,
-    DriftNote,
-    InvoiceRecord,
-    OrganisationRecord,
-    PaymentRecord,
-)
+from xero_sync.xero.records import ContactRecord, DriftNote, PaymentRecord
 from xero_sync.xero.retry import HttpAnswer, RetryPolicy
 from xero_sync.xero.tokens import REFRESH_MARGIN_SECONDS, TokenSet, TokenStore
 from xero_sync.xero.transport import Timeout, call_sdk, check_timeout, make_api_client, sdk_token_dict, send_raw
