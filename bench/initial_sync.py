@@ -128,7 +128,7 @@ def onboard(db_url: str, backend: str, *, invoices: int, months: int, seed: int,
             profile: bool = False) -> Onboarding:
     """Seed a sandbox, connect the demo partner, run the whole onboarding headless."""
     from xero_sync.definitions import build_defs
-    from xero_sync.demo import connect_demo_partner, drive_headless
+    from xero_sync.demo.main import connect_demo_partner, drive_headless
     from xero_sync.platform import connections
 
     t0 = time.perf_counter()

@@ -33,7 +33,7 @@ from tests.sandbox_fixtures import start_sandbox  # noqa: E402
 from xero_sync.jobs.push import push_job  # noqa: E402
 from xero_sync.platform import outbox  # noqa: E402
 from xero_sync.platform.db import make_engine, upgrade  # noqa: E402
-from xero_sync.push import push_partner  # noqa: E402
+from xero_sync.push.engine import push_partner  # noqa: E402
 from xero_sync.resources.platform import PlatformResource  # noqa: E402
 from xero_sync.sensors.outbox import payment_outbox_sensor  # noqa: E402
 

@@ -56,11 +56,11 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from xero_sync.config import Settings  # noqa: E402
-from xero_sync.demo import DEMO_PARTNER, connect_demo_partner, drive_headless, prepare_home  # noqa: E402
+from xero_sync.demo.main import DEMO_PARTNER, connect_demo_partner, drive_headless, prepare_home  # noqa: E402
 from xero_sync.platform import connections, outbox  # noqa: E402
 from xero_sync.platform.db import make_engine, upgrade  # noqa: E402
 from xero_sync.platform.schema import invoices  # noqa: E402
-from xero_sync.push_demo import ensure_demo_accounts  # noqa: E402
+from xero_sync.demo.activity import ensure_demo_accounts  # noqa: E402
 from xero_sync.resources.xero import XeroResource  # noqa: E402
 from xero_sync.sandbox.org import Organisation  # noqa: E402
 from xero_sync.sandbox.server import SandboxServer  # noqa: E402

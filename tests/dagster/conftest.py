@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from tests.sandbox_fixtures import use_sandbox_settings
 from xero_sync.config import Settings
 from xero_sync.definitions import build_defs
-from xero_sync.demo import connect_demo_partner
+from xero_sync.demo.main import connect_demo_partner
 from xero_sync.platform.db import make_engine, upgrade
 from xero_sync.sandbox.server import SandboxServer
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from xero_sync.demo import drive_headless, drive_push_headless
+from xero_sync.demo.main import drive_headless, drive_push_headless
 from xero_sync.platform.schema import outbox
-from xero_sync.push_demo import written_summary
+from xero_sync.demo.activity import written_summary
 
 
 def test_demo_activity_is_pushed_through_dagster_and_the_diff_is_empty(world):

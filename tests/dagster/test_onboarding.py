@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from xero_sync.assets.platform_records import platform_records
 from xero_sync.assets.xero_records import xero_records
-from xero_sync.demo import drive_headless
+from xero_sync.demo.main import drive_headless
 from xero_sync.money import to_minor
 from xero_sync.partitions import partition_key
 from xero_sync.platform import connections, schema

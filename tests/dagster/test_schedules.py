@@ -6,7 +6,7 @@ import datetime as dt
 
 import dagster as dg
 
-from xero_sync.demo import drive_headless
+from xero_sync.demo.main import drive_headless
 from xero_sync.platform import connections
 from xero_sync.schedules.sync import daily_reread_schedule, incremental_sync_schedule
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.push.world import World, build_world
-from xero_sync.accounts_cli import chart_by_role, choose_accounts
+from xero_sync.commands.accounts import chart_by_role, choose_accounts
 from xero_sync.platform import connections
 from xero_sync.sync.account_roles import AccountChoiceError
 
@@ -40,7 +40,7 @@ def test_refusal_names_the_rule_and_saves_nothing(world: World) -> None:
 def test_saving_by_code_releases_waiting_pushes(world: World) -> None:
     world.pull()
     world.record_payments(2)
-    from xero_sync.push import push_partner
+    from xero_sync.push.engine import push_partner
 
     push_partner(world.engine, world.client(), world.partner_id)
     assert world.statuses() == {"waiting_accounts": 2}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from tests.push.world import World, build_world
-from xero_sync.push import push_partner
+from xero_sync.push.engine import push_partner
 
 
 class SimulatedCrash(BaseException):

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from tests.push.world import PAID_ON, World, build_world, set_accounts
 from xero_sync.platform import outbox
 from xero_sync.platform.schema import payments
-from xero_sync.push import batch_key, push_partner
+from xero_sync.push.engine import batch_key, push_partner
 from xero_sync.xero.errors import XeroUnavailable
 
 

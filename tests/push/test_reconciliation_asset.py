@@ -11,7 +11,7 @@ from tests.push.world import PAID_ON, World, build_world
 from xero_sync.assets.platform_records import platform_records
 from xero_sync.assets.reconciliation import reconciliation_diff
 from xero_sync.assets.xero_records import xero_records
-from xero_sync.cli import main
+from xero_sync.commands.cli import main
 from xero_sync.platform.schema import outbox, payments
 from xero_sync.resources.platform import PlatformResource
 

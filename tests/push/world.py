@@ -17,7 +17,7 @@ from xero_sync.platform import apply, connections, landing, outbox
 from xero_sync.platform import schema
 from xero_sync.platform.token_cipher import TokenCipher
 from xero_sync.platform.token_store import SqlTokenStore
-from xero_sync.push import PushReport, push_partner
+from xero_sync.push.engine import PushReport, push_partner
 from xero_sync.sandbox.org import Organisation
 from xero_sync.sandbox.server import SandboxServer
 from xero_sync.xero.client import XeroClient

@@ -28,7 +28,7 @@ from openapi_core.testing import MockRequest, MockResponse
 
 from tests.sandbox_fixtures import issue_tokens
 
-SPECS = Path("/work/shared/xero-openapi")
+SPECS = Path(__file__).resolve().parents[2] / "vendor" / "xero-openapi"
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the accounting spec is large
 
 

@@ -11,7 +11,7 @@ import urllib.request
 
 import pytest
 
-from xero_sync.cli import main
+from xero_sync.commands.cli import main
 
 
 @pytest.mark.parametrize(
@@ -44,7 +44,7 @@ def _free_port() -> int:
 def test_serves_in_the_foreground_and_stops_on_sigterm():
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "xero_sync.cli", "sandbox", "--port", str(port), "--invoices", "20",
+        [sys.executable, "-m", "xero_sync.commands.cli", "sandbox", "--port", str(port), "--invoices", "20",
          "--months", "2", "--tenants", "2", "--currency", "CAD"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

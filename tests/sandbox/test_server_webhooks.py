@@ -20,7 +20,7 @@ from tests.sandbox.sdk_helpers import payment_body, unpaid_invoices
 from tests.sandbox_fixtures import control
 
 KEY = "receiver-test-key"
-WEBHOOKS_SPEC = Path("/work/shared/xero-openapi/xero-webhooks.yaml")
+WEBHOOKS_SPEC = Path(__file__).resolve().parents[2] / "vendor" / "xero-openapi" / "xero-webhooks.yaml"
 
 
 class Receiver:

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from tests.web.conftest import hidden_fields
-from xero_sync.cli import build_parser
+from xero_sync.commands.cli import build_parser
 from xero_sync.platform import connections
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from tests.web.conftest import LiveServer, Web
 from xero_sync.definitions import build_defs
-from xero_sync.demo import drive_headless
+from xero_sync.demo.main import drive_headless
 
 pytestmark = pytest.mark.browser
 

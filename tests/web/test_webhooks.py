@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from tests.sandbox_fixtures import control
 from tests.web.conftest import SMALL_SANDBOX, LiveServer, make_web
 from xero_sync.config import DEMO_WEBHOOK_KEY
-from xero_sync.demo import drive_headless
+from xero_sync.demo.main import drive_headless
 from xero_sync.definitions import build_defs
 from xero_sync.platform import schema
 from xero_sync.sandbox.clock import Clock

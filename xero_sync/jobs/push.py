@@ -2,7 +2,7 @@
 
 Launched by `payment_outbox_sensor` with the partner as partition key. The op is idempotent: it
 only claims rows still pending/unknown, every write carries a key derived from its outbox row,
-and a lost answer is looked up by reference before anything is re-posted (see `xero_sync.push`),
+and a lost answer is looked up by reference before anything is re-posted (see `xero_sync.push.engine`),
 so a Dagster retry of a failed attempt never writes twice.
 """
 
@@ -14,7 +14,7 @@ import dagster as dg
 from xero_sync.assets.connection_errors import xero_failures
 from xero_sync.partitions import partners
 from xero_sync.platform import connections
-from xero_sync.push import push_partner
+from xero_sync.push.engine import push_partner
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.resources.xero import XeroResource
 

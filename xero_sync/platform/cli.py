@@ -19,7 +19,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _upgrade(args: argparse.Namespace) -> int:
-    from xero_sync.cli import UserError
+    from xero_sync.commands.cli import UserError
     from xero_sync.platform.db import DatabaseUrlError, normalize_url, upgrade
 
     url = args.url or Settings.from_env().database_url

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
 
-from xero_sync.connect import Consent
+from xero_sync.connect.flow import Consent
 
 STATE_KEY = "oauth_state"
 STATE_TTL_SECONDS = 600

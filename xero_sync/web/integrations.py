@@ -12,7 +12,7 @@ import logging
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 
-from xero_sync.connect import ConnectError, confirm, exchange
+from xero_sync.connect.flow import ConnectError, confirm, exchange
 from xero_sync.platform import connections
 from xero_sync.web.app import EXTENSION, WebState
 from xero_sync.web.consents import new_state, take_state

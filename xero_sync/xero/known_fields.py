@@ -1,7 +1,7 @@
 """Top-level fields each Xero entity may carry (OpenAPI spec v16.1.0 plus the `...String`
 twins Xero sends). A field outside these sets is reported as drift, not an error.
 
-Generated from /work/shared/xero-openapi/xero_accounting.yaml; regenerate when the spec moves.
+Generated from vendor/xero-openapi/xero_accounting.yaml by scripts/known_fields.py; do not edit.
 """
 
 KNOWN_FIELDS: dict[str, frozenset[str]] = {
@@ -61,19 +61,20 @@ KNOWN_FIELDS: dict[str, frozenset[str]] = {
         'AccountID', 'AddToWatchlist', 'BankAccountNumber', 'BankAccountType', 'Class',
         'Code', 'CurrencyCode', 'Description', 'EnablePaymentsToAccount', 'HasAttachments',
         'Name', 'ReportingCode', 'ReportingCodeName', 'ShowInExpenseClaims', 'Status',
-        'SystemAccount', 'TaxType', 'Type', 'UpdatedDateUTC', 'ValidationErrors'
+        'SystemAccount', 'TaxType', 'Type', 'UpdatedDateUTC', 'UpdatedDateUTCString',
+        'ValidationErrors'
         }
     ),
     "Organisation": frozenset(
         {
         'APIKey', 'Addresses', 'BaseCurrency', 'Class', 'CountryCode', 'CreatedDateUTC',
         'DefaultPurchasesTax', 'DefaultSalesTax', 'Edition', 'EmployerIdentificationNumber',
-        'EndOfYearLockDate', 'ExternalLinks', 'FinancialYearEndDay',
-        'FinancialYearEndMonth', 'IsDemoCompany', 'LegalName', 'LineOfBusiness', 'Name',
-        'OrganisationEntityType', 'OrganisationID', 'OrganisationStatus',
-        'OrganisationType', 'PaymentTerms', 'PaysTax', 'PeriodLockDate', 'Phones',
-        'RegistrationNumber', 'SalesTaxBasis', 'SalesTaxPeriod', 'ShortCode', 'TaxNumber',
-        'Timezone', 'Version'
+        'EndOfYearLockDate', 'EndOfYearLockDateString', 'ExternalLinks',
+        'FinancialYearEndDay', 'FinancialYearEndMonth', 'IsDemoCompany', 'LegalName',
+        'LineOfBusiness', 'Name', 'OrganisationEntityType', 'OrganisationID',
+        'OrganisationStatus', 'OrganisationType', 'PaymentTerms', 'PaysTax',
+        'PeriodLockDate', 'PeriodLockDateString', 'Phones', 'RegistrationNumber',
+        'SalesTaxBasis', 'SalesTaxPeriod', 'ShortCode', 'TaxNumber', 'Timezone', 'Version'
         }
     ),
     "BankTransaction": frozenset(

@@ -11,7 +11,7 @@ from xero_sync.sync import reconcile
 
 
 def run(args: argparse.Namespace) -> int:
-    from xero_sync.cli import UserError
+    from xero_sync.commands.cli import UserError
 
     engine = make_engine(args.database_url or Settings.from_env().database_url)
     try:

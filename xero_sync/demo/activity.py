@@ -13,7 +13,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from xero_sync.accounts_cli import choose_accounts
+from xero_sync.commands.accounts import choose_accounts
 from xero_sync.platform import connections, outbox
 from xero_sync.platform.schema import invoices
 from xero_sync.platform.schema import outbox as outbox_table

@@ -26,11 +26,12 @@ import dagster as dg
 import sqlalchemy as sa
 
 from xero_sync.config import Settings
-from xero_sync.connect import confirm, consent_headless, exchange
+from xero_sync.connect.flow import confirm, exchange
+from xero_sync.connect.headless import consent_headless
 from xero_sync.platform import connections, schema
 from xero_sync.platform.db import make_engine, upgrade
 from xero_sync.platform.token_cipher import TokenCipher
-from xero_sync.push_demo import written_summary
+from xero_sync.demo.activity import written_summary
 from xero_sync.xero.oauth import OAuthApp
 
 DEMO_PARTNER = ("demo-msp", "Demo MSP")
@@ -125,7 +126,7 @@ def drive_push_headless(instance: dg.DagsterInstance, defs: dg.Definitions, engi
     """Record Alternative activity, push it through the outbox sensor and push job, re-read Xero
     with the incremental job, then materialize the partner's reconciliation diff."""
     from xero_sync.assets.reconciliation import reconciliation_diff
-    from xero_sync.push_demo import ensure_demo_accounts, record_demo_activity
+    from xero_sync.demo.activity import ensure_demo_accounts, record_demo_activity
     from xero_sync.sensors.outbox import payment_outbox_sensor
 
     with engine.begin() as conn:
@@ -243,7 +244,7 @@ def _dagster_dev(env: DemoEnv, args: argparse.Namespace) -> int:
 def _record_activity_once_connected(proc: subprocess.Popen, env: DemoEnv) -> None:
     """When the sensor has brought the demo partner to Connected, do Set Up Accounts and record
     Alternative activity, so the UI also shows push runs (payment_outbox_sensor, every 30 s)."""
-    from xero_sync.push_demo import ensure_demo_accounts, record_demo_activity
+    from xero_sync.demo.activity import ensure_demo_accounts, record_demo_activity
     from xero_sync.resources.xero import XeroResource
 
     engine = make_engine(env.database_url)

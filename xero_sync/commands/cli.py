@@ -16,11 +16,11 @@ from xero_sync.config import ConfigError
 _COMMANDS = (
     "xero_sync.sandbox.cli",  # xero-sync sandbox
     "xero_sync.platform.cli",  # xero-sync db upgrade
-    "xero_sync.connect",  # xero-sync connect --sandbox
-    "xero_sync.demo",  # xero-sync demo [--headless]
+    "xero_sync.commands.connect",  # xero-sync connect --sandbox
+    "xero_sync.demo.main",  # xero-sync demo [--headless]
     "xero_sync.web.cli",  # xero-sync web [--port 8000]
-    "xero_sync.diff_cli",  # xero-sync diff --partner P [--csv FILE]
-    "xero_sync.accounts_cli",  # xero-sync accounts --partner P [--list] [--payments-account ..]
+    "xero_sync.commands.diff",  # xero-sync diff --partner P [--csv FILE]
+    "xero_sync.commands.accounts",  # xero-sync accounts --partner P [--list] [--payments-account ..]
 )
 
 

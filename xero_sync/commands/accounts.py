@@ -82,7 +82,7 @@ def choose_accounts(engine: sa.Engine, client: XeroClient, partner_id: str,
 
 
 def _connection(conn: sa.Connection, partner_id: str) -> connections.Connection:
-    from xero_sync.cli import UserError
+    from xero_sync.commands.cli import UserError
 
     connection = connections.get_connection(conn, partner_id)
     if connection is None or connection.tenant_id is None:
@@ -91,7 +91,7 @@ def _connection(conn: sa.Connection, partner_id: str) -> connections.Connection:
 
 
 def run(args: argparse.Namespace) -> int:
-    from xero_sync.cli import UserError
+    from xero_sync.commands.cli import UserError
     from xero_sync.resources.xero import XeroResource
 
     xero = XeroResource(database_url=args.database_url, sandbox_url=args.sandbox_url)

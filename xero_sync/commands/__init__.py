@@ -1,0 +1,1 @@
+"""The `xero-sync` command line: `cli.py` assembles one subcommand per module."""

@@ -1,0 +1,43 @@
+"""`xero-sync connect --sandbox --partner P`: connect a partner through the sandbox's consent page."""
+
+from __future__ import annotations
+
+from xero_sync.config import Settings
+from xero_sync.connect.flow import ConnectError, confirm, exchange
+from xero_sync.connect.headless import consent_headless
+from xero_sync.platform import connections
+from xero_sync.platform.token_cipher import TokenCipher
+from xero_sync.xero.oauth import OAuthApp
+
+
+def _connect_command(args) -> int:
+    from xero_sync.commands.cli import UserError
+    from xero_sync.platform.db import make_engine, upgrade
+
+    settings = Settings.from_env()
+    if not args.sandbox:
+        raise UserError("only --sandbox can connect without a browser; for real Xero use `xero-sync web`")
+    upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        code, redirect_uri = consent_headless(settings, args.tenant)
+        consent = exchange(OAuthApp(settings.xero, settings.client_id, settings.client_secret), code, redirect_uri)
+        connection = confirm(
+            engine, TokenCipher.from_env(settings.home), partner_id=args.partner,
+            partner_name=args.name or args.partner, token_set=consent.token_set,
+            organisation=consent.organisations[0],
+        )
+    except (ConnectError, connections.TenantAlreadyConnected) as exc:
+        raise UserError(str(exc)) from None
+    print(f"partner {connection.partner_id} connected to {connection.tenant_name!r} "
+          f"(tenant {connection.tenant_id}); status {connection.status}")
+    return 0
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("connect", help="connect a partner to the Xero sandbox without a browser")
+    p.add_argument("--sandbox", action="store_true", help="drive the sandbox's consent page over HTTP")
+    p.add_argument("--partner", required=True, help="partner id (lowercase slug)")
+    p.add_argument("--name", help="partner display name")
+    p.add_argument("--tenant", help="sandbox tenant id (default: the first organisation)")
+    p.set_defaults(func=_connect_command)

@@ -1,0 +1,1 @@
+"""The main job on embedded defaults (`xero-sync demo`): sandbox, demo partner, Dagster."""

@@ -1,0 +1,1 @@
+"""The push path: outbox rows -> Xero writes, exactly once (see engine.py)."""
