@@ -16,8 +16,10 @@ The CLI (`xero-sync event ...`) and the JSON endpoints (`web/events_api.py`) cal
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 
@@ -31,7 +33,7 @@ from xero_sync.sync.rules import platform_status
 
 __all__ = [
     "EventRefused", "UnknownPartner", "customer_created", "invoice_created", "invoice_edited",
-    "archived", "payment_taken", "payment_failed", "payout_sent",
+    "archived", "payment_taken", "payment_failed", "payout_sent", "EVENTS", "EventKind",
 ]
 
 Bind = sa.Engine | sa.Connection
@@ -365,3 +367,50 @@ def _same_payout(conn: sa.Connection, existing: sa.Row, partner_id: str, payout_
     return conn.execute(
         sa.select(o.outbox_id).where(o.subject_id == payout_id, o.kind == "payout").order_by(o.outbox_id)
     ).scalars().first()
+
+
+# --- the events by name, for the CLI and the JSON endpoints ------------------------------------
+
+
+@dataclass(frozen=True)
+class EventKind:
+    """One event as the CLI and the JSON endpoints expose it: its keyword arguments (besides
+    partner_id), which are required, and the name of the id it returns."""
+
+    name: str
+    record: Callable[..., object]
+    required: tuple[str, ...]
+    optional: tuple[str, ...]
+    result: str
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return self.required + self.optional
+
+    def call(self, bind: Bind, partner_id: object, values: Mapping[str, object]) -> object:
+        """Record from loosely typed `values` (a JSON body, CLI options): unknown or missing
+        fields are refused like any other bad input."""
+        unknown = sorted(str(k) for k in set(values) - set(self.fields))
+        if unknown:
+            name = unknown[0]
+            field = name if re.fullmatch(r"[a-z_]{1,40}", name) else "body"
+            raise EventRefused(field, f"{check.shown(name)} is not a field of {self.name} "
+                                      f"(fields: {', '.join(self.fields)})")
+        missing = [f for f in self.required if values.get(f) is None]
+        if missing:
+            raise EventRefused(missing[0], f"is required for {self.name}")
+        return self.record(bind, partner_id=partner_id, **{k: v for k, v in values.items() if v is not None})
+
+
+EVENTS: dict[str, EventKind] = {e.name: e for e in (
+    EventKind("customer-created", customer_created, ("name",), ("email",), "customer_id"),
+    EventKind("invoice-created", invoice_created, ("number", "currency", "amount", "issue_date"),
+              ("due_date", "customer_id"), "invoice_id"),
+    EventKind("invoice-edited", invoice_edited, ("invoice_id",), ("amount", "due_date"), "invoice_id"),
+    EventKind("archived", archived, ("subject", "subject_id"), (), "subject_id"),
+    EventKind("payment-taken", payment_taken, ("payment_id", "invoice_id", "amount", "currency", "paid_on"),
+              ("fee",), "outbox_id"),
+    EventKind("payment-failed", payment_failed, ("payment_id",), ("status",), "outbox_id"),
+    EventKind("payout-sent", payout_sent, ("payout_id", "currency", "payment_ids", "fees", "paid_out_on"),
+              (), "outbox_id"),
+)}
