@@ -62,7 +62,7 @@ def refused(engine, call, field: str, match: str | None = None, exc=EventRefused
 
 
 def test_events_record_rows_and_outbox_rows(store):
-    engine, xero_inv, alt_inv, _ = store
+    engine, xero_inv, _alt_inv, _ = store
     cust = events.customer_created(engine, partner_id="acme", name=" Jane Doe ", email="jane@example.com")
     inv = events.invoice_created(engine, partner_id="acme", number="ALT-2", currency="USD",
                                  amount=Decimal("80.5"), issue_date=DAY, due_date="2026-12-10",
@@ -93,7 +93,7 @@ def test_events_record_rows_and_outbox_rows(store):
 
 
 def test_payment_failed_cancels_or_deletes_and_restores_an_alternative_balance(store):
-    engine, xero_inv, alt_inv, _ = store
+    engine, _xero_inv, alt_inv, _ = store
     events.payment_taken(engine, partner_id="acme", payment_id="dep_1", invoice_id=alt_inv,
                          amount="100", currency="USD", paid_on=DAY)
     assert events.payment_failed(engine, partner_id="acme", payment_id="dep_1") is None
@@ -147,7 +147,7 @@ def test_hostile_payment_ids_are_refused(store, bad):
 
 @pytest.mark.parametrize("bad", HOSTILE_IDS, ids=lambda v: repr(v)[:30])
 def test_hostile_partner_and_payout_ids_are_refused(store, bad):
-    engine, xero_inv, _, _ = store
+    engine, _xero_inv, _, _ = store
     refused(engine, lambda: events.customer_created(engine, partner_id=bad, name="X"), "partner_id")
     refused(engine, lambda: events.payout_sent(engine, partner_id="acme", payout_id=bad, currency="USD",
                                                payment_ids=["p"], fees="0", paid_out_on=DAY), "payout_id")
@@ -172,7 +172,7 @@ def test_bad_invoice_ids_are_refused(store, bad):
     ("1" * 40, "not a decimal amount"), ("10000000000", "largest"), (None, "got NoneType"),
 ])
 def test_inexact_or_non_positive_amounts_are_refused(store, bad, reason):
-    engine, xero_inv, alt_inv, _ = store
+    engine, xero_inv, _alt_inv, _ = store
     refused(engine, lambda: events.payment_taken(engine, partner_id="acme", payment_id="p1",
                                                  invoice_id=xero_inv, amount=bad, currency="USD",
                                                  paid_on=DAY), "amount", reason)
@@ -184,8 +184,8 @@ def test_currency_and_ownership_and_balance_are_checked(store):
     engine, xero_inv, alt_inv, beta_inv = store
 
     def pay(**kw):
-        args = dict(partner_id="acme", payment_id="p1", invoice_id=xero_inv, amount="10",
-                    currency="USD", paid_on=DAY) | kw
+        args = {"partner_id": "acme", "payment_id": "p1", "invoice_id": xero_inv, "amount": "10",
+                    "currency": "USD", "paid_on": DAY} | kw
         return lambda: events.payment_taken(engine, **args)
 
     refused(engine, pay(currency="CAD"), "currency", "differs from invoice")
@@ -215,15 +215,15 @@ def test_currency_and_ownership_and_balance_are_checked(store):
 
 
 def test_payout_refusals(store):
-    engine, xero_inv, alt_inv, beta_inv = store
+    engine, xero_inv, _alt_inv, beta_inv = store
     events.payment_taken(engine, partner_id="acme", payment_id="p1", invoice_id=xero_inv, amount="10",
                          currency="USD", paid_on=DAY)
     events.payment_taken(engine, partner_id="beta", payment_id="b1", invoice_id=beta_inv, amount="10",
                          currency="USD", paid_on=DAY)
 
     def payout(**kw):
-        args = dict(partner_id="acme", payout_id="po1", currency="USD", payment_ids=["p1"], fees="0.50",
-                    paid_out_on=DAY) | kw
+        args = {"partner_id": "acme", "payout_id": "po1", "currency": "USD", "payment_ids": ["p1"], "fees": "0.50",
+                    "paid_out_on": DAY} | kw
         return lambda: events.payout_sent(engine, **args)
 
     refused(engine, payout(payment_ids=[]), "payment_ids", "at least one")
@@ -254,7 +254,7 @@ def test_customer_refusals(store, kw, field):
 
 
 def test_other_refusals(store):
-    engine, xero_inv, alt_inv, beta_inv = store
+    engine, xero_inv, _alt_inv, beta_inv = store
     refused(engine, lambda: events.invoice_created(engine, partner_id="acme", number="ALT-1", currency="USD",
                                                    amount="1", issue_date=DAY), "number", "already has")
     refused(engine, lambda: events.invoice_created(engine, partner_id="acme", number="N2", currency="USD",
@@ -277,7 +277,7 @@ def test_other_refusals(store):
 
 
 def test_a_connection_bind_commits_with_the_caller_and_a_refusal_writes_nothing(store):
-    engine, xero_inv, alt_inv, _ = store
+    engine, xero_inv, _alt_inv, _ = store
     before = counts(engine)
     with engine.begin() as conn:
         events.payment_taken(conn, partner_id="acme", payment_id="p1", invoice_id=xero_inv, amount="1",
