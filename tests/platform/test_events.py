@@ -289,3 +289,27 @@ def test_a_connection_bind_commits_with_the_caller_and_a_refusal_writes_nothing(
                              currency="USD", paid_on=DAY)
     after = counts(engine)
     assert (after["payments"] - before["payments"], after["outbox"] - before["outbox"]) == (2, 2)
+
+
+def test_archiving_records_flagged_deleted_in_xero_takes_them_off_the_diff(store):
+    from xero_sync.platform.diffs import load_reconcile_input
+    from xero_sync.sync import reconcile
+
+    engine, xero_inv, _, _ = store
+    with engine.begin() as conn:
+        conn.execute(sa.update(schema.invoices).where(schema.invoices.c.invoice_id == xero_inv)
+                     .values(deleted_in_xero=True, xero_status="VOIDED"))
+        cust = conn.execute(sa.insert(schema.customers).values(
+            partner_id="acme", source="xero", xero_contact_id="c-1", name="Gone", deleted_in_xero=True,
+        ).returning(schema.customers.c.customer_id)).scalar_one()
+
+    def flagged() -> list[tuple[str, str]]:
+        with engine.connect() as conn:
+            out = reconcile.diff(load_reconcile_input(conn, "acme"))
+        rows = out.loc[out["kind"] == "deleted_in_xero"]
+        return sorted(zip(rows["subject_type"], rows["subject_id"], strict=True))
+
+    assert flagged() == [("customer", str(cust)), ("invoice", str(xero_inv))]
+    events.archived(engine, partner_id="acme", subject="invoice", subject_id=xero_inv)
+    events.archived(engine, partner_id="acme", subject="customer", subject_id=str(cust))
+    assert flagged() == []
