@@ -313,3 +313,53 @@ def test_archiving_records_flagged_deleted_in_xero_takes_them_off_the_diff(store
     events.archived(engine, partner_id="acme", subject="invoice", subject_id=xero_inv)
     events.archived(engine, partner_id="acme", subject="customer", subject_id=str(cust))
     assert flagged() == []
+
+
+@pytest.mark.postgres
+def test_concurrent_payments_on_one_invoice_cannot_overpay_it(pg_url):
+    """Two services pay the same invoice at once: the second waits for the first and is checked
+    against the balance the first left (60 + 50 > 100: refused)."""
+    import threading
+    import time
+
+    from xero_sync.platform.db import make_engine, upgrade
+
+    upgrade(pg_url)
+    engine = make_engine(pg_url)
+    try:
+        with engine.begin() as conn:
+            ensure_partner(conn, "acme", "Acme")
+        inv = events.invoice_created(engine, partner_id="acme", number="ALT-1", currency="USD",
+                                     amount="100", issue_date=DAY)
+        outcome: list[object] = []
+        with engine.connect() as first:
+            first.begin()
+            events.payment_taken(first, partner_id="acme", payment_id="p1", invoice_id=inv, amount="60",
+                                 currency="USD", paid_on=DAY)
+
+            def second() -> None:
+                try:
+                    outcome.append(events.payment_taken(engine, partner_id="acme", payment_id="p2",
+                                                        invoice_id=inv, amount="50", currency="USD",
+                                                        paid_on=DAY))
+                except EventRefused as exc:
+                    outcome.append(exc)
+
+            thread = threading.Thread(target=second)
+            thread.start()
+            # Observe (not sleep) until the second is waiting for the first one's lock.
+            deadline = time.monotonic() + 30
+            with engine.connect() as watch:
+                while not watch.execute(sa.text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                        "AND wait_event_type = 'Lock'")).scalar_one():
+                    assert time.monotonic() < deadline, "the second payment never waited"
+                    watch.rollback()
+            first.commit()
+            thread.join(timeout=30)
+        (result,) = outcome
+        assert isinstance(result, EventRefused) and result.field == "amount", result
+        with engine.connect() as conn:
+            assert conn.execute(sa.select(sa.func.count()).select_from(schema.payments)).scalar_one() == 1
+    finally:
+        engine.dispose()

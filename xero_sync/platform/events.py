@@ -43,11 +43,17 @@ _NOT_IN_XERO = ("pending", "waiting_accounts", "sending", "unknown")
 
 @contextmanager
 def _transaction(bind: Bind) -> Iterator[sa.Connection]:
-    if isinstance(bind, sa.Engine):
-        with bind.begin() as conn:
-            yield conn
-    else:
-        yield bind
+    try:
+        if isinstance(bind, sa.Engine):
+            with bind.begin() as conn:
+                yield conn
+        else:
+            yield bind
+    except sa.exc.IntegrityError:
+        # Only a concurrent event with the same id gets here (every case is checked first); the
+        # transaction is rolled back, so reporting the event again answers properly.
+        raise EventRefused("event", "conflicts with an event recorded at the same moment; "
+                                    "nothing was written, report it again") from None
 
 
 def _now() -> dt.datetime:
@@ -62,12 +68,14 @@ def _partner(conn: sa.Connection, partner_id: object) -> str:
 
 
 def _invoice(conn: sa.Connection, partner_id: str, invoice_id: object) -> sa.Row:
+    """The partner's invoice, locked for this transaction (PostgreSQL; SQLite has one writer):
+    two payments on one invoice are checked against the balance one after the other."""
     iid = check.row_id("invoice_id", invoice_id)
     i = invoices.c
     row = conn.execute(
         sa.select(i.invoice_id, i.partner_id, i.source, i.xero_invoice_id, i.currency, i.total_minor,
                   i.outstanding_minor, i.status, i.due_date, i.archived, i.deleted_in_xero)
-        .where(i.invoice_id == iid)
+        .where(i.invoice_id == iid).with_for_update()
     ).first()
     # Another partner's invoice is refused exactly like a missing one: ids are not probed.
     if row is None or row.partner_id != partner_id:
