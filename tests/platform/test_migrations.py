@@ -10,7 +10,23 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from xero_sync.platform import schema
-from xero_sync.platform.db import DatabaseUrlError, current_revision, make_engine, normalize_url, upgrade
+from xero_sync.platform.db import (
+    MIGRATIONS_DIR,
+    DatabaseUrlError,
+    current_revision,
+    make_engine,
+    normalize_url,
+    upgrade,
+)
+
+
+def _head() -> str:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return ScriptDirectory.from_config(config).get_current_head()
 
 
 def _diff(engine: sa.Engine) -> list:
@@ -21,7 +37,7 @@ def _diff(engine: sa.Engine) -> list:
 
 def test_migrated_database_matches_metadata(db_url):
     assert current_revision(db_url) is None
-    assert upgrade(db_url) == "0002"
+    assert upgrade(db_url) == _head()
     engine = make_engine(db_url)
     try:
         assert _diff(engine) == []
@@ -36,7 +52,7 @@ def test_upgrade_twice_is_a_noop(db_url):
     try:
         with engine.begin() as conn:
             conn.execute(sa.insert(schema.partners).values(partner_id="acme", name="Acme"))
-        assert upgrade(db_url) == "0002"
+        assert upgrade(db_url) == _head()
         assert _diff(engine) == []
         with engine.connect() as conn:
             assert conn.execute(sa.select(sa.func.count()).select_from(schema.partners)).scalar() == 1
@@ -85,3 +101,27 @@ def test_url_normalisation():
         normalize_url("nonsense")
     with pytest.raises(DatabaseUrlError, match="unsupported database"):
         normalize_url("mysql://u@h/db")
+
+
+def test_0004_takes_existing_xero_invoices_values_as_their_baseline(db_url):
+    """Before 0004 nothing could edit a Xero invoice in Alternative: its values are Xero's."""
+    upgrade(db_url, "0002")
+    engine = make_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.insert(schema.partners).values(partner_id="acme", name="Acme"))
+            for source, xid in (("xero", "x-1"), ("alternative", None)):
+                conn.execute(sa.text(
+                    "INSERT INTO invoices (partner_id, source, xero_invoice_id, currency, issue_date, "
+                    "due_date, total_minor, outstanding_minor, status) VALUES ('acme', :s, :x, 'USD', "
+                    "'2026-01-01', '2026-02-01', 500, 500, 'unpaid')"), {"s": source, "x": xid})
+        upgrade(db_url, "0004")
+        with engine.connect() as conn:
+            rows = dict(conn.execute(sa.select(schema.invoices.c.source,
+                                               schema.invoices.c.xero_total_minor)).all())
+            due = conn.execute(sa.select(schema.invoices.c.xero_due_date)
+                               .where(schema.invoices.c.source == "xero")).scalar_one()
+        assert rows == {"xero": 500, "alternative": None}
+        assert due == dt.date(2026, 2, 1)
+    finally:
+        engine.dispose()

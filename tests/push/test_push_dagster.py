@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from tests.dagster.conftest import World, make_world
 from tests.push.world import account_id, pull_all
 from xero_sync.jobs.push import push_job
-from xero_sync.platform import connections, outbox
+from xero_sync.money import from_minor
+from xero_sync.platform import connections, events, outbox
 from xero_sync.platform.schema import invoices
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.resources.xero import XeroResource
@@ -55,9 +56,10 @@ def _ready(world: World, payments: int) -> list[str]:
         ids = []
         for inv in open_invoices:
             pid = f"pay_{inv.invoice_id}"
-            outbox.record_payment(conn, payment_id=pid, partner_id=world.partner_id,
-                                  invoice_id=inv.invoice_id, amount_minor=inv.outstanding_minor // 2,
-                                  fee_minor=0, currency=inv.currency, paid_on=PAID_ON)
+            events.payment_taken(conn, partner_id=world.partner_id, payment_id=pid,
+                                 invoice_id=inv.invoice_id,
+                                 amount=from_minor(inv.outstanding_minor // 2, inv.currency),
+                                 currency=inv.currency, paid_on=PAID_ON)
             ids.append(pid)
     return ids
 

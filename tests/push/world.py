@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from tests.sandbox_fixtures import control, issue_tokens
 from xero_sync.config import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, XeroEndpoints
 from xero_sync.money import from_minor
-from xero_sync.platform import apply, connections, landing, outbox
+from xero_sync.platform import apply, connections, events, landing
 from xero_sync.platform import schema
 from xero_sync.platform.token_cipher import TokenCipher
 from xero_sync.platform.token_store import SqlTokenStore
@@ -91,31 +91,30 @@ class World:
                     if len(made) == count:
                         break
                     pid = f"{prefix}_{inv.invoice_id}_{k}"
-                    outbox.record_payment(conn, payment_id=pid, partner_id=self.partner_id,
-                                          invoice_id=inv.invoice_id, amount_minor=share + k,
-                                          fee_minor=(share + k) // 50, currency=inv.currency,
-                                          paid_on=PAID_ON)
+                    events.payment_taken(conn, partner_id=self.partner_id, payment_id=pid,
+                                         invoice_id=inv.invoice_id, amount=self.amount(share + k),
+                                         fee=self.amount((share + k) // 50), currency=inv.currency,
+                                         paid_on=PAID_ON)
                     made.append(pid)
         assert len(made) == count, f"only {len(made)} payments fit the open invoices"
         self.payment_ids += made
         return made
 
     def record_deposits(self, count: int, amount_minor: int = 12_345) -> list[str]:
-        """Payments on invoices created in Alternative (stand-alone deposits)."""
+        """Payments in full on invoices created in Alternative (stand-alone deposits), reported
+        through the events API."""
         made: list[str] = []
+        first = len(self.deposit_ids)
         with self.engine.begin() as conn:
-            for n in range(count):
-                invoice_id = conn.execute(
-                    sa.insert(schema.invoices).values(
-                        partner_id=self.partner_id, source="alternative", number=f"ALT-{n + 1:04d}",
-                        currency=self.org.currency, issue_date=PAID_ON, total_minor=amount_minor,
-                        outstanding_minor=0, status="paid",
-                    ).returning(schema.invoices.c.invoice_id)
-                ).scalar_one()
+            for n in range(first, first + count):
+                amount = self.amount(amount_minor + n)
+                invoice_id = events.invoice_created(
+                    conn, partner_id=self.partner_id, number=f"ALT-{n + 1:04d}",
+                    currency=self.org.currency, amount=amount, issue_date=PAID_ON)
                 pid = f"dep_{n + 1:04d}"
-                outbox.record_payment(conn, payment_id=pid, partner_id=self.partner_id,
-                                      invoice_id=invoice_id, amount_minor=amount_minor + n,
-                                      fee_minor=0, currency=self.org.currency, paid_on=PAID_ON)
+                events.payment_taken(conn, partner_id=self.partner_id, payment_id=pid,
+                                     invoice_id=invoice_id, amount=amount,
+                                     currency=self.org.currency, paid_on=PAID_ON)
                 made.append(pid)
         self.deposit_ids += made
         return made
@@ -125,9 +124,9 @@ class World:
         with self.engine.begin() as conn:
             for n, group in enumerate(groups):
                 payout_id = f"po_{len(self.payout_ids) + n + 1:03d}"
-                outbox.record_payout(conn, payout_id=payout_id, partner_id=self.partner_id,
-                                     currency=self.org.currency, payment_ids=group,
-                                     fees_minor=fees_minor, paid_out_on=PAID_ON)
+                events.payout_sent(conn, partner_id=self.partner_id, payout_id=payout_id,
+                                   currency=self.org.currency, payment_ids=group,
+                                   fees=self.amount(fees_minor), paid_out_on=PAID_ON)
                 made.append(payout_id)
         self.payout_ids += made
         return made

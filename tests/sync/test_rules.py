@@ -48,6 +48,7 @@ def pinv(**kw: object) -> PlatformInvoice:
         invoice_id=7, xero_invoice_id="inv-1", status="unpaid", xero_status="AUTHORISED",
         total_minor=10_000, outstanding_minor=10_000, due_date=date(2025, 3, 3),
         deleted_in_xero=False, archived=False, xero_updated_at=T0, pending_payments_minor=0,
+        xero_total_minor=10_000, xero_due_date=date(2025, 3, 3),
     )
     base.update(kw)
     return PlatformInvoice(**base)  # type: ignore[arg-type]
@@ -114,6 +115,7 @@ def test_invoice_status_new_invoice_inserted_with_all_columns():
         "status": "paid", "xero_status": "PAID", "total_minor": 10_000, "outstanding_minor": 0,
         "due_date": date(2025, 3, 3), "issue_date": date(2025, 2, 1), "number": "INV-0001",
         "currency": "USD", "deleted_in_xero": False, "conflict": None, "xero_updated_at": T1,
+        "xero_total_minor": 10_000, "xero_due_date": date(2025, 3, 3),
     }
 
 

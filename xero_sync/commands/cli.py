@@ -21,6 +21,7 @@ _COMMANDS = (
     "xero_sync.web.cli",  # xero-sync web [--port 8000]
     "xero_sync.commands.diff",  # xero-sync diff --partner P [--csv FILE]
     "xero_sync.commands.accounts",  # xero-sync accounts --partner P [--list] [--payments-account ..]
+    "xero_sync.commands.events",  # xero-sync event payment-taken --partner P --payment-id ..
 )
 
 

@@ -1,7 +1,8 @@
 """The push half of the headless demo: Alternative activity -> Xero writes -> an empty diff.
 
-`record_demo_activity` records what a partner's customers do in Alternative (a full payment, a
-partial payment, a payment on an invoice created in Alternative) and the payout of them;
+`record_demo_activity` reports through the events API (platform.events) what a partner's
+customers do in Alternative (a full payment, a partial payment, an invoice created in Alternative
+and its payment) and the payout of them;
 `ensure_demo_accounts` does Set Up Accounts with the seeded chart; `written_summary` lists what
 the push runs wrote. The demo drives the real sensor, push job, incremental job and
 reconciliation asset around these (xero_sync.demo.drive_push_headless).
@@ -10,11 +11,13 @@ reconciliation asset around these (xero_sync.demo.drive_push_headless).
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import sqlalchemy as sa
 
 from xero_sync.commands.accounts import choose_accounts
-from xero_sync.platform import connections, outbox
+from xero_sync.money import from_minor
+from xero_sync.platform import connections, events
 from xero_sync.platform.schema import invoices
 from xero_sync.platform.schema import outbox as outbox_table
 from xero_sync.xero.client import XeroClient
@@ -40,24 +43,25 @@ def record_demo_activity(engine: sa.Engine, partner_id: str,
             raise ValueError(f"partner {partner_id} has fewer than two open Xero invoices to pay")
         full, partial = open_invoices
         currency = full.currency
-        alt_invoice = conn.execute(
-            sa.insert(invoices).values(
-                partner_id=partner_id, source="alternative", number=f"ALT-DEMO-{day:%Y%m%d}",
-                currency=currency, issue_date=day, total_minor=25_000, outstanding_minor=0,
-                status="paid",
-            ).returning(i.invoice_id)
-        ).scalar_one()
+
+        def money(minor: int) -> Decimal:
+            return from_minor(minor, currency)
+
+        # Reported through the events API, as Alternative's services would.
+        alt_invoice = events.invoice_created(
+            conn, partner_id=partner_id, number=f"ALT-DEMO-{day:%Y%m%d}", currency=currency,
+            amount=money(25_000), issue_date=day)
         made = []
         for pid, invoice_id, amount in (
             ("demo_full", full.invoice_id, full.outstanding_minor),
             ("demo_partial", partial.invoice_id, partial.outstanding_minor // 2),
             ("demo_alt", alt_invoice, 25_000),
         ):
-            outbox.record_payment(conn, payment_id=pid, partner_id=partner_id, invoice_id=invoice_id,
-                                  amount_minor=amount, fee_minor=0, currency=currency, paid_on=day)
+            events.payment_taken(conn, partner_id=partner_id, payment_id=pid, invoice_id=invoice_id,
+                                 amount=money(amount), currency=currency, paid_on=day)
             made.append(pid)
-        outbox.record_payout(conn, payout_id="demo_payout", partner_id=partner_id, currency=currency,
-                             payment_ids=made, fees_minor=DEMO_FEE_MINOR, paid_out_on=day)
+        events.payout_sent(conn, partner_id=partner_id, payout_id="demo_payout", currency=currency,
+                           payment_ids=made, fees=money(DEMO_FEE_MINOR), paid_out_on=day)
     return [*made, "demo_payout"]
 
 

@@ -252,13 +252,14 @@ def load_platform_invoices(conn: sa.Connection, partner_id: str, xero_invoice_id
     query = (
         sa.select(i.invoice_id, i.xero_invoice_id, i.status, i.xero_status, i.total_minor,
                   i.outstanding_minor, i.due_date, i.deleted_in_xero, i.archived, i.xero_updated_at,
-                  i.customer_id, sa.func.coalesce(pending.c.pending_minor, 0).label("pending_minor"))
+                  i.customer_id, sa.func.coalesce(pending.c.pending_minor, 0).label("pending_minor"),
+                  i.xero_total_minor, i.xero_due_date)
         .select_from(invoices.outerjoin(pending, pending.c.invoice_id == i.invoice_id))
         .where(i.partner_id == partner_id, in_values(conn, i.xero_invoice_id, xero_invoice_ids))
     )
     # Positional construction from plain tuples: this runs once per invoice of the batch.
     return {
-        r[1]: (PlatformInvoice(*r[:10], int(r[11])), r[10])
+        r[1]: (PlatformInvoice(*r[:10], int(r[11]), r[12], r[13]), r[10])
         for r in conn.execute(query).all()
     }
 

@@ -28,7 +28,7 @@ from xero_sync.platform.schema import (
     xero_invoices,
     xero_payments,
 )
-from xero_sync.sync import payout_match, reconcile
+from xero_sync.sync import invoice_edits, payout_match, reconcile
 from xero_sync.sync.reconcile import IN_FLIGHT_OUTBOX, ReconcileInput
 
 if TYPE_CHECKING:
@@ -128,9 +128,9 @@ def load_reconcile_input(conn: sa.Connection, partner_id: str,
     platform_invoices = _frame(conn, sa.select(
         i.invoice_id, i.xero_invoice_id, i.source, i.status, i.outstanding_minor, i.total_minor,
         i.currency, i.deleted_in_xero, i.archived, i.conflict,
-        sa.func.coalesce(pending.c.pending_minor, 0),
+        sa.func.coalesce(pending.c.pending_minor, 0), i.xero_total_minor, i.edit_conflict,
     ).outerjoin(pending, pending.c.invoice_id == i.invoice_id).where(i.partner_id == partner_id),
-        reconcile.PLATFORM_INVOICE_COLUMNS)
+        reconcile.PLATFORM_INVOICE_COLUMNS + invoice_edits.EDIT_COLUMNS)
 
     x = xero_invoices.c
     xero_inv = _frame(conn, sa.select(

@@ -244,6 +244,14 @@ invoices = sa.Table(
     sa.Column("deleted_in_xero", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("archived", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("conflict", sa.Text, nullable=True),  # a Xero change held back by a pending payment
+    # The three-way rule for unpaid-invoice edits (sync.rules.three_way): the amount and due date
+    # Xero last sent, so an edit made in Alternative is told apart from a change made in Xero.
+    # NULL xero_total_minor = no baseline yet (Xero's values apply as they come).
+    sa.Column("xero_total_minor", sa.BigInteger, nullable=True),
+    sa.Column("xero_due_date", sa.Date, nullable=True),
+    # Both sides changed the amount or due date: Xero won; listed in the diff until Alternative
+    # edits the invoice again (invoice-edited event).
+    sa.Column("edit_conflict", sa.Text, nullable=True),
     sa.Column("xero_updated_at", TS, nullable=True),
     sa.Column("updated_at", TS, nullable=False, server_default=_now_default()),
     sa.UniqueConstraint("partner_id", "xero_invoice_id", name="uq_invoices_partner_xero_invoice"),

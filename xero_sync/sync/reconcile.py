@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from xero_sync.sync import id_codes
+from xero_sync.sync import id_codes, invoice_edits
 
 PLATFORM_INVOICE_COLUMNS = (
     "invoice_id", "xero_invoice_id", "source", "status", "outstanding_minor", "total_minor",
@@ -62,7 +62,7 @@ DIFF_COLUMNS = (
 KINDS = (
     "status_mismatch", "balance_mismatch", "payment_missing_in_xero", "xero_payment_unknown",
     "payout_not_recorded", "payout_amount_mismatch", "payments_account_balance_mismatch",
-    "deleted_in_xero", "duplicate", "rejected_write", "conflict",
+    "deleted_in_xero", "duplicate", "rejected_write", "conflict", invoice_edits.KIND,
 )
 
 # Outbox states in which the write is still on its way: a difference they cause is explained.
@@ -120,6 +120,7 @@ def diff(inp: ReconcileInput) -> pd.DataFrame:
         *_duplicates(ctx),
         _rejected_writes(ctx),
         _conflicts(ctx),
+        _edit_conflicts(ctx),
     ]
     parts = [p for p in parts if len(p)]
     if not parts:
@@ -269,6 +270,8 @@ def _invoice_differences(ctx: _Context) -> list[pd.DataFrame]:
     gone = id_codes.is_any(x_status, GONE_XERO_STATUSES)
     # A pending Alternative payment holds the balance down until its write lands in Xero.
     explained_by_pending = (pending > 0) & (x_due - pending == p_out)
+    # An Alternative edit kept by the three-way rule is never written to Xero: a known cause.
+    edited = invoice_edits.alternative_edited(pi)[prow]
 
     expected = _expected_status(x_due, x_total)
     status_off = live & (p_status != expected)
@@ -298,10 +301,14 @@ def _invoice_differences(ctx: _Context) -> list[pd.DataFrame]:
         parts.append(_rows(
             "balance_mismatch", "invoice", p_ids[m],
             platform_minor=p_out[m], xero_minor=x_due[m], currency=p_cur[m],
-            explained=explained_by_pending[m],
-            action=np.where(explained_by_pending[m], "wait for payment push", "re-sync invoice"),
-            detail=np.where(explained_by_pending[m], "pending Alternative payments explain it",
-                            "outstanding differs from Xero AmountDue").astype(object),
+            explained=explained_by_pending[m] | edited[m],
+            action=np.select([explained_by_pending[m], edited[m]],
+                             ["wait for payment push", "none: edited in Alternative"],
+                             "re-sync invoice").astype(object),
+            detail=np.select([explained_by_pending[m], edited[m]],
+                             ["pending Alternative payments explain it",
+                              "amount edited in Alternative (never written to Xero)"],
+                             "outstanding differs from Xero AmountDue").astype(object),
         ))
     lost = pi.iloc[synced_rows[~found]]
     if len(lost):
@@ -527,4 +534,13 @@ def _conflicts(ctx: _Context) -> pd.DataFrame:
         "conflict", "invoice", c["invoice_id"], platform_minor=c["outstanding_minor"].to_numpy(),
         currency=c["currency"].to_numpy(), action="review: pending payment kept",
         detail=c["conflict"].astype(str).to_numpy(dtype=object),
+    )
+
+
+def _edit_conflicts(ctx: _Context) -> pd.DataFrame:
+    c = invoice_edits.conflicts(ctx.invoices)
+    return _rows(
+        invoice_edits.KIND, "invoice", c["invoice_id"], platform_minor=c["outstanding_minor"].to_numpy(),
+        currency=c["currency"].to_numpy(), explained=True, action="review",
+        detail=c["edit_conflict"].astype(str).to_numpy(dtype=object) if len(c) else "",
     )

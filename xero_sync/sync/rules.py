@@ -59,6 +59,9 @@ class PlatformInvoice:
     archived: bool
     xero_updated_at: datetime | None
     pending_payments_minor: int  # Alternative payments not yet applied in Xero (outbox not done)
+    # The amount and due date Xero last sent (the three-way rule's baseline); None: no baseline.
+    xero_total_minor: int | None = None
+    xero_due_date: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +69,8 @@ class InvoiceUpdate:
     """What to do with the platform `invoices` row.
 
     `values` holds columns to write: status, xero_status, total_minor, outstanding_minor,
-    due_date, issue_date, number, currency, deleted_in_xero, conflict, xero_updated_at.
+    due_date, issue_date, number, currency, deleted_in_xero, conflict, xero_updated_at,
+    xero_total_minor, xero_due_date, and edit_conflict only when a new one is found.
     """
 
     kind: str  # "insert" | "update" | "unchanged" | "skip"
@@ -228,7 +232,8 @@ def reconcile_invoice(xero: XeroInvoice, current: PlatformInvoice | None) -> Inv
 
     if current is None:
         return InvoiceUpdate("insert", _approved_values(xero, xero.total_minor, xero.due_date,
-                                                        xero.amount_due_minor, None))
+                                                        xero.amount_due_minor, None,
+                                                        (xero.total_minor, xero.due_date)))
     if current.deleted_in_xero or current.xero_status in GONE_STATUSES:
         # Voided/deleted is final in Xero; an approved version after it is not a real transition.
         return InvoiceUpdate(
@@ -252,7 +257,8 @@ def _flag_gone(xero: XeroInvoice, current: PlatformInvoice | None) -> InvoiceUpd
 
 
 def _approved_values(
-    xero: XeroInvoice, total: int, due: date | None, outstanding: int, conflict: str | None
+    xero: XeroInvoice, total: int, due: date | None, outstanding: int, conflict: str | None,
+    baseline: tuple[int, date | None],
 ) -> dict[str, object]:
     return {
         "status": platform_status(outstanding, total),
@@ -266,7 +272,33 @@ def _approved_values(
         "deleted_in_xero": False,
         "conflict": conflict,
         "xero_updated_at": xero.updated_at,
+        "xero_total_minor": baseline[0],
+        "xero_due_date": baseline[1],
     }
+
+
+@dataclass(frozen=True, slots=True)
+class EditChoice:
+    """What the three-way rule keeps for one value (amount or due date) of an unpaid invoice."""
+
+    value: object
+    source: str  # "xero" | "alternative" | "same"
+    conflict: bool = False  # both sides changed it (to different values): Xero's value kept
+
+
+def three_way(xero: object, landed: object, platform: object, *, known: bool = True) -> EditChoice:
+    """SPEC section 2, unpaid-invoice edits: Xero's value reaches Alternative only when it changed
+    in Xero since the value last landed (`landed`); an Alternative edit with no Xero change
+    stays; both changed -> Xero's value wins and the conflict is listed. `known=False` (no
+    baseline stored yet): Xero's value applies, as before the baseline existed."""
+    if xero == platform:
+        return EditChoice(xero, "same")
+    if not known:
+        return EditChoice(xero, "xero")
+    xero_changed, alt_changed = xero != landed, platform != landed
+    if not xero_changed:
+        return EditChoice(platform, "alternative")
+    return EditChoice(xero, "xero", conflict=alt_changed)
 
 
 def _update_approved(xero: XeroInvoice, current: PlatformInvoice) -> InvoiceUpdate:
@@ -274,6 +306,11 @@ def _update_approved(xero: XeroInvoice, current: PlatformInvoice) -> InvoiceUpda
     outstanding = xero.amount_due_minor
     cur = xero.currency
     notes: list[str] = []
+    edit_notes: list[str] = []
+    known = current.xero_total_minor is not None
+    # The baseline moves to what Xero sent, except for a value held back below: it stays at the
+    # last value taken, so the change is seen as Xero's once the invoice is editable again.
+    base_total, base_due = xero.total_minor, xero.due_date
 
     # Amount and due date follow Xero only while the invoice is untouched in Alternative.
     editable = current.status == "unpaid" and current.pending_payments_minor == 0
@@ -285,16 +322,38 @@ def _update_approved(xero: XeroInvoice, current: PlatformInvoice) -> InvoiceUpda
                          f"{_money(xero.total_minor, cur)} but {why}; kept "
                          f"{_money(current.total_minor, cur)}")
             total = current.total_minor
+            base_total = current.xero_total_minor if known else current.total_minor
         if xero.due_date != current.due_date:
             notes.append(f"due date changed in Xero {current.due_date} -> {xero.due_date} "
                          f"but {why}; kept {current.due_date}")
             due = current.due_date
+            base_due = current.xero_due_date if known else current.due_date
+    else:
+        amount = three_way(xero.total_minor, current.xero_total_minor, current.total_minor, known=known)
+        when = three_way(xero.due_date, current.xero_due_date, current.due_date, known=known)
+        money_in_xero = xero.total_minor - xero.amount_due_minor  # paid or credited in Xero
+        if amount.source == "alternative" and money_in_xero:
+            # Xero now shows money applied to the invoice: it is no longer an unpaid-invoice edit.
+            edit_notes.append(f"amount edited in Alternative to {_money(current.total_minor, cur)}, "
+                              f"but Xero shows {_money(money_in_xero, cur)} paid or credited; "
+                              f"Xero's {_money(xero.total_minor, cur)} taken")
+            amount = EditChoice(xero.total_minor, "xero", conflict=True)
+        elif amount.conflict:
+            edit_notes.append(f"amount edited in Alternative ({_money(current.total_minor, cur)}) "
+                              f"and changed in Xero ({_money(current.xero_total_minor, cur)} -> "
+                              f"{_money(xero.total_minor, cur)}); Xero's value taken")
+        if when.conflict:
+            edit_notes.append(f"due date edited in Alternative ({current.due_date}) and changed in "
+                              f"Xero ({current.xero_due_date} -> {xero.due_date}); Xero's value taken")
+        total, due = amount.value, when.value
+        outstanding = total - money_in_xero
 
     pending = current.pending_payments_minor
     if pending > 0:
         # The pending payment wins for the balance: Xero's AmountDue does not include it yet.
         outstanding = max(0, xero.amount_due_minor - pending)
-    changed = _differs(xero, current, total, due, outstanding)
+    changed = (_differs(xero, current, total, due, outstanding) or bool(edit_notes)
+               or (base_total, base_due) != (current.xero_total_minor, current.xero_due_date))
     if changed and pending > 0:
         notes.append(f"Xero changed the invoice (AmountDue {_money(xero.amount_due_minor, cur)}) "
                      f"while an Alternative payment of {_money(pending, cur)} is not yet applied "
@@ -303,7 +362,9 @@ def _update_approved(xero: XeroInvoice, current: PlatformInvoice) -> InvoiceUpda
     if not changed:
         return InvoiceUpdate("unchanged", {}, reason="same as stored")
     conflict = "; ".join(notes) or None
-    values = _approved_values(xero, total, due, outstanding, conflict)
+    values = _approved_values(xero, total, due, outstanding, conflict, (base_total, base_due))
+    if edit_notes:
+        values["edit_conflict"] = "; ".join(edit_notes)
     return InvoiceUpdate("update", values, reason="held: conflict" if conflict else "",
                          conflict=conflict)
 

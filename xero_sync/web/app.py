@@ -84,11 +84,12 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
         consents=PendingConsents(),
     )
 
-    from xero_sync.web import accounts, errors, integrations, signin, webhooks
+    from xero_sync.web import accounts, errors, events_api, integrations, signin, webhooks
 
     app.register_blueprint(signin.blueprint)
     app.register_blueprint(integrations.blueprint)
     app.register_blueprint(accounts.blueprint)
     app.register_blueprint(webhooks.blueprint)
+    events_api.register(app, os.environ.get(events_api.SERVICE_TOKEN_ENV))  # Alternative's services
     errors.register(app)
     return app

@@ -22,6 +22,8 @@ def register(app: Flask) -> None:
     def http_error(exc: HTTPException):
         if request.path.startswith("/webhooks/"):
             return exc  # Xero reads only the status code
+        if request.path.startswith("/api/"):  # the events API answers JSON
+            return {"error": exc.description or exc.name}, exc.code or 500
         return message_page(exc.name, exc.description or exc.name, status=exc.code or 500)
 
     @app.errorhandler(Exception)
@@ -29,6 +31,8 @@ def register(app: Flask) -> None:
         log.exception("unhandled error on %s %s", request.method, request.path)
         if request.path.startswith("/webhooks/"):
             return "", 500
+        if request.path.startswith("/api/"):
+            return {"error": "unexpected error; nothing was recorded"}, 500
         return message_page(
             "Something went wrong",
             "The Integrations page hit an unexpected error. "
