@@ -34,20 +34,31 @@ def _partner_in_key(key: str) -> str | None:
     return key.split("|")[-1] if "|" in key else key
 
 
-def partner_for_run(conn: sa.Connection, tags: Mapping[str, str]) -> str | None:
-    """The partner a run belongs to, from its tags (None if it belongs to none we know)."""
+def partner_for_run(conn: sa.Connection, tags: Mapping[str, str]) -> tuple[str, str] | None:
+    """The partner a run belongs to, and the tag that said so (None if it names no partner)."""
     for tag in ("xero/partner", "dagster/partition/partner"):
         if tags.get(tag):
-            return tags[tag]
+            return tags[tag], tag
     for tag in _PARTITION_TAGS:
         partner = _partner_in_key(tags.get(tag, ""))
         if partner and connections.get_connection(conn, partner) is not None:
-            return partner
+            return partner, tag
     if tags.get("xero/tenant"):
         found = connections.connection_for_tenant(conn, tags["xero/tenant"])
         if found is not None:
-            return found.partner_id
+            return found.partner_id, "xero/tenant"
     return None
+
+
+def _succeeded_since(instance: dg.DagsterInstance, run: dg.DagsterRun, tag: str, after: float) -> bool:
+    """Did the same job succeed for the same partner after this run started? (The success sensor
+    may have seen that run before this failure was recorded: do not bring back a fixed failure.)"""
+    later = instance.get_run_records(
+        filters=dg.RunsFilter(job_name=run.job_name, statuses=[dg.DagsterRunStatus.SUCCESS],
+                              tags={tag: run.tags[tag]},
+                              created_after=dt.datetime.fromtimestamp(after, tz=dt.timezone.utc)),
+        limit=1)
+    return bool(later)
 
 
 def failure_message(context: dg.RunFailureSensorContext) -> str:
@@ -62,9 +73,8 @@ def failure_message(context: dg.RunFailureSensorContext) -> str:
     return safe_failure_message("; ".join(parts) or context.failure_event.message)
 
 
-def _event_time(event: dg.DagsterEvent | None, fallback: float | None) -> dt.datetime:
-    ts = fallback or dt.datetime.now(dt.timezone.utc).timestamp()
-    return dt.datetime.fromtimestamp(ts, tz=dt.timezone.utc)
+def _timestamp(ts: float | None) -> dt.datetime:
+    return dt.datetime.fromtimestamp(ts or dt.datetime.now(dt.timezone.utc).timestamp(), tz=dt.timezone.utc)
 
 
 @dg.run_failure_sensor(default_status=dg.DefaultSensorStatus.RUNNING, minimum_interval_seconds=30,
@@ -72,11 +82,14 @@ def _event_time(event: dg.DagsterEvent | None, fallback: float | None) -> dt.dat
 def partner_run_failure_sensor(context: dg.RunFailureSensorContext, platform: PlatformResource):
     run = context.dagster_run
     record = context.instance.get_run_record_by_id(run.run_id)
-    at = _event_time(context.failure_event, record.end_time if record else None)
+    at = _timestamp(record.end_time if record else None)
     with platform.begin() as conn:
-        partner_id = partner_for_run(conn, run.tags)
-        if partner_id is None:
+        found = partner_for_run(conn, run.tags)
+        if found is None:
             return dg.SkipReason(f"run {run.run_id} ({run.job_name}) has no partner tag")
+        partner_id, tag = found
+        if record and _succeeded_since(context.instance, run, tag, record.create_timestamp.timestamp()):
+            return dg.SkipReason(f"run {run.run_id} of {partner_id} was superseded by a later success")
         failure = health_store.RunFailure(run.job_name, at, failure_message(context), run.run_id)
         health_store.record_run_failure(conn, partner_id, failure)
     context.log.info(f"partner {partner_id}: recorded failed run {run.run_id} of {run.job_name}")
@@ -88,9 +101,9 @@ def partner_run_failure_sensor(context: dg.RunFailureSensorContext, platform: Pl
 def partner_run_success_sensor(context: dg.RunStatusSensorContext, platform: PlatformResource):
     run = context.dagster_run
     record = context.instance.get_run_record_by_id(run.run_id)
-    at = _event_time(None, record.end_time if record else None)
+    at = _timestamp(record.end_time if record else None)
     with platform.begin() as conn:
-        partner_id = partner_for_run(conn, run.tags)
-        if partner_id is None:
+        found = partner_for_run(conn, run.tags)
+        if found is None:
             return dg.SkipReason(f"run {run.run_id} ({run.job_name}) has no partner tag")
-        health_store.clear_run_failure(conn, partner_id, run.job_name, at)
+        health_store.clear_run_failure(conn, found[0], run.job_name, at)
