@@ -14,6 +14,7 @@ from xero_sync.assets.partner_health import partner_health
 from xero_sync.assets.reconciliation import reconciliation_diff
 from xero_sync.platform import connections
 from xero_sync.platform import health as health_store
+from xero_sync.platform import schema
 from xero_sync.platform.schema import invoices, outbox
 from xero_sync.sensors.run_failures import partner_run_failure_sensor, partner_run_success_sensor
 
@@ -77,8 +78,15 @@ def test_health_rows_table_and_checks_for_a_healthy_and_an_unhealthy_partner(two
     assert checks["no_stale_pending_writes"].passed
 
 
-def test_api_calls_today_are_what_the_sandbox_counted(two_partners):
+def test_api_calls_today_are_what_the_sandbox_counted_and_row_counts_are_the_tables(two_partners):
     world = two_partners
+    for asset, table in (("xero_invoices", schema.xero_invoices), ("xero_contacts", schema.xero_contacts),
+                         ("platform_invoices", schema.invoices), ("platform_payments", schema.payments)):
+        event = world.instance.get_latest_materialization_event(dg.AssetKey(asset))
+        with world.engine.begin() as conn:
+            rows = conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+        assert rows > 0
+        assert event.asset_materialization.metadata["dagster/row_count"].value == rows, asset
     with world.engine.begin() as conn:
         facts = {f.partner_id: f for f in health_store.load_facts(conn, dt.datetime.now(dt.timezone.utc))}
     for partner_id, tenant_id in world.tenants.items():

@@ -13,6 +13,7 @@ import datetime as dt
 
 import dagster as dg
 
+from xero_sync.assets.table_metadata import OWNERS
 from xero_sync.platform import health as health_store
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.sync import health
@@ -48,7 +49,9 @@ class PartnerHealthConfig(dg.Config):
     check_specs=[dg.AssetCheckSpec(name, asset="partner_health", description=text)
                  for name, (_, text) in CHECKS.items()],
     kinds={"python", "sqlalchemy"},
-    owners=["team:data"],
+    owners=OWNERS,
+    metadata={"dagster/column_schema": dg.TableSchema(
+        columns=[dg.TableColumn(name, "string") for name in health.HEADER])},
     description="One row per partner, worst first: connection status, months synced, last "
                 "successful pull and its age, parked until, re-auth, outbox rows by state and the "
                 "oldest pending write's age, unexplained differences, API calls today vs the "
