@@ -91,7 +91,7 @@ def two_partners(sandbox_factory, sqlite_url, tmp_path, monkeypatch) -> Iterator
     webserver can open too), both driven through the onboarding sensor's runs to Connected."""
     from xero_sync.demo.main import drive_headless
 
-    server = sandbox_factory(seed=5, invoices=120, months=14, tenants=2, minute_limit=100_000)
+    server = sandbox_factory(seed=5, invoices=100, months=12, tenants=2, minute_limit=100_000)
     use_sandbox_settings(monkeypatch, server, sqlite_url, tmp_path / "home")
     upgrade(sqlite_url)
     engine = make_engine(sqlite_url)

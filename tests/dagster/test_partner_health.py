@@ -12,11 +12,13 @@ import sqlalchemy as sa
 from tests.sandbox_fixtures import control
 from xero_sync.assets.partner_health import partner_health
 from xero_sync.assets.reconciliation import reconciliation_diff
-from xero_sync.platform import connections
+from xero_sync.platform import connections, schema
 from xero_sync.platform import health as health_store
-from xero_sync.platform import schema
 from xero_sync.platform.schema import invoices, outbox
-from xero_sync.sensors.run_failures import partner_run_failure_sensor, partner_run_success_sensor
+from xero_sync.sensors.run_failures import (
+    partner_run_failure_sensor,
+    partner_run_success_sensor,
+)
 
 CHECKS = ("connected_partners_synced_recently", "no_stale_pending_writes", "no_unexplained_differences")
 

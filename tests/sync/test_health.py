@@ -7,7 +7,13 @@ import datetime as dt
 import pytest
 
 from xero_sync.sync import health
-from xero_sync.sync.health import PartnerFacts, Thresholds, assess, safe_failure_message, worst_first
+from xero_sync.sync.health import (
+    PartnerFacts,
+    Thresholds,
+    assess,
+    safe_failure_message,
+    worst_first,
+)
 
 NOW = dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.timezone.utc)
 MIN = dt.timedelta(minutes=1)

@@ -23,18 +23,18 @@ GROUP = "health"
 CHECKS = {
     "connected_partners_synced_recently": (
         "sync_stale",
-        "Fails when a connected partner's last successful pull is older than twice the "
+        ("Fails when a connected partner's last successful pull is older than twice the "
         "incremental schedule's interval (15 min -> 30 min). Look at the partner's latest "
-        "incremental_sync_job run, its connection (parked? needs re-auth?) and the schedule."),
+        "incremental_sync_job run, its connection (parked? needs re-auth?) and the schedule.")),
     "no_stale_pending_writes": (
         "writes_stuck",
-        "Fails when a write to Xero (outbox row pending, sending or unknown) is older than "
+        ("Fails when a write to Xero (outbox row pending, sending or unknown) is older than "
         "pending_write_minutes (default 30). Check payment_outbox_sensor and the partner's "
-        "push_job runs."),
+        "push_job runs.")),
     "no_unexplained_differences": (
         "has_unexplained",
-        "Fails when a partner's latest reconciliation diff holds unexplained differences: "
-        "`xero-sync diff --partner P` lists them with the action to take."),
+        ("Fails when a partner's latest reconciliation diff holds unexplained differences: "
+        "`xero-sync diff --partner P` lists them with the action to take.")),
 }
 
 
