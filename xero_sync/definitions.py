@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from xero_sync.assets.partner_health import partner_health
 from xero_sync.assets.platform_records import platform_records
 from xero_sync.assets.reconciliation import reconciliation_diff
 from xero_sync.assets.xero_records import xero_records
@@ -15,19 +16,22 @@ from xero_sync.jobs.incremental import incremental_sync_job
 from xero_sync.jobs.push import push_job
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.resources.xero import XeroResource
+from xero_sync.schedules.health import partner_health_job, partner_health_schedule
 from xero_sync.schedules.sync import daily_reread_schedule, incremental_sync_schedule, pull_job
 from xero_sync.sensors.onboarding import new_connection_sensor
 from xero_sync.sensors.outbox import payment_outbox_sensor
+from xero_sync.sensors.run_failures import partner_run_failure_sensor, partner_run_success_sensor
 from xero_sync.sensors.webhooks import xero_webhook_sensor
 
 
 def build_defs(*, database_url: str | None = None, sandbox_url: str | None = None) -> dg.Definitions:
     """Definitions with explicit resources (tests and the demo point them at their own store)."""
     return dg.Definitions(
-        assets=[xero_records, platform_records, reconciliation_diff],
-        jobs=[pull_job, incremental_sync_job, push_job],
-        sensors=[new_connection_sensor, xero_webhook_sensor, payment_outbox_sensor],
-        schedules=[incremental_sync_schedule, daily_reread_schedule],
+        assets=[xero_records, platform_records, reconciliation_diff, partner_health],
+        jobs=[pull_job, incremental_sync_job, push_job, partner_health_job],
+        sensors=[new_connection_sensor, xero_webhook_sensor, payment_outbox_sensor,
+                 partner_run_failure_sensor, partner_run_success_sensor],
+        schedules=[incremental_sync_schedule, daily_reread_schedule, partner_health_schedule],
         resources={
             "platform": PlatformResource(database_url=database_url),
             "xero": XeroResource(database_url=database_url, sandbox_url=sandbox_url),

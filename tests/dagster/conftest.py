@@ -56,3 +56,55 @@ def world(sandbox_factory, db_url, tmp_path, monkeypatch) -> Iterator[World]:
     """Seed 11: 3 years of history, limits raised so tests never wait on the minute window."""
     server = sandbox_factory(seed=11, invoices=600, months=36, minute_limit=100_000)
     yield from make_world(server, db_url, tmp_path, monkeypatch)
+
+
+@dataclass
+class TwoPartners:
+    """Two partners, each connected to its own sandbox organisation, onboarded to Connected."""
+
+    server: SandboxServer
+    engine: sa.Engine
+    instance: dg.DagsterInstance
+    defs: dg.Definitions
+    dagster_home: str
+    tenants: dict[str, str]  # partner_id -> tenant_id
+    onboarding_failures: list[str]
+
+
+def connect_partner(settings: Settings, engine: sa.Engine, partner_id: str, name: str, tenant_id: str):
+    """The headless consent for one organisation, then Confirm of exactly that one."""
+    from xero_sync.connect.flow import confirm, exchange
+    from xero_sync.connect.headless import consent_headless
+    from xero_sync.platform.token_cipher import TokenCipher
+    from xero_sync.xero.oauth import OAuthApp
+
+    code, redirect_uri = consent_headless(settings, tenant_id=tenant_id)
+    consent = exchange(OAuthApp(settings.xero, settings.client_id, settings.client_secret), code, redirect_uri)
+    organisation = next(o for o in consent.organisations if o.tenant_id == tenant_id)
+    return confirm(engine, TokenCipher.from_env(settings.home), partner_id=partner_id, partner_name=name,
+                   token_set=consent.token_set, organisation=organisation)
+
+
+@pytest.fixture
+def two_partners(sandbox_factory, sqlite_url, tmp_path, monkeypatch) -> Iterator[TwoPartners]:
+    """acme and beta on two small organisations (SQLite store; a Dagster home on disk that a
+    webserver can open too), both driven through the onboarding sensor's runs to Connected."""
+    from xero_sync.demo.main import drive_headless
+
+    server = sandbox_factory(seed=5, invoices=100, months=12, tenants=2, minute_limit=100_000)
+    use_sandbox_settings(monkeypatch, server, sqlite_url, tmp_path / "home")
+    upgrade(sqlite_url)
+    engine = make_engine(sqlite_url)
+    settings = Settings.from_env()
+    tenant_ids = list(server.sandbox.orgs)
+    tenants = {"acme": tenant_ids[0], "beta": tenant_ids[1]}
+    for partner_id, tenant_id in tenants.items():
+        connect_partner(settings, engine, partner_id, partner_id.title() + " MSP", tenant_id)
+    shm = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+    with tempfile.TemporaryDirectory(dir=shm) as dagster_home, dg.instance_for_test(temp_dir=dagster_home) as instance:
+        defs = build_defs(database_url=sqlite_url, sandbox_url=server.base_url)
+        failures = []
+        for partner_id in tenants:
+            failures += drive_headless(instance, defs, engine, partner_id)
+        yield TwoPartners(server, engine, instance, defs, dagster_home, tenants, failures)
+    engine.dispose()

@@ -8,27 +8,39 @@ Idempotent: applying the same landed records again finds nothing to change.
 
 import dagster as dg
 
+from xero_sync.assets.table_metadata import OWNERS, row_counts, table_metadata
 from xero_sync.assets.xero_records import XERO_ASSETS, window_for
 from xero_sync.sync.month_slices import add_months
 from xero_sync.partitions import partner_and_months, partner_months
 from xero_sync.money import from_minor
-from xero_sync.platform import apply, connections, landing, previews, quality
+from xero_sync.platform import apply, connections, landing, previews, quality, schema
 from xero_sync.resources.platform import PlatformResource
 
 GROUP = "platform"
 
+_WINDOW = ("Business window: the same partner x month as the Xero records it comes from (first month "
+           "open at the start, current month open-ended).")
+_TABLES = {"customers": schema.customers, "invoices": schema.invoices, "payments": schema.payments}
+
+
+def _spec(name: str, entity: str, deps: list, what: str) -> dg.AssetSpec:
+    return dg.AssetSpec(name, group_name=GROUP, deps=deps, description=f"{what} {_WINDOW}",
+                        kinds={"sqlalchemy", "python"}, owners=OWNERS,
+                        metadata=table_metadata(_TABLES[entity]))
+
+
 PLATFORM_ASSETS = {
-    "customers": dg.AssetSpec(
-        "platform_customers", group_name=GROUP, deps=[XERO_ASSETS["contacts"].key, XERO_ASSETS["invoices"].key],
-        description="Customers in the partner dashboard (Xero customers and contacts of synced invoices).",
+    "customers": _spec(
+        "platform_customers", "customers", [XERO_ASSETS["contacts"].key, XERO_ASSETS["invoices"].key],
+        "Customers in the partner dashboard (Xero customers and contacts of synced invoices).",
     ),
-    "invoices": dg.AssetSpec(
-        "platform_invoices", group_name=GROUP, deps=[XERO_ASSETS["invoices"].key],
-        description="Approved sales invoices with status and outstanding balance (Xero AmountDue).",
+    "invoices": _spec(
+        "platform_invoices", "invoices", [XERO_ASSETS["invoices"].key],
+        "Approved sales invoices with status and outstanding balance (Xero AmountDue).",
     ),
-    "payments": dg.AssetSpec(
-        "platform_payments", group_name=GROUP, deps=[XERO_ASSETS["payments"].key],
-        description="Payments made in Xero on synced invoices (Alternative's own are recognised, not doubled).",
+    "payments": _spec(
+        "platform_payments", "payments", [XERO_ASSETS["payments"].key],
+        "Payments made in Xero on synced invoices (Alternative's own are recognised, not doubled).",
     ),
 }
 
@@ -75,6 +87,7 @@ def platform_records(context: dg.AssetExecutionContext, platform: PlatformResour
         orphans = quality.orphan_invoices(conn, partner_id)
         duplicates = quality.duplicate_invoices(conn, partner_id)
 
+    table_rows = row_counts(platform, _TABLES)
     for entity, spec in PLATFORM_ASSETS.items():
         c = counts[entity]
         metadata = {
@@ -84,6 +97,7 @@ def platform_records(context: dg.AssetExecutionContext, platform: PlatformResour
             "unchanged": c.unchanged,
             "skipped": c.skipped,
             "conflicts": c.conflicts,
+            **table_rows[entity],
         }
         if entity == "invoices":
             metadata["preview"] = dg.MetadataValue.md(_preview(preview))

@@ -17,8 +17,10 @@ import datetime as dt
 import dagster as dg
 
 from xero_sync.assets.connection_errors import xero_failures
+from xero_sync.assets.table_metadata import OWNERS, table_metadata
 from xero_sync.partitions import partners
 from xero_sync.platform import connections, diffs
+from xero_sync.platform.schema import reconciliation_diffs
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.resources.xero import XeroResource
 from xero_sync.sync import reconcile
@@ -39,8 +41,12 @@ no_unexplained = dg.AssetCheckSpec(
     deps=[dg.AssetDep(name, partition_mapping=_BY_PARTNER) for name in _UPSTREAM],
     check_specs=[no_unexplained],
     group_name="reconciliation",
+    kinds={"pandas", "xero"},
+    owners=OWNERS,
+    metadata=table_metadata(reconciliation_diffs),
     description="Every difference between Alternative and Xero for the partner, by kind; stored "
-                "in the reconciliation_diffs table (xero-sync diff --partner P).",
+                "in the reconciliation_diffs table (xero-sync diff --partner P). Business window: "
+                "the partner's whole history (one partition per partner, all months).",
 )
 def reconciliation_diff(context: dg.AssetExecutionContext, platform: PlatformResource,
                         xero: XeroResource) -> dg.MaterializeResult:

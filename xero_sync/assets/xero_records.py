@@ -12,8 +12,9 @@ import datetime as dt
 import dagster as dg
 
 from xero_sync.assets.connection_errors import xero_failures
+from xero_sync.assets.table_metadata import OWNERS, row_counts, table_metadata
 from xero_sync.partitions import HISTORY_START, partner_and_months, partner_months
-from xero_sync.platform import connections, landing, quality
+from xero_sync.platform import connections, landing, quality, schema
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.resources.xero import XeroResource
 from xero_sync.sync.month_slices import add_months, month_start
@@ -25,11 +26,23 @@ GROUP = "xero"
 _BEGINNING = dt.date(1900, 1, 1)
 _END = dt.date(2100, 1, 1)
 
+_WINDOW = ("Business window: partner x month; the organisation's first month also holds everything "
+           "dated earlier, and the current month is open-ended (it also holds records dated ahead).")
+_LANDING = {"contacts": schema.xero_contacts, "invoices": schema.xero_invoices,
+            "payments": schema.xero_payments, "credit_notes": schema.xero_credit_notes}
+
+
+def _spec(name: str, entity: str, what: str) -> dg.AssetSpec:
+    return dg.AssetSpec(name, group_name=GROUP, description=f"{what} {_WINDOW}",
+                        kinds={"xero", "python"}, owners=OWNERS,
+                        metadata=table_metadata(_LANDING[entity]))
+
+
 XERO_ASSETS = {
-    "contacts": dg.AssetSpec("xero_contacts", group_name=GROUP, description="Xero contacts, sliced by UpdatedDateUTC month."),
-    "invoices": dg.AssetSpec("xero_invoices", group_name=GROUP, description="Xero invoices (all types and statuses), sliced by invoice Date."),
-    "payments": dg.AssetSpec("xero_payments", group_name=GROUP, description="Xero payments, sliced by payment Date."),
-    "credit_notes": dg.AssetSpec("xero_credit_notes", group_name=GROUP, description="Xero credit notes with allocations, sliced by Date."),
+    "contacts": _spec("xero_contacts", "contacts", "Xero contacts as pulled, sliced by UpdatedDateUTC month."),
+    "invoices": _spec("xero_invoices", "invoices", "Xero invoices (all types and statuses) as pulled, sliced by invoice Date."),
+    "payments": _spec("xero_payments", "payments", "Xero payments as pulled, sliced by payment Date."),
+    "credit_notes": _spec("xero_credit_notes", "credit_notes", "Xero credit notes with allocations, sliced by Date."),
 }
 
 totals_check = dg.AssetCheckSpec(
@@ -102,6 +115,7 @@ def xero_records(context: dg.AssetExecutionContext, xero: XeroResource, platform
     drift = [n for r in reads.values() for n in r.drift]
     if drift:
         context.log.warning(f"{len(drift)} unexpected values in Xero payloads (tolerated): {drift[:5]}")
+    table_rows = row_counts(platform, _LANDING)
     for entity, spec in XERO_ASSETS.items():
         c = counts[entity]
         metadata = {
@@ -112,6 +126,7 @@ def xero_records(context: dg.AssetExecutionContext, xero: XeroResource, platform
             "unchanged": c.unchanged,
             "api_calls": reads[entity].calls,
             "drift_notes": len(reads[entity].drift),
+            **table_rows[entity],
         }
         if entity == "invoices":
             metadata |= {

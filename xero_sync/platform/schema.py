@@ -123,6 +123,24 @@ xero_connections = sa.Table(
     sa.Column("last_sync_at", TS, nullable=True),
     sa.Column("created_at", TS, nullable=False, server_default=_now_default()),
     sa.Column("updated_at", TS, nullable=False, server_default=_now_default()),
+    # The partner's last failed Dagster run (run-failure sensor); cleared by a later successful
+    # run of the same job. The message is truncated and scrubbed of anything token-like.
+    sa.Column("last_failure_job", sa.String(200), nullable=True),
+    sa.Column("last_failure_at", TS, nullable=True),
+    sa.Column("last_failure_message", sa.Text, nullable=True),
+    sa.Column("last_failure_run_id", sa.String(64), nullable=True),
+)
+
+# Xero API calls per partner and UTC day, added up by XeroResource when a run (or sensor tick)
+# ends; `day_remaining` is the last X-DayLimit-Remaining Xero reported that day.
+xero_api_calls = sa.Table(
+    "xero_api_calls",
+    metadata,
+    sa.Column("partner_id", sa.String(64), sa.ForeignKey("partners.partner_id"), primary_key=True),
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("calls", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("day_remaining", sa.Integer, nullable=True),
+    sa.Column("updated_at", TS, nullable=False, server_default=_now_default()),
 )
 
 # --- landing: records as pulled from Xero --------------------------------------------------

@@ -6,6 +6,8 @@ registry keyed by tenant id); one run per tenant at a time is enforced by the ru
 
 from __future__ import annotations
 
+import datetime as dt
+
 import dagster as dg
 import sqlalchemy as sa
 from pydantic import PrivateAttr
@@ -13,6 +15,7 @@ from pydantic import PrivateAttr
 from xero_sync.config import Settings, XeroEndpoints
 from xero_sync.platform.connections import Connection
 from xero_sync.platform.db import make_engine
+from xero_sync.platform.health import add_api_calls
 from xero_sync.platform.token_cipher import TokenCipher
 from xero_sync.platform.token_store import SqlTokenStore
 from xero_sync.xero.client import XeroClient
@@ -34,6 +37,8 @@ class XeroResource(dg.ConfigurableResource):
     database_url: str | None = None
     sandbox_url: str | None = None
     _engine: sa.Engine | None = PrivateAttr(default=None)
+    # (partner_id, client) handed out during this run or tick: their calls are counted at teardown.
+    _clients: list = PrivateAttr(default_factory=list)
 
     def _settings(self) -> Settings:
         return Settings.from_env()
@@ -70,9 +75,28 @@ class XeroResource(dg.ConfigurableResource):
         # The store's parked_until decides; a park remembered by this process's budget from an
         # earlier run must not outlive it (the sensors only launch runs once unparked).
         client.budget.unpark()
+        self._clients.append((connection.partner_id, client))
         return client
 
+    def record_api_calls(self) -> None:
+        """Add the calls made by this resource's clients to each partner's count for today (the
+        health asset's "API calls today"), with Xero's last X-DayLimit-Remaining."""
+        if not self._clients or self._engine is None:
+            return
+        clients, self._clients = self._clients, []
+        now = dt.datetime.now(dt.timezone.utc)
+        with self._engine.begin() as conn:
+            for partner_id, client in clients:
+                stats = client.stats()
+                add_api_calls(conn, partner_id, stats["calls"], now,
+                              day_remaining=stats["budget"].get("day_remaining"))
+
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        try:
+            self.record_api_calls()
+        except sa.exc.SQLAlchemyError as exc:  # bookkeeping must not fail a run that did its work
+            if context.log is not None:
+                context.log.warning(f"could not record today's Xero API calls: {exc}")
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from xero_sync.platform import connections
+from xero_sync.platform import health as health_store
 from xero_sync.platform.schema import customers, invoices, outbox
 
 STATUS_LABELS = {
@@ -35,6 +36,8 @@ class XeroCard:
     flagged_customers: int
     waiting_pushes: int  # payments/payouts waiting for Set Up Accounts
     accounts_set_up: bool
+    # The last failed sync or push run (cleared when the same job later succeeds).
+    last_failure: health_store.RunFailure | None = None
 
     @property
     def can_connect(self) -> bool:
@@ -82,4 +85,5 @@ def load_card(conn: sa.Connection, partner_id: str, now: dt.datetime | None = No
         flagged_customers=flagged(customers),
         waiting_pushes=waiting,
         accounts_set_up=c.accounts_set_up,
+        last_failure=health_store.last_failure(conn, partner_id),
     )

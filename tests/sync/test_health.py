@@ -1,0 +1,146 @@
+"""Partner health verdicts (pure): which facts fail which check, the order, the table, the scrub."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from xero_sync.sync import health
+from xero_sync.sync.health import (
+    PartnerFacts,
+    Thresholds,
+    assess,
+    safe_failure_message,
+    worst_first,
+)
+
+NOW = dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.timezone.utc)
+MIN = dt.timedelta(minutes=1)
+
+
+def facts(**kw) -> PartnerFacts:
+    base = dict(partner_id="acme", name="Acme", status="connected", months_done=36, months_total=36,
+                last_sync_at=NOW - 5 * MIN)
+    return PartnerFacts(**{**base, **kw})
+
+
+@pytest.mark.parametrize("status,last_sync_ago,stale", [
+    ("connected", 5 * MIN, False),
+    ("connected", 30 * MIN, False),          # exactly twice the 15-minute schedule: still fresh
+    ("connected", 30 * MIN + dt.timedelta(seconds=1), True),
+    ("connected", None, True),               # connected but never synced
+    ("pending", 3 * 60 * MIN, False),        # onboarding: the initial sync's own runs report
+    ("needs_reauth", 3 * 60 * MIN, False),   # lost: attention, not the freshness check
+    ("not_connected", None, False),
+])
+def test_sync_stale_only_for_connected_partners_after_twice_the_schedule(status, last_sync_ago, stale):
+    row = assess(facts(status=status, last_sync_at=None if last_sync_ago is None else NOW - last_sync_ago), NOW)
+    assert row.sync_stale is stale
+    assert (row.verdict == health.FAILING) is stale
+
+
+@pytest.mark.parametrize("oldest_ago,minutes,stuck", [
+    (None, 30, False),
+    (29 * MIN, 30, False),
+    (31 * MIN, 30, True),
+    (11 * MIN, 10, True),                    # N is configurable
+])
+def test_writes_stuck_after_n_minutes(oldest_ago, minutes, stuck):
+    f = facts(oldest_pending_at=None if oldest_ago is None else NOW - oldest_ago,
+              outbox_by_status={"pending": 2, "done": 5})
+    row = assess(f, NOW, Thresholds(pending_write_after=dt.timedelta(minutes=minutes)))
+    assert row.writes_stuck is stuck
+    assert any("write pending" in p for p in row.problems) is stuck
+
+
+@pytest.mark.parametrize("unexplained,verdict", [(0, health.OK), (3, health.FAILING)])
+def test_unexplained_differences_fail(unexplained, verdict):
+    row = assess(facts(unexplained=unexplained), NOW)
+    assert row.has_unexplained is (unexplained > 0)
+    assert row.verdict == verdict
+
+
+@pytest.mark.parametrize("kw,words", [
+    ({"status": "needs_reauth"}, "needs re-authorisation"),
+    ({"status": "disconnected"}, "disconnected"),
+    ({"parked_until": NOW + 60 * MIN}, "parked until 2026-11-30 13:00"),
+    ({"last_failure_job": "push_job", "last_failure_at": NOW - MIN, "last_failure_message": "x"},
+     "run failed: push_job"),
+    ({"api_calls_today": 4000}, "4000 of 5000 API calls"),
+    ({"api_calls_today": 10, "api_day_remaining": 900}, "4100 of 5000 API calls"),  # Xero knows more
+])
+def test_attention_without_failing_a_check(kw, words):
+    row = assess(facts(**kw), NOW)
+    assert row.verdict == health.ATTENTION
+    assert not (row.sync_stale or row.writes_stuck or row.has_unexplained)
+    assert any(words in p for p in row.problems), row.problems
+
+
+def test_parked_in_the_past_is_not_attention():
+    assert assess(facts(parked_until=NOW - MIN), NOW).verdict == health.OK
+
+
+def test_worst_first_orders_by_verdict_then_problems_then_staleness():
+    rows = [assess(f, NOW) for f in (
+        facts(partner_id="healthy"),
+        facts(partner_id="not-yet", status="not_connected", last_sync_at=None),
+        facts(partner_id="reauth", status="needs_reauth"),
+        facts(partner_id="stale", last_sync_at=NOW - 90 * MIN),
+        facts(partner_id="staler", last_sync_at=NOW - 900 * MIN),
+        facts(partner_id="everything", last_sync_at=NOW - 60 * MIN, unexplained=1,
+              oldest_pending_at=NOW - 120 * MIN),
+    )]
+    assert [r.partner_id for r in worst_first(rows)] == [
+        "everything", "staler", "stale", "reauth", "healthy", "not-yet"]
+
+
+def test_markdown_table_names_partners_worst_first_with_every_column():
+    rows = worst_first([
+        assess(facts(partner_id="good"), NOW),
+        assess(facts(partner_id="bad", unexplained=2, outbox_by_status={"pending": 1, "done": 4},
+                     oldest_pending_at=NOW - 45 * MIN, api_calls_today=120), NOW),
+    ])
+    table = health.markdown_table(rows)
+    lines = table.splitlines()
+    assert lines[0].startswith("| partner | verdict | status | months | last pull")
+    assert lines[2].startswith("| bad | failing | connected | 36 / 36 |")
+    assert "done 4, pending 1" in lines[2] and "| 45m |" in lines[2] and "120 / 5000" in lines[2]
+    assert lines[3].startswith("| good | ok |")
+    assert health.markdown_table([]) == "_no partners yet_"
+
+
+def test_cells_cannot_break_the_table():
+    row = assess(facts(last_failure_job="push_job", last_failure_at=NOW,
+                       last_failure_message="a | b\nc"), NOW)
+    line = health.markdown_table([row]).splitlines()[2]
+    assert line.count("|") == len(health.HEADER) + 1
+
+
+@pytest.mark.parametrize("age,text", [
+    (dt.timedelta(seconds=59), "0m"), (45 * MIN, "45m"), (125 * MIN, "2h 5m"),
+    (dt.timedelta(days=3, hours=4, minutes=5), "3d 4h"), (None, "—"),
+])
+def test_format_age(age, text):
+    assert health.format_age(age) == text
+
+
+@pytest.mark.parametrize("raw,hidden", [
+    ("401 for Bearer eyJhbGciOi.abc.def refused", "eyJhbGciOi"),
+    ("refresh_token=r-123456789 invalid", "r-123456789"),
+    ('body {"access_token": "tok-abcdef"}', "tok-abcdef"),
+    ("client_secret: demo-secret-sandbox-only", "demo-secret-sandbox-only"),
+    ("token aaaaaaaaaaaaaaaaaaaaaaaa.bbbbbbbbbbbbbbbbbbbbbbbbbb.cccccccccccc seen", "aaaaaaaaaaaaaaaaaaaa"),
+    ("db postgresql+psycopg://app:s3cret@db/x down", "s3cret"),
+])
+def test_failure_messages_lose_their_secrets(raw, hidden):
+    message = safe_failure_message(raw)
+    assert hidden not in message
+    assert "***" in message
+
+
+def test_failure_messages_are_one_short_line():
+    message = safe_failure_message("step failed:\n" + "x" * 2000)
+    assert "\n" not in message and len(message) == health.FAILURE_MESSAGE_LIMIT
+    assert message.endswith("…")
+    assert safe_failure_message(None) == "(no message)"

@@ -1,0 +1,98 @@
+"""partner_health: one row per partner, worst first; the page the data team opens first.
+
+Business window: now. Each materialization reads the platform store's current state (connections,
+outbox, the latest stored reconciliation diffs, today's API calls) and makes no Xero call; it is
+idempotent (it only reads) and refreshed by `partner_health_schedule` every 5 minutes.
+Three checks fail naming the partners: a connected partner not synced for twice the incremental
+schedule's interval, a write to Xero pending for longer than `pending_write_minutes`, and
+unexplained differences in a partner's latest reconciliation diff.
+"""
+
+
+import datetime as dt
+
+import dagster as dg
+
+from xero_sync.assets.table_metadata import OWNERS
+from xero_sync.platform import health as health_store
+from xero_sync.resources.platform import PlatformResource
+from xero_sync.sync import health
+
+GROUP = "health"
+
+CHECKS = {
+    "connected_partners_synced_recently": (
+        "sync_stale",
+        ("Fails when a connected partner's last successful pull is older than twice the "
+        "incremental schedule's interval (15 min -> 30 min). Look at the partner's latest "
+        "incremental_sync_job run, its connection (parked? needs re-auth?) and the schedule.")),
+    "no_stale_pending_writes": (
+        "writes_stuck",
+        ("Fails when a write to Xero (outbox row pending, sending or unknown) is older than "
+        "pending_write_minutes (default 30). Check payment_outbox_sensor and the partner's "
+        "push_job runs.")),
+    "no_unexplained_differences": (
+        "has_unexplained",
+        ("Fails when a partner's latest reconciliation diff holds unexplained differences: "
+        "`xero-sync diff --partner P` lists them with the action to take.")),
+}
+
+
+class PartnerHealthConfig(dg.Config):
+    pending_write_minutes: int = health.DEFAULT_PENDING_WRITE_MINUTES
+    sync_interval_minutes: int = int(health.SYNC_INTERVAL.total_seconds() // 60)
+    daily_call_limit: int = health.XERO_DAILY_LIMIT
+
+
+@dg.asset(
+    group_name=GROUP,
+    check_specs=[dg.AssetCheckSpec(name, asset="partner_health", description=text)
+                 for name, (_, text) in CHECKS.items()],
+    kinds={"python", "sqlalchemy"},
+    owners=OWNERS,
+    metadata={"dagster/column_schema": dg.TableSchema(
+        columns=[dg.TableColumn(name, "string") for name in health.HEADER])},
+    description="One row per partner, worst first: connection status, months synced, last "
+                "successful pull and its age, parked until, re-auth, outbox rows by state and the "
+                "oldest pending write's age, unexplained differences, API calls today vs the "
+                "daily limit, the last failed run. Window: now (refreshed every 5 minutes).",
+)
+def partner_health(context: dg.AssetExecutionContext, config: PartnerHealthConfig,
+                   platform: PlatformResource) -> dg.MaterializeResult:
+    now = dt.datetime.now(dt.timezone.utc)
+    thresholds = health.Thresholds(
+        sync_interval=dt.timedelta(minutes=config.sync_interval_minutes),
+        pending_write_after=dt.timedelta(minutes=config.pending_write_minutes),
+        daily_limit=config.daily_call_limit,
+    )
+    with platform.begin() as conn:
+        facts = health_store.load_facts(conn, now)
+    rows = health.worst_first(health.assess(f, now, thresholds) for f in facts)
+    by_verdict = {v: sum(r.verdict == v for r in rows)
+                  for v in (health.FAILING, health.ATTENTION, health.OK, health.INACTIVE)}
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": len(rows),
+            "partners_by_verdict": dg.MetadataValue.json(by_verdict),
+            "health": dg.MetadataValue.md(health.markdown_table(rows, thresholds.daily_limit)),
+            "evaluated_at": now.isoformat(timespec="seconds"),
+        },
+        check_results=[_check(name, attr, rows) for name, (attr, _) in CHECKS.items()],
+    )
+
+
+def _check(name: str, attr: str, rows: list[health.PartnerHealth]) -> dg.AssetCheckResult:
+    failing = [r for r in rows if getattr(r, attr)]
+    names = ", ".join(r.partner_id for r in failing)
+    return dg.AssetCheckResult(
+        check_name=name,
+        passed=not failing,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=f"{len(failing)} partner(s): {names}" if failing else "all partners pass",
+        metadata={
+            "partners": dg.MetadataValue.json([r.partner_id for r in failing]),
+            "failing": len(failing),
+            "details": dg.MetadataValue.md(
+                "\n".join(f"- **{r.partner_id}**: {'; '.join(r.problems)}" for r in failing) or "none"),
+        },
+    )

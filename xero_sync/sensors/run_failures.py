@@ -1,0 +1,109 @@
+"""Run failures reach the partner's record.
+
+`partner_run_failure_sensor` records a failed run of a partner (job, time, message: secrets
+masked, at most 500 characters) on its connection; the Integrations card and partner_health show
+it. `partner_run_success_sensor` clears it when a later run of the same job for that partner
+succeeds, so the record always says "this is still broken" (the failed run stays in Dagster's
+run history). Runs carry their partner in tags: `xero/partner` (our sensors and schedules),
+`dagster/partition/partner` (UI launches), the partition key or range tags, or `xero/tenant`.
+Runs without a partner (partner_health_job) are ignored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+import dagster as dg
+import sqlalchemy as sa
+
+from xero_sync.platform import connections
+from xero_sync.platform import health as health_store
+from xero_sync.resources.platform import PlatformResource
+from xero_sync.sync.health import safe_failure_message
+
+_PARTITION_TAGS = ("dagster/partition", "dagster/asset_partition_range_start")
+
+
+def _partner_in_key(key: str) -> str | None:
+    """`acme` (partner partitions) or `2026-10-01|acme` (partner x month; dimensions sorted by
+    name, so the partner comes last)."""
+    key = key.strip()
+    if not key:
+        return None
+    return key.split("|")[-1] if "|" in key else key
+
+
+def partner_for_run(conn: sa.Connection, tags: Mapping[str, str]) -> tuple[str, str] | None:
+    """The partner a run belongs to, and the tag that said so (None if it names no partner)."""
+    for tag in ("xero/partner", "dagster/partition/partner"):
+        if tags.get(tag):
+            return tags[tag], tag
+    for tag in _PARTITION_TAGS:
+        partner = _partner_in_key(tags.get(tag, ""))
+        if partner and connections.get_connection(conn, partner) is not None:
+            return partner, tag
+    if tags.get("xero/tenant"):
+        found = connections.connection_for_tenant(conn, tags["xero/tenant"])
+        if found is not None:
+            return found.partner_id, "xero/tenant"
+    return None
+
+
+def _succeeded_since(instance: dg.DagsterInstance, run: dg.DagsterRun, tag: str, after: float) -> bool:
+    """Did the same job succeed for the same partner after this run started? (The success sensor
+    may have seen that run before this failure was recorded: do not bring back a fixed failure.)"""
+    later = instance.get_run_records(
+        filters=dg.RunsFilter(job_name=run.job_name, statuses=[dg.DagsterRunStatus.SUCCESS],
+                              tags={tag: run.tags[tag]},
+                              created_after=dt.datetime.fromtimestamp(after, tz=dt.timezone.utc)),
+        limit=1)
+    return bool(later)
+
+
+def failure_message(context: dg.RunFailureSensorContext) -> str:
+    """What went wrong, in words: the failed steps' own descriptions (dg.Failure says what and
+    what next) rather than Dagster's generic "Execution of run failed"."""
+    parts = []
+    for event in context.get_step_failure_events():
+        data = event.step_failure_data
+        described = data.user_failure_data.description if data.user_failure_data else None
+        text = described or (data.error.message if data.error else event.message)
+        parts.append(f"{event.step_key}: {text}")
+    return safe_failure_message("; ".join(parts) or context.failure_event.message)
+
+
+def _timestamp(ts: float | None) -> dt.datetime:
+    return dt.datetime.fromtimestamp(ts or dt.datetime.now(dt.timezone.utc).timestamp(), tz=dt.timezone.utc)
+
+
+@dg.run_failure_sensor(default_status=dg.DefaultSensorStatus.RUNNING, minimum_interval_seconds=30,
+                       description="Records a partner's failed run (job, time, message) on its connection.")
+def partner_run_failure_sensor(context: dg.RunFailureSensorContext, platform: PlatformResource):
+    run = context.dagster_run
+    record = context.instance.get_run_record_by_id(run.run_id)
+    at = _timestamp(record.end_time if record else None)
+    with platform.begin() as conn:
+        found = partner_for_run(conn, run.tags)
+        if found is None:
+            return dg.SkipReason(f"run {run.run_id} ({run.job_name}) has no partner tag")
+        partner_id, tag = found
+        if record and _succeeded_since(context.instance, run, tag, record.create_timestamp.timestamp()):
+            return dg.SkipReason(f"run {run.run_id} of {partner_id} was superseded by a later success")
+        failure = health_store.RunFailure(run.job_name, at, failure_message(context), run.run_id)
+        health_store.record_run_failure(conn, partner_id, failure)
+    context.log.info(f"partner {partner_id}: recorded failed run {run.run_id} of {run.job_name}")
+
+
+@dg.run_status_sensor(run_status=dg.DagsterRunStatus.SUCCESS, name="partner_run_success_sensor",
+                      default_status=dg.DefaultSensorStatus.RUNNING, minimum_interval_seconds=30,
+                      description="Clears a partner's recorded failure when the same job succeeds later.")
+def partner_run_success_sensor(context: dg.RunStatusSensorContext, platform: PlatformResource):
+    run = context.dagster_run
+    record = context.instance.get_run_record_by_id(run.run_id)
+    at = _timestamp(record.end_time if record else None)
+    with platform.begin() as conn:
+        found = partner_for_run(conn, run.tags)
+        if found is None:
+            return dg.SkipReason(f"run {run.run_id} ({run.job_name}) has no partner tag")
+        health_store.clear_run_failure(conn, found[0], run.job_name, at)
