@@ -81,7 +81,8 @@ def receive() -> Response:
 
     state = current_app.extensions[EXTENSION]
     body = request.get_data(cache=False)
-    if not signature_valid(state.settings.webhook_key, body, request.headers.get("x-xero-signature")):
+    key = state.settings.webhook_key  # None in real mode without XERO_WEBHOOK_KEY: refuse everything
+    if not key or not signature_valid(key, body, request.headers.get("x-xero-signature")):
         log.warning("webhook refused: x-xero-signature does not match the body (%d bytes)", len(body))
         return Response(status=401)
     try:
