@@ -45,6 +45,7 @@ class WebState:
     engine: sa.Engine
     cipher: TokenCipher
     consents: PendingConsents
+    webhook_purged_at: float = float("-inf")  # time.monotonic() of the last purge of unknown tenants
 
 
 def load_secret(home: Path, env: dict[str, str] | None = None) -> str:
