@@ -69,6 +69,12 @@ class Settings:
     uses_sandbox: bool
     web_secret: str | None = None  # XERO_SYNC_WEB_SECRET (sandbox mode may use a generated file)
     public_url: str | None = None  # XERO_SYNC_PUBLIC_URL: where partners and Xero reach the web app
+    has_encryption_key: bool = False  # XERO_SYNC_ENCRYPTION_KEY set (else the dev key file)
+
+    @property
+    def store_is_default(self) -> bool:
+        """The embedded store in XERO_SYNC_HOME (which we may create), not a URL someone gave us."""
+        return self.database_url == f"sqlite:///{self.home / 'xero_sync.db'}"
 
     def check_web(self) -> None:
         """Refuse to serve the web app in real mode with any demo default (ConfigError, one line)."""
@@ -81,6 +87,8 @@ class Settings:
             problems.append("XERO_SYNC_WEB_SECRET (a long random string that signs sessions)")
         if not self.public_url:
             problems.append(f"{PUBLIC_URL_ENV} (the https URL partners and Xero reach this app at)")
+        if not self.has_encryption_key:
+            problems.append("XERO_SYNC_ENCRYPTION_KEY (not the generated key file)")
         if problems:
             raise ConfigError("XERO_SYNC_XERO=real refuses demo defaults; set " + "; ".join(problems))
 
@@ -119,6 +127,7 @@ class Settings:
             uses_sandbox=use_real == "sandbox",
             web_secret=env.get("XERO_SYNC_WEB_SECRET") or None,
             public_url=parse_public_url(env.get(PUBLIC_URL_ENV), real=use_real == "real"),
+            has_encryption_key=bool(env.get("XERO_SYNC_ENCRYPTION_KEY", "").strip()),
         )
 
 

@@ -42,7 +42,7 @@ def real_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
     return {k: v for k, v in env.items() if v}
 
 
-@pytest.mark.parametrize("unset", ["XERO_WEBHOOK_KEY", "XERO_SYNC_WEB_SECRET", "XERO_SYNC_PUBLIC_URL"])
+@pytest.mark.parametrize("unset", ["XERO_WEBHOOK_KEY", "XERO_SYNC_WEB_SECRET", "XERO_SYNC_PUBLIC_URL", "XERO_SYNC_ENCRYPTION_KEY"])
 def test_real_mode_without_its_own_secrets_refuses_to_build_the_app(tmp_path, unset):
     settings = Settings.from_env(real_env(tmp_path, **{unset: ""}))
     with pytest.raises(ConfigError, match=unset):
@@ -98,7 +98,7 @@ def cli(env: dict[str, str], *argv: str, timeout: float = 60) -> subprocess.Comp
                           capture_output=True, text=True, timeout=timeout)
 
 
-@pytest.mark.parametrize("unset", ["XERO_WEBHOOK_KEY", "XERO_SYNC_WEB_SECRET", "XERO_SYNC_PUBLIC_URL"])
+@pytest.mark.parametrize("unset", ["XERO_WEBHOOK_KEY", "XERO_SYNC_WEB_SECRET", "XERO_SYNC_PUBLIC_URL", "XERO_SYNC_ENCRYPTION_KEY"])
 def test_web_in_real_mode_without_secrets_prints_one_line_and_exits(tmp_path, unset):
     done = cli(real_env(tmp_path, **{unset: ""}), "web", "--port", "0")
     assert done.returncode == 2

@@ -210,11 +210,44 @@ def mark_needs_reauth(engine: sa.Engine, token_set_id: int, detail: str) -> int:
 
 
 def mark_disconnected(engine: sa.Engine, tenant_id: str, detail: str) -> int:
-    """The connection for this tenant -> disconnected (after TenantDisconnected)."""
+    """The connection for this tenant -> disconnected (after TenantDisconnected); its tokens go."""
+    from xero_sync.platform.connections import drop_token_set
+
     with engine.begin() as conn:
+        token_set_ids = conn.execute(
+            sa.select(xero_connections.c.token_set_id).where(xero_connections.c.tenant_id == tenant_id)
+        ).scalars().all()
         result = conn.execute(
             sa.update(xero_connections)
             .where(xero_connections.c.tenant_id == tenant_id)
-            .values(status="disconnected", status_detail=detail, updated_at=_utc_now())
+            .values(status="disconnected", status_detail=detail, token_set_id=None, updated_at=_utc_now())
         )
+        for token_set_id in token_set_ids:
+            drop_token_set(conn, token_set_id)
         return result.rowcount
+
+
+def reencrypt_all(engine: sa.Engine, cipher: TokenCipher) -> int:
+    """Re-encrypt every stored token set with the cipher's newest key; returns how many.
+
+    All rows are decrypted before anything is written, in one transaction: a key that cannot open
+    some row (ConfigError) changes nothing. Tokens and `version` stay as they are, so a refresher
+    running meanwhile is unaffected (its final write replaces the ciphertexts anyway).
+    """
+    t = xero_token_sets.c
+    with engine.begin() as conn:
+        rows = conn.execute(sa.select(t.token_set_id, t.access_token_enc, t.refresh_token_enc,
+                                      t.id_token_enc).order_by(t.token_set_id)).all()
+        updates = [
+            {"token_set_id": r.token_set_id, "access_token_enc": cipher.rotate(r.access_token_enc),
+             "refresh_token_enc": cipher.rotate(r.refresh_token_enc),
+             "id_token_enc": cipher.rotate(r.id_token_enc) if r.id_token_enc else None}
+            for r in rows
+        ]
+        for u in updates:
+            conn.execute(
+                sa.update(xero_token_sets).where(t.token_set_id == u["token_set_id"]).values(
+                    access_token_enc=u["access_token_enc"], refresh_token_enc=u["refresh_token_enc"],
+                    id_token_enc=u["id_token_enc"])
+            )
+    return len(updates)

@@ -23,6 +23,7 @@ from flask import Flask
 
 from xero_sync.config import Settings
 from xero_sync.platform.db import make_engine
+from xero_sync.platform.private_files import read_or_create_secret
 from xero_sync.platform.token_cipher import TokenCipher
 from xero_sync.web.consents import PendingConsents
 from xero_sync.web.serving import install_security_headers
@@ -53,18 +54,7 @@ def load_secret(home: Path, env: dict[str, str] | None = None) -> str:
     env = os.environ if env is None else env
     if env.get(SECRET_ENV):
         return env[SECRET_ENV]
-    path = Path(home) / SECRET_FILE
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            # Created 0600 from the start, so the secret is never readable by others.
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process created it first; use theirs
-            pass
-        else:
-            with os.fdopen(fd, "w") as fh:
-                fh.write(secrets.token_urlsafe(48))
-    return path.read_text().strip()
+    return read_or_create_secret(Path(home) / SECRET_FILE, lambda: secrets.token_urlsafe(48))
 
 
 def public_url(app: Flask) -> str:

@@ -8,13 +8,18 @@ import logging
 
 def _web_command(args: argparse.Namespace) -> int:
     from xero_sync.config import Settings
-    from xero_sync.platform.db import upgrade
+    from xero_sync.platform.db import require_folder, upgrade
+    from xero_sync.platform.token_cipher import TokenCipher
     from xero_sync.web.app import PUBLIC_URL_KEY, create_app
     from xero_sync.web.serving import make_server
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings.from_env()
     settings.check_web()  # real mode without its own secrets: one line, exit 2, nothing created
+    if not settings.store_is_default:
+        require_folder(settings.database_url)
+    if settings.has_encryption_key:
+        TokenCipher.from_env(settings.home)  # a malformed key: one line before anything is created
     upgrade(settings.database_url)
     app = create_app(settings)
     server = make_server(app, args.host, args.port)
