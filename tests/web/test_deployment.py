@@ -113,6 +113,7 @@ def served(tmp_path) -> Iterator[str]:
     """`xero-sync web --port 0` in a subprocess (sandbox mode, https public URL); yields its URL."""
     env = {k: v for k, v in real_env(tmp_path).items() if k != "XERO_SYNC_XERO"}
     env["XERO_SYNC_SANDBOX_URL"] = "http://127.0.0.1:9"  # never called: we stop at the redirect
+    (tmp_path / "store").mkdir()  # an explicit store URL: its folder must exist
     full = {k: v for k, v in os.environ.items() if not k.startswith("XERO")}
     full.update(env, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
     process = subprocess.Popen([sys.executable, "-m", "xero_sync.commands.cli", "web", "--port", "0"],
@@ -120,7 +121,9 @@ def served(tmp_path) -> Iterator[str]:
     try:
         line = process.stdout.readline()  # printed once the socket is bound
         match = re.search(r"on http://127\.0\.0\.1:(\d+)/integrations", line)
-        assert match, (line, process.stderr.read() if process.poll() is not None else "")
+        if not match:
+            process.wait(timeout=30)
+            raise AssertionError((line, process.stderr.read()))
         yield f"http://127.0.0.1:{match.group(1)}"
     finally:
         process.terminate()
