@@ -128,3 +128,18 @@ def test_a_hanging_refresh_holds_no_lock_over_other_writes(sandbox, db_url, stor
     assert insert_seconds < 2, f"webhook insert waited {insert_seconds:.1f}s behind the refresh"
     assert isinstance(outcome.get("tokens"), TokenSet), outcome
     assert env.token_endpoint_calls() == 1 and env.store.version(env.token_set_id) == 2
+
+
+def test_a_crashed_refreshers_lease_lapses(sandbox, store_engine):
+    """A process that claimed the refresh and died leaves a lease; after it lapses another refreshes."""
+    env = build_env(sandbox, store_engine)
+    env.clock.advance(31 * 60)
+    lapsed = dt.datetime.fromtimestamp(env.clock.time(), UTC) - dt.timedelta(seconds=1)
+    with store_engine.begin() as conn:
+        conn.execute(sa.update(schema.xero_token_sets).values(refresh_owner="dead-process",
+                                                              refresh_lease_until=lapsed))
+    fresh = env.store.refresh(env.token_set_id, env.app.refresh)
+    assert env.token_endpoint_calls() == 1 and env.store.version(env.token_set_id) == 2
+    with store_engine.connect() as conn:
+        row = conn.execute(sa.select(schema.xero_token_sets.c.refresh_owner)).one()
+    assert row.refresh_owner is None and env.store.load(env.token_set_id) == fresh
