@@ -21,7 +21,8 @@ def _store(engine: sa.Engine) -> SqlTokenStore:
 
 def _token_sets(engine: sa.Engine) -> list[int]:
     with engine.connect() as conn:
-        return list(conn.execute(sa.select(xero_token_sets.c.token_set_id).order_by(xero_token_sets.c.token_set_id)).scalars())
+        query = sa.select(xero_token_sets.c.token_set_id).order_by(xero_token_sets.c.token_set_id)
+        return list(conn.execute(query).scalars())
 
 
 def _link(engine: sa.Engine, store: SqlTokenStore, partner: str = "acme", tenant: str = TENANT) -> int:

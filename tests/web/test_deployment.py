@@ -24,6 +24,7 @@ from xero_sync.web.app import create_app
 from xero_sync.web.webhooks import signature
 
 PUBLIC = "https://xero.partners.example"
+REAL_MODE_SECRETS = ["XERO_WEBHOOK_KEY", "XERO_SYNC_WEB_SECRET", "XERO_SYNC_PUBLIC_URL", "XERO_SYNC_ENCRYPTION_KEY"]
 
 
 def real_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
@@ -42,7 +43,7 @@ def real_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
     return {k: v for k, v in env.items() if v}
 
 
-@pytest.mark.parametrize("unset", ["XERO_WEBHOOK_KEY", "XERO_SYNC_WEB_SECRET", "XERO_SYNC_PUBLIC_URL", "XERO_SYNC_ENCRYPTION_KEY"])
+@pytest.mark.parametrize("unset", REAL_MODE_SECRETS)
 def test_real_mode_without_its_own_secrets_refuses_to_build_the_app(tmp_path, unset):
     settings = Settings.from_env(real_env(tmp_path, **{unset: ""}))
     with pytest.raises(ConfigError, match=unset):
@@ -71,9 +72,11 @@ def test_real_mode_refuses_a_body_signed_with_the_demo_key(tmp_path):
     client = app.test_client()
     body = payload(event())
     headers = {"Content-Type": "application/json"}
-    demo = client.post("/webhooks/xero", data=body, headers={**headers, "x-xero-signature": signature(DEMO_WEBHOOK_KEY, body)})
+    demo = client.post("/webhooks/xero", data=body,
+                       headers={**headers, "x-xero-signature": signature(DEMO_WEBHOOK_KEY, body)})
     assert demo.status_code == 401
-    own = client.post("/webhooks/xero", data=body, headers={**headers, "x-xero-signature": signature("real-webhook-key", body)})
+    own = client.post("/webhooks/xero", data=body,
+                      headers={**headers, "x-xero-signature": signature("real-webhook-key", body)})
     assert own.status_code == 200
 
 
@@ -98,7 +101,7 @@ def cli(env: dict[str, str], *argv: str, timeout: float = 60) -> subprocess.Comp
                           capture_output=True, text=True, timeout=timeout)
 
 
-@pytest.mark.parametrize("unset", ["XERO_WEBHOOK_KEY", "XERO_SYNC_WEB_SECRET", "XERO_SYNC_PUBLIC_URL", "XERO_SYNC_ENCRYPTION_KEY"])
+@pytest.mark.parametrize("unset", REAL_MODE_SECRETS)
 def test_web_in_real_mode_without_secrets_prints_one_line_and_exits(tmp_path, unset):
     done = cli(real_env(tmp_path, **{unset: ""}), "web", "--port", "0")
     assert done.returncode == 2
