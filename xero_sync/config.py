@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 SANDBOX_DEFAULT_URL = "http://127.0.0.1:5055"
 # The sandbox's demo app. Not secret: it only opens the local sandbox.
@@ -28,6 +29,10 @@ SCOPES = (
     "offline_access openid profile email accounting.contacts accounting.settings "
     "accounting.transactions"
 )
+
+
+PUBLIC_URL_ENV = "XERO_SYNC_PUBLIC_URL"
+_LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
 class ConfigError(ValueError):
@@ -60,8 +65,32 @@ class Settings:
     xero: XeroEndpoints
     client_id: str
     client_secret: str
-    webhook_key: str
+    webhook_key: str | None  # None in real mode when XERO_WEBHOOK_KEY is unset: refuse webhooks
     uses_sandbox: bool
+    web_secret: str | None = None  # XERO_SYNC_WEB_SECRET (sandbox mode may use a generated file)
+    public_url: str | None = None  # XERO_SYNC_PUBLIC_URL: where partners and Xero reach the web app
+    has_encryption_key: bool = False  # XERO_SYNC_ENCRYPTION_KEY set (else the dev key file)
+
+    @property
+    def store_is_default(self) -> bool:
+        """The embedded store in XERO_SYNC_HOME (which we may create), not a URL someone gave us."""
+        return self.database_url == f"sqlite:///{self.home / 'xero_sync.db'}"
+
+    def check_web(self) -> None:
+        """Refuse to serve the web app in real mode with any demo default (ConfigError, one line)."""
+        if self.uses_sandbox:
+            return
+        problems = []
+        if not self.webhook_key or self.webhook_key == DEMO_WEBHOOK_KEY:
+            problems.append("XERO_WEBHOOK_KEY (the webhook signing key of your Xero app)")
+        if not self.web_secret:
+            problems.append("XERO_SYNC_WEB_SECRET (a long random string that signs sessions)")
+        if not self.public_url:
+            problems.append(f"{PUBLIC_URL_ENV} (the https URL partners and Xero reach this app at)")
+        if not self.has_encryption_key:
+            problems.append("XERO_SYNC_ENCRYPTION_KEY (not the generated key file)")
+        if problems:
+            raise ConfigError("XERO_SYNC_XERO=real refuses demo defaults; set " + "; ".join(problems))
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -80,6 +109,10 @@ class Settings:
             missing = [k for k in ("XERO_CLIENT_ID", "XERO_CLIENT_SECRET") if not env.get(k)]
             if missing:
                 raise ConfigError(f"XERO_SYNC_XERO=real needs {', '.join(missing)} to be set")
+            demo = [k for k, v in (("XERO_CLIENT_ID", DEMO_CLIENT_ID), ("XERO_CLIENT_SECRET", DEMO_CLIENT_SECRET),
+                                   ("XERO_WEBHOOK_KEY", DEMO_WEBHOOK_KEY)) if env.get(k) == v]
+            if demo:
+                raise ConfigError(f"XERO_SYNC_XERO=real refuses the sandbox's demo value of {', '.join(demo)}")
             endpoints = XeroEndpoints(**REAL_XERO)
         else:
             endpoints = XeroEndpoints.for_base(env.get("XERO_SYNC_SANDBOX_URL", SANDBOX_DEFAULT_URL))
@@ -89,6 +122,22 @@ class Settings:
             xero=endpoints,
             client_id=env.get("XERO_CLIENT_ID", DEMO_CLIENT_ID),
             client_secret=env.get("XERO_CLIENT_SECRET", DEMO_CLIENT_SECRET),
-            webhook_key=env.get("XERO_WEBHOOK_KEY", DEMO_WEBHOOK_KEY),
+            # Real mode never falls back to the (public) demo key: unset means every webhook is refused.
+            webhook_key=env.get("XERO_WEBHOOK_KEY") or (DEMO_WEBHOOK_KEY if use_real == "sandbox" else None),
             uses_sandbox=use_real == "sandbox",
+            web_secret=env.get("XERO_SYNC_WEB_SECRET") or None,
+            public_url=parse_public_url(env.get(PUBLIC_URL_ENV), real=use_real == "real"),
+            has_encryption_key=bool(env.get("XERO_SYNC_ENCRYPTION_KEY", "").strip()),
         )
+
+
+def parse_public_url(value: str | None, *, real: bool) -> str | None:
+    """XERO_SYNC_PUBLIC_URL without a trailing slash; https in real mode (except on this machine)."""
+    if not value:
+        return None
+    parts = urlsplit(value.strip())
+    if parts.scheme not in {"http", "https"} or not parts.hostname or parts.query or parts.fragment:
+        raise ConfigError(f"{PUBLIC_URL_ENV}={value!r} is not a base URL (expected e.g. https://xero.example.com)")
+    if real and parts.scheme != "https" and parts.hostname not in _LOCAL_HOSTS:
+        raise ConfigError(f"{PUBLIC_URL_ENV}={value!r} must be https with XERO_SYNC_XERO=real")
+    return value.strip().rstrip("/")

@@ -19,7 +19,6 @@ import sqlalchemy as sa
 import urllib3
 from flask import Flask
 from flask.testing import FlaskClient
-from werkzeug.serving import make_server
 
 from tests.sandbox_fixtures import use_sandbox_settings
 from xero_sync.config import Settings
@@ -27,7 +26,8 @@ from xero_sync.platform import connections
 from xero_sync.platform.db import make_engine, upgrade
 from xero_sync.platform.schema import webhook_events, xero_connections, xero_token_sets
 from xero_sync.sandbox.server import SandboxServer
-from xero_sync.web.app import create_app
+from xero_sync.web.app import PUBLIC_URL_KEY, create_app
+from xero_sync.web.serving import make_server, stop
 
 SMALL_SANDBOX = {"invoices": 60, "months": 6, "minute_limit": 100_000}
 _HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
@@ -135,21 +135,21 @@ def web(sandbox_factory, sqlite_url, tmp_path, monkeypatch) -> Iterator[Web]:
 
 
 class LiveServer:
-    """The web app served over real HTTP in a thread (for the browser and the sandbox's webhooks)."""
+    """The web app under the production server (waitress) over real HTTP in a thread, on an
+    ephemeral port that becomes its public URL (for the browser and the sandbox's webhooks)."""
 
     def __init__(self, app: Flask) -> None:
-        self._server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="xero-sync-web", daemon=True)
+        self._server = make_server(app, "127.0.0.1", 0)
+        self.url = f"http://127.0.0.1:{self._server.effective_port}"
+        app.config[PUBLIC_URL_KEY] = self.url
+        self._thread = threading.Thread(target=self._server.run, name="xero-sync-web", daemon=True)
 
     def __enter__(self) -> "LiveServer":
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        stop(self._server)
         self._thread.join(timeout=5)
 
 

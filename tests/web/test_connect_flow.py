@@ -40,7 +40,7 @@ def test_happy_path_connects_pending_with_tokens_encrypted(web):
     assert "Not connected" in client.get("/integrations").text
     authorize = web.start_connect(client)
     query = query_of(authorize)
-    assert query["redirect_uri"] == "http://localhost/integrations/xero/callback"
+    assert query["redirect_uri"] == "http://127.0.0.1:8000/integrations/xero/callback"  # the public URL
     assert "offline_access" in query["scope"].split() and len(query["state"]) >= 32
     callback = web.consent(authorize, tenant_id=web.tenants[1])
     confirm_page = client.get(callback)
@@ -92,7 +92,7 @@ def test_bad_state_is_refused_without_exchanging_the_code(web, state):
     assert web.counts() == NOTHING_LEFT
     # The code was never exchanged: it still works at Xero.
     app = OAuthApp(web.settings.xero, web.settings.client_id, web.settings.client_secret)
-    assert app.exchange_code(query_of(callback)["code"], "http://localhost/integrations/xero/callback").access_token
+    assert app.exchange_code(query_of(callback)["code"], "http://127.0.0.1:8000/integrations/xero/callback").access_token
 
 
 def test_replayed_state_is_refused(web):

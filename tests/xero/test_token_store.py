@@ -2,6 +2,7 @@
 
 import datetime as dt
 import threading
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -92,3 +93,54 @@ def test_invalid_grant_marks_needs_reauth(sandbox, store_engine):
         env.store.refresh(env.token_set_id, env.app.refresh, force=True)
     assert env.connection_status("acme")[0] == "needs_reauth"
     assert env.store.version(env.token_set_id) == 1
+
+
+def test_a_hanging_refresh_holds_no_lock_over_other_writes(sandbox, db_url, store_engine):
+    """Xero's token endpoint hangs (slow fault): a webhook insert elsewhere is not held up, and the
+    refresh still completes with one token call once Xero answers."""
+    env = build_env(sandbox, store_engine)
+    env.clock.advance(31 * 60)  # the stored access token has expired
+    env.fault(kind="slow", delay=20, path_prefix="/connect/token")
+    outcome: dict = {}
+
+    def refresh() -> None:
+        try:
+            outcome["tokens"] = env.store.refresh(env.token_set_id, env.app.refresh)
+        except BaseException as exc:  # noqa: BLE001 - asserted below
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=refresh)
+    worker.start()
+    deadline = time.monotonic() + 10
+    while control(sandbox, "GET", "/faults"):  # the fault is taken: the token call is in flight
+        assert time.monotonic() < deadline and worker.is_alive(), outcome
+        time.sleep(0.02)
+    other = make_engine(db_url)
+    started = time.monotonic()
+    with other.begin() as conn:
+        conn.execute(sa.insert(schema.webhook_events).values(
+            tenant_id=env.tenant_id, category="INVOICE", event_type="UPDATE", resource_id="inv-1",
+            event_date=dt.datetime(2026, 1, 1, tzinfo=UTC)))
+    insert_seconds = time.monotonic() - started
+    other.dispose()
+    control(sandbox, "DELETE", "/faults")  # Xero answers now
+    worker.join(30)
+    print(f"webhook insert during a hanging refresh ({store_engine.dialect.name}): {insert_seconds:.3f} s")
+    assert insert_seconds < 2, f"webhook insert waited {insert_seconds:.1f}s behind the refresh"
+    assert isinstance(outcome.get("tokens"), TokenSet), outcome
+    assert env.token_endpoint_calls() == 1 and env.store.version(env.token_set_id) == 2
+
+
+def test_a_crashed_refreshers_lease_lapses(sandbox, store_engine):
+    """A process that claimed the refresh and died leaves a lease; after it lapses another refreshes."""
+    env = build_env(sandbox, store_engine)
+    env.clock.advance(31 * 60)
+    lapsed = dt.datetime.fromtimestamp(env.clock.time(), UTC) - dt.timedelta(seconds=1)
+    with store_engine.begin() as conn:
+        conn.execute(sa.update(schema.xero_token_sets).values(refresh_owner="dead-process",
+                                                              refresh_lease_until=lapsed))
+    fresh = env.store.refresh(env.token_set_id, env.app.refresh)
+    assert env.token_endpoint_calls() == 1 and env.store.version(env.token_set_id) == 2
+    with store_engine.connect() as conn:
+        row = conn.execute(sa.select(schema.xero_token_sets.c.refresh_owner)).one()
+    assert row.refresh_owner is None and env.store.load(env.token_set_id) == fresh

@@ -92,8 +92,11 @@ def _connection(conn: sa.Connection, partner_id: str) -> connections.Connection:
 
 def run(args: argparse.Namespace) -> int:
     from xero_sync.commands.cli import UserError
+    from xero_sync.config import Settings
+    from xero_sync.platform.db import open_store
     from xero_sync.resources.xero import XeroResource
 
+    open_store(args.database_url or Settings.from_env().database_url).dispose()  # exists, migrated
     xero = XeroResource(database_url=args.database_url, sandbox_url=args.sandbox_url)
     engine = xero.token_store().engine
     with engine.connect() as conn:

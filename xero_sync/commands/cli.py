@@ -11,6 +11,8 @@ import argparse
 import importlib
 import sys
 
+import sqlalchemy as sa
+
 from xero_sync.config import ConfigError
 
 _COMMANDS = (
@@ -22,6 +24,7 @@ _COMMANDS = (
     "xero_sync.commands.diff",  # xero-sync diff --partner P [--csv FILE]
     "xero_sync.commands.accounts",  # xero-sync accounts --partner P [--list] [--payments-account ..]
     "xero_sync.commands.events",  # xero-sync event payment-taken --partner P --payment-id ..
+    "xero_sync.commands.keys",  # xero-sync keys generate | rotate
 )
 
 
@@ -45,6 +48,17 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except (UserError, ConfigError) as exc:
         print(f"xero-sync {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:  # DatabaseUrlError / StoreMissing: a bad or missing platform store
+        from xero_sync.platform.db import DatabaseUrlError
+
+        if not isinstance(exc, DatabaseUrlError):
+            raise
+        print(f"xero-sync {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except sa.exc.SQLAlchemyError as exc:  # unreachable server, missing database, refused login
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        print(f"xero-sync {args.command}: the platform store cannot be used: {reason}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

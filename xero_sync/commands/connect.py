@@ -12,18 +12,21 @@ from xero_sync.xero.oauth import OAuthApp
 
 def _connect_command(args) -> int:
     from xero_sync.commands.cli import UserError
-    from xero_sync.platform.db import make_engine, upgrade
+    from xero_sync.platform.db import make_engine, require_folder, upgrade
 
     settings = Settings.from_env()
     if not args.sandbox:
         raise UserError("only --sandbox can connect without a browser; for real Xero use `xero-sync web`")
+    cipher = TokenCipher.from_env(settings.home)  # a bad key fails here, before anything is created
+    if not settings.store_is_default:
+        require_folder(settings.database_url)
     upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
     try:
         code, redirect_uri = consent_headless(settings, args.tenant)
         consent = exchange(OAuthApp(settings.xero, settings.client_id, settings.client_secret), code, redirect_uri)
         connection = confirm(
-            engine, TokenCipher.from_env(settings.home), partner_id=args.partner,
+            engine, cipher, partner_id=args.partner,
             partner_name=args.name or args.partner, token_set=consent.token_set,
             organisation=consent.organisations[0],
         )

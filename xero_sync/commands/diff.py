@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from xero_sync.config import Settings
-from xero_sync.platform.db import make_engine
+from xero_sync.platform.db import open_store
 from xero_sync.platform.diffs import latest_diff
 from xero_sync.sync import reconcile
 
@@ -13,7 +13,7 @@ from xero_sync.sync import reconcile
 def run(args: argparse.Namespace) -> int:
     from xero_sync.commands.cli import UserError
 
-    engine = make_engine(args.database_url or Settings.from_env().database_url)
+    engine = open_store(args.database_url or Settings.from_env().database_url)
     try:
         with engine.connect() as conn:
             diff = latest_diff(conn, args.partner)

@@ -20,11 +20,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _upgrade(args: argparse.Namespace) -> int:
     from xero_sync.commands.cli import UserError
-    from xero_sync.platform.db import DatabaseUrlError, normalize_url, upgrade
+    from xero_sync.platform.db import DatabaseUrlError, normalize_url, require_folder, upgrade
 
-    url = args.url or Settings.from_env().database_url
+    settings = Settings.from_env()
+    url = args.url or settings.database_url
     try:
         shown = normalize_url(url).render_as_string(hide_password=True)
+        if args.url or not settings.store_is_default:
+            require_folder(url)  # a URL someone gave: do not invent folders for it
         revision = upgrade(url, args.revision)
     except DatabaseUrlError as exc:
         raise UserError(str(exc)) from None

@@ -16,7 +16,7 @@ from dataclasses import dataclass, fields
 
 import sqlalchemy as sa
 
-from xero_sync.platform.schema import CONNECTION_STATUSES, partners, xero_connections
+from xero_sync.platform.schema import CONNECTION_STATUSES, partners, xero_connections, xero_token_sets
 
 LINKED = frozenset({"pending", "connected"})
 LOST = frozenset({"needs_reauth", "disconnected"})
@@ -141,6 +141,16 @@ def _check_statuses(statuses: Iterable[str]) -> None:
         raise ValueError(f"unknown connection status(es) {unknown}; expected {CONNECTION_STATUSES}")
 
 
+def drop_token_set(conn: sa.Connection, token_set_id: int | None) -> None:
+    """Delete a token set no connection uses any more (replaced or disconnected): no stale
+    credentials are kept at rest."""
+    if token_set_id is None:
+        return
+    used = sa.select(xero_connections.c.partner_id).where(xero_connections.c.token_set_id == token_set_id)
+    conn.execute(sa.delete(xero_token_sets).where(xero_token_sets.c.token_set_id == token_set_id,
+                                                  ~sa.exists(used)))
+
+
 def _update(conn: sa.Connection, partner_id: str, **values: object) -> Connection:
     conn.execute(
         sa.update(xero_connections)
@@ -208,6 +218,8 @@ def start_connection(
     savepoint = conn.begin_nested()
     try:
         result = _update(conn, partner_id, **values)
+        if current.token_set_id != token_set_id:
+            drop_token_set(conn, current.token_set_id)  # the reconnect's new pair replaces it
         savepoint.commit()
     except sa.exc.IntegrityError:
         # Lost a race with another partner linking the same tenant.
@@ -229,7 +241,12 @@ def set_status(conn: sa.Connection, partner_id: str, status: str, detail: str | 
     values: dict[str, object] = {"status": status, "status_detail": detail}
     if status == "connected" and current.connected_at is None:
         values["connected_at"] = _now()
-    return _update(conn, partner_id, **values)
+    if status == "disconnected":
+        values["token_set_id"] = None
+    result = _update(conn, partner_id, **values)
+    if status == "disconnected":
+        drop_token_set(conn, current.token_set_id)
+    return result
 
 
 def set_plan(conn: sa.Connection, partner_id: str, first_month: dt.date, months_total: int) -> Connection:

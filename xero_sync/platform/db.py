@@ -8,12 +8,16 @@ no `alembic.ini` is needed anywhere.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from xero_sync.platform.private_files import PRIVATE_MODE, make_private
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -21,6 +25,10 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 class DatabaseUrlError(ValueError):
     """The platform store URL cannot be used; the message says why."""
+
+
+class StoreMissing(DatabaseUrlError):
+    """No (migrated) platform store at that URL; nothing was created looking for it."""
 
 
 def normalize_url(url: str | sa.URL) -> sa.URL:
@@ -40,17 +48,72 @@ def normalize_url(url: str | sa.URL) -> sa.URL:
     return parsed
 
 
+def sqlite_path(url: str | sa.URL) -> Path | None:
+    """The file of a SQLite store (None for PostgreSQL or an in-memory database)."""
+    parsed = normalize_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:" \
+            or database.startswith("file:"):
+        return None
+    return Path(database).expanduser()
+
+
 def make_engine(url: str | sa.URL) -> sa.Engine:
-    """An engine for the platform store at `url` (SQLite parent directory created if missing)."""
+    """An engine for the platform store at `url` (SQLite: parent directory created if missing,
+    the store and its -wal/-shm files private to this user, 0600)."""
     parsed = normalize_url(url)
     if parsed.get_backend_name() == "postgresql":
         return sa.create_engine(parsed, pool_pre_ping=True)
-    database = parsed.database
-    if database and database != ":memory:" and not database.startswith("file:"):
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    path = sqlite_path(parsed)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            # Created empty with 0600 before SQLite opens it: SQLite gives -wal/-shm the same mode.
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_MODE))
+        except FileExistsError:
+            pass
     engine = sa.create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
     sa.event.listen(engine, "connect", _sqlite_pragmas)
+    if path is not None:
+        # Stores created before this (or by other tools): tighten them on every new connection.
+        sa.event.listen(engine, "connect", lambda *_: _make_store_private(path))
     return engine
+
+
+def _make_store_private(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        make_private(path.with_name(path.name + suffix))
+
+
+def open_store(url: str | sa.URL) -> sa.Engine:
+    """An engine for an existing, migrated store; StoreMissing (creating nothing) otherwise.
+
+    For commands that read or change a store but never create one (accounts, diff, keys).
+    """
+    parsed = normalize_url(url)
+    shown = parsed.render_as_string(hide_password=True)
+    path = sqlite_path(parsed)
+    if path is not None and not path.is_file():
+        raise StoreMissing(f"no platform store at {path} (create it with `xero-sync db upgrade`)")
+    engine = make_engine(parsed)
+    try:
+        revision = current_revision(engine)
+    except BaseException:
+        engine.dispose()
+        raise
+    head = ScriptDirectory.from_config(_script_config()).get_current_head()
+    if revision != head:
+        engine.dispose()
+        state = "has no tables" if revision is None else f"is at revision {revision}, the code needs {head}"
+        raise StoreMissing(f"the platform store at {shown} {state} (run `xero-sync db upgrade`)")
+    return engine
+
+
+def require_folder(url: str | sa.URL) -> None:
+    """A SQLite URL given explicitly must point into an existing folder: we create only our home."""
+    path = sqlite_path(url)
+    if path is not None and not path.parent.is_dir():
+        raise StoreMissing(f"the folder {path.parent} of the platform store {path} does not exist")
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -65,9 +128,14 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
         cursor.close()
 
 
-def _alembic_config(connection: sa.Connection) -> Config:
+def _script_config() -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+def _alembic_config(connection: sa.Connection) -> Config:
+    config = _script_config()
     config.attributes["connection"] = connection
     return config
 

@@ -92,6 +92,9 @@ xero_token_sets = sa.Table(
     # Bumped on every rotation: a refresher that read version N writes only if it is still N.
     sa.Column("version", sa.Integer, nullable=False, server_default="1"),
     sa.Column("updated_at", TS, nullable=False, server_default=_now_default()),
+    # The one process refreshing this token set now (claimed by compare-and-set), until when.
+    sa.Column("refresh_owner", sa.String(64), nullable=True),
+    sa.Column("refresh_lease_until", TS, nullable=True),
 )
 
 # not_connected -> pending -> connected; needs_reauth | disconnected from any connected state.
@@ -348,6 +351,9 @@ webhook_events = sa.Table(
     sa.Column("event_date", TS, nullable=False),
     sa.Column("received_at", TS, nullable=False, server_default=_now_default()),
     sa.Column("processed_at", TS, nullable=True),
+    # sha256 of the event's fields: a replayed delivery (same events) stores nothing new.
+    sa.Column("dedupe_key", sa.String(64), nullable=True, unique=True),
+    sa.Index("ix_webhook_events_tenant_received", "tenant_id", "received_at"),
 )
 
 # The latest reconciliation diff per partner (sync.reconcile.DIFF_COLUMNS), replaced on each run

@@ -1,16 +1,19 @@
 """Token sets in the platform store, encrypted, with one refresher per token set.
 
-`refresh` takes a row lock (PostgreSQL `SELECT ... FOR UPDATE`, SQLite `BEGIN IMMEDIATE`),
-re-reads the row and calls the refresher only if the stored token is still the one that needed
-refreshing; the rotated pair and the bumped `version` are written in the same transaction. A
-second process arriving later sees the new token and does not refresh again, so a rotated
-refresh token is never used twice (Xero would answer invalid_grant after the grace period).
+`refresh` claims the token set with a compare-and-set (`refresh_owner`, `refresh_lease_until`,
+only if `version` is unchanged and no live lease exists), calls Xero with no transaction open,
+then writes the rotated pair, bumps `version` and clears the lease in one short transaction. A
+second process waits for the lease and then sees the new token and does not refresh again, so a
+rotated refresh token is never used twice (Xero would answer invalid_grant after the grace
+period). Holding no transaction during the HTTP call matters on SQLite, where a write
+transaction locks the whole database (webhook inserts would wait behind a hanging Xero).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import time
+import uuid
 from collections.abc import Callable
 
 import sqlalchemy as sa
@@ -19,6 +22,11 @@ from xero_sync.platform.schema import xero_connections, xero_token_sets
 from xero_sync.platform.token_cipher import TokenCipher
 from xero_sync.xero.errors import NeedsReauth
 from xero_sync.xero.tokens import REFRESH_MARGIN_SECONDS, Refresher, TokenSet
+
+# Longer than one refresh can take (OAuth read timeout 30 s, a few retries): a crashed refresher's
+# lease lapses after this and another process takes over.
+LEASE_SECONDS = 180
+WAIT_POLL_SECONDS = 0.05  # how often a waiting refresher re-reads the row
 
 REAUTH_DETAIL = "Xero refused the stored sign-in (refresh token invalid or revoked): reconnect Xero."
 
@@ -39,7 +47,8 @@ class SqlTokenStore:
     ) -> None:
         self.engine = engine
         self.cipher = cipher
-        self.clock = clock  # decides "expiring within 60 s"; tests pass the sandbox clock
+        self.clock = clock  # decides "expiring within 60 s" and leases; tests pass the sandbox clock
+        self.wait = time.sleep  # between re-reads while another process holds the refresh lease
 
     def __repr__(self) -> str:
         return f"SqlTokenStore({self.engine.url.render_as_string(hide_password=True)!r})"
@@ -118,51 +127,74 @@ class SqlTokenStore:
         force: bool = False,
         stale: TokenSet | None = None,
     ) -> TokenSet:
-        """Refresh under a row lock unless someone already did.
+        """Refresh unless someone already did; one refresher at a time, no transaction held.
 
         Without `force`, refreshes only if the stored access token expires within 60 s. With
         `force` (after a 401), refreshes unless the stored access token differs from `stale`
         (the one that got the 401) — then another worker rotated it already and we use theirs.
         """
-        reauth: NeedsReauth | None = None
-        with self.engine.connect() as conn:
-            if conn.dialect.name == "sqlite":
-                # Take SQLite's write lock before reading, so two refreshers serialise here.
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
-            try:
-                row = self._select(conn, token_set_id, lock=True)
-                stored = self._decode(row)
-                if force:
-                    needed = stale is None or stored.access_token == stale.access_token
-                else:
-                    needed = stored.expires_within(REFRESH_MARGIN_SECONDS, self.clock())
-                if not needed:
-                    conn.commit()
-                    return stored
-                try:
-                    fresh = refresher(stored)
-                except NeedsReauth as exc:
-                    reauth = exc
-                    conn.rollback()
-                else:
-                    updated = conn.execute(
-                        sa.update(xero_token_sets)
-                        .where(xero_token_sets.c.token_set_id == token_set_id)
-                        .where(xero_token_sets.c.version == row.version)
-                        .values(**self._encode(fresh), version=row.version + 1,
-                                updated_at=_utc_now())
-                    )
-                    if updated.rowcount != 1:  # cannot happen under the lock; refuse loudly
-                        raise RuntimeError(f"token set {token_set_id} changed under its row lock")
-                    conn.commit()
-                    return fresh
-            except BaseException:
-                if conn.in_transaction():
-                    conn.rollback()
-                raise
-        assert reauth is not None
-        mark_needs_reauth(self.engine, token_set_id, REAUTH_DETAIL)
-        raise reauth
+        owner = uuid.uuid4().hex
+        deadline = time.monotonic() + LEASE_SECONDS + 5
+        while True:
+            with self.engine.connect() as conn:
+                row = self._select(conn, token_set_id, lock=False)
+            stored = self._decode(row)
+            if force:
+                needed = stale is None or stored.access_token == stale.access_token
+            else:
+                needed = stored.expires_within(REFRESH_MARGIN_SECONDS, self.clock())
+            if not needed:
+                return stored
+            if self._claim(token_set_id, row.version, owner):
+                break
+            # Another process holds the lease: wait for its rotation (or for its lease to lapse).
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"token set {token_set_id}: another refresher held it for over "
+                                   f"{LEASE_SECONDS} s")
+            self.wait(WAIT_POLL_SECONDS)
+        try:
+            fresh = refresher(stored)  # the HTTP call: no transaction, no lock held
+        except NeedsReauth:
+            self._release(token_set_id, owner)
+            mark_needs_reauth(self.engine, token_set_id, REAUTH_DETAIL)
+            raise
+        except BaseException:
+            self._release(token_set_id, owner)
+            raise
+        with self.engine.begin() as conn:
+            updated = conn.execute(
+                sa.update(xero_token_sets)
+                .where(xero_token_sets.c.token_set_id == token_set_id)
+                .where(xero_token_sets.c.refresh_owner == owner)
+                .where(xero_token_sets.c.version == row.version)
+                .values(**self._encode(fresh), version=row.version + 1, updated_at=_utc_now(),
+                        refresh_owner=None, refresh_lease_until=None)
+            )
+        if updated.rowcount != 1:  # our lease lapsed and someone else rotated: refuse loudly
+            raise RuntimeError(f"token set {token_set_id} changed while we held its refresh lease")
+        return fresh
+
+    def _claim(self, token_set_id: int, version: int, owner: str) -> bool:
+        """Compare-and-set: we become the refresher if the row is unchanged and nobody holds it."""
+        now = dt.datetime.fromtimestamp(self.clock(), dt.timezone.utc)
+        t = xero_token_sets.c
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                sa.update(xero_token_sets)
+                .where(t.token_set_id == token_set_id, t.version == version)
+                .where(sa.or_(t.refresh_owner.is_(None), t.refresh_lease_until < now))
+                .values(refresh_owner=owner, refresh_lease_until=now + dt.timedelta(seconds=LEASE_SECONDS))
+            )
+            return result.rowcount == 1
+
+    def _release(self, token_set_id: int, owner: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                sa.update(xero_token_sets)
+                .where(xero_token_sets.c.token_set_id == token_set_id,
+                       xero_token_sets.c.refresh_owner == owner)
+                .values(refresh_owner=None, refresh_lease_until=None)
+            )
 
 
 def mark_needs_reauth(engine: sa.Engine, token_set_id: int, detail: str) -> int:
@@ -178,11 +210,44 @@ def mark_needs_reauth(engine: sa.Engine, token_set_id: int, detail: str) -> int:
 
 
 def mark_disconnected(engine: sa.Engine, tenant_id: str, detail: str) -> int:
-    """The connection for this tenant -> disconnected (after TenantDisconnected)."""
+    """The connection for this tenant -> disconnected (after TenantDisconnected); its tokens go."""
+    from xero_sync.platform.connections import drop_token_set
+
     with engine.begin() as conn:
+        token_set_ids = conn.execute(
+            sa.select(xero_connections.c.token_set_id).where(xero_connections.c.tenant_id == tenant_id)
+        ).scalars().all()
         result = conn.execute(
             sa.update(xero_connections)
             .where(xero_connections.c.tenant_id == tenant_id)
-            .values(status="disconnected", status_detail=detail, updated_at=_utc_now())
+            .values(status="disconnected", status_detail=detail, token_set_id=None, updated_at=_utc_now())
         )
+        for token_set_id in token_set_ids:
+            drop_token_set(conn, token_set_id)
         return result.rowcount
+
+
+def reencrypt_all(engine: sa.Engine, cipher: TokenCipher) -> int:
+    """Re-encrypt every stored token set with the cipher's newest key; returns how many.
+
+    All rows are decrypted before anything is written, in one transaction: a key that cannot open
+    some row (ConfigError) changes nothing. Tokens and `version` stay as they are, so a refresher
+    running meanwhile is unaffected (its final write replaces the ciphertexts anyway).
+    """
+    t = xero_token_sets.c
+    with engine.begin() as conn:
+        rows = conn.execute(sa.select(t.token_set_id, t.access_token_enc, t.refresh_token_enc,
+                                      t.id_token_enc).order_by(t.token_set_id)).all()
+        updates = [
+            {"token_set_id": r.token_set_id, "access_token_enc": cipher.rotate(r.access_token_enc),
+             "refresh_token_enc": cipher.rotate(r.refresh_token_enc),
+             "id_token_enc": cipher.rotate(r.id_token_enc) if r.id_token_enc else None}
+            for r in rows
+        ]
+        for u in updates:
+            conn.execute(
+                sa.update(xero_token_sets).where(t.token_set_id == u["token_set_id"]).values(
+                    access_token_enc=u["access_token_enc"], refresh_token_enc=u["refresh_token_enc"],
+                    id_token_enc=u["id_token_enc"])
+            )
+    return len(updates)

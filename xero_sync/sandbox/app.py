@@ -106,6 +106,8 @@ def _gate() -> Response | None:
     g.replayed = False
     path = request.path
     is_api = path.startswith(API_PREFIX)
+    if path.lower() == TOKEN_PATH:
+        return _token_endpoint_fault()
     if not (is_api or _is_identity(path)):
         return None
     sandbox = _sandbox()
@@ -160,6 +162,26 @@ def _gate() -> Response | None:
             return Response(stored.body, status=stored.status, headers=stored.headers)
         g.idem_key = key
     g.org = sandbox.orgs[tenant_id]
+    return None
+
+
+TOKEN_PATH = "/connect/token"
+
+
+def _token_endpoint_fault() -> Response | None:
+    """Faults aimed at the token endpoint by name (`path_prefix: "/connect/token"`): a hanging or
+    failing Xero identity server. Faults without that prefix never touch token calls."""
+    sandbox = _sandbox()
+    fault = sandbox.faults.take(None, request.method, request.path, named_only=True)
+    if fault is None:
+        return None
+    g.fault = fault.kind
+    if fault.kind == "slow":
+        sandbox.faults.wait_slow(fault.delay)
+        return None
+    if fault.kind in {"server_error", "unavailable"}:
+        return Response("Identity server unavailable (injected fault)", mimetype="text/plain",
+                        status=500 if fault.kind == "server_error" else 503)
     return None
 
 

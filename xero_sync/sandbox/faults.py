@@ -127,10 +127,15 @@ class FaultInjector:
         with self._lock:
             return [f.to_json() for f in self._faults]
 
-    def take(self, tenant_id: str | None, method: str, path: str) -> Fault | None:
-        """The fault firing for this call, if any (count-based ones are used up as they fire)."""
+    def take(self, tenant_id: str | None, method: str, path: str, *, named_only: bool = False) -> Fault | None:
+        """The fault firing for this call, if any (count-based ones are used up as they fire).
+
+        `named_only`: only faults whose `path_prefix` names this path (the token endpoint).
+        """
         with self._lock:
             for fault in list(self._faults):
+                if named_only and not fault.path_prefix:
+                    continue
                 if not fault.matches(tenant_id, method, path):
                     continue
                 if fault.count is not None:

@@ -23,11 +23,16 @@ from flask import Flask
 
 from xero_sync.config import Settings
 from xero_sync.platform.db import make_engine
+from xero_sync.platform.private_files import read_or_create_secret
 from xero_sync.platform.token_cipher import TokenCipher
 from xero_sync.web.consents import PendingConsents
+from xero_sync.web.serving import install_security_headers
 
 SECRET_ENV = "XERO_SYNC_WEB_SECRET"
 SECRET_FILE = "web_secret.key"
+PUBLIC_URL_KEY = "XERO_SYNC_PUBLIC_URL"
+# Without XERO_SYNC_PUBLIC_URL (sandbox mode only): where `xero-sync web` listens by default.
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 EXTENSION = "xero_sync_web"
 
 log = logging.getLogger(__name__)
@@ -41,6 +46,7 @@ class WebState:
     engine: sa.Engine
     cipher: TokenCipher
     consents: PendingConsents
+    webhook_purged_at: float = float("-inf")  # time.monotonic() of the last purge of unknown tenants
 
 
 def load_secret(home: Path, env: dict[str, str] | None = None) -> str:
@@ -48,35 +54,42 @@ def load_secret(home: Path, env: dict[str, str] | None = None) -> str:
     env = os.environ if env is None else env
     if env.get(SECRET_ENV):
         return env[SECRET_ENV]
-    path = Path(home) / SECRET_FILE
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            # Created 0600 from the start, so the secret is never readable by others.
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process created it first; use theirs
-            pass
-        else:
-            with os.fdopen(fd, "w") as fh:
-                fh.write(secrets.token_urlsafe(48))
-    return path.read_text().strip()
+    return read_or_create_secret(Path(home) / SECRET_FILE, lambda: secrets.token_urlsafe(48))
+
+
+def public_url(app: Flask) -> str:
+    """The one base URL partners and Xero reach us at (XERO_SYNC_PUBLIC_URL)."""
+    return app.config[PUBLIC_URL_KEY]
+
+
+def callback_url(app: Flask) -> str:
+    """The OAuth redirect_uri: from the configured public URL, never from the request's Host."""
+    return f"{public_url(app)}/integrations/xero/callback"
 
 
 def create_app(settings: Settings | None = None, engine: sa.Engine | None = None) -> Flask:
-    """The Integrations page and webhook receiver over the platform store (already migrated)."""
+    """The Integrations page and webhook receiver over the platform store (already migrated).
+
+    Real mode refuses to build the app with any demo default (ConfigError naming what to set).
+    """
     settings = settings or Settings.from_env()
+    settings.check_web()
+    base_url = settings.public_url or DEFAULT_PUBLIC_URL
     engine = engine or make_engine(settings.database_url)
     app = Flask(__name__)
     app.config.update(
-        SECRET_KEY=load_secret(settings.home),
+        SECRET_KEY=settings.web_secret or load_secret(settings.home),
         SESSION_COOKIE_NAME="xero_sync_session",
         SESSION_COOKIE_HTTPONLY=True,
         # Lax: the cookie comes back on Xero's top-level redirect to the callback, but not on
         # cross-site POSTs (with the per-partner form token, that closes CSRF).
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=os.environ.get("XERO_SYNC_WEB_SECURE_COOKIES", "").lower() in {"1", "true"},
+        # Secure whenever partners reach us over https (always, in production).
+        SESSION_COOKIE_SECURE=base_url.startswith("https://"),
         MAX_CONTENT_LENGTH=5 * 1024 * 1024,  # webhook payloads are small; refuse giant bodies
     )
+    app.config[PUBLIC_URL_KEY] = base_url
+    install_security_headers(app, public_url=base_url, authorize_url=settings.xero.authorize_url)
     app.extensions[EXTENSION] = WebState(
         settings=settings,
         engine=engine,

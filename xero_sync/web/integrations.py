@@ -14,7 +14,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 
 from xero_sync.connect.flow import ConnectError, confirm, exchange
 from xero_sync.platform import connections
-from xero_sync.web.app import EXTENSION, WebState
+from xero_sync.web.app import EXTENSION, WebState, callback_url
 from xero_sync.web.consents import new_state, take_state
 from xero_sync.web.errors import message_page
 from xero_sync.web.signin import check_form_token, current_partner, form_token, partner_name, signed_in
@@ -82,7 +82,7 @@ def connect():
             f"{current.status.replace('_', ' ')}). Disconnect it first to connect another one.",
             status=409, action=url_for(CONNECT_AGAIN),
         )
-    redirect_uri = url_for("integrations.callback", _external=True)
+    redirect_uri = callback_url(current_app)
     state = new_state(session)
     return redirect(oauth_app(_state()).authorize_url(state, redirect_uri), code=302)
 
@@ -110,7 +110,7 @@ def callback():
             "Start again with Connect.",
             status=400, action=url_for(CONNECT_AGAIN), action_label="Start again",
         )
-    redirect_uri = url_for("integrations.callback", _external=True)
+    redirect_uri = callback_url(current_app)
     try:
         consent = exchange(oauth_app(_state()), request.args["code"], redirect_uri)
     except (NeedsReauth, XeroValidationError):

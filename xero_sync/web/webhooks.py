@@ -5,6 +5,12 @@ answer 200 with an empty body and no cookies when it matches, 401 when it does n
 Intent-to-receive payloads (`"events": []`) pass the same check. Valid events are written to
 `webhook_events` in one insert before answering; `sensors.webhooks.xero_webhook_sensor` turns them
 into targeted syncs. The session is never touched here, so no cookie is ever set.
+
+Bounds (see `platform.webhook_inbox`): a body with more than `MAX_EVENTS_PER_BODY` events is
+refused with 413; replays store nothing new; a flooding tenant's events collapse; unknown tenants'
+events are purged after a while. When the store is locked for over 2 s the answer is 503 (within
+Xero's 5 s) and nothing is stored: Xero redelivers, and the dedupe key makes that safe. We do not
+spool in memory: an event acknowledged with 200 must already be durable.
 """
 
 from __future__ import annotations
@@ -14,11 +20,11 @@ import hashlib
 import hmac
 import json
 import logging
+import time
 
-import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, request
 
-from xero_sync.platform.schema import webhook_events
+from xero_sync.platform.webhook_inbox import StoreBusy, dedupe_key, store_events
 from xero_sync.xero.parse import parse_datetime
 
 log = logging.getLogger(__name__)
@@ -27,6 +33,12 @@ blueprint = Blueprint("webhooks", __name__)
 
 _REQUIRED = ("tenantId", "eventCategory", "eventType", "resourceId", "eventDateUtc")
 _MAX_LENGTHS = {"tenantId": 64, "eventCategory": 32, "eventType": 32, "resourceId": 64}
+MAX_EVENTS_PER_BODY = 500  # Xero batches a few dozen at most; more is not Xero
+PURGE_EVERY_SECONDS = 600  # unknown tenants' old events go at most this often per process
+
+
+class TooManyEvents(ValueError):
+    """A correctly signed body with more events than MAX_EVENTS_PER_BODY."""
 
 
 class MalformedWebhook(ValueError):
@@ -51,6 +63,8 @@ def event_rows(body: bytes) -> list[dict]:
         raise MalformedWebhook(f"body is not JSON ({exc})") from None
     if not isinstance(payload, dict) or not isinstance(payload.get("events"), list):
         raise MalformedWebhook('body must be an object with an "events" list')
+    if len(payload["events"]) > MAX_EVENTS_PER_BODY:
+        raise TooManyEvents(f"{len(payload['events'])} events in one body (at most {MAX_EVENTS_PER_BODY})")
     rows = []
     for i, event in enumerate(payload["events"]):
         if not isinstance(event, dict):
@@ -65,12 +79,15 @@ def event_rows(body: bytes) -> list[dict]:
             when = parse_datetime(event["eventDateUtc"])
         except ValueError:
             raise MalformedWebhook(f"events[{i}].eventDateUtc {event['eventDateUtc']!r} is not a date") from None
+        category, event_type = event["eventCategory"].upper(), event["eventType"].upper()
         rows.append({
             "tenant_id": event["tenantId"],
-            "category": event["eventCategory"].upper(),
-            "event_type": event["eventType"].upper(),
+            "category": category,
+            "event_type": event_type,
             "resource_id": event["resourceId"],
             "event_date": when,
+            "dedupe_key": dedupe_key(event["tenantId"], category, event_type, event["resourceId"],
+                                     event["eventDateUtc"]),
         })
     return rows
 
@@ -81,16 +98,29 @@ def receive() -> Response:
 
     state = current_app.extensions[EXTENSION]
     body = request.get_data(cache=False)
-    if not signature_valid(state.settings.webhook_key, body, request.headers.get("x-xero-signature")):
+    key = state.settings.webhook_key  # None in real mode without XERO_WEBHOOK_KEY: refuse everything
+    if not key or not signature_valid(key, body, request.headers.get("x-xero-signature")):
         log.warning("webhook refused: x-xero-signature does not match the body (%d bytes)", len(body))
         return Response(status=401)
     try:
         rows = event_rows(body)
+    except TooManyEvents as exc:
+        log.error("webhook refused with 413: %s", exc)
+        return Response(status=413)
     except MalformedWebhook as exc:
         log.error("webhook refused with 400: correctly signed but malformed: %s", exc)
         return Response(status=400)
-    if rows:
-        with state.engine.begin() as conn:
-            conn.execute(sa.insert(webhook_events), rows)
-        log.info("webhook stored %d event(s)", len(rows))
+    if not rows:  # intent to receive: nothing to store
+        return Response(status=200)
+    now = time.monotonic()
+    purge = now - state.webhook_purged_at >= PURGE_EVERY_SECONDS
+    try:
+        stored, collapsed = store_events(state.engine, rows, purge=purge)
+    except StoreBusy as exc:
+        log.warning("webhook answered 503 (Xero will redeliver): %s; %d event(s) not stored yet", exc, len(rows))
+        return Response(status=503, headers={"Retry-After": "60"})
+    if purge:
+        state.webhook_purged_at = now
+    log.info("webhook stored %d new event(s) of %d%s", stored, len(rows),
+             f"; {collapsed} collapsed (tenant over its bound)" if collapsed else "")
     return Response(status=200)
