@@ -228,3 +228,27 @@ def test_control_tenants_reports_record_counts(box):
     assert tenant["counts"]["invoices"] == len(org.invoices) > 0
     assert tenant["counts"]["contacts"] == len(org.contacts) > 0
     assert tenant["counts"]["payments"] == len(org.payments)
+
+
+def test_a_summarised_batch_is_all_or_nothing(box):
+    """A valid element followed by one that breaks a rule (or has the wrong shape): 400, and the
+    valid one is not kept either (found by the spec fuzz test: a refused PUT /Contacts stored)."""
+    before = _counts(box)
+    for second in ({"Name": ""}, {"Name": 5}):
+        answer = _send(box, "PUT", "/Contacts", body={"Contacts": [{"Name": "Kept Co"}, second]})
+        _refused(box, answer, before)
+    assert not any(c.name == "Kept Co" for c in _org(box).contacts.values())
+    answer = _send(box, "PUT", "/Contacts", body={"Contacts": [{"Name": "Kept Co"}, {"Name": ""}]},
+                   summarizeErrors="false")
+    assert answer.status_code == 200 and _counts(box)["contacts"] == before["contacts"] + 1
+
+
+def test_request_schema_module_matches_the_vendored_spec():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run([sys.executable, str(root / "scripts" / "request_schema.py"), "--check"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

@@ -3,8 +3,9 @@
 A Blueprint over the request's Organisation (`current_org()`, set by the server after auth).
 Responses use Xero's wrappers (`{"Id","Status","ProviderName","DateTimeUTC","Invoices":[...]}`),
 validation failures Xero's 400 `Error` shape (or 200 with per-element StatusAttributeString when
-`summarizeErrors=false`), and unknown ids the plain-text 404 Xero sends. Batch writes with
-summarised errors apply elements in order and are not rolled back when a later one fails.
+`summarizeErrors=false`), and unknown ids the plain-text 404 Xero sends. A summarised batch is
+all or nothing: an element of the wrong shape (body_checks.py) refuses it before anything is
+applied, and a rule broken by a later element restores the organisation as it was.
 """
 
 from __future__ import annotations
@@ -136,10 +137,20 @@ def _write_batch(key: str, elements: list[dict[str, Any]],
     """Apply each element; errors per Xero's summarizeErrors convention."""
     results: list[dict[str, Any]] = []
     failed: list[dict[str, Any]] = []
-    for raw in elements:
-        # Xero reads the element into its model first (body_checks.py): wrong types never
-        # reach the rules, and an error echoes the model, not what was sent.
-        el, problems = read_element(key, raw)
+    # Xero reads each element into its model first (body_checks.py): wrong types never reach
+    # the rules, and an error echoes the model, not what was sent. A summarised batch with a
+    # malformed element is refused whole, before any element is applied.
+    read = [read_element(key, raw) for raw in elements]
+    if summarize and any(problems for _, problems in read):
+        return validation_response([
+            {**el, "ValidationErrors": [{"Message": m} for m in problems]}
+            for el, problems in read if problems])
+    # Xero answers a summarised batch with any failing element 400 ("the whole call",
+    # XERO_API_NOTES §6); read as all or nothing, a rule broken by a later element undoes the
+    # earlier ones. The copy is taken only for multi-element summarised batches (rare: the
+    # product sends summarizeErrors=false or one element).
+    snapshot = current_org().snapshot() if summarize and len(read) > 1 else None
+    for el, problems in read:
         try:
             if problems:
                 raise ValidationError(*problems)
@@ -160,6 +171,8 @@ def _write_batch(key: str, elements: list[dict[str, Any]],
                 results.append(echo)
             failed.append(echo)
     if failed and summarize:
+        if snapshot is not None:
+            current_org().restore(snapshot)
         return validation_response(failed)
     return envelope(key, results)
 

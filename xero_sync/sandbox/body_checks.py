@@ -10,6 +10,7 @@ That model is what the rules act on and what an error echo returns (never the ra
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -61,6 +62,12 @@ def _value(desc: tuple, value: Any, path: str, errors: list[str]) -> Any:
         if limit is not None and len(value) > limit:
             errors.append(f"{path} must be at most {limit} characters long")
             return _BAD
+        if kind == "uuid" and value:
+            try:
+                uuid.UUID(value)
+            except ValueError:
+                errors.append(f"{path} must be a GUID, got {_show(value)}")
+                return _BAD
         return value
     if kind == "num":
         number = _number(value)
