@@ -1,8 +1,8 @@
 """Turn Xero client errors into connection state and clear Dagster failures.
 
 A daily-limit 429 parks the partner (no further calls until Xero's window reopens; the sensors
-skip parked partners), a refused refresh token asks the partner to re-authorise, a 403 marks the
-connection disconnected. Each becomes a `dg.Failure` whose description says what happened and what
+skip parked partners), a refused refresh token asks the partner to re-authorise, a 403
+`AuthenticationUnsuccessful` marks the connection disconnected (a 403 for a missing scope does not). Each becomes a `dg.Failure` whose description says what happened and what
 happens next, instead of a traceback.
 """
 
@@ -21,6 +21,7 @@ from xero_sync.xero.errors import (
     MalformedXeroPayload,
     NeedsReauth,
     TenantDisconnected,
+    XeroForbidden,
     XeroUnavailable,
 )
 
@@ -58,6 +59,13 @@ def xero_failures(platform: PlatformResource, connection: Connection) -> Iterato
             if current is not None and current.status != status:
                 connections.set_status(conn, partner, status, detail)
         raise dg.Failure(description=f"partner {partner}: {exc}", allow_retries=False) from None
+    except XeroForbidden as exc:
+        # A missing scope on one endpoint: the connection stands (not "disconnected").
+        raise dg.Failure(
+            description=f"partner {partner}: Xero refused this call for lack of a scope or "
+                        f"permission; the connection is unchanged: {exc}",
+            allow_retries=False,
+        ) from None
     except MalformedXeroPayload as exc:
         raise dg.Failure(description=f"partner {partner}: malformed Xero payload: {exc}") from None
     except XeroUnavailable as exc:

@@ -3,8 +3,9 @@
 A Blueprint over the request's Organisation (`current_org()`, set by the server after auth).
 Responses use Xero's wrappers (`{"Id","Status","ProviderName","DateTimeUTC","Invoices":[...]}`),
 validation failures Xero's 400 `Error` shape (or 200 with per-element StatusAttributeString when
-`summarizeErrors=false`), and unknown ids the plain-text 404 Xero sends. Batch writes with
-summarised errors apply elements in order and are not rolled back when a later one fails.
+`summarizeErrors=false`), and unknown ids the plain-text 404 Xero sends. A summarised batch is
+all or nothing: an element of the wrong shape (body_checks.py) refuses it before anything is
+applied, and a rule broken by a later element restores the organisation as it was.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 from flask import Blueprint, Response, request
 
 from xero_sync.sandbox import xero_json as xj
+from xero_sync.sandbox.body_checks import read_element
 from xero_sync.sandbox.context import current_org
 from xero_sync.sandbox.org import NotFound, Organisation, ValidationError
 from xero_sync.sandbox.query import (
@@ -29,6 +31,7 @@ from xero_sync.sandbox.query import (
 accounting = Blueprint("accounting", __name__)
 
 NOT_FOUND_TEXT = "The resource you're looking for cannot be found"
+API_PREFIX = "/api.xro/2.0"
 PROVIDER = "xero-sync sandbox"
 
 
@@ -78,6 +81,25 @@ def _not_found(exc: NotFound) -> Response:
     return not_found()
 
 
+NOT_ALLOWED_TEXT = "The requested HTTP method is not supported for this resource"
+
+
+@accounting.app_errorhandler(404)
+def _no_route(exc: Any) -> Any:
+    """An unknown path under the API answers Xero's plain-text 404, not Flask's HTML page."""
+    return not_found() if request.path.startswith(request.script_root + API_PREFIX) else exc
+
+
+@accounting.app_errorhandler(405)
+def _no_method(exc: Any) -> Any:
+    """An operation the sandbox does not serve (e.g. DELETE /Invoices): plain text, as Xero."""
+    if not request.path.startswith(request.script_root + API_PREFIX):
+        return exc
+    answer = Response(NOT_ALLOWED_TEXT, status=405, mimetype="text/plain")
+    answer.headers["Allow"] = ", ".join(sorted(exc.valid_methods or ()))
+    return answer
+
+
 # ---- request helpers -----------------------------------------------------------------------
 
 def _elements(key: str) -> list[dict[str, Any]]:
@@ -115,20 +137,42 @@ def _write_batch(key: str, elements: list[dict[str, Any]],
     """Apply each element; errors per Xero's summarizeErrors convention."""
     results: list[dict[str, Any]] = []
     failed: list[dict[str, Any]] = []
-    for el in elements:
+    # Xero reads each element into its model first (body_checks.py): wrong types never reach
+    # the rules, and an error echoes the model, not what was sent. A summarised batch with a
+    # malformed element is refused whole, before any element is applied.
+    read = [read_element(key, raw) for raw in elements]
+    if summarize and any(problems for _, problems in read):
+        return validation_response([
+            {**el, "ValidationErrors": [{"Message": m} for m in problems]}
+            for el, problems in read if problems])
+    # Xero answers a summarised batch with any failing element 400 ("the whole call",
+    # XERO_API_NOTES §6); read as all or nothing, a rule broken by a later element undoes the
+    # earlier ones. The copy is taken only for multi-element summarised batches (rare: the
+    # product sends summarizeErrors=false or one element).
+    snapshot = current_org().snapshot() if summarize and len(read) > 1 else None
+    for el, problems in read:
         try:
+            if problems:
+                raise ValidationError(*problems)
             out = apply(el)
             if not summarize:
                 out = {**out, "StatusAttributeString": "OK"}
             results.append(out)
-        except (ValidationError, xj.BodyError) as exc:
-            messages = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
+        except (ValidationError, xj.BodyError, ArithmeticError) as exc:
+            if isinstance(exc, ValidationError):
+                messages = exc.messages
+            elif isinstance(exc, xj.BodyError):
+                messages = [str(exc)]
+            else:  # defence in depth: no arithmetic failure becomes a 500
+                messages = ["A validation exception occurred: an amount is out of range"]
             echo = {**el, "ValidationErrors": [{"Message": m} for m in messages]}
             if not summarize:
                 echo.update(StatusAttributeString="ERROR", HasValidationErrors=True)
                 results.append(echo)
             failed.append(echo)
     if failed and summarize:
+        if snapshot is not None:
+            current_org().restore(snapshot)
         return validation_response(failed)
     return envelope(key, results)
 

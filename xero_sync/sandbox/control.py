@@ -13,6 +13,10 @@ POST   /_sandbox/faults                {"kind", "tenant_id"?, "count"? | "rate"?
                                        "path_prefix"?, "problem"?, "retry_after"?, "delay"?, "mode"?}
                                        → 201 fault (see faults.py for kinds); 400 {"error"} if malformed
 DELETE /_sandbox/faults[?tenant_id=]   → {"removed": n}; also wakes requests held by `slow`
+POST   /_sandbox/canned               {"status"?, "body", "tenant_id"?, "method"?, "path_prefix"?,
+                                       "count"?, "content_type"?} → 201: the next matching API
+                                       call(s) get this status and raw body (canned.py)
+GET    /_sandbox/canned                → [canned, ...];  DELETE /_sandbox/canned → {"removed": n}
 GET    /_sandbox/requests?tenant_id=&since=SEQ → [{"seq", "time", "method", "path", "query",
                                        "tenant_id", "status", "applied_status", "idempotency_key",
                                        "replayed", "fault", "rate_limit_problem", "correlation_id"}]
@@ -36,6 +40,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
+from xero_sync.sandbox.canned import CannedError
 from xero_sync.sandbox.context import sandbox
 from xero_sync.sandbox.faults import FaultError
 
@@ -51,11 +56,14 @@ def _body() -> dict:
     return body if isinstance(body, dict) else {}
 
 
+_COUNTED = ("accounts", "contacts", "invoices", "payments", "credit_notes", "overpayments",
+            "prepayments", "bank_transactions", "bank_transfers", "manual_journals")
+
+
 def _counts(org) -> dict:
-    counts = getattr(org, "counts", None)
-    if callable(counts):
-        return counts()
-    return {}
+    """Records per kind in the organisation (what a test or demo wants to see at a glance)."""
+    with org.lock:
+        return {name: len(getattr(org, name)) for name in _COUNTED}
 
 
 @control.get("/health")
@@ -124,6 +132,29 @@ def add_fault():
 @control.delete("/faults")
 def clear_faults():
     return jsonify({"removed": sandbox().faults.clear(request.args.get("tenant_id"))})
+
+
+@control.get("/canned")
+def list_canned():
+    return jsonify(sandbox().canned.list())
+
+
+@control.post("/canned")
+def add_canned():
+    body = request.get_json(silent=True)
+    sb = sandbox()
+    if isinstance(body, dict) and body.get("tenant_id") is not None and body["tenant_id"] not in sb.orgs:
+        return _error(f"unknown tenant_id {body['tenant_id']!r}", 404)
+    try:
+        item = sb.canned.add(body)
+    except CannedError as exc:
+        return _error(str(exc))
+    return jsonify(item.to_json()), 201
+
+
+@control.delete("/canned")
+def clear_canned():
+    return jsonify({"removed": sandbox().canned.clear()})
 
 
 @control.get("/requests")

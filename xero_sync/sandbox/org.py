@@ -11,6 +11,7 @@ after INVOICE / CONTACT / CREDITNOTE changes (the server turns these into webhoo
 from __future__ import annotations
 
 import bisect
+import copy
 import datetime as dt
 import threading
 import uuid
@@ -23,6 +24,8 @@ from xero_sync.sandbox.clock import Clock
 from xero_sync.sandbox.xero_json import money
 
 OnChange = Callable[[str, str, str], None]
+# Wiring, not records: kept as is by snapshot/restore.
+_NOT_STATE = ("lock", "clock", "on_change", "id_source")
 ZERO = Decimal("0.00")
 
 MSG_EXCEEDS = "Payment amount exceeds the amount outstanding on this document"
@@ -309,6 +312,15 @@ class Organisation:
         self.contact_json_generation = 0
 
     # ---- plumbing ----------------------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        """A deep copy of the records and indexes, for `restore` (an all-or-nothing batch)."""
+        with self.lock:
+            return copy.deepcopy({k: v for k, v in self.__dict__.items() if k not in _NOT_STATE})
+
+    def restore(self, snapshot: dict[str, Any]) -> None:
+        with self.lock:
+            self.__dict__.update(snapshot)
 
     def now(self) -> dt.datetime:
         return self.fixed_now or self.clock.now()

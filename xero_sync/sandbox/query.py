@@ -189,7 +189,7 @@ class _Parser:
             raise self.error("DateTime takes (y,m,d) or (y,m,d,h,mi,s)")
         try:
             return dt.datetime(*parts, tzinfo=_UTC)
-        except ValueError as exc:
+        except (ValueError, OverflowError) as exc:  # e.g. year 99999999999
             raise self.error(f"bad DateTime: {exc}") from exc
 
 
@@ -276,6 +276,10 @@ def compile_ast(node: Any, fields: Mapping[str, Getter], text: str) -> Predicate
     return build(node)
 
 
+def _next_day(day: dt.date) -> dt.date | None:
+    return None if day == dt.date.max else day + dt.timedelta(days=1)
+
+
 def date_range(node: Any, field: str) -> tuple[dt.date | None, dt.date | None] | None:
     """Half-open [lo, hi) date bounds on `field` implied by top-level `and` terms, or None.
 
@@ -300,12 +304,14 @@ def date_range(node: Any, field: str) -> tuple[dt.date | None, dt.date | None] |
             # `>` still starts on that day: a later time on the same day can match.
             lo = day if lo is None else max(lo, day)
         elif n.op in ("<", "<="):
-            bound = day if n.op == "<" and exact else day + dt.timedelta(days=1)
-            hi = bound if hi is None else min(hi, bound)
+            bound = day if n.op == "<" and exact else _next_day(day)
+            if bound is not None:  # after the last representable day: no upper bound
+                hi = bound if hi is None else min(hi, bound)
         elif n.op == "==":
             lo = day if lo is None else max(lo, day)
-            nxt = day + dt.timedelta(days=1)
-            hi = nxt if hi is None else min(hi, nxt)
+            nxt = _next_day(day)
+            if nxt is not None:
+                hi = nxt if hi is None else min(hi, nxt)
         else:
             continue
         found = True
@@ -382,11 +388,15 @@ def parse_if_modified_since(value: str | None) -> dt.datetime | None:
     except ValueError:
         try:
             parsed = email.utils.parsedate_to_datetime(text)
-        except (TypeError, ValueError) as exc:
-            raise QueryError(f"invalid If-Modified-Since header {value!r}") from exc
+        except (TypeError, ValueError, OverflowError, IndexError) as exc:
+            raise QueryError(f"invalid If-Modified-Since header {value[:60]!r}") from exc
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=_UTC)
-    return parsed.astimezone(_UTC).replace(microsecond=0)
+    try:
+        return parsed.astimezone(_UTC).replace(microsecond=0)
+    except OverflowError:  # an offset pushes it past year 9999 or before year 1: clamp
+        edge = dt.datetime.max if parsed.year > 1 else dt.datetime.min
+        return edge.replace(tzinfo=_UTC, microsecond=0)
 
 
 def split_list(value: str | None) -> list[str]:

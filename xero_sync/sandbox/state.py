@@ -13,6 +13,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from xero_sync.config import DEMO_WEBHOOK_KEY
+from xero_sync.sandbox.canned import CannedAnswers
 from xero_sync.sandbox.clock import Clock
 from xero_sync.sandbox.faults import FaultInjector
 from xero_sync.sandbox.idempotency import IdempotencyStore
@@ -61,6 +62,7 @@ class Sandbox:
     webhooks: Webhooks
     seed: int = 0
     settings: dict = field(default_factory=dict)
+    canned: CannedAnswers = field(default_factory=CannedAnswers)
 
     @classmethod
     def seeded(

@@ -16,6 +16,9 @@ from typing import Any
 
 CENT = Decimal("0.01")
 _MS_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+# Above any amount Xero takes; keeps cents arithmetic inside Decimal's 28 digits.
+MAX_AMOUNT = Decimal("1e12")
 _encode_str = json.encoder.encode_basestring  # type: ignore[attr-defined]
 
 
@@ -117,12 +120,12 @@ def parse_date(value: Any, field: str = "Date") -> dt.date:
     if not isinstance(value, str) or not value:
         raise BodyError(f"{field} must be a date string, got {value!r}")
     match = _MS_DATE.match(value)
-    if match:
-        return dt.datetime.fromtimestamp(int(match.group(1)) / 1000, tz=dt.timezone.utc).date()
     try:
+        if match:
+            return (_EPOCH + dt.timedelta(milliseconds=int(match.group(1)))).date()
         return dt.date.fromisoformat(value[:10])
-    except ValueError as exc:
-        raise BodyError(f"{field} is not a valid date: {value!r}") from exc
+    except (ValueError, OverflowError) as exc:  # e.g. /Date(99999999999999999)/: past year 9999
+        raise BodyError(f"{field} is not a valid date: {value[:40]!r}") from exc
 
 
 def parse_decimal(value: Any, field: str) -> Decimal:
@@ -130,9 +133,12 @@ def parse_decimal(value: Any, field: str) -> Decimal:
     if isinstance(value, bool) or value is None:
         raise BodyError(f"{field} must be a number, got {value!r}")
     try:
-        return Decimal(str(value)) if not isinstance(value, Decimal) else value
+        number = Decimal(str(value)) if not isinstance(value, Decimal) else value
     except InvalidOperation as exc:
         raise BodyError(f"{field} must be a number, got {value!r}") from exc
+    if not number.is_finite() or abs(number) >= MAX_AMOUNT:
+        raise BodyError(f"{field} must be a finite number below {MAX_AMOUNT:f}, got {value!r}")
+    return number
 
 
 # ---- records -> Xero JSON dicts ------------------------------------------------------------

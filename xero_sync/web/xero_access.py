@@ -19,6 +19,7 @@ from xero_sync.xero.errors import (
     NeedsReauth,
     TenantDisconnected,
     XeroError,
+    XeroForbidden,
     XeroUnavailable,
 )
 from xero_sync.xero.oauth import OAuthApp
@@ -64,6 +65,10 @@ def explain(exc: XeroError) -> tuple[str, str]:
         return ("Your Xero organisation is disconnected",
                 "Xero says this app is no longer connected to your organisation. "
                 "Use Connect on the Integrations page to connect it again.")
+    if isinstance(exc, XeroForbidden):
+        return ("Xero refused access to this data",
+                "Xero says this app lacks a permission (scope) it needs for this. Your connection "
+                "is unchanged; use Connect on the Integrations page to grant the missing access.")
     if isinstance(exc, DailyLimitReached):
         return ("Xero's daily limit reached",
                 f"Your organisation used up today's Xero API calls. Try again after "

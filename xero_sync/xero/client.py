@@ -1,7 +1,7 @@
 """XeroClient: one tenant's reads and writes through xero-python, under one retry policy.
 
 Reads page with `page`, `pageSize=1000` and `order=UpdatedDateUTC ASC` (stable while paging) and
-stop on `pagination.pageCount`, so a slice of n records costs max(1, ceil(n/1000)) calls. The raw
+stop on `pagination.pageCount` (or an empty page, whatever pageCount claims), so a slice of n records costs max(1, ceil(n/1000)) calls. The raw
 JSON is parsed by `parse.py` (Decimal money, tolerant enums, drift notes). Tokens come from the
 TokenStore; refreshes go through `TokenStore.refresh`, so only one worker rotates a token set.
 """
@@ -195,8 +195,10 @@ class XeroClient:
             records, notes, pagination = parse_collection(key, payload)
             result.records.extend(records)
             result.drift.extend(notes)
+            if not records:  # an over-stated pageCount must not spend the day's calls
+                return result
             page_count = pagination.get("pageCount") if pagination else None
-            if isinstance(page_count, int):
+            if isinstance(page_count, int) and not isinstance(page_count, bool):
                 if page >= page_count:
                     return result
             elif len(records) < PAGE_SIZE:  # no pagination block: a short page is the last

@@ -60,7 +60,14 @@ class NeedsReauth(XeroError):
 
 
 class TenantDisconnected(XeroError):
-    """The organisation is no longer connected to the app (403 or missing from /connections)."""
+    """The organisation is no longer connected to the app (403 `AuthenticationUnsuccessful` or
+    missing from /connections)."""
+
+
+class XeroForbidden(XeroError):
+    """A 403 that is not a lost connection: the app lacks a scope or permission for this
+    endpoint (e.g. `AuthorizationUnsuccessful`, `insufficient_scope`). The connection stands;
+    the partner (or the app's requested scopes) must grant access before this call can work."""
 
 
 class XeroValidationError(XeroError):

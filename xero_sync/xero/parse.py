@@ -42,9 +42,18 @@ _MISSING = object()
 T = TypeVar("T")
 
 
+# Beyond any amount Xero stores, and well inside BigInteger minor units (9.2e18).
+MAX_AMOUNT = Decimal("1e15")
+CENT = Decimal("0.01")
+
+
 def loads(body: bytes | str) -> Any:
-    """JSON with every non-integer number as Decimal (never float)."""
-    return json.loads(body, parse_float=Decimal)
+    """JSON with every non-integer number as Decimal (never float).
+
+    `NaN`/`Infinity` literals (not JSON, but Python's decoder takes them) become Decimal too, so
+    the field that holds one is named by `_decimal` instead of a float slipping through.
+    """
+    return json.loads(body, parse_float=Decimal, parse_constant=Decimal)
 
 
 def parse_datetime(value: Any) -> dt.datetime:
@@ -68,13 +77,36 @@ def parse_date(value: Any) -> dt.date:
 
 
 def _decimal(value: Any) -> Decimal:
+    """An amount: finite, within MAX_AMOUNT and exact to the cent (Xero stores 2 decimals)."""
     if isinstance(value, bool) or value is None:
         raise ValueError(f"not an amount: {value!r}")
     if isinstance(value, (Decimal, int)):
-        return Decimal(value)
-    if isinstance(value, str):
-        return Decimal(value.strip())
-    raise ValueError(f"not an amount: {value!r}")  # floats never reach here (parse_float)
+        amount = Decimal(value)
+    elif isinstance(value, str):
+        amount = Decimal(value.strip())
+    else:
+        raise ValueError(f"not an amount: {value!r}")  # floats never reach here (parse_float)
+    if not amount.is_finite():
+        raise ValueError("amount is not finite")
+    if abs(amount) >= MAX_AMOUNT:
+        raise ValueError(f"amount out of range (|amount| must be below {MAX_AMOUNT:f})")
+    if amount != amount.quantize(CENT):
+        raise ValueError("amount is not exact to the cent")
+    return amount
+
+
+def _text(value: Any) -> str:
+    """A string field (ids, names, codes): Xero sends JSON strings; anything else is malformed,
+    never stringified (an object where a GUID belongs would become "{'a': 1}")."""
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {type(value).__name__}")
+    return value
+
+
+def _array(value: Any) -> list:
+    if not isinstance(value, list):
+        raise TypeError(f"expected an array, got {type(value).__name__}")
+    return value
 
 
 def _bool(value: Any) -> bool:
@@ -95,7 +127,7 @@ class _Reader:
         self.data = data
         self.notes = notes
         self.record_id = None
-        self.record_id = self.req(id_field, str)
+        self.record_id = self.req(id_field, _text)
         known = KNOWN_FIELDS.get(entity)
         if known is not None:
             for key in data:
@@ -113,7 +145,7 @@ class _Reader:
     def _convert(self, path: str, raw: Any, conv: Callable[[Any], T]) -> T:
         try:
             return conv(raw)
-        except (ValueError, TypeError, InvalidOperation, OverflowError) as exc:
+        except (ValueError, TypeError, InvalidOperation, OverflowError, OSError) as exc:
             raise MalformedXeroPayload(self.entity, self.record_id, path, f"unparseable value {raw!r}: {exc}") from None
 
     def req(self, path: str, conv: Callable[[Any], T]) -> T:
@@ -129,7 +161,7 @@ class _Reader:
         return self._convert(path, raw, conv)
 
     def enum(self, path: str, known: Iterable[str], *, required: bool = True, default: str | None = None) -> Any:
-        value = self.req(path, str) if required else self.opt(path, str, default)
+        value = self.req(path, _text) if required else self.opt(path, _text, default)
         if value is not None and value not in known:
             self.notes.append(DriftNote(self.entity, self.record_id or "", path, value, "unknown_enum"))
         return value
@@ -139,11 +171,11 @@ def parse_invoice(data: Any, notes: list[DriftNote]) -> InvoiceRecord:
     r = _Reader("Invoice", data, "InvoiceID", notes)
     return InvoiceRecord(
         invoice_id=r.record_id,
-        invoice_number=r.opt("InvoiceNumber", str),
+        invoice_number=r.opt("InvoiceNumber", _text),
         type=r.enum("Type", INVOICE_TYPES),
         status=r.enum("Status", INVOICE_STATUSES),
-        contact_id=r.req("Contact.ContactID", str),
-        contact_name=r.opt("Contact.Name", str),
+        contact_id=r.req("Contact.ContactID", _text),
+        contact_name=r.opt("Contact.Name", _text),
         date=r.req("Date", parse_date),
         due_date=r.opt("DueDate", parse_date),
         currency_code=r.enum("CurrencyCode", KNOWN_CURRENCIES),
@@ -154,7 +186,7 @@ def parse_invoice(data: Any, notes: list[DriftNote]) -> InvoiceRecord:
         amount_paid=r.opt("AmountPaid", _decimal, Decimal(0)),
         amount_credited=r.opt("AmountCredited", _decimal, Decimal(0)),
         updated_at=r.req("UpdatedDateUTC", parse_datetime),
-        reference=r.opt("Reference", str),
+        reference=r.opt("Reference", _text),
         fully_paid_on=r.opt("FullyPaidOnDate", parse_date),
     )
 
@@ -163,29 +195,29 @@ def parse_contact(data: Any, notes: list[DriftNote]) -> ContactRecord:
     r = _Reader("Contact", data, "ContactID", notes)
     return ContactRecord(
         contact_id=r.record_id,
-        name=r.req("Name", str),
+        name=r.req("Name", _text),
         status=r.enum("ContactStatus", CONTACT_STATUSES, required=False, default="ACTIVE"),
         is_customer=r.opt("IsCustomer", _bool, False),
         is_supplier=r.opt("IsSupplier", _bool, False),
-        email=r.opt("EmailAddress", str),
+        email=r.opt("EmailAddress", _text),
         updated_at=r.req("UpdatedDateUTC", parse_datetime),
     )
 
 
 def parse_payment(data: Any, notes: list[DriftNote]) -> PaymentRecord:
     r = _Reader("Payment", data, "PaymentID", notes)
-    currency = r.opt("Invoice.CurrencyCode", str) or r.opt("CreditNote.CurrencyCode", str)
+    currency = r.opt("Invoice.CurrencyCode", _text) or r.opt("CreditNote.CurrencyCode", _text)
     return PaymentRecord(
         payment_id=r.record_id,
-        invoice_id=r.opt("Invoice.InvoiceID", str),
+        invoice_id=r.opt("Invoice.InvoiceID", _text),
         date=r.req("Date", parse_date),
         amount=r.req("Amount", _decimal),
         currency_code=currency,
         status=r.enum("Status", PAYMENT_STATUSES),
-        payment_type=r.opt("PaymentType", str),
-        reference=r.opt("Reference", str),
-        account_id=r.opt("Account.AccountID", str),
-        account_code=r.opt("Account.Code", str),
+        payment_type=r.opt("PaymentType", _text),
+        reference=r.opt("Reference", _text),
+        account_id=r.opt("Account.AccountID", _text),
+        account_code=r.opt("Account.Code", _text),
         is_reconciled=r.opt("IsReconciled", _bool, False),
         updated_at=r.req("UpdatedDateUTC", parse_datetime),
     )
@@ -205,8 +237,8 @@ def _allocation(parent: _Reader, index: int, data: Any) -> AllocationRecord:
             raise MalformedXeroPayload(parent.entity, parent.record_id, f"{where}.{path}", str(exc)) from None
 
     return AllocationRecord(
-        allocation_id=sub.opt("AllocationID", str),
-        invoice_id=named("Invoice.InvoiceID", str),
+        allocation_id=sub.opt("AllocationID", _text),
+        invoice_id=named("Invoice.InvoiceID", _text),
         amount=named("Amount", _decimal),
         date=named("Date", parse_date),
     )
@@ -214,13 +246,13 @@ def _allocation(parent: _Reader, index: int, data: Any) -> AllocationRecord:
 
 def parse_credit_note(data: Any, notes: list[DriftNote]) -> CreditNoteRecord:
     r = _Reader("CreditNote", data, "CreditNoteID", notes)
-    allocations = r.opt("Allocations", list, [])
+    allocations = r.opt("Allocations", _array, [])
     return CreditNoteRecord(
         credit_note_id=r.record_id,
-        credit_note_number=r.opt("CreditNoteNumber", str),
+        credit_note_number=r.opt("CreditNoteNumber", _text),
         type=r.enum("Type", CREDIT_NOTE_TYPES),
         status=r.enum("Status", CREDIT_NOTE_STATUSES),
-        contact_id=r.req("Contact.ContactID", str),
+        contact_id=r.req("Contact.ContactID", _text),
         date=r.req("Date", parse_date),
         currency_code=r.enum("CurrencyCode", KNOWN_CURRENCIES),
         total=r.req("Total", _decimal),
@@ -234,13 +266,13 @@ def parse_account(data: Any, notes: list[DriftNote]) -> AccountRecord:
     r = _Reader("Account", data, "AccountID", notes)
     return AccountRecord(
         account_id=r.record_id,
-        code=r.opt("Code", str),
-        name=r.req("Name", str),
-        type=r.req("Type", str),
+        code=r.opt("Code", _text),
+        name=r.req("Name", _text),
+        type=r.req("Type", _text),
         status=r.enum("Status", ACCOUNT_STATUSES, required=False, default="ACTIVE"),
         enable_payments_to_account=r.opt("EnablePaymentsToAccount", _bool, False),
-        bank_account_type=r.opt("BankAccountType", str),
-        currency_code=r.opt("CurrencyCode", str),
+        bank_account_type=r.opt("BankAccountType", _text),
+        currency_code=r.opt("CurrencyCode", _text),
     )
 
 
@@ -248,8 +280,8 @@ def parse_organisation(data: Any, notes: list[DriftNote]) -> OrganisationRecord:
     r = _Reader("Organisation", data, "OrganisationID", notes)
     return OrganisationRecord(
         organisation_id=r.record_id,
-        name=r.req("Name", str),
-        base_currency=r.req("BaseCurrency", str),
+        name=r.req("Name", _text),
+        base_currency=r.req("BaseCurrency", _text),
         created_at=r.opt("CreatedDateUTC", parse_datetime),
     )
 

@@ -6,7 +6,9 @@ Rules, in one place:
 - 5xx, timeouts, connection errors: exponential backoff with full jitter (bounded), then
   XeroUnavailable;
 - 401: refresh the token once (forced) and retry once; a second 401 is NeedsReauth;
-- 403: TenantDisconnected; 400: XeroValidationError; 404: XeroNotFound (callers may map to None);
+- 403 whose body says `AuthenticationUnsuccessful`: TenantDisconnected; any other 403 (a missing
+  scope or permission on one endpoint): XeroForbidden, the connection stands;
+- 400: XeroValidationError; 404: XeroNotFound (callers may map to None);
 - writes: a request that may have reached Xero but whose answer was lost (read timeout, dropped
   connection) is never replayed blindly: OutcomeUnknown, so the caller looks it up by reference.
 """
@@ -30,6 +32,7 @@ from xero_sync.xero.errors import (
     OutcomeUnknown,
     TenantDisconnected,
     XeroError,
+    XeroForbidden,
     XeroNotFound,
     XeroUnavailable,
     XeroValidationError,
@@ -118,9 +121,23 @@ def retry_after_seconds(headers: Mapping[str, str]) -> float:
         return DEFAULT_RETRY_AFTER
 
 
+# Xero's 403 for a tenant this token may no longer reach (disconnected, deleted, access lost).
+DISCONNECTED_DETAIL = "AuthenticationUnsuccessful"
+
+
+def _authentication_gone(body: bytes) -> bool:
+    """True when a 403 body is Xero's `Detail: AuthenticationUnsuccessful` problem."""
+    try:
+        data = json.loads(body.decode("utf-8", "replace"))
+    except ValueError:
+        return False
+    detail = data.get("Detail") if isinstance(data, dict) else None
+    return isinstance(detail, str) and detail.strip().startswith(DISCONNECTED_DETAIL)
+
+
 def classify(answer: HttpAnswer) -> str:
     """What to do with a non-2xx answer: one of
-    'rate_wait', 'day_limit', 'refresh', 'disconnected', 'validation', 'not_found',
+    'rate_wait', 'day_limit', 'refresh', 'disconnected', 'forbidden', 'validation', 'not_found',
     'server', 'other'."""
     s = answer.status
     if s == 429:
@@ -129,7 +146,7 @@ def classify(answer: HttpAnswer) -> str:
     if s == 401:
         return "refresh"
     if s == 403:
-        return "disconnected"
+        return "disconnected" if _authentication_gone(answer.body) else "forbidden"
     if s == 400:
         return "validation"
     if s == 404:
@@ -249,6 +266,11 @@ class RetryPolicy:
             if action == "disconnected":
                 raise TenantDisconnected(
                     "the organisation is no longer connected to this app",
+                    call=call, tenant_id=tenant, status=403, xero_message=said,
+                )
+            if action == "forbidden":
+                raise XeroForbidden(
+                    "Xero refused this call for lack of a scope or permission; the connection stands",
                     call=call, tenant_id=tenant, status=403, xero_message=said,
                 )
             if action == "validation":

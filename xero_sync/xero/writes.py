@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from xero_sync.xero.errors import MalformedXeroPayload
-from xero_sync.xero.parse import _Reader, parse_date, parse_datetime, _decimal
+from xero_sync.xero.parse import _decimal, _Reader, _text, parse_date, parse_datetime
 
 MAX_PAYMENTS_PER_CALL = 50
 MAX_IDEMPOTENCY_KEY = 128
@@ -221,38 +221,64 @@ def bank_transfer_body(tr: NewBankTransfer) -> dict:
 
 
 def payment_results(payload: Any, sent: list[NewPayment]) -> list[PaymentResult]:
+    """One result per sent payment; any element we cannot read raises MalformedXeroPayload
+    (naming the element), never AttributeError/TypeError."""
     items = payload.get("Payments") if isinstance(payload, dict) else None
     if not isinstance(items, list) or len(items) != len(sent):
         raise MalformedXeroPayload(
             "Payment", None, "Payments",
             f"expected {len(sent)} elements in the answer, got {len(items) if isinstance(items, list) else 'none'}",
         )
-    results = []
-    for item, p in zip(items, sent):
-        errors = [str(e.get("Message")) for e in item.get("ValidationErrors") or [] if isinstance(e, dict)]
-        status = str(item.get("StatusAttributeString") or ("ERROR" if errors else "OK")).upper()
-        ok = status in {"OK", "WARNING"} and not errors and bool(item.get("PaymentID"))
-        results.append(
-            PaymentResult(ok=ok, payment_id=item.get("PaymentID") if ok else None,
-                          messages=errors, reference=p.reference)
-        )
-    return results
+    return [_payment_result(i, item, p) for i, (item, p) in enumerate(zip(items, sent))]
+
+
+def _payment_result(index: int, item: Any, sent: NewPayment) -> PaymentResult:
+    where = f"Payments[{index}]"
+    if not isinstance(item, dict):
+        raise MalformedXeroPayload("Payment", None, where, f"expected an object, got {type(item).__name__}")
+    payment_id = item.get("PaymentID")
+    if payment_id is not None and not isinstance(payment_id, str):
+        raise MalformedXeroPayload("Payment", None, f"{where}.PaymentID",
+                                   f"expected a string, got {type(payment_id).__name__}")
+    raw_errors = item.get("ValidationErrors")
+    if raw_errors is not None and not isinstance(raw_errors, list):
+        raise MalformedXeroPayload("Payment", payment_id, f"{where}.ValidationErrors",
+                                   f"expected an array, got {type(raw_errors).__name__}")
+    errors = []
+    for j, entry in enumerate(raw_errors or []):
+        message = entry.get("Message") if isinstance(entry, dict) else None
+        if not isinstance(message, str):
+            raise MalformedXeroPayload("Payment", payment_id, f"{where}.ValidationErrors[{j}].Message",
+                                       "expected an object with a string Message")
+        errors.append(message)
+    raw_status = item.get("StatusAttributeString")
+    if raw_status is not None and not isinstance(raw_status, str):
+        raise MalformedXeroPayload("Payment", payment_id, f"{where}.StatusAttributeString",
+                                   f"expected a string, got {type(raw_status).__name__}")
+    status = (raw_status or ("ERROR" if errors else "OK")).upper()
+    ok = status in {"OK", "WARNING"} and not errors and bool(payment_id)
+    return PaymentResult(ok=ok, payment_id=payment_id if ok else None, messages=errors,
+                         reference=sent.reference)
 
 
 def first_id(payload: Any, key: str, id_field: str) -> str:
     items = payload.get(key) if isinstance(payload, dict) else None
     if not isinstance(items, list) or not items or not isinstance(items[0], dict) or not items[0].get(id_field):
         raise MalformedXeroPayload(key.rstrip("s"), None, id_field, "missing from the answer")
-    return str(items[0][id_field])
+    value = items[0][id_field]
+    if not isinstance(value, str):
+        raise MalformedXeroPayload(key.rstrip("s"), None, id_field,
+                                   f"expected a string, got {type(value).__name__}")
+    return value
 
 
 def parse_bank_transaction(data: Any) -> BankTransactionRecord:
     r = _Reader("BankTransaction", data, "BankTransactionID", [])
     return BankTransactionRecord(
         bank_transaction_id=r.record_id,
-        type=r.req("Type", str),
-        status=r.req("Status", str),
-        reference=r.opt("Reference", str),
+        type=r.req("Type", _text),
+        status=r.req("Status", _text),
+        reference=r.opt("Reference", _text),
         date=r.req("Date", parse_date),
         total=r.opt("Total", _decimal, Decimal(0)),
         updated_at=r.opt("UpdatedDateUTC", parse_datetime),
@@ -275,11 +301,11 @@ def parse_bank_transfer(data: Any) -> BankTransferRecord:
     r = _Reader("BankTransfer", data, "BankTransferID", [])
     return BankTransferRecord(
         bank_transfer_id=r.record_id,
-        reference=r.opt("Reference", str),
+        reference=r.opt("Reference", _text),
         date=r.req("Date", parse_date),
         amount=r.req("Amount", _decimal),
-        from_account_id=r.opt("FromBankAccount.AccountID", str),
-        to_account_id=r.opt("ToBankAccount.AccountID", str),
+        from_account_id=r.opt("FromBankAccount.AccountID", _text),
+        to_account_id=r.opt("ToBankAccount.AccountID", _text),
     )
 
 
