@@ -26,7 +26,7 @@ REAL_XERO = {
 
 SCOPES = (
     "offline_access openid profile email accounting.contacts accounting.settings "
-    "accounting.transactions"
+    "accounting.transactions accounting.reports.read"  # the diff reads Reports/TrialBalance
 )
 
 
