@@ -17,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.push.world import PAID_ON, World, account_id, build_world
+from xero_sync.commands.accounts import choose_accounts
 from xero_sync.platform import outbox, schema
 
 AS_OF = PAID_ON + dt.timedelta(days=365)  # after every write the tests make
@@ -146,8 +147,9 @@ def test_every_mix_moves_exactly_the_net_the_payments_and_the_fees(
     sandbox_factory, store_engine, payments_code, fees_as_spend
 ) -> None:
     world = build_world(sandbox_factory(invoices=80, seed=5), store_engine, payments_code=payments_code)
-    with world.engine.begin() as conn:
-        conn.execute(sa.update(schema.xero_connections).values(fees_as_spend=fees_as_spend))
+    # The fees setting as a partner saves it (xero-sync accounts --fees-as).
+    choose_accounts(world.engine, world.client(), world.partner_id, {},
+                    "spend" if fees_as_spend else "line")
     books = Books(world, payments_code)
 
     results = _mixes(books)
@@ -166,8 +168,7 @@ def test_fee_shapes_are_what_xero_holds(sandbox_factory, store_engine) -> None:
     (line_shape,) = [t for t in world.org.bank_transactions.values() if t.reference == "po_m2"]
     assert [li.line_amount for li in line_shape.line_items] == [Decimal("50.00"), Decimal("-1.20")]
 
-    with world.engine.begin() as conn:
-        conn.execute(sa.update(schema.xero_connections).values(fees_as_spend=True))
+    choose_accounts(world.engine, world.client(), world.partner_id, {}, "spend")
     books.payout([books.pay(5_000)], 120)
     books.push()
     shapes = sorted((t.type, t.total) for t in world.org.bank_transactions.values()
