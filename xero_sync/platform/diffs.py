@@ -222,11 +222,33 @@ def latest_diff(conn: sa.Connection, partner_id: str) -> pd.DataFrame:
 
 
 def enqueue_repairs(conn: sa.Connection, partner_id: str, diff: pd.DataFrame) -> list[str]:
-    """Outbox rows for Alternative payments missing in Xero that have no outbox row at all
-    (e.g. recorded before the outbox existed). Rows in flight or rejected are left alone."""
-    missing = diff.loc[diff["kind"].eq("payment_missing_in_xero"), "subject_id"].astype(str)
+    """Outbox rows that repair what the diff found a push can repair: Alternative payments
+    missing in Xero (action "push") whose write is `done` (Xero lost or deleted it) get a new
+    write linked to the old one (outbox.requeue_repair); those with no outbox row at all (e.g.
+    recorded before the outbox existed) get their first. Rows in flight or rejected are left
+    alone; a write already repaired is not queued again, so re-materializing queues once."""
+    missing = diff.loc[diff["kind"].eq("payment_missing_in_xero") & diff["action"].eq("push")
+                       & ~diff["explained"].astype(bool), "subject_id"].astype(str)
     if missing.empty:
         return []
+    made = _first_writes(conn, partner_id, list(missing))
+    o = outbox.c
+    newest = (sa.select(o.subject_id, sa.func.max(o.outbox_id).label("outbox_id"))
+              .where(o.partner_id == partner_id, o.subject_id.in_(list(missing)),
+                     o.kind.in_(outbox_repo.WRITE_KINDS))
+              .group_by(o.subject_id).subquery())
+    done = conn.execute(
+        sa.select(o.outbox_id, o.subject_id).join(newest, newest.c.outbox_id == o.outbox_id)
+        .where(o.status == "done")
+    ).all()
+    for row in done:
+        if outbox_repo.requeue_repair(conn, row.outbox_id) is not None:
+            made.append(row.subject_id)
+    return made
+
+
+def _first_writes(conn: sa.Connection, partner_id: str, missing: list[str]) -> list[str]:
+    """Outbox rows for missing payments that never had one."""
     p, i = payments.c, invoices.c
     has_row = sa.select(outbox.c.outbox_id).where(
         outbox.c.subject_id == p.payment_id, outbox.c.kind.in_(outbox_repo.WRITE_KINDS)).exists()
@@ -234,7 +256,7 @@ def enqueue_repairs(conn: sa.Connection, partner_id: str, diff: pd.DataFrame) ->
         sa.select(p.payment_id, p.invoice_id, p.amount_minor, p.fee_minor, p.currency, p.paid_on,
                   i.source, i.xero_invoice_id, i.number)
         .join(invoices, i.invoice_id == p.invoice_id)
-        .where(p.partner_id == partner_id, p.payment_id.in_(list(missing)), ~has_row)
+        .where(p.partner_id == partner_id, p.payment_id.in_(missing), ~has_row)
     ).all()
     made = []
     for r in orphans:

@@ -74,12 +74,35 @@ def _insert(conn: sa.Connection, *, partner_id: str, kind: str, subject_id: str,
     ).scalar_one()
 
 
-def _original_write(conn: sa.Connection, payment_id: str) -> sa.Row | None:
+def _original_write(conn: sa.Connection, payment_id: str, *, latest: bool = False) -> sa.Row | None:
+    """The payment's first write (or, `latest`, its newest: a repair re-queued by the diff)."""
+    order = outbox.c.outbox_id.desc() if latest else outbox.c.outbox_id
     return conn.execute(
         sa.select(outbox.c.outbox_id, outbox.c.kind, outbox.c.status, outbox.c.partner_id)
         .where(outbox.c.subject_id == payment_id, outbox.c.kind.in_(WRITE_KINDS))
-        .order_by(outbox.c.outbox_id)
+        .order_by(order)
     ).first()
+
+
+def requeue_repair(conn: sa.Connection, outbox_id: int) -> int | None:
+    """A done write Xero no longer has (e.g. the payment was deleted there): queue it again as a
+    NEW row (new idempotency key, same reference and payload) linked to it by
+    `repairs_outbox_id`. Returns the new row's id, or None when that write already has its
+    repair (so a diff materialized twice queues once) or is not a done payment/deposit write."""
+    old = get(conn, outbox_id)
+    if old is None or old.kind not in WRITE_KINDS or old.status != "done":
+        return None
+    if conn.execute(sa.select(outbox.c.outbox_id).where(outbox.c.repairs_outbox_id == outbox_id)).first():
+        return None
+    return conn.execute(
+        sa.insert(outbox).values(
+            partner_id=old.partner_id, kind=old.kind, subject_id=old.subject_id,
+            idempotency_key=idempotency_key(old.partner_id, old.kind,
+                                            f"{old.subject_id}-repair-{outbox_id}"),
+            reference=old.reference, payload=dict(old.payload), status="pending",
+            repairs_outbox_id=outbox_id,
+        ).returning(outbox.c.outbox_id)
+    ).scalar_one()
 
 
 def record_payment(
@@ -261,7 +284,7 @@ def record_payment_failure(conn: sa.Connection, payment_id: str, status: str = "
     if payment.source != "alternative":
         raise OutboxError(f"payment {payment_id} was not collected by Alternative")
     conn.execute(sa.update(payments).where(payments.c.payment_id == payment_id).values(status=status))
-    original = _original_write(conn, payment_id)
+    original = _original_write(conn, payment_id, latest=True)
     if original is None:
         return None
     if original.status in ("pending", "waiting_accounts"):

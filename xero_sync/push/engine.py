@@ -243,7 +243,7 @@ class _Push:
                 sa.select(outbox_table.c.status, outbox_table.c.xero_ids)
                 .where(outbox_table.c.subject_id == row.subject_id,
                        outbox_table.c.kind.in_(outbox.WRITE_KINDS))
-                .order_by(outbox_table.c.outbox_id)
+                .order_by(outbox_table.c.outbox_id.desc())  # a repair's write is the live one
             ).first()
             stored = conn.execute(
                 sa.select(payments_table.c.xero_payment_id)
