@@ -145,3 +145,25 @@ def test_pending_payout_rows_keep_the_outbox_word(sandbox_factory, store_engine)
     assert list(money["kind"]) == ["payout_not_recorded"] and money["explained"].all()
     with world.engine.connect() as conn:
         assert outbox.pending(conn, partner_id=world.partner_id)
+
+
+def test_a_payout_deleted_in_xero_is_re_pushed_by_the_diff(
+    sandbox_factory, store_engine, instance
+) -> None:
+    world = build_world(sandbox_factory(invoices=60, seed=8), store_engine, payments_code="615")
+    instance.add_dynamic_partitions("partners", [world.partner_id])
+    payout_id = _finding_one(world)
+    (ours,) = [t for t in world.org.bank_transactions.values() if t.reference == payout_id]
+    control(world.server, "DELETE", f"/tenants/{world.tenant_id}/bank-transactions/{ours.bank_transaction_id}")
+    world.pull()
+
+    red = materialize(world, instance)
+    again = materialize(world, instance)  # queues once
+
+    assert not red["passed"] and red["meta"]["repairs_enqueued"] == 1
+    assert again["meta"]["repairs_enqueued"] == 0
+    old, repair = [r for r in world.outbox_rows() if r.subject_id == payout_id]
+    assert (repair.status, repair.repairs_outbox_id) == ("pending", old.outbox_id)
+    world.push_until_quiet()
+    world.pull()
+    assert materialize(world, instance)["passed"]

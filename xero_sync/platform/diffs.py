@@ -222,20 +222,23 @@ def latest_diff(conn: sa.Connection, partner_id: str) -> pd.DataFrame:
 
 
 def enqueue_repairs(conn: sa.Connection, partner_id: str, diff: pd.DataFrame) -> list[str]:
-    """Outbox rows that repair what the diff found a push can repair: Alternative payments
-    missing in Xero (action "push") whose write is `done` (Xero lost or deleted it) get a new
-    write linked to the old one (outbox.requeue_repair); those with no outbox row at all (e.g.
+    """Outbox rows that repair what the diff found a push can repair (action "push", not
+    explained by a write in flight): Alternative payments missing in Xero and payouts not
+    recorded there whose write is `done` (Xero lost or deleted it) get a new write linked to the
+    old one (outbox.requeue_repair); payments with no outbox row at all (e.g.
     recorded before the outbox existed) get their first. Rows in flight or rejected are left
     alone; a write already repaired is not queued again, so re-materializing queues once."""
-    missing = diff.loc[diff["kind"].eq("payment_missing_in_xero") & diff["action"].eq("push")
-                       & ~diff["explained"].astype(bool), "subject_id"].astype(str)
-    if missing.empty:
+    pushable = diff["action"].eq("push") & ~diff["explained"].astype(bool)
+    missing = diff.loc[pushable & diff["kind"].eq("payment_missing_in_xero"), "subject_id"].astype(str)
+    lost_payouts = diff.loc[pushable & diff["kind"].eq("payout_not_recorded"), "subject_id"].astype(str)
+    if missing.empty and lost_payouts.empty:
         return []
-    made = _first_writes(conn, partner_id, list(missing))
+    made = _first_writes(conn, partner_id, list(missing)) if not missing.empty else []
     o = outbox.c
+    subjects = [*missing, *lost_payouts]
     newest = (sa.select(o.subject_id, sa.func.max(o.outbox_id).label("outbox_id"))
-              .where(o.partner_id == partner_id, o.subject_id.in_(list(missing)),
-                     o.kind.in_(outbox_repo.WRITE_KINDS))
+              .where(o.partner_id == partner_id, o.subject_id.in_(subjects),
+                     o.kind.in_(outbox_repo.REPAIRABLE))
               .group_by(o.subject_id).subquery())
     done = conn.execute(
         sa.select(o.outbox_id, o.subject_id).join(newest, newest.c.outbox_id == o.outbox_id)

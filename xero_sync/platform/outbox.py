@@ -84,13 +84,16 @@ def _original_write(conn: sa.Connection, payment_id: str, *, latest: bool = Fals
     ).first()
 
 
+REPAIRABLE = (*WRITE_KINDS, "payout")
+
+
 def requeue_repair(conn: sa.Connection, outbox_id: int) -> int | None:
-    """A done write Xero no longer has (e.g. the payment was deleted there): queue it again as a
+    """A done write Xero no longer has (a payment or payout deleted there): queue it again as a
     NEW row (new idempotency key, same reference and payload) linked to it by
     `repairs_outbox_id`. Returns the new row's id, or None when that write already has its
-    repair (so a diff materialized twice queues once) or is not a done payment/deposit write."""
+    repair (so a diff materialized twice queues once) or is not a done REPAIRABLE write."""
     old = get(conn, outbox_id)
-    if old is None or old.kind not in WRITE_KINDS or old.status != "done":
+    if old is None or old.kind not in REPAIRABLE or old.status != "done":
         return None
     if conn.execute(sa.select(outbox.c.outbox_id).where(outbox.c.repairs_outbox_id == outbox_id)).first():
         return None
