@@ -63,7 +63,7 @@ def test_fees_setting_from_the_command_line(world: World, capsys) -> None:
                     {"payments": "615", "deposit": "090", "fees": "404"})
     with world.engine.connect() as conn:
         assert connections.get_connection(conn, world.partner_id).fees_as_spend is False
-    _, released = choose_accounts(world.engine, world.client(), world.partner_id, {}, "spend")
+    choose_accounts(world.engine, world.client(), world.partner_id, {}, "spend")
     with world.engine.connect() as conn:
         saved = connections.get_connection(conn, world.partner_id)
     assert saved.fees_as_spend is True and saved.fees_account_id is not None  # others kept

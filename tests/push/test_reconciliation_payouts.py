@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import dagster as dg
-import pandas as pd
 import pytest
 
 from tests.push.world import PAID_ON, World, build_world

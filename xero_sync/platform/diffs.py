@@ -17,6 +17,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from xero_sync.platform import outbox as outbox_repo
+from xero_sync.platform.money_position import MoneyPosition, money_position
 from xero_sync.platform.schema import (
     customers,
     invoices,
@@ -27,7 +28,6 @@ from xero_sync.platform.schema import (
     xero_invoices,
     xero_payments,
 )
-from xero_sync.platform.money_position import MoneyPosition, money_position
 from xero_sync.sync import reconcile
 from xero_sync.sync.reconcile import IN_FLIGHT_OUTBOX, ReconcileInput
 

@@ -36,7 +36,7 @@ from xero_sync.sandbox.org import Organisation
 
 reports = Blueprint("reports", __name__)
 
-ZERO = Decimal("0")
+ZERO = Decimal(0)
 SECTIONS = (("REVENUE", "Revenue"), ("EXPENSE", "Expenses"), ("ASSET", "Assets"),
             ("LIABILITY", "Liabilities"), ("EQUITY", "Equity"))
 APPROVED = ("AUTHORISED", "PAID")
