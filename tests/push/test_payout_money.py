@@ -157,6 +157,9 @@ def test_every_mix_moves_exactly_the_net_the_payments_and_the_fees(
     wrong = [r for r in results if r[1:4] != r[4:7]]
     assert not wrong, "\n".join(f"{r[0]}: expected (deposit, payments, fees) {r[1:4]}, "
                                 f"Xero moved {r[4:7]}" for r in wrong)
+    # The money is right, so the diff (balances and every payout's bank line) is empty.
+    diff = world.diff(as_of=AS_OF)
+    assert diff.empty, diff.to_dict("records")
 
 
 def test_fee_shapes_are_what_xero_holds(sandbox_factory, store_engine) -> None:
