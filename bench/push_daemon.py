@@ -20,13 +20,20 @@ What runs (all real, nothing in-process stands in for the daemon):
    start the clock, poll the sandbox organisation in-process every 0.1 s until a payment with
    that Reference exists (timeout 120 s per round).
 
+Then `--release-rounds` rounds of the Set Up Accounts release (issue 8): the accounts are cleared,
+a payment is recorded and the daemon's push parks it as `waiting_accounts`; the clock starts when
+Set Up Accounts is saved (commands.accounts.choose_accounts, as `xero-sync accounts` and the web
+page do) and stops when the payment is in the sandbox. Same target: one sensor interval plus run
+start (the sensor used to wait until released rows were 5 minutes old).
+
 Each round also prints where the time went, from the push run's record in the Dagster instance
 (found by its run key `push:<partner>:<outbox id>`): recorded -> run created (the wait for the
 sensor's tick), created -> started (queue + run worker start), started -> applied (the push).
 Rounds follow each other, so each payment is recorded shortly after the previous push run, i.e.
 early in the sensor's interval: close to the worst case for the tick wait.
 
-    .venv/bin/python bench/push_daemon.py [--rounds 5] [--invoices 300] [--months 24]
+    .venv/bin/python bench/push_daemon.py [--rounds 5] [--release-rounds 2] [--invoices 300]
+        [--months 24]
 """
 
 from __future__ import annotations
@@ -60,7 +67,9 @@ from xero_sync.demo.main import DEMO_PARTNER, connect_demo_partner, drive_headle
 from xero_sync.platform import connections, outbox  # noqa: E402
 from xero_sync.platform.db import make_engine, upgrade  # noqa: E402
 from xero_sync.platform.schema import invoices  # noqa: E402
-from xero_sync.demo.activity import ensure_demo_accounts  # noqa: E402
+from xero_sync.commands.accounts import choose_accounts  # noqa: E402
+from xero_sync.demo.activity import DEMO_ACCOUNT_CODES, ensure_demo_accounts  # noqa: E402
+from xero_sync.platform.schema import xero_connections  # noqa: E402
 from xero_sync.resources.xero import XeroResource  # noqa: E402
 from xero_sync.sandbox.org import Organisation  # noqa: E402
 from xero_sync.sandbox.server import SandboxServer  # noqa: E402
@@ -205,6 +214,42 @@ def one_round(engine: sa.Engine, instance: dg.DagsterInstance, org: Organisation
     return result
 
 
+def wait_status(engine: sa.Engine, outbox_id: int, status: str, proc: subprocess.Popen) -> None:
+    started = time.monotonic()
+    while True:
+        with engine.connect() as conn:
+            row = outbox.get(conn, outbox_id)
+        if row is not None and row.status == status:
+            return
+        if time.monotonic() - started > APPLY_TIMEOUT:
+            raise RuntimeError(f"outbox row {outbox_id} not {status} after {APPLY_TIMEOUT:.0f} s")
+        pause(proc, POLL)
+
+
+def release_round(engine: sa.Engine, org: Organisation, proc: subprocess.Popen, invoice: sa.Row,
+                  payment_id: str) -> Round:
+    """Accounts cleared, a payment parked as waiting_accounts by the daemon's push; the clock
+    runs from saving Set Up Accounts to the payment being in Xero."""
+    with engine.begin() as conn:
+        conn.execute(sa.update(xero_connections).where(xero_connections.c.partner_id == DEMO_PARTNER[0])
+                     .values(payments_account_id=None, deposit_account_id=None))
+        outbox_id = outbox.record_payment(
+            conn, payment_id=payment_id, partner_id=DEMO_PARTNER[0], invoice_id=invoice.invoice_id,
+            amount_minor=invoice.outstanding_minor // 4, fee_minor=0, currency=invoice.currency,
+            paid_on=dt.date.today())
+    wait_status(engine, outbox_id, "waiting_accounts", proc)
+    with engine.connect() as conn:
+        connection = connections.get_connection(conn, DEMO_PARTNER[0])
+    client = XeroResource().client_for(connection)
+    saved = time.monotonic()
+    choose_accounts(engine, client, DEMO_PARTNER[0], DEMO_ACCOUNT_CODES)
+    while not in_xero(org, payment_id):
+        if time.monotonic() - saved > APPLY_TIMEOUT:
+            raise RuntimeError(f"released payment {payment_id} not in Xero after {APPLY_TIMEOUT:.0f} s")
+        pause(proc, POLL)
+    return Round(payment_id, time.monotonic() - saved)
+
+
 def describe(r: Round) -> str:
     parts = [f"{r.payment_id:<12} {r.latency:6.1f} s"]
     if r.tick_wait is not None:
@@ -220,6 +265,8 @@ def main() -> int:
     parser.add_argument("--invoices", type=int, default=300)
     parser.add_argument("--months", type=int, default=24)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--release-rounds", type=int, default=2,
+                        help="Set Up Accounts saved -> released payment in Xero, measured")
     args = parser.parse_args()
     warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
@@ -260,7 +307,7 @@ def main() -> int:
                 up = wait_for_server(proc, port)
                 print(f"[bench] dagster dev answering /server_info on port {port} after {up:.1f} s")
 
-                targets = open_invoices(engine, DEMO_PARTNER[0], args.rounds + 1)
+                targets = open_invoices(engine, DEMO_PARTNER[0], args.rounds + args.release_rounds + 1)
                 warm = one_round(engine, instance, org, proc, targets[0], "lat_warmup")
                 print(f"[bench] warm-up (daemon's first tick, code location load; not counted): "
                       f"{describe(warm)}")
@@ -269,6 +316,11 @@ def main() -> int:
                     r = one_round(engine, instance, org, proc, targets[n + 1], f"lat_{n + 1}")
                     rounds.append(r)
                     print(f"  round {n + 1}: {describe(r)}")
+                releases = []
+                for n in range(args.release_rounds):
+                    r = release_round(engine, org, proc, targets[args.rounds + 1 + n], f"rel_{n + 1}")
+                    releases.append(r)
+                    print(f"  release {n + 1}: saved -> in Xero {r.latency:6.1f} s")
             except BaseException:
                 if proc is not None:
                     log = Path(tmp) / "dagster-dev.log"
@@ -290,14 +342,19 @@ def main() -> int:
     finally:
         server.stop()
 
-    latencies = [r.latency for r in rounds]
-    median, worst = statistics.median(latencies), max(latencies)
-    verdict = "PASS" if worst <= budget else "MISS"
+    verdicts = []
     print(f"sensor interval      {interval} s (payment_outbox_sensor.minimum_interval_seconds)")
-    print(f"latency ({len(rounds)} rounds)  median {median:.1f} s, max {worst:.1f} s")
-    print(f"target               <= {interval} s interval + {RUN_START_BUDGET:.0f} s run start = "
-          f"{budget:.0f} s: {verdict}")
-    return 0 if verdict == "PASS" else 1
+    for label, measured in (("latency", rounds), ("release latency", releases)):
+        if not measured:
+            continue
+        latencies = [r.latency for r in measured]
+        median, worst = statistics.median(latencies), max(latencies)
+        verdict = "PASS" if worst <= budget else "MISS"
+        verdicts.append(verdict)
+        print(f"{label} ({len(measured)} rounds)  median {median:.1f} s, max {worst:.1f} s")
+        print(f"  target             <= {interval} s interval + {RUN_START_BUDGET:.0f} s run start = "
+              f"{budget:.0f} s: {verdict}")
+    return 0 if all(v == "PASS" for v in verdicts) else 1
 
 
 if __name__ == "__main__":

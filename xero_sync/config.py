@@ -27,7 +27,7 @@ REAL_XERO = {
 
 SCOPES = (
     "offline_access openid profile email accounting.contacts accounting.settings "
-    "accounting.transactions"
+    "accounting.transactions accounting.reports.read"  # the diff reads Reports/TrialBalance
 )
 
 

@@ -155,3 +155,63 @@ def test_record_payout_links_payments(setup):
     assert (po.gross_minor, po.fees_minor, po.net_minor) == (6_500, 300, 6_200)
     assert linked == ["po_1", "po_1"]
     assert (row.kind, row.idempotency_key, row.payload["net_minor"]) == ("payout", "xs-acme-payout-po_1", 6_200)
+
+
+def test_payout_payload_splits_xero_invoice_money_from_standalone_deposits(setup):
+    """Issue 8, finding 1: the payout carries its stand-alone deposits; only the money on Xero
+    invoices is what a non-BANK payments account holds for it."""
+    engine, xero_inv, alt_inv = setup
+    with engine.begin() as conn:
+        _pay(conn, "pay_x", xero_inv, amount=10_000)
+        _pay(conn, "pay_alt", alt_inv, amount=25_000)
+        row = outbox.get(conn, outbox.record_payout(
+            conn, payout_id="po_1", partner_id="acme", currency="USD",
+            payment_ids=["pay_alt", "pay_x"], fees_minor=200, paid_out_on=DAY))
+    p = row.payload
+    assert (p["gross_minor"], p["net_minor"], p["xero_invoice_minor"]) == (35_000, 34_800, 10_000)
+    assert p["deposits"] == [{"payment_id": "pay_alt", "amount_minor": 25_000}]
+    assert p["deposit_payment_ids"] == ["pay_alt"]
+
+
+def test_refunds_are_taken_back_once_by_a_later_payout(setup):
+    engine, xero_inv, alt_inv = setup
+
+    def payout(conn, payout_id, ids, refunds=(), fees=0):
+        return outbox.record_payout(conn, payout_id=payout_id, partner_id="acme", currency="USD",
+                                    payment_ids=ids, fees_minor=fees, paid_out_on=DAY,
+                                    refund_ids=refunds)
+
+    with engine.begin() as conn:
+        for pid, inv, amount in (("p1", xero_inv, 1_000), ("p2", xero_inv, 2_000),
+                                 ("d1", alt_inv, 500), ("p3", xero_inv, 9_000),
+                                 ("p4", xero_inv, 300)):
+            _pay(conn, pid, inv, amount=amount)
+        with pytest.raises(outbox.OutboxError, match="refund p1 is succeeded, not refunded"):
+            payout(conn, "po_0", ["p3"], ["p1"])
+        payout(conn, "po_1", ["p1", "p2", "d1"])
+        outbox.record_payment_failure(conn, "p1", "refunded")
+        outbox.record_payment_failure(conn, "d1", "refunded")
+        row = outbox.get(conn, payout(conn, "po_2", ["p3"], ["p1", "d1"], fees=100))
+        with pytest.raises(outbox.OutboxError, match="already taken back by payout po_2"):
+            payout(conn, "po_3", ["p4"], ["p1"])
+        with pytest.raises(outbox.OutboxError, match="both paid out and refunded"):
+            payout(conn, "po_4", ["p4"], ["p4"])
+        taken = conn.execute(sa.select(payments.c.refund_payout_id)
+                             .where(payments.c.payment_id.in_(["p1", "d1"]))).scalars().all()
+    p = row.payload
+    assert (p["gross_minor"], p["net_minor"], p["xero_invoice_minor"]) == (7_500, 7_400, 8_000)
+    assert p["deposits"] == [{"payment_id": "d1", "amount_minor": -500}]
+    assert p["refund_ids"] == ["d1", "p1"] and taken == ["po_2", "po_2"]
+
+
+def test_a_payout_refunds_would_empty_is_refused(setup):
+    engine, xero_inv, _ = setup
+    with engine.begin() as conn:
+        _pay(conn, "p1", xero_inv, amount=5_000)
+        _pay(conn, "p2", xero_inv, amount=1_000)
+        outbox.record_payout(conn, payout_id="po_1", partner_id="acme", currency="USD",
+                             payment_ids=["p1"], fees_minor=0, paid_out_on=DAY)
+        outbox.record_payment_failure(conn, "p1", "refunded")
+        with pytest.raises(outbox.OutboxError, match="leave nothing to pay out"):
+            outbox.record_payout(conn, payout_id="po_2", partner_id="acme", currency="USD",
+                                 payment_ids=["p2"], fees_minor=0, paid_out_on=DAY, refund_ids=["p1"])

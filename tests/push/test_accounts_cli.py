@@ -54,3 +54,23 @@ def test_saving_by_code_releases_waiting_pushes(world: World) -> None:
     # A later call changing one role keeps the others.
     choice, _ = choose_accounts(world.engine, world.client(), world.partner_id, {"payments": "615"})
     assert choice.payments_account_is_bank is False and choice.fees_account_id is not None
+
+
+def test_fees_setting_from_the_command_line(world: World, capsys) -> None:
+    from xero_sync.commands.cli import build_parser
+
+    choose_accounts(world.engine, world.client(), world.partner_id,
+                    {"payments": "615", "deposit": "090", "fees": "404"})
+    with world.engine.connect() as conn:
+        assert connections.get_connection(conn, world.partner_id).fees_as_spend is False
+    choose_accounts(world.engine, world.client(), world.partner_id, {}, "spend")
+    with world.engine.connect() as conn:
+        saved = connections.get_connection(conn, world.partner_id)
+    assert saved.fees_as_spend is True and saved.fees_account_id is not None  # others kept
+    with pytest.raises(ValueError, match="fees must be booked as one of"):
+        choose_accounts(world.engine, world.client(), world.partner_id, {}, "twice")
+    args = build_parser().parse_args(["accounts", "--partner", "acme", "--fees-as", "spend"])
+    assert args.fees_as == "spend"
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["accounts", "--partner", "acme", "--fees-as", "twice"])
+    assert "argument --fees-as: invalid choice: 'twice'" in capsys.readouterr().err

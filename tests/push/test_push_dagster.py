@@ -126,3 +126,37 @@ def test_sensor_skips_partners_that_are_not_partitions_yet(world: World) -> None
     result = _tick(world, defs, None)
 
     assert result.run_requests == []
+
+
+def test_pushes_released_by_set_up_accounts_go_on_the_next_tick(world: World) -> None:
+    """Issue 8, finding 5: released rows used to wait until they were 5 minutes old."""
+    from xero_sync.commands.accounts import choose_accounts
+
+    defs = _defs(world)
+    paid = _ready(world, payments=2)
+    with world.engine.begin() as conn:  # accounts not set up yet: the push parks the rows
+        conn.execute(sa.update(connections.xero_connections).values(
+            payments_account_id=None, deposit_account_id=None))
+    world.instance.add_dynamic_partitions("partners", [world.partner_id])
+    first = _tick(world, defs, None)
+    assert len(first.run_requests) == 1
+    result = defs.get_job_def("push_job").execute_in_process(
+        partition_key=world.partner_id, instance=world.instance, tags=first.run_requests[0].tags)
+    assert result.output_for_node("push_outbox")["waiting"] == 2
+    assert _tick(world, defs, first.cursor).run_requests == []  # waiting: nothing to push
+
+    with world.engine.connect() as conn:
+        connection = connections.get_connection(conn, world.partner_id)
+    client = XeroResource(database_url=world.db_url, sandbox_url=world.server.base_url).client_for(connection)
+    _, released = choose_accounts(world.engine, client, world.partner_id,
+                                  {"payments": "615", "deposit": "090"})
+    assert released == 2
+
+    after = _tick(world, defs, first.cursor)  # the very next tick, not 5 minutes later
+
+    assert len(after.run_requests) == 1 and ":released:" in after.run_requests[0].run_key
+    result = defs.get_job_def("push_job").execute_in_process(
+        partition_key=world.partner_id, instance=world.instance, tags=after.run_requests[0].tags)
+    assert result.output_for_node("push_outbox")["written"] == 2
+    assert set(paid) <= {p.reference for p in world.org.payments.values()}
+    assert _tick(world, defs, after.cursor).run_requests == []

@@ -7,6 +7,7 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
+from tests.push.test_reconciliation_payouts import WorldXero
 from tests.push.world import PAID_ON, World, build_world
 from xero_sync.assets.platform_records import platform_records
 from xero_sync.assets.reconciliation import reconciliation_diff
@@ -26,7 +27,7 @@ def _materialize(world: World, instance: dg.DagsterInstance) -> dg.ExecuteInJobR
         [xero_records, platform_records, reconciliation_diff], selection=["reconciliation_diff"],
         partition_key=world.partner_id, instance=instance, raise_on_error=False,
         resources={"platform": PlatformResource(database_url=world.engine.url.render_as_string(
-            hide_password=False)), "xero": dg.ResourceDefinition.none_resource()},
+            hide_password=False)), "xero": dg.ResourceDefinition.hardcoded_resource(WorldXero(world))},
     )
 
 

@@ -170,22 +170,24 @@ class World:
             return conn.execute(sa.select(schema.outbox).where(
                 schema.outbox.c.partner_id == self.partner_id).order_by(schema.outbox.c.outbox_id)).all()
 
-    def diff(self):
-        """Pull what Xero now holds (and the targeted pull of payouts, as the asset does), then
-        the reconciliation diff of the partner."""
+    def diff(self, as_of: dt.date | None = None):
+        """Pull what Xero now holds, read Xero as the asset does (payouts by reference, the
+        payments account's balance), then the reconciliation diff of the partner."""
+        from xero_sync.assets.reconciliation_reads import XeroSide, read_xero_side
         from xero_sync.platform import diffs
         from xero_sync.sync import reconcile
 
         self.pull()
+        as_of = as_of or dt.datetime.now(dt.timezone.utc).date()
         with self.engine.connect() as conn:
-            is_bank = connections.get_connection(conn, self.partner_id).payments_account_is_bank
+            connection = connections.get_connection(conn, self.partner_id)
             to_check = diffs.payouts_to_check(conn, self.partner_id)
-        amounts = {}
-        if to_check and is_bank is not None:
-            amounts = diffs.pull_payout_amounts(self.client(), to_check,
-                                                payments_account_is_bank=is_bank).amounts
+        side = (read_xero_side(self.client(), connection, to_check, as_of)
+                if connection.payments_account_is_bank is not None else XeroSide(as_of))
         with self.engine.connect() as conn:
-            return reconcile.diff(diffs.load_reconcile_input(conn, self.partner_id, amounts))
+            return reconcile.diff(diffs.load_reconcile_input(
+                conn, self.partner_id, side.payout_amounts,
+                payments_account_minor=side.payments_account_minor, as_of=as_of))
 
     # --- what Xero holds ----------------------------------------------------------------------
 

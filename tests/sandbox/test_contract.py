@@ -312,3 +312,20 @@ def test_connections_against_identity_spec(contract):
     # The spec (and xero-python) spell it /Connections; Xero answers either case.
     connections = contract.call("GET", "/Connections", spec="xero-identity.yaml")
     assert connections[0]["tenantId"] == contract.tenant_id
+
+
+def test_trial_balance_report(contract):
+    """GET /Reports/TrialBalance in Xero's report shape; the books balance (debits = credits)."""
+    body = contract.call("GET", "/api.xro/2.0/Reports/TrialBalance", date="2030-01-31")
+    (report,) = body["Reports"]
+    assert report["ReportType"] == "TrialBalance"
+    header, *sections, summary = report["Rows"]
+    assert header["RowType"] == "Header" and [c["Value"] for c in header["Cells"]][:3] == [
+        "Account", "Debit", "Credit"]
+    rows = [r for s in sections for r in s["Rows"]]
+    assert rows and all(r["RowType"] == "Row" for r in rows)
+    assert all(c["Attributes"][0]["Id"] == "account" for r in rows for c in r["Cells"])
+    (total,) = summary["Rows"]
+    assert total["RowType"] == "SummaryRow"
+    debit, credit = (Decimal(c["Value"]) for c in total["Cells"][1:3])
+    assert debit == credit > 0

@@ -21,7 +21,7 @@ from xero_sync.sync.ledger import (
     PaymentWrite,
     Waiting,
     batch_payments,
-    payout_bank_line,
+    payout_composition,
     plan,
     write_key,
 )
@@ -322,18 +322,49 @@ def test_batch_payments_empty_and_bad_size():
         batch_payments([], size=0)
 
 
-def test_bank_line_adds_standalone_deposits_of_the_same_payout():
-    po = payout(deposits=["pay_9", "pay_10"])
-    deposits = [deposit("pay_9", 5000), deposit("pay_10", 700), deposit("pay_11", 99999),
-                deposit("pay_9", 5000)]
-    assert payout_bank_line(po, deposits) == 97_100 + 5000 + 700
+def composed(*, xero_invoice: int, deposits: dict[str, int], fees: int) -> OutboxItem:
+    """A payout payload as outbox.record_payout writes it (issue 8)."""
+    gross = xero_invoice + sum(deposits.values())
+    po = payout(gross=gross, fees=fees, net=gross - fees,
+                deposits=[pid for pid, a in deposits.items() if a > 0],
+                xero_invoice_minor=xero_invoice)
+    listed = [{"payment_id": k, "amount_minor": v} for k, v in deposits.items()]
+    return replace(po, payload=po.payload | {"deposits": listed})
 
 
-def test_bank_line_with_bank_payments_account_is_the_transfer():
-    po = payout(deposits=["pay_9"])
-    assert payout_bank_line(po, [deposit("pay_9")], payments_account_is_bank=True) == 97_100
+def test_mixed_payout_moves_only_the_money_on_xero_invoices():
+    # Finding 1: 250.00 stand-alone deposit + 100.00 on a Xero invoice, fees 2.00, net 348.00.
+    po = composed(xero_invoice=10_000, deposits={"pay_alt": 25_000}, fees=200)
+    (receive,) = plan(po, CLEARING)
+    assert receive.lines == (Line("Payout po_1", "610", Decimal("100.00")),
+                             Line("Fees on payout po_1", "404", Decimal("-2.00")))
+    c = payout_composition(po.payload)
+    assert c.deposit_account_movement(payments_account_is_bank=False) + c.deposits_total == 34_800
+    transfer, spend = plan(po, BANK)  # everything sits in a BANK payments account
+    assert transfer.amount == Decimal("348.00") and spend.total == Decimal("2.00")
 
 
-def test_bank_line_refuses_a_non_payout():
-    with pytest.raises(ValueError, match="not a payout"):
-        payout_bank_line(payment(), [])
+def test_payout_of_standalone_deposits_only_books_the_fees_as_a_spend():
+    po = composed(xero_invoice=0, deposits={"pay_a": 25_000}, fees=200)
+    (spend,) = plan(po, CLEARING)
+    assert (spend.type, spend.bank_account_id, spend.total) == ("SPEND", "acc-bank", Decimal("2.00"))
+    assert plan(composed(xero_invoice=0, deposits={"pay_a": 25_000}, fees=0), CLEARING) == []
+
+
+def test_fees_larger_than_the_money_moved_go_to_a_spend_not_a_negative_receive():
+    receive, spend = plan(composed(xero_invoice=100, deposits={"pay_a": 25_000}, fees=300), CLEARING)
+    assert receive.total == Decimal("1.00") and spend.total == Decimal("3.00")
+
+
+def test_refunds_beyond_the_xero_invoice_money_are_spent_back_into_the_payments_account():
+    po = composed(xero_invoice=-5_000, deposits={"pay_a": 25_000}, fees=100)
+    (spend,) = plan(po, CLEARING)
+    assert spend.lines == (Line("Refunds taken back by payout po_1", "610", Decimal("50.00")),
+                           Line("Fees on payout po_1", "404", Decimal("1.00")))
+
+
+def test_inconsistent_composition_is_invalid():
+    po = composed(xero_invoice=10_000, deposits={"pay_a": 500}, fees=0)
+    bad = replace(po, payload=po.payload | {"xero_invoice_minor": 9_999})
+    (result,) = plan(bad, CLEARING)
+    assert isinstance(result, Invalid) and "xero_invoice_minor" in result.reason

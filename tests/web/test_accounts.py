@@ -73,6 +73,22 @@ def test_valid_choice_saved_and_shown_again(web, connected):
     assert f'<option value="{code["091"]}" selected>' in page
 
 
+def test_fees_setting_saved_and_shown_again(web, connected):
+    client, code = connected
+    page = client.get("/integrations/xero/accounts").text
+    assert re.search(r'<option value="line" selected>', page)  # the default
+    token = hidden_fields(page)["form_token"]
+    answer = client.post("/integrations/xero/accounts", data={
+        "form_token": token, "payments": code["615"], "deposit": code["090"], "fees": code["404"],
+        "fees_as": "spend"})
+    assert answer.status_code == 302 and web.connection("acme").fees_as_spend is True
+    assert re.search(r'<option value="spend" selected>', client.get("/integrations/xero/accounts").text)
+    answer = client.post("/integrations/xero/accounts", data={
+        "form_token": token, "payments": code["615"], "deposit": code["090"], "fees_as": "twice"})
+    assert answer.status_code == 400 and "Fees must be booked as a line or a spend" in answer.text
+    assert web.connection("acme").fees_as_spend is True
+
+
 def test_xero_down_on_set_up_accounts(web, connected):
     client, _ = connected
     web.sandbox.stop()

@@ -5,11 +5,13 @@ tables (all months), read after the month partitions it depends on. Idempotent: 
 is replaced, never appended to, and repairs are enqueued only for payments with no outbox row at
 all, so re-materializing changes nothing twice.
 
-Targeted pull: payouts are checked against Xero itself, not against our outbox. The partner's
-latest 200 payouts (by paid_out_on) whose outbox row may have written something (sending,
-unknown, done) are looked up by reference, 25 references per call (at most 17 calls), and what
-Xero shows is matched as the bank feed line would be (sync.payout_match). Older payouts keep the
-outbox's word. No call is made when there is no such payout or the accounts are not set up.
+Money is checked against Xero itself, not against our outbox (reconciliation_reads): the
+partner's latest 200 payouts (by paid_out_on) whose outbox row may have written something
+(sending, unknown, done) are looked up by reference, 25 references per call (at most 17 calls),
+and what Xero shows is matched as the bank feed line would be (sync.payout_match); older payouts
+keep the outbox's word. One GET /Reports/TrialBalance gives the payments account's balance as at
+today (UTC), compared with the payments received into it and not yet paid out
+(sync.reconcile_money). No call is made when the accounts are not set up or the partner is parked.
 """
 
 import datetime as dt
@@ -18,6 +20,7 @@ import dagster as dg
 
 from xero_sync.assets.connection_errors import xero_failures
 from xero_sync.assets.table_metadata import OWNERS, table_metadata
+from xero_sync.assets.reconciliation_reads import XeroSide, read_xero_side
 from xero_sync.partitions import partners
 from xero_sync.platform import connections, diffs
 from xero_sync.platform.schema import reconciliation_diffs
@@ -51,9 +54,11 @@ no_unexplained = dg.AssetCheckSpec(
 def reconciliation_diff(context: dg.AssetExecutionContext, platform: PlatformResource,
                         xero: XeroResource) -> dg.MaterializeResult:
     partner_id = context.partition_key
-    pulled = _pull_payouts(context, platform, xero, partner_id)
+    pulled = _read_xero(context, platform, xero, partner_id)
     with platform.begin() as conn:
-        inputs = diffs.load_reconcile_input(conn, partner_id, pulled.amounts)
+        inputs = diffs.load_reconcile_input(
+            conn, partner_id, pulled.payout_amounts,
+            payments_account_minor=pulled.payments_account_minor, as_of=pulled.as_of)
     diff = reconcile.diff(inputs)
     with platform.begin() as conn:
         stored = diffs.save_diff(conn, partner_id, diff)
@@ -68,7 +73,8 @@ def reconciliation_diff(context: dg.AssetExecutionContext, platform: PlatformRes
             "unexplained": len(open_rows),
             "counts_by_kind": dg.MetadataValue.json(counts),
             "repairs_enqueued": len(repaired),
-            "payouts_checked_in_xero": len(pulled.amounts),
+            "payouts_checked_in_xero": len(pulled.payout_amounts),
+            "payments_account_checked": pulled.payments_account_minor is not None,
             "xero_calls": pulled.calls,
             "preview": dg.MetadataValue.md(_preview(diff)),
         },
@@ -87,25 +93,24 @@ def reconciliation_diff(context: dg.AssetExecutionContext, platform: PlatformRes
     )
 
 
-def _pull_payouts(context: dg.AssetExecutionContext, platform: PlatformResource,
-                  xero: XeroResource, partner_id: str) -> diffs.PayoutPull:
-    """The targeted pull of the partner's payouts (empty, with no call, when there is nothing
-    to look up, the payments account type is not set up yet, or the partner is parked)."""
+def _read_xero(context: dg.AssetExecutionContext, platform: PlatformResource,
+               xero: XeroResource, partner_id: str) -> XeroSide:
+    """Payout amounts and the payments account's balance (nothing read, no call, when the
+    payments account is not set up yet or the partner is parked)."""
+    as_of = dt.datetime.now(dt.timezone.utc).date()
     with platform.begin() as conn:
         connection = connections.get_connection(conn, partner_id)
         to_check = diffs.payouts_to_check(conn, partner_id)
-    if not to_check or connection is None or connection.payments_account_is_bank is None:
-        return diffs.PayoutPull(amounts={}, calls=0)
+    if connection is None or connection.payments_account_is_bank is None:
+        return XeroSide(as_of)
     if connection.is_parked(dt.datetime.now(dt.timezone.utc)):
         # Spending calls while Xero's daily window is closed would only earn more 429s.
         until = f"{connection.parked_until:%Y-%m-%d %H:%M} UTC"
-        context.log.warning(f"partner {partner_id} is parked until {until}: payouts not checked "
-                            "in Xero, the outbox's word is used")
-        return diffs.PayoutPull(amounts={}, calls=0)
+        context.log.warning(f"partner {partner_id} is parked until {until}: Xero not read, the "
+                            "outbox's word is used for payouts and the balance is not checked")
+        return XeroSide(as_of)
     with xero_failures(platform, connection):
-        return diffs.pull_payout_amounts(
-            xero.client_for(connection), to_check,
-            payments_account_is_bank=connection.payments_account_is_bank)
+        return read_xero_side(xero.client_for(connection), connection, to_check, as_of)
 
 
 def _preview(diff) -> str:

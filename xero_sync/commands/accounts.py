@@ -54,13 +54,20 @@ def current_choice(connection: connections.Connection) -> dict[str, str | None]:
     }
 
 
+FEES_AS = ("line", "spend")  # a negative line on the payout deposit | a separate SPEND
+
+
 def choose_accounts(engine: sa.Engine, client: XeroClient, partner_id: str,
-                    given: Mapping[str, str | None]) -> tuple[AccountChoice, int]:
-    """Validate `given` {role: code or id} (merged over the current choice) and save it.
+                    given: Mapping[str, str | None],
+                    fees_as: str | None = None) -> tuple[AccountChoice, int]:
+    """Validate `given` {role: code or id} (merged over the current choice) and save it, with
+    the fees setting `fees_as` (FEES_AS; None keeps the partner's).
 
     Returns the saved choice and how many waiting pushes it released. Raises
     account_roles.AccountChoiceError (refused) or connections errors (not connected).
     """
+    if fees_as is not None and fees_as not in FEES_AS:
+        raise ValueError(f"fees must be booked as one of {FEES_AS}, got {fees_as!r}")
     with engine.connect() as conn:
         connection = _connection(conn, partner_id)
     accounts = client.accounts().records
@@ -77,6 +84,7 @@ def choose_accounts(engine: sa.Engine, client: XeroClient, partner_id: str,
             payments_account_is_bank=choice.payments_account_is_bank,
             deposit_account_id=choice.deposit_account_id, fees_account_id=choice.fees_account_id,
             income_account_id=choice.income_account_id,
+            fees_as_spend=None if fees_as is None else fees_as == "spend",
         )
     return choice, waiting
 
@@ -88,6 +96,13 @@ def _connection(conn: sa.Connection, partner_id: str) -> connections.Connection:
     if connection is None or connection.tenant_id is None:
         raise UserError(f"partner {partner_id!r} is not connected to Xero; run 'xero-sync connect' first")
     return connection
+
+
+def _fees_as(engine: sa.Engine, partner_id: str) -> str:
+    with engine.connect() as conn:
+        spend = _connection(conn, partner_id).fees_as_spend
+    return ("a separate SPEND from the deposit account" if spend
+            else "a negative line on the payout deposit")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -103,14 +118,15 @@ def run(args: argparse.Namespace) -> int:
         connection = _connection(conn, args.partner)
     client = xero.client_for(connection)
     given = {role: getattr(args, _OPTION[role]) for role in ROLES}
-    if args.list or not any(given.values()):
+    if args.list or not (any(given.values()) or args.fees_as):
         accounts = client.accounts().records
         print(f"Chart of accounts of {connection.tenant_name or connection.tenant_id} "
               f"(partner {args.partner}), by role:")
         print(chart_by_role(accounts, current_choice(connection)))
+        print(f"Payout fees (--fees-as): {_fees_as(engine, args.partner)}")
         return 0
     try:
-        choice, released = choose_accounts(engine, client, args.partner, given)
+        choice, released = choose_accounts(engine, client, args.partner, given, args.fees_as)
     except account_roles.AccountChoiceError as exc:
         raise UserError("choice refused: " + "; ".join(exc.messages)) from None
     except connections.ConnectionLifecycleError as exc:
@@ -118,7 +134,8 @@ def run(args: argparse.Namespace) -> int:
     kind = "BANK" if choice.payments_account_is_bank else "payments-enabled"
     print(f"Accounts saved for {args.partner}: payments {choice.payments_account_id} ({kind}), "
           f"deposit {choice.deposit_account_id}, fees {choice.fees_account_id or '-'}, "
-          f"income {choice.income_account_id or '-'}; {released} waiting pushes released.")
+          f"income {choice.income_account_id or '-'}; payout fees as {_fees_as(engine, args.partner)}; "
+          f"{released} waiting pushes released.")
     return 0
 
 
@@ -129,6 +146,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     for role in ROLES:
         parser.add_argument(f"--{role}-account", dest=_OPTION[role], metavar="CODE_OR_ID",
                             help=f"{ROLE_LABELS[role]}: account code or AccountID")
+    parser.add_argument("--fees-as", choices=FEES_AS,
+                        help="book payout fees as a negative line on the payout deposit (line, the "
+                             "default) or as a separate SPEND from the deposit account (spend)")
     parser.add_argument("--database-url", help="platform store URL (default: XERO_SYNC_DATABASE_URL)")
     parser.add_argument("--sandbox-url", help="talk to this sandbox instead of the configured Xero")
     parser.set_defaults(func=run)

@@ -68,6 +68,7 @@ class Connection:
     fees_account_id: str | None
     income_account_id: str | None
     clearing_contact_id: str | None
+    fees_as_spend: bool
     connected_at: dt.datetime | None
     last_sync_at: dt.datetime | None
     created_at: dt.datetime
@@ -298,9 +299,10 @@ def set_accounts(
     deposit_account_id: str,
     fees_account_id: str | None = None,
     income_account_id: str | None = None,
+    fees_as_spend: bool | None = None,
 ) -> Connection:
     """Store the Set Up Accounts choice (validated against Xero's chart by the caller) and release
-    pushes that were waiting for it."""
+    pushes that were waiting for it. `fees_as_spend` None keeps the partner's fees setting."""
     from xero_sync.platform.outbox import release_waiting  # outbox imports nothing from here
 
     current = _require(conn, partner_id)
@@ -317,6 +319,7 @@ def set_accounts(
         deposit_account_id=deposit_account_id,
         fees_account_id=fees_account_id,
         income_account_id=income_account_id,
+        **({} if fees_as_spend is None else {"fees_as_spend": bool(fees_as_spend)}),
     )
     release_waiting(conn, partner_id)
     return result

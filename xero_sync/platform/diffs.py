@@ -1,23 +1,23 @@
 """The reconciliation diff's inputs and outputs in the platform store (pandas, integer minor units).
 
 `load_reconcile_input` reads one partner's platform rows and landed Xero rows into the frames
-`sync.reconcile.diff` takes; `save_diff` replaces the partner's stored diff; `latest_diff` reads it
-back; `enqueue_repairs` creates the outbox rows a push can repair with. `payouts_to_check` and
-`pull_payout_amounts` are the targeted pull of payouts from Xero whose amounts
-`load_reconcile_input` then uses.
+`sync.reconcile.diff` takes, together with what the reconciliation glue read from Xero (payout
+amounts, the payments account's balance); `save_diff` replaces the partner's stored diff;
+`latest_diff` reads it back; `enqueue_repairs` creates the outbox rows a push can repair with;
+`payouts_to_check` lists the payouts worth looking up in Xero. No Xero I/O here: the reads are
+made by xero_sync.assets.reconciliation_reads.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import pandas as pd
 import sqlalchemy as sa
 
 from xero_sync.platform import outbox as outbox_repo
+from xero_sync.platform.money_position import MoneyPosition, money_position
 from xero_sync.platform.schema import (
     customers,
     invoices,
@@ -28,11 +28,8 @@ from xero_sync.platform.schema import (
     xero_invoices,
     xero_payments,
 )
-from xero_sync.sync import invoice_edits, payout_match, reconcile
+from xero_sync.sync import invoice_edits, reconcile
 from xero_sync.sync.reconcile import IN_FLIGHT_OUTBOX, ReconcileInput
-
-if TYPE_CHECKING:
-    from xero_sync.xero.client import XeroClient
 
 # The targeted pull looks at the partner's most recent payouts only, so a diff costs a bounded
 # number of calls (2 references per payout, 25 per call: at most 17 calls for non-BANK).
@@ -64,14 +61,6 @@ def _latest_outbox(partner_id: str) -> sa.Subquery:
     )
 
 
-@dataclass(frozen=True)
-class PayoutPull:
-    """What the targeted pull found: payout_id -> minor units in Xero (None: nothing live)."""
-
-    amounts: dict[str, int | None]
-    calls: int
-
-
 def payouts_to_check(conn: sa.Connection, partner_id: str,
                      limit: int = MAX_PAYOUTS_PULLED) -> dict[str, str]:
     """payout_id -> currency of the partner's payouts worth looking up in Xero: the latest
@@ -88,33 +77,19 @@ def payouts_to_check(conn: sa.Connection, partner_id: str,
     return {r.payout_id: r.currency for r in rows}
 
 
-def pull_payout_amounts(client: XeroClient, to_check: Mapping[str, str], *,
-                        payments_account_is_bank: bool) -> PayoutPull:
-    """Look the payouts up in Xero by reference (≤ 25 references per call) and say what Xero
-    shows for each, matched as the bank feed line would be (sync.payout_match)."""
-    refs = payout_match.lookup_references(to_check, payments_account_is_bank=payments_account_is_bank)
-    transactions, transfers = [], []
-    calls = 0
-    for batch in payout_match.batches(refs):
-        calls += 1
-        if payments_account_is_bank:
-            transfers += client.find_bank_transfers_by_references(batch)
-        else:
-            transactions += client.find_bank_transactions_by_references(batch)
-    amounts = payout_match.xero_payout_amounts(
-        dict(to_check), payments_account_is_bank=payments_account_is_bank,
-        bank_transactions=transactions, bank_transfers=transfers)
-    return PayoutPull(amounts=amounts, calls=calls)
-
-
 def load_reconcile_input(conn: sa.Connection, partner_id: str,
-                         xero_payout_minor: Mapping[str, int | None] | None = None) -> ReconcileInput:
+                         xero_payout_minor: Mapping[str, int | None] | None = None, *,
+                         payments_account_minor: int | None = None,
+                         as_of: dt.date | None = None) -> ReconcileInput:
     """Both sides of one partner as ReconcileInput frames (money as int minor units).
 
     `xero_payout_minor` is what the targeted pull found in Xero per payout (None = not there).
     Payouts it does not cover were not looked up: NA while nothing was sent, else (older than
-    the pull's bound) the outbox's word, i.e. the net once the payout's outbox row is done.
+    the pull's bound) the outbox's word, i.e. what the payout's writes move once its outbox row
+    is done. `payments_account_minor` is the payments account's balance in Xero as at `as_of`
+    (Reports/TrialBalance); None skips that check.
     """
+    position = money_position(conn, partner_id, as_of)
     latest = _latest_outbox(partner_id)
     p, i = payments.c, invoices.c
     pending = (
@@ -154,9 +129,10 @@ def load_reconcile_input(conn: sa.Connection, partner_id: str,
     po = payouts.c
     payout_frame = _frame(conn, sa.select(
         po.payout_id, po.net_minor, po.gross_minor, po.fees_minor, latest.c.status,
-        sa.case((latest.c.status == "done", po.net_minor), else_=None),
+        sa.case((latest.c.status == "done", sa.literal(0)), else_=None),
     ).outerjoin(latest, latest.c.subject_id == po.payout_id).where(po.partner_id == partner_id),
         reconcile.PAYOUT_COLUMNS)
+    _add_payout_money(payout_frame, position)
     if xero_payout_minor:
         pulled = payout_frame["payout_id"].isin(list(xero_payout_minor))
         amounts = payout_frame["xero_amount_minor"].astype(object)
@@ -180,11 +156,33 @@ def load_reconcile_input(conn: sa.Connection, partner_id: str,
             frame[col] = frame[col].astype("int64")
     platform_invoices["pending_payments_minor"] = (
         platform_invoices["pending_payments_minor"].astype("int64"))
+    checked = payments_account_minor is not None and position.payments_account_id is not None
     return ReconcileInput(
         platform_invoices=platform_invoices, xero_invoices=xero_inv,
         platform_payments=platform_payments, xero_payments=xero_pay, payouts=payout_frame,
         customers=customer_frame, rejected=rejected,
+        payments_account_balance_minor=payments_account_minor if checked else None,
+        awaiting_payout_minor=position.awaiting_payout_minor if checked else None,
+        currency=position.currency, in_doubt_minor=position.in_doubt_minor,
+        as_of=None if as_of is None else as_of.isoformat(),
     )
+
+
+def _add_payout_money(frame: pd.DataFrame, position: MoneyPosition) -> None:
+    """The payout columns of sync.reconcile_money: what the payout's own writes should move in
+    the deposit account, its listed stand-alone deposits there, and whether one is in flight.
+    A done payout the targeted pull did not cover is taken at the outbox's word."""
+    ids = frame["payout_id"].astype(str)
+    expected = ids.map(lambda pid: position.payouts[pid].expected if pid in position.payouts else None)
+    frame["expected_xero_minor"] = pd.array(
+        [None if v is None else int(v) for v in expected], dtype="Int64")
+    frame["listed_deposits_minor"] = pd.array(
+        [position.payouts[p].listed if p in position.payouts else 0 for p in ids], dtype="Int64")
+    frame["listed_in_flight"] = [position.payouts[p].listed_in_flight if p in position.payouts
+                                 else False for p in ids]
+    done = frame["outbox_status"].eq("done").to_numpy(dtype=bool)
+    word = frame["expected_xero_minor"].fillna(frame["net_minor"].astype("Int64"))
+    frame["xero_amount_minor"] = word.where(done, pd.NA).astype("Int64")
 
 
 def save_diff(conn: sa.Connection, partner_id: str, diff: pd.DataFrame,
@@ -224,11 +222,36 @@ def latest_diff(conn: sa.Connection, partner_id: str) -> pd.DataFrame:
 
 
 def enqueue_repairs(conn: sa.Connection, partner_id: str, diff: pd.DataFrame) -> list[str]:
-    """Outbox rows for Alternative payments missing in Xero that have no outbox row at all
-    (e.g. recorded before the outbox existed). Rows in flight or rejected are left alone."""
-    missing = diff.loc[diff["kind"].eq("payment_missing_in_xero"), "subject_id"].astype(str)
-    if missing.empty:
+    """Outbox rows that repair what the diff found a push can repair (action "push", not
+    explained by a write in flight): Alternative payments missing in Xero and payouts not
+    recorded there whose write is `done` (Xero lost or deleted it) get a new write linked to the
+    old one (outbox.requeue_repair); payments with no outbox row at all (e.g.
+    recorded before the outbox existed) get their first. Rows in flight or rejected are left
+    alone; a write already repaired is not queued again, so re-materializing queues once."""
+    pushable = diff["action"].eq("push") & ~diff["explained"].astype(bool)
+    missing = diff.loc[pushable & diff["kind"].eq("payment_missing_in_xero"), "subject_id"].astype(str)
+    lost_payouts = diff.loc[pushable & diff["kind"].eq("payout_not_recorded"), "subject_id"].astype(str)
+    if missing.empty and lost_payouts.empty:
         return []
+    made = _first_writes(conn, partner_id, list(missing)) if not missing.empty else []
+    o = outbox.c
+    subjects = [*missing, *lost_payouts]
+    newest = (sa.select(o.subject_id, sa.func.max(o.outbox_id).label("outbox_id"))
+              .where(o.partner_id == partner_id, o.subject_id.in_(subjects),
+                     o.kind.in_(outbox_repo.REPAIRABLE))
+              .group_by(o.subject_id).subquery())
+    done = conn.execute(
+        sa.select(o.outbox_id, o.subject_id).join(newest, newest.c.outbox_id == o.outbox_id)
+        .where(o.status == "done")
+    ).all()
+    for row in done:
+        if outbox_repo.requeue_repair(conn, row.outbox_id) is not None:
+            made.append(row.subject_id)
+    return made
+
+
+def _first_writes(conn: sa.Connection, partner_id: str, missing: list[str]) -> list[str]:
+    """Outbox rows for missing payments that never had one."""
     p, i = payments.c, invoices.c
     has_row = sa.select(outbox.c.outbox_id).where(
         outbox.c.subject_id == p.payment_id, outbox.c.kind.in_(outbox_repo.WRITE_KINDS)).exists()
@@ -236,7 +259,7 @@ def enqueue_repairs(conn: sa.Connection, partner_id: str, diff: pd.DataFrame) ->
         sa.select(p.payment_id, p.invoice_id, p.amount_minor, p.fee_minor, p.currency, p.paid_on,
                   i.source, i.xero_invoice_id, i.number)
         .join(invoices, i.invoice_id == p.invoice_id)
-        .where(p.partner_id == partner_id, p.payment_id.in_(list(missing)), ~has_row)
+        .where(p.partner_id == partner_id, p.payment_id.in_(missing), ~has_row)
     ).all()
     made = []
     for r in orphans:

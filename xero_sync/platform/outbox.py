@@ -74,12 +74,38 @@ def _insert(conn: sa.Connection, *, partner_id: str, kind: str, subject_id: str,
     ).scalar_one()
 
 
-def _original_write(conn: sa.Connection, payment_id: str) -> sa.Row | None:
+def _original_write(conn: sa.Connection, payment_id: str, *, latest: bool = False) -> sa.Row | None:
+    """The payment's first write (or, `latest`, its newest: a repair re-queued by the diff)."""
+    order = outbox.c.outbox_id.desc() if latest else outbox.c.outbox_id
     return conn.execute(
         sa.select(outbox.c.outbox_id, outbox.c.kind, outbox.c.status, outbox.c.partner_id)
         .where(outbox.c.subject_id == payment_id, outbox.c.kind.in_(WRITE_KINDS))
-        .order_by(outbox.c.outbox_id)
+        .order_by(order)
     ).first()
+
+
+REPAIRABLE = (*WRITE_KINDS, "payout")
+
+
+def requeue_repair(conn: sa.Connection, outbox_id: int) -> int | None:
+    """A done write Xero no longer has (a payment or payout deleted there): queue it again as a
+    NEW row (new idempotency key, same reference and payload) linked to it by
+    `repairs_outbox_id`. Returns the new row's id, or None when that write already has its
+    repair (so a diff materialized twice queues once) or is not a done REPAIRABLE write."""
+    old = get(conn, outbox_id)
+    if old is None or old.kind not in REPAIRABLE or old.status != "done":
+        return None
+    if conn.execute(sa.select(outbox.c.outbox_id).where(outbox.c.repairs_outbox_id == outbox_id)).first():
+        return None
+    return conn.execute(
+        sa.insert(outbox).values(
+            partner_id=old.partner_id, kind=old.kind, subject_id=old.subject_id,
+            idempotency_key=idempotency_key(old.partner_id, old.kind,
+                                            f"{old.subject_id}-repair-{outbox_id}"),
+            reference=old.reference, payload=dict(old.payload), status="pending",
+            repairs_outbox_id=outbox_id,
+        ).returning(outbox.c.outbox_id)
+    ).scalar_one()
 
 
 def record_payment(
@@ -155,35 +181,69 @@ def record_payout(
     payment_ids: Sequence[str],
     fees_minor: int,
     paid_out_on: dt.date,
+    refund_ids: Sequence[str] = (),
 ) -> int:
-    """Record a payout of succeeded payments (gross = their sum, net = gross - fees), link the
-    payments to it, and queue its write to Xero; returns the outbox id."""
+    """Record a payout, link its payments (and the refunds it takes back) to it, and queue its
+    write to Xero; returns the outbox id.
+
+    gross = its payments - the refunds it deducts; net = gross - fees (the bank line). The payload
+    also splits the gross the way SPEC section 4 books it (see sync.ledger): `xero_invoice_minor`,
+    money on Xero invoices, which sits in the payments account; `deposits`, the stand-alone
+    deposits (payments on invoices created in Alternative; a deducted refund of one is negative),
+    which went straight into the deposit account unless the payments account is a BANK account.
+    A refund can be deducted once, by a payout after the one that paid it out.
+    """
     if not payment_ids:
         raise OutboxError(f"payout {payout_id}: no payments")
-    if not isinstance(fees_minor, int) or fees_minor < 0:
+    if not isinstance(fees_minor, int) or isinstance(fees_minor, bool) or fees_minor < 0:
         raise OutboxError(f"payout {payout_id}: fees_minor must be an int >= 0, got {fees_minor!r}")
+    overlap = sorted(set(payment_ids) & set(refund_ids))
+    if overlap:
+        raise OutboxError(f"payout {payout_id}: {overlap} are both paid out and refunded in it")
+    wanted = [*payment_ids, *refund_ids]
+    p, i = payments.c, invoices.c
     rows = conn.execute(
-        sa.select(payments.c.payment_id, payments.c.partner_id, payments.c.currency,
-                  payments.c.status, payments.c.payout_id, payments.c.amount_minor,
-                  payments.c.source)
-        .where(payments.c.payment_id.in_(list(payment_ids)))
+        sa.select(p.payment_id, p.partner_id, p.currency, p.status, p.payout_id, p.amount_minor,
+                  p.source, p.refund_payout_id, i.source.label("invoice_source"))
+        .join(invoices, i.invoice_id == p.invoice_id)
+        .where(p.payment_id.in_(wanted))
     ).all()
     found = {r.payment_id: r for r in rows}
-    missing = sorted(set(payment_ids) - set(found))
+    missing = sorted(set(wanted) - set(found))
     if missing:
         raise OutboxError(f"payout {payout_id}: unknown payments {missing}")
-    for r in rows:
+    for pid in wanted:
+        r = found[pid]
+        refund = pid in refund_ids
         problem = (
             "belongs to another partner" if r.partner_id != partner_id
             else f"is in {r.currency}, not {currency}" if r.currency != currency
-            else f"is {r.status}" if r.status != "succeeded"
             else "was not collected by Alternative" if r.source != "alternative"
-            else f"is already in payout {r.payout_id}" if r.payout_id not in (None, payout_id)
             else None
         )
+        if problem is None and not refund:
+            problem = (f"is {r.status}" if r.status != "succeeded"
+                       else f"is already in payout {r.payout_id}" if r.payout_id not in (None, payout_id)
+                       else None)
+        if problem is None and refund:
+            problem = (f"is {r.status}, not refunded" if r.status != "refunded"
+                       else "was never paid out, so there is nothing to take back"
+                       if r.payout_id in (None, payout_id)
+                       else f"was already taken back by payout {r.refund_payout_id}"
+                       if r.refund_payout_id not in (None, payout_id) else None)
         if problem:
-            raise OutboxError(f"payout {payout_id}: payment {r.payment_id} {problem}")
-    gross = sum(r.amount_minor for r in rows)
+            kind = "refund" if refund else "payment"
+            raise OutboxError(f"payout {payout_id}: {kind} {pid} {problem}")
+
+    def signed(pid: str) -> int:
+        return -found[pid].amount_minor if pid in refund_ids else found[pid].amount_minor
+
+    on_xero = [pid for pid in wanted if found[pid].invoice_source == "xero"]
+    standalone = [pid for pid in wanted if found[pid].invoice_source != "xero"]
+    gross = sum(signed(pid) for pid in wanted)
+    if gross <= 0:
+        raise OutboxError(f"payout {payout_id}: refunds {gross - sum(map(signed, payment_ids))} "
+                          f"leave nothing to pay out")
     if fees_minor > gross:
         raise OutboxError(f"payout {payout_id}: fees {fees_minor} exceed gross {gross}")
     conn.execute(
@@ -192,12 +252,17 @@ def record_payout(
             fees_minor=fees_minor, net_minor=gross - fees_minor, paid_out_on=paid_out_on,
         )
     )
-    conn.execute(
-        sa.update(payments).where(payments.c.payment_id.in_(list(payment_ids))).values(payout_id=payout_id)
-    )
+    conn.execute(sa.update(payments).where(p.payment_id.in_(list(payment_ids))).values(payout_id=payout_id))
+    if refund_ids:
+        conn.execute(sa.update(payments).where(p.payment_id.in_(list(refund_ids)))
+                     .values(refund_payout_id=payout_id))
     payload = {
         "payout_id": payout_id, "currency": currency, "payment_ids": sorted(payment_ids),
+        "refund_ids": sorted(refund_ids),
         "gross_minor": gross, "fees_minor": fees_minor, "net_minor": gross - fees_minor,
+        "xero_invoice_minor": sum(signed(pid) for pid in on_xero),
+        "deposits": [{"payment_id": pid, "amount_minor": signed(pid)} for pid in sorted(standalone)],
+        "deposit_payment_ids": sorted(pid for pid in standalone if pid not in refund_ids),
         "date": paid_out_on.isoformat(),
     }
     return _insert(conn, partner_id=partner_id, kind="payout", subject_id=payout_id,
@@ -222,7 +287,7 @@ def record_payment_failure(conn: sa.Connection, payment_id: str, status: str = "
     if payment.source != "alternative":
         raise OutboxError(f"payment {payment_id} was not collected by Alternative")
     conn.execute(sa.update(payments).where(payments.c.payment_id == payment_id).values(status=status))
-    original = _original_write(conn, payment_id)
+    original = _original_write(conn, payment_id, latest=True)
     if original is None:
         return None
     if original.status in ("pending", "waiting_accounts"):

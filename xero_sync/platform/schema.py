@@ -122,6 +122,9 @@ xero_connections = sa.Table(
     sa.Column("fees_account_id", sa.String(64), nullable=True),
     sa.Column("income_account_id", sa.String(64), nullable=True),
     sa.Column("clearing_contact_id", sa.String(64), nullable=True),  # stand-alone deposits' contact
+    # Payout fees as a separate SPEND from the deposit account instead of a negative line on the
+    # payout deposit (SPEC section 4's switch; Xero accepting the negative line is unverified).
+    sa.Column("fees_as_spend", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("connected_at", TS, nullable=True),
     sa.Column("last_sync_at", TS, nullable=True),
     sa.Column("created_at", TS, nullable=False, server_default=_now_default()),
@@ -293,6 +296,8 @@ payments = sa.Table(
     sa.Column("status", sa.String(16), nullable=False),  # succeeded | failed | refunded
     sa.Column("payout_id", sa.String(64), sa.ForeignKey("payouts.payout_id"), nullable=True),
     sa.Column("xero_payment_id", sa.String(64), nullable=True),  # set when written to / seen in Xero
+    # A refunded payment whose money a later payout took back (outbox.record_payout refund_ids).
+    sa.Column("refund_payout_id", sa.String(64), nullable=True),
     sa.Column("created_at", TS, nullable=False, server_default=_now_default()),
     # Pending-payment sums per invoice (apply step) and payments per invoice (diff).
     sa.Index("ix_payments_invoice_id", "invoice_id"),
@@ -333,11 +338,14 @@ outbox = sa.Table(
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("xero_ids", sa.JSON, nullable=True),  # ids Xero returned (payment, bank transaction, transfer)
     sa.Column("error", sa.Text, nullable=True),  # Xero's validation message for rejected writes
+    # A write re-queued by the reconciliation diff: the done write whose result Xero lost.
+    sa.Column("repairs_outbox_id", sa.Integer, nullable=True),
     sa.Column("created_at", TS, nullable=False, server_default=_now_default()),
     sa.Column("updated_at", TS, nullable=False, server_default=_now_default()),
     sa.Index("ix_outbox_status_id", "status", "outbox_id"),
     # The write(s) for one payment or payout: pending-payment sums, failures, cancellations.
     sa.Index("ix_outbox_subject_id", "subject_id"),
+    sa.Index("ix_outbox_repairs_outbox_id", "repairs_outbox_id", unique=True),
 )
 
 webhook_events = sa.Table(

@@ -243,7 +243,7 @@ class _Push:
                 sa.select(outbox_table.c.status, outbox_table.c.xero_ids)
                 .where(outbox_table.c.subject_id == row.subject_id,
                        outbox_table.c.kind.in_(outbox.WRITE_KINDS))
-                .order_by(outbox_table.c.outbox_id)
+                .order_by(outbox_table.c.outbox_id.desc())  # a repair's write is the live one
             ).first()
             stored = conn.execute(
                 sa.select(payments_table.c.xero_payment_id)
@@ -262,6 +262,10 @@ class _Push:
 
     def _plan(self, item: OutboxItem, accounts: AccountSetup) -> list[PlannedWrite] | None:
         results = ledger.plan(item, accounts)
+        if not results and item.kind == "payout":
+            # Stand-alone deposits only, no fees: their money is already in the deposit account.
+            self._done(item.outbox_id, {}, found=False)
+            return None
         first = results[0] if results else Invalid(item.outbox_id, "nothing to write")
         if isinstance(first, Waiting):
             self._record(lambda conn: outbox.mark_waiting_accounts(conn, item.outbox_id, first.reason))
@@ -292,6 +296,7 @@ class _Push:
             income_account_id=c.income_account_id,
             income_account_code=codes.get(c.income_account_id or ""),
             clearing_contact_id=contact_id,
+            fees_as_separate_spend=c.fees_as_spend,
         )
 
     def _clearing_contact(self) -> str:

@@ -45,6 +45,7 @@ def create_app(sandbox: Sandbox) -> Flask:
 
     app.register_blueprint(control, url_prefix="/_sandbox")
     _register_optional(app, "xero_sync.sandbox.accounting", "accounting", API_PREFIX)
+    _register_optional(app, "xero_sync.sandbox.reports", "reports", API_PREFIX)
     _register_optional(app, "xero_sync.sandbox.control_records", "control_records", "/_sandbox/tenants")
     app.before_request(_gate)
     app.after_request(_finish)

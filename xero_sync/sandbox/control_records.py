@@ -340,3 +340,28 @@ def allocate_overpayment(tenant_id: str, source_id: str) -> Response:
 @control_records.post("/<tenant_id>/prepayments/<source_id>/allocations")
 def allocate_prepayment(tenant_id: str, source_id: str) -> Response:
     return _allocate(tenant_id, "PREPAYMENT", source_id)
+
+
+# ---- bank transactions (e.g. a payout booked behind the integration's back) ----------------
+
+@control_records.post("/<tenant_id>/bank-transactions")
+def create_bank_transaction(tenant_id: str) -> Response:
+    """Body: type (RECEIVE | SPEND), bank_account_id, contact_id, date, reference and lines as
+    Xero's LineItems (Description, AccountCode, LineAmount; a negative line is allowed)."""
+    body = _body()
+
+    def act(org: Organisation) -> Response:
+        txn = org.create_bank_transaction(
+            type=body.get("type") or "RECEIVE", bank_account_id=body.get("bank_account_id"),
+            bank_account_code=body.get("bank_account_code"), contact_id=body.get("contact_id"),
+            date=_day(body, "date", org.now().date()),  # type: ignore[arg-type]
+            reference=body.get("reference") or "", lines=body.get("lines") or [])
+        return _xero(xj.bank_transaction_json(txn, org), 201)
+
+    return _locked(tenant_id, act)
+
+
+@control_records.delete("/<tenant_id>/bank-transactions/<bank_transaction_id>")
+def delete_bank_transaction(tenant_id: str, bank_transaction_id: str) -> Response:
+    return _locked(tenant_id, lambda org: _xero(
+        xj.bank_transaction_json(org.delete_bank_transaction(bank_transaction_id), org)))

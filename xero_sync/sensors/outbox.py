@@ -3,7 +3,9 @@
 Discovery only (no writes besides the cursor): one bounded, grouped query per tick. A partner gets
 a run when it has pending rows newer than the cursor (run_key `push:{partner}:{max_id}`), and again
 when rows are in `unknown` (a lost answer to settle by look-up; the key carries their latest
-update, so each new unknown outcome gets a new run) or pending rows were left behind (e.g. the
+update, so each new unknown outcome gets a new run), when rows at or below the cursor became
+pending again (released by Set Up Accounts: the key carries their latest update, so the release
+is pushed on the next tick, not minutes later), or pending rows were left behind (e.g. the
 partner was parked; retried once per STRANDED_BUCKET).
 """
 
@@ -27,6 +29,8 @@ def _claimable_by_partner(conn: sa.Connection, cursor: int, now: dt.datetime) ->
     new_pending = sa.and_(o.status == "pending", o.outbox_id > cursor)
     stranded = sa.and_(o.status == "pending", o.outbox_id <= cursor,
                        o.updated_at < now - STRANDED_AFTER)
+    # Below the cursor and pending: released from waiting_accounts (or left behind).
+    behind = sa.and_(o.status == "pending", o.outbox_id <= cursor)
     stale_sending = sa.and_(o.status == "sending", o.updated_at < now - STRANDED_AFTER)
     unknown = sa.or_(o.status == "unknown", stale_sending)
     return conn.execute(
@@ -37,10 +41,11 @@ def _claimable_by_partner(conn: sa.Connection, cursor: int, now: dt.datetime) ->
             sa.func.max(sa.case((new_pending, o.outbox_id), else_=None)).label("new_max"),
             sa.func.max(sa.case((unknown, o.updated_at), else_=None)).label("unknown_at"),
             sa.func.count(sa.case((stranded, 1), else_=None)).label("stranded"),
+            sa.func.max(sa.case((behind, o.updated_at), else_=None)).label("released_at"),
             sa.func.max(o.outbox_id).label("max_id"),
         )
         .join(xero_connections, xero_connections.c.partner_id == o.partner_id)
-        .where(sa.or_(new_pending, stranded, unknown), c.tenant_id.is_not(None))
+        .where(sa.or_(new_pending, behind, unknown), c.tenant_id.is_not(None))
         .group_by(o.partner_id, c.tenant_id, c.parked_until)
         .order_by(o.partner_id)
         .limit(MAX_PARTNERS_PER_TICK)
@@ -56,6 +61,9 @@ def _run_key(row: sa.Row, now: dt.datetime) -> str | None:
     if row.stranded:
         bucket = int(now.timestamp()) // STRANDED_BUCKET_SECONDS
         return f"push:{row.partner_id}:{row.max_id}:stranded:{bucket}"
+    if row.released_at is not None:
+        stamp = row.released_at if isinstance(row.released_at, dt.datetime) else str(row.released_at)
+        return f"push:{row.partner_id}:{row.max_id}:released:{stamp}"
     return None
 
 

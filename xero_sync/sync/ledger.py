@@ -11,10 +11,15 @@ Outbox payloads (integer minor units; ISO dates as strings because payloads are 
 - deposit (a payment on an invoice created in Alternative):
   {"payment_id", "invoice_number", "amount_minor", "currency", "paid_on"}
 - payout: {"payout_id", "gross_minor", "fees_minor", "net_minor", "currency", "paid_out_on",
-  "deposit_payment_ids": [...]}. gross/fees/net describe the money the payout moves out of the
-  payments account. Stand-alone deposits of the payout that were received straight into the
-  deposit account (non-bank payments account) are not part of that money; `payout_bank_line`
-  adds them to get the bank-feed line.
+  "xero_invoice_minor", "deposits": [{"payment_id", "amount_minor"}], "deposit_payment_ids"}.
+  gross = the payout's payments less the refunds it takes back, net = gross - fees = the bank
+  line. `xero_invoice_minor` is the part on Xero invoices (written as Payments into the payments
+  account); `deposits` are its stand-alone deposits (a refund taken back is negative), so
+  gross == xero_invoice_minor + sum(deposits). With a non-BANK payments account the deposits
+  went straight into the deposit account: the payout moves only `xero_invoice_minor` and the
+  bank line is its deposit plus those deposits (`PayoutComposition`). With a BANK payments account
+  everything sits there and the payout transfers the net. A payload without
+  `xero_invoice_minor` (written before issue 8) is read as all money on Xero invoices.
 - delete_payment: {"payment_id", "xero_payment_id"}
 - delete_deposit: {"payment_id", "bank_transaction_id"}
 """
@@ -204,32 +209,55 @@ def batch_payments(writes: Iterable[PlanResult], size: int = 50) -> list[list[Pa
     return [payments[i : i + size] for i in range(0, len(payments), size)]
 
 
-def payout_bank_line(
-    payout: OutboxItem, deposits: Iterable[OutboxItem], *, payments_account_is_bank: bool = False
-) -> int:
-    """Minor units the bank feed shows for a payout.
+@dataclass(frozen=True)
+class PayoutComposition:
+    """What a payout is made of (minor units): see the module doc's payout payload."""
 
-    That is this payout's deposit (its net) plus the stand-alone deposits of the same payout that
-    were received into the deposit account, which is the case when the payments account is not a
-    BANK account (otherwise they sit in the payments account and travel inside the net).
-    """
-    if payout.kind != "payout":
-        raise ValueError(f"outbox {payout.outbox_id} is a {payout.kind!r}, not a payout")
-    net = _amount(payout.payload, "net_minor")
-    if payments_account_is_bank:
-        return net
-    members = set(_str_list(payout.payload, "deposit_payment_ids"))
-    seen: set[str] = set()
-    total = net
-    for deposit in deposits:
-        if deposit.kind != "deposit":
-            continue
-        payment_id = _str(deposit.payload, "payment_id")
-        # Count each stand-alone deposit once even if the caller passes it twice.
-        if payment_id in members and payment_id not in seen:
-            seen.add(payment_id)
-            total += _amount(deposit.payload, "amount_minor")
-    return total
+    gross: int
+    fees: int
+    net: int
+    xero_invoice: int  # money on Xero invoices: in the payments account
+    deposits: tuple[tuple[str, int], ...]  # (payment_id, amount) of its stand-alone deposits
+
+    @property
+    def deposits_total(self) -> int:
+        return sum(amount for _, amount in self.deposits)
+
+    def moved(self, *, payments_account_is_bank: bool) -> int:
+        """What the payout takes out of the payments account (its fees included)."""
+        return self.gross if payments_account_is_bank else self.xero_invoice
+
+    def deposit_account_movement(self, *, payments_account_is_bank: bool) -> int:
+        """What the payout's own writes move into the deposit account."""
+        return self.net if payments_account_is_bank else self.xero_invoice - self.fees
+
+
+def payout_composition(payload: Mapping[str, object]) -> PayoutComposition:
+    """The payout payload, checked (raises ValueError naming the field when inconsistent)."""
+    gross = _amount(payload, "gross_minor")
+    fees = _amount(payload, "fees_minor")
+    net = _amount(payload, "net_minor")
+    if net != gross - fees:
+        raise _PayloadError(f"net {net} != gross {gross} - fees {fees}")
+    if net <= 0:
+        raise _PayloadError(f"net {net} must be positive")
+    if "xero_invoice_minor" not in payload:
+        return PayoutComposition(gross, fees, net, gross, ())
+    xero_invoice = _signed(payload, "xero_invoice_minor")
+    raw = payload.get("deposits", [])
+    if not isinstance(raw, list | tuple):
+        raise _PayloadError(f"deposits must be a list, got {raw!r}")
+    deposits = tuple((_str(d, "payment_id"), _signed(d, "amount_minor")) if isinstance(d, Mapping)
+                     else _bad_deposit(d) for d in raw)
+    composition = PayoutComposition(gross, fees, net, xero_invoice, deposits)
+    if xero_invoice + composition.deposits_total != gross:
+        raise _PayloadError(f"gross {gross} != xero_invoice_minor {xero_invoice} + deposits "
+                            f"{composition.deposits_total}")
+    return composition
+
+
+def _bad_deposit(value: object) -> tuple[str, int]:
+    raise _PayloadError(f"a deposit must be an object with payment_id and amount_minor, got {value!r}")
 
 
 # --- one planner per outbox kind -------------------------------------------------------------
@@ -295,18 +323,20 @@ def _plan_deposit(item: OutboxItem, accounts: AccountSetup) -> list[PlanResult]:
 
 
 def _plan_payout(item: OutboxItem, accounts: AccountSetup) -> list[PlanResult]:
+    """SPEC section 4. Non-BANK payments account: one RECEIVE into the deposit account with a
+    line coded to the payments account for the money on Xero invoices (only that money is in the
+    payments account; the stand-alone deposits are already in the deposit account) and the fees
+    as a negative line, or as a SPEND from the deposit account when the partner chose that or the
+    RECEIVE would not stay positive. BANK payments account: a BankTransfer of the net plus a SPEND
+    of the fees, both from the payments account. May be empty: a payout of stand-alone deposits
+    only, without fees, has nothing left to move."""
     p = item.payload
     payout_id = _str(p, "payout_id")
     currency = _str(p, "currency")
-    gross = _amount(p, "gross_minor")
-    fees = _amount(p, "fees_minor")
-    net = _amount(p, "net_minor")
     paid_out_on = _date(p, "paid_out_on")
     _str_list(p, "deposit_payment_ids")  # shape check only; the diff lists them per payout
-    if net != gross - fees:
-        raise _PayloadError(f"net {net} != gross {gross} - fees {fees}")
-    if net <= 0:
-        raise _PayloadError(f"net {net} must be positive")
+    c = payout_composition(p)
+    fees, moved = c.fees, c.xero_invoice
 
     missing = _missing_setup(accounts, "payments account type", "clearing contact")
     if not accounts.payments_account_id:
@@ -315,7 +345,7 @@ def _plan_payout(item: OutboxItem, accounts: AccountSetup) -> list[PlanResult]:
         missing.append("deposit account")
     if fees and not accounts.fees_account_code:
         missing.append("fees account")
-    if accounts.payments_account_is_bank is False and not accounts.payments_account_code:
+    if accounts.payments_account_is_bank is False and moved and not accounts.payments_account_code:
         missing.append("payments account code")
     if missing:
         return [Waiting(item.outbox_id, "accounts not set up: " + ", ".join(missing))]
@@ -327,16 +357,12 @@ def _plan_payout(item: OutboxItem, accounts: AccountSetup) -> list[PlanResult]:
         code = accounts.fees_account_code or ""  # checked above whenever fees > 0
         return Line(f"Fees on payout {payout_id}", code, sign * from_minor(fees, currency))
 
-    def fees_spend(bank_account: str) -> BankTransactionWrite:
+    def bank_tx(type_: str, bank_account: str, lines: tuple[Line, ...], reference: str,
+                suffix: str) -> BankTransactionWrite:
         return BankTransactionWrite(
-            outbox_id=item.outbox_id,
-            type="SPEND",
-            bank_account_id=bank_account,
-            contact_id=accounts.clearing_contact_id or "",
-            date=paid_out_on,
-            reference=f"{payout_id} fees",
-            lines=(fees_line(1),),
-            idempotency_key=write_key(key, "fees"),
+            outbox_id=item.outbox_id, type=type_, bank_account_id=bank_account,
+            contact_id=accounts.clearing_contact_id or "", date=paid_out_on, reference=reference,
+            lines=lines, idempotency_key=write_key(key, suffix),
         )
 
     if accounts.payments_account_is_bank:
@@ -346,50 +372,40 @@ def _plan_payout(item: OutboxItem, accounts: AccountSetup) -> list[PlanResult]:
                 outbox_id=item.outbox_id,
                 from_account_id=accounts.payments_account_id,
                 to_account_id=accounts.deposit_account_id,
-                amount=from_minor(net, currency),
+                amount=from_minor(c.net, currency),
                 date=paid_out_on,
                 reference=payout_id,
                 idempotency_key=write_key(key, "transfer"),
             )
         ]
         if fees:
-            writes.append(fees_spend(accounts.payments_account_id))
+            writes.append(bank_tx("SPEND", accounts.payments_account_id, (fees_line(1),),
+                                  f"{payout_id} fees", "fees"))
         return writes
 
-    assert accounts.payments_account_code
-    gross_line = Line(
-        f"Payout {payout_id}", accounts.payments_account_code, from_minor(gross, currency)
-    )
-    if accounts.fees_as_separate_spend:
-        writes = [
-            BankTransactionWrite(
-                outbox_id=item.outbox_id,
-                type="RECEIVE",
-                bank_account_id=accounts.deposit_account_id,
-                contact_id=accounts.clearing_contact_id,
-                date=paid_out_on,
-                reference=payout_id,
-                lines=(gross_line,),
-                idempotency_key=write_key(key, "deposit"),
-            )
-        ]
-        if fees:
-            writes.append(fees_spend(accounts.deposit_account_id))
-        return writes
-
-    lines = (gross_line, fees_line(-1)) if fees else (gross_line,)
-    return [
-        BankTransactionWrite(
-            outbox_id=item.outbox_id,
-            type="RECEIVE",
-            bank_account_id=accounts.deposit_account_id,
-            contact_id=accounts.clearing_contact_id,
-            date=paid_out_on,
-            reference=payout_id,
-            lines=lines,
-            idempotency_key=write_key(key),
-        )
-    ]
+    code = accounts.payments_account_code or ""
+    receive: list[Line] = []
+    spend: list[Line] = []
+    if moved > 0:
+        receive.append(Line(f"Payout {payout_id}", code, from_minor(moved, currency)))
+    elif moved < 0:
+        # Refunds taken back exceed this payout's money on Xero invoices: the difference goes
+        # back into the payments account (whose payments the refunds deleted).
+        spend.append(Line(f"Refunds taken back by payout {payout_id}", code,
+                          from_minor(-moved, currency)))
+    if fees:
+        if not accounts.fees_as_separate_spend and moved > fees:
+            receive.append(fees_line(-1))
+        else:
+            spend.append(fees_line(1))
+    writes = []
+    if receive:
+        writes.append(bank_tx("RECEIVE", accounts.deposit_account_id, tuple(receive), payout_id,
+                              "deposit" if spend else ""))
+    if spend:
+        writes.append(bank_tx("SPEND", accounts.deposit_account_id, tuple(spend),
+                              f"{payout_id} fees", "fees"))
+    return writes
 
 
 def _plan_delete_payment(item: OutboxItem, accounts: AccountSetup) -> list[PlanResult]:
@@ -443,6 +459,13 @@ def _amount(payload: Mapping[str, object], field: str) -> int:
         raise _PayloadError(f"{field} must be integer minor units, got {value!r}")
     if value < 0:
         raise _PayloadError(f"{field} must not be negative, got {value}")
+    return value
+
+
+def _signed(payload: Mapping[str, object], field: str) -> int:
+    value = payload.get(field)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise _PayloadError(f"{field} must be integer minor units, got {value!r}")
     return value
 
 

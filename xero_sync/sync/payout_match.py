@@ -4,10 +4,11 @@ The push books a payout as `ledger._plan_payout` plans it, and the bank feed lin
 way `ledger.payout_bank_line` describes:
 
 - payments account not a BANK account: a RECEIVE into the deposit account with Reference ==
-  payout_id. Its Total is gross - fees when the fees are a negative line; with the
-  separate-SPEND switch the RECEIVE holds the gross and a SPEND with Reference
-  "<payout_id> fees" takes the fees off, so that SPEND is subtracted whenever it exists (it is
-  only ever written under the switch).
+  payout_id (the money on Xero invoices, less the fees when they are a negative line) and/or a
+  SPEND with Reference "<payout_id> fees" (the fees under the separate-SPEND setting or when the
+  RECEIVE would not stay positive, and refunds taken back beyond the RECEIVE); the SPEND is
+  subtracted whenever it exists. A payout of stand-alone deposits only has no RECEIVE: its SPEND
+  alone (a negative amount) is what its writes show.
 - BANK payments account: a BankTransfer with Reference == payout_id, whose Amount is the net
   (its fees SPEND leaves the payments account, not the bank line).
 
@@ -92,8 +93,10 @@ def xero_payout_amounts(
         elif tx.type == "SPEND" and tx.reference in by_fees_ref:
             pid = by_fees_ref[tx.reference]
             fee_spends[pid] = fee_spends.get(pid, Decimal(0)) + tx.total
+    # A payout of stand-alone deposits only has just its fees SPEND: found, negative.
     return {
-        pid: _minor(receives[pid] - fee_spends.get(pid, Decimal(0)), cur) if pid in receives else None
+        pid: _minor(receives.get(pid, Decimal(0)) - fee_spends.get(pid, Decimal(0)), cur)
+        if pid in receives or pid in fee_spends else None
         for pid, cur in payouts.items()
     }
 

@@ -34,7 +34,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from xero_sync.sync import id_codes, invoice_edits
+from xero_sync.sync import id_codes, invoice_edits, reconcile_money
+from xero_sync.sync.diff_rows import DIFF_COLUMNS, IN_FLIGHT_OUTBOX
+from xero_sync.sync.diff_rows import empty_diff as _empty_diff
+from xero_sync.sync.diff_rows import rows as _rows
 
 PLATFORM_INVOICE_COLUMNS = (
     "invoice_id", "xero_invoice_id", "source", "status", "outstanding_minor", "total_minor",
@@ -55,18 +58,12 @@ PAYOUT_COLUMNS = (
 CUSTOMER_COLUMNS = ("customer_id", "xero_contact_id", "deleted_in_xero", "archived")
 REJECTED_COLUMNS = ("outbox_id", "kind", "subject_id", "error")
 
-DIFF_COLUMNS = (
-    "kind", "subject_type", "subject_id", "platform_minor", "xero_minor", "currency",
-    "explained", "action", "detail",
-)
 KINDS = (
     "status_mismatch", "balance_mismatch", "payment_missing_in_xero", "xero_payment_unknown",
     "payout_not_recorded", "payout_amount_mismatch", "payments_account_balance_mismatch",
     "deleted_in_xero", "duplicate", "rejected_write", "conflict", invoice_edits.KIND,
 )
 
-# Outbox states in which the write is still on its way: a difference they cause is explained.
-IN_FLIGHT_OUTBOX = ("pending", "waiting_accounts", "sending", "unknown")
 SYNCED_XERO_STATUSES = ("AUTHORISED", "PAID")
 GONE_XERO_STATUSES = ("VOIDED", "DELETED")
 
@@ -93,8 +90,10 @@ class ReconcileInput:
     customers: pd.DataFrame
     rejected: pd.DataFrame
     payments_account_balance_minor: int | None = None  # what Xero shows on the payments account
-    awaiting_payout_minor: int | None = None  # payments received by Alternative, not paid out
+    awaiting_payout_minor: int | None = None  # payments received into it, not yet paid out
     currency: str | None = None  # the payments account's currency
+    in_doubt_minor: int = 0  # what writes of unknown outcome would move into the payments account
+    as_of: str | None = None  # the balance report's date
 
     def __post_init__(self) -> None:
         for name, columns in _COLUMN_SETS.items():
@@ -114,8 +113,8 @@ def diff(inp: ReconcileInput) -> pd.DataFrame:
     parts = [
         *_invoice_differences(ctx),
         *_payment_differences(ctx),
-        *_payout_differences(ctx),
-        _account_balance(ctx),
+        *reconcile_money.payout_differences(ctx.inp, ctx.alt_mask, ctx.payment_invoice_source),
+        reconcile_money.account_balance(ctx.inp),
         *_deleted_in_xero(ctx),
         *_duplicates(ctx),
         _rejected_writes(ctx),
@@ -185,53 +184,6 @@ class _Context:
         # Alternative payment ids and the References Xero payments carry.
         (self.pp_code, self.xp_ref_code), self.n_ref = id_codes.codes(pp["payment_id"], xp["reference"])
         self.xp_live = xp["status"].eq("AUTHORISED").to_numpy(dtype=bool)
-
-
-_Values = pd.Series | np.ndarray | str | bool | None  # a column, or a scalar to broadcast
-
-
-def _rows(
-    kind: str,
-    subject_type: str,
-    subject_id: pd.Series | np.ndarray | list[str],
-    *,
-    platform_minor: _Values = None,
-    xero_minor: _Values = None,
-    currency: _Values = None,
-    explained: _Values = False,
-    action: _Values,
-    detail: _Values = "",
-) -> pd.DataFrame:
-    """Diff rows for one kind; scalars broadcast over `subject_id`."""
-    ids = pd.Series(subject_id).astype(str).reset_index(drop=True)
-    n = len(ids)
-
-    def col(value: _Values, dtype: object) -> pd.api.extensions.ExtensionArray:
-        if isinstance(value, pd.Series | np.ndarray):
-            value = np.asarray(value)
-            if dtype == "Int64" and value.dtype.kind not in "iu":
-                value = value.astype(object)  # may hold None/NA: let pandas mask them
-            return pd.array(value, dtype=dtype)
-        return pd.array([value] * n, dtype=dtype)
-
-    return pd.DataFrame(
-        {
-            "kind": kind,
-            "subject_type": subject_type,
-            "subject_id": ids,
-            "platform_minor": col(platform_minor, "Int64"),
-            "xero_minor": col(xero_minor, "Int64"),
-            "currency": col(currency, object),
-            "explained": col(explained, bool),
-            "action": col(action, object),
-            "detail": col(detail, object),
-        },
-        index=pd.RangeIndex(n),
-    )
-
-
-def _empty_diff() -> pd.DataFrame:
-    return _rows("", "", pd.Series([], dtype=object), action="")
 
 
 def _expected_status(outstanding: np.ndarray, total: np.ndarray) -> np.ndarray:
@@ -407,68 +359,6 @@ def _xero_currency(ctx: _Context, rows: np.ndarray) -> np.ndarray:
     """Currency of the Xero invoice each selected Xero payment is on."""
     pos = id_codes.first_position(ctx.xi_code, ctx.n_inv)[ctx.xp_inv_code[rows]]
     return id_codes.take(ctx.xi["currency"], pos)
-
-
-# --- payouts and the payments account ----------------------------------------------------------
-
-
-def _payout_differences(ctx: _Context) -> list[pd.DataFrame]:
-    po = ctx.inp.payouts
-    xero_amount = po["xero_amount_minor"].astype("Int64")
-    net = po["net_minor"].astype("Int64")
-    not_recorded = xero_amount.isna().to_numpy(dtype=bool)
-    other_amount = (~not_recorded) & (xero_amount != net).fillna(False).to_numpy(dtype=bool)
-    if not (not_recorded.any() or other_amount.any()):
-        return []
-    members = _standalone_deposits(ctx, po["payout_id"].loc[not_recorded | other_amount])
-    listed = po["payout_id"].map(members).astype(object).fillna("none").to_numpy()
-    detail = "stand-alone deposits in the bank line: " + listed
-    in_flight = po["outbox_status"].isin(IN_FLIGHT_OUTBOX).to_numpy()
-    parts = []
-    for kind, m, action in (
-        ("payout_not_recorded", not_recorded, "push"),
-        ("payout_amount_mismatch", other_amount, "investigate payout in Xero"),
-    ):
-        if m.any():
-            parts.append(_rows(
-                kind, "payout", po["payout_id"].to_numpy()[m],
-                platform_minor=net.to_numpy(dtype=object)[m],
-                xero_minor=xero_amount.to_numpy(dtype=object)[m],
-                explained=in_flight[m] & (kind == "payout_not_recorded"),
-                action=action, detail=detail[m],
-            ))
-    return parts
-
-
-def _standalone_deposits(ctx: _Context, payout_ids: pd.Series) -> pd.Series:
-    """payout_id -> space-separated stand-alone deposit payment ids of that payout."""
-    pp = ctx.inp.platform_payments
-    m = ctx.alt_mask & (ctx.payment_invoice_source == "alternative")
-    m &= pp["payout_id"].isin(payout_ids).to_numpy()
-    sub = pp.loc[m, ["payout_id", "payment_id"]].sort_values("payment_id")
-    return sub.groupby("payout_id")["payment_id"].agg(" ".join)
-
-
-def _account_balance(ctx: _Context) -> pd.DataFrame:
-    inp = ctx.inp
-    if inp.payments_account_balance_minor is None or inp.awaiting_payout_minor is None:
-        return _empty_diff()
-    gap = inp.awaiting_payout_minor - inp.payments_account_balance_minor
-    if gap == 0:
-        return _empty_diff()
-    pp = inp.platform_payments
-    # Received, not paid out, and its write still on its way into the payments account.
-    on_the_way = (ctx.alt_mask & ctx.in_flight & (pp["status"].eq("succeeded")
-                  & pp["payout_id"].isna()).to_numpy())
-    pending = int(pp["amount_minor"].to_numpy(dtype=np.int64)[on_the_way].sum())
-    return _rows(
-        "payments_account_balance_mismatch", "account", ["payments_account"],
-        platform_minor=np.array([inp.awaiting_payout_minor]),
-        xero_minor=np.array([inp.payments_account_balance_minor]),
-        currency=inp.currency, explained=pending > 0 and gap == pending,
-        action="investigate payments account",
-        detail=f"difference {gap}, writes in flight {pending}",
-    )
 
 
 # --- flags, duplicates, rejected writes, conflicts ---------------------------------------------

@@ -53,7 +53,8 @@ def _chart(current):
         return None, message_page(title, text, status=502, action=url_for("integrations.page"))
 
 
-def _form(current, chart, chosen: dict, errors: list[str], status: int = 200):
+def _form(current, chart, chosen: dict, errors: list[str], status: int = 200,
+          fees_as_spend: bool | None = None):
     return render_template(
         "accounts.html",
         tenant_name=current.tenant_name,
@@ -62,6 +63,7 @@ def _form(current, chart, chosen: dict, errors: list[str], status: int = 200):
         rules=ROLE_RULES,
         options={role: [(a.account_id, describe(a)) for a in accs] for role, accs in candidates(chart).items()},
         chosen=chosen,
+        fees_as_spend=current.fees_as_spend if fees_as_spend is None else fees_as_spend,
         errors=errors,
         form_token=form_token(current_partner()),
     ), status
@@ -96,10 +98,15 @@ def save():
     if failure:
         return failure
     chosen = {role: (request.form.get(role) or "").strip() or None for role in ROLES}
+    fees_as = request.form.get("fees_as")  # absent: keep the partner's setting
+    if fees_as not in (None, "line", "spend"):
+        return _form(current, chart, chosen, [f"Fees must be booked as a line or a spend, not {fees_as!r}."],
+                     status=400)
     try:
         choice = validate_choice(chart, chosen)
     except AccountChoiceError as exc:
-        return _form(current, chart, chosen, exc.messages, status=400)
+        return _form(current, chart, chosen, exc.messages, status=400,
+                     fees_as_spend=None if fees_as is None else fees_as == "spend")
     with _state().engine.begin() as conn:
         connections.set_accounts(
             conn, current.partner_id,
@@ -108,5 +115,6 @@ def save():
             deposit_account_id=choice.deposit_account_id,
             fees_account_id=choice.fees_account_id,
             income_account_id=choice.income_account_id,
+            fees_as_spend=None if fees_as is None else fees_as == "spend",
         )
     return redirect(url_for("integrations.page", done="accounts"))

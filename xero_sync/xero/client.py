@@ -24,6 +24,7 @@ from xero_sync.xero.oauth import OAuthApp
 from xero_sync.xero.parse import loads, parse_collection
 from xero_sync.xero.rate_budget import RateBudget, budget_for
 from xero_sync.xero.records import ContactRecord, DriftNote, PaymentRecord
+from xero_sync.xero.reports import TrialBalance, parse_trial_balance
 from xero_sync.xero.retry import HttpAnswer, RetryPolicy
 from xero_sync.xero.tokens import REFRESH_MARGIN_SECONDS, TokenSet, TokenStore
 from xero_sync.xero.transport import Timeout, call_sdk, check_timeout, make_api_client, sdk_token_dict, send_raw
@@ -251,6 +252,12 @@ class XeroClient:
         )
         records, _, _ = parse_collection("Invoices", payload)
         return min((r.date for r in records), default=None)
+
+    def trial_balance(self, as_of: dt.date) -> TrialBalance:
+        """GET /Reports/TrialBalance?date=as_of (one call): every account's balance."""
+        payload = self._get("GET /Reports/TrialBalance", self._accounting.get_report_trial_balance,
+                            date=as_of)
+        return parse_trial_balance(payload, as_of)
 
     def stats(self) -> dict:
         """Calls made by this client and the tenant's budget, for run metadata."""
