@@ -274,7 +274,9 @@ class _Push:
         if xero_id:
             return xero_id
         if original is not None and original.status in ("unknown", "sending", "pending", "held"):
-            self._unknown(row.outbox_id, f"original write is {original.status}; delete waits for it")
+            self._record(lambda conn: outbox.release(
+                conn, row.outbox_id, f"original write is {original.status}; the delete waits for it"))
+            self.report.waiting += 1
             return None
         if original is not None and original.ever_unknown:
             # Refused after its outcome was once unknown: it may exist all the same. Look.

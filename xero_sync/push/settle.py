@@ -59,8 +59,8 @@ class Timing:
 
     def decide(self, row: OutboxRow, now: dt.datetime) -> str:
         """'resend' (same request, same key), 'look_up' or 'wait' for an unknown row."""
-        if row.request_key is None or row.sent_at is None:
-            return "look_up" if now >= self.look_up_from(row) else "wait"
+        if row.sent_at is None:  # never sent by us: nothing of it can be in flight
+            return "look_up"
         if now >= self.look_up_from(row):
             return "look_up"
         if now < self.key_window_until(row):
