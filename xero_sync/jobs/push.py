@@ -32,9 +32,15 @@ push_retry_policy = dg.RetryPolicy(
 )
 
 
+class PushConfig(dg.Config):
+    """How long this run waits for another run writing for the same tenant before ending cleanly."""
+
+    lock_wait_seconds: float = LOCK_WAIT_SECONDS
+
+
 @dg.op(retry_policy=push_retry_policy,
        description="Claim the partner's pending outbox rows and write them to Xero exactly once.")
-def push_outbox(context: dg.OpExecutionContext, xero: XeroResource,
+def push_outbox(context: dg.OpExecutionContext, config: PushConfig, xero: XeroResource,
                 platform: PlatformResource) -> dg.Output[dict]:
     partner_id = context.partition_key
     with platform.begin() as conn:
@@ -54,7 +60,7 @@ def push_outbox(context: dg.OpExecutionContext, xero: XeroResource,
     try:
         with xero_failures(platform, connection):
             report = push_partner(platform.engine, client, partner_id, limit=PUSH_LIMIT,
-                                  lock_wait_seconds=LOCK_WAIT_SECONDS)
+                                  lock_wait_seconds=config.lock_wait_seconds)
     except TenantBusy as busy:
         context.log.info(f"push for {partner_id} not run: {busy}")
         return dg.Output({}, metadata={"skipped": str(busy)})

@@ -19,6 +19,7 @@ from dataclasses import dataclass, fields
 
 import sqlalchemy as sa
 
+from xero_sync.platform.ids import check_record_id
 from xero_sync.platform.schema import invoices, outbox, payments, payouts
 
 WRITE_KINDS = ("payment", "deposit")  # the original write of an Alternative payment
@@ -109,6 +110,7 @@ def record_payment(
     (stand-alone deposit) if it was created in Alternative. Recording the same payment again
     returns the same outbox id; the same id with other amounts is refused.
     """
+    check_record_id(payment_id, "payment id")
     for name, value in (("amount_minor", amount_minor), ("fee_minor", fee_minor)):
         if not isinstance(value, int) or isinstance(value, bool):
             raise TypeError(f"payment {payment_id}: {name} must be int minor units, got {value!r}")
