@@ -214,7 +214,11 @@ class _Push:
             raise
         except (XeroError, ValueError, TypeError, KeyError) as exc:
             reason = f"{type(exc).__name__}: {exc}"
-            if row.request_key is not None or row.ever_unknown:
+            with self.engine.connect() as conn:
+                current = outbox.get(conn, row.outbox_id)
+            if current is None or current.status != "sending":
+                return None  # already settled by the step before it failed
+            if current.sent_at is not None or current.ever_unknown:
                 self._unknown(row.outbox_id, f"could not settle: {reason}")
             else:
                 self._rejected(row.outbox_id, f"not sent: {reason}")
@@ -373,6 +377,7 @@ class _Push:
     def _send_payment_request(self, request: dict, *, in_doubt: bool) -> None:
         stored = send.stored_payments(request)
         ours = self._held_by_us([oid for oid, _ in stored])
+        self.lock.check()
         self.report.payment_calls += 1
         try:
             results = self.client.create_payments([p for _, p in stored], request["key"])
@@ -485,6 +490,7 @@ class _Push:
             conn, [row.outbox_id], key=row.idempotency_key, request=request, sent_at=self.now()))
         ids = dict(ids)
         for write in writes:
+            self.lock.check()
             try:
                 xero_id = send.send_one(self.client, write)
             except OutcomeUnknown as exc:

@@ -39,6 +39,10 @@ class TenantBusy(Exception):
     """Another live run holds the tenant's lock."""
 
 
+class LockLost(Exception):
+    """This run's lock was taken over (its heartbeat stalled past the TTL): it stops writing."""
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
@@ -75,6 +79,11 @@ class TenantLock:
     lost: threading.Event
     _stop: threading.Event
     _thread: threading.Thread | None = None
+
+    def check(self) -> None:
+        """Called before every write: a run that lost its lock sends nothing more."""
+        if self.lost.is_set():
+            raise LockLost(f"the lock on tenant {self.tenant_id} was taken over; this run stops")
 
     def heartbeat(self) -> bool:
         with self.engine.begin() as conn:
