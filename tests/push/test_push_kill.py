@@ -29,7 +29,7 @@ from xero_sync.sandbox.clock import Clock
 
 REPO = Path(__file__).resolve().parents[2]
 PAYMENTS = 150  # three PUT /Payments batches of 50
-HOLD_SECONDS = 2.0  # each PUT /Payments waits this long inside the sandbox (cut short by clearing)
+HOLD_SECONDS = 1.0  # the first PUT /Payments waits this long inside the sandbox
 DEADLINE_SECONDS = 30.0  # for each bounded wait below
 POLL_SECONDS = 0.02
 
@@ -89,8 +89,10 @@ def test_push_sigkilled_after_a_batch_was_applied_then_rerun_writes_exactly_once
     world: World, db_url: str, tmp_path: Path
 ) -> None:
     payment_ids = world.record_payments(PAYMENTS)
-    for _ in range(2):  # one fault per held batch: each is gone from the list once it fired
-        world.fault(kind="slow", count=1, delay=HOLD_SECONDS, method="PUT", path_prefix="/Payments")
+    # One fault per held batch (each is gone from the list once it fired): batch one is held
+    # briefly, batch two until the test clears the faults (the hold is cut short then).
+    world.fault(kind="slow", count=1, delay=HOLD_SECONDS, method="PUT", path_prefix="/Payments")
+    world.fault(kind="slow", count=1, delay=DEADLINE_SECONDS, method="PUT", path_prefix="/Payments")
 
     proc, log = _start_worker(world, db_url, tmp_path)
     try:
