@@ -243,3 +243,29 @@ def test_finding_6_invalid_partner_ids_are_refused_where_partners_are_created(wo
     with world.engine.connect() as conn:
         assert conn.execute(sa.select(partners.c.partner_id)
                             .where(partners.c.partner_id == "evil|x")).first() is None
+
+
+def test_a_pull_run_for_a_tenant_another_run_holds_fails_cleanly_naming_the_holder(
+        world: World, monkeypatch) -> None:
+    from xero_sync.assets import connection_errors
+    from xero_sync.push.tenant_lock import acquire
+
+    _set_status(world, "connected")
+    world.instance.add_dynamic_partitions("partners", [world.partner_id])
+    monkeypatch.setattr(connection_errors, "PULL_LOCK_WAIT_SECONDS", 0.0)
+    calls = world.calls()
+    holder = acquire(world.engine, world.tenant_id, "push of partner demo-msp (test)")
+    try:
+        result = world.defs.get_job_def("incremental_sync_job").execute_in_process(
+            partition_key=world.partner_id, instance=world.instance, raise_on_error=False)
+    finally:
+        holder.release()
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    assert "holds its lock" in failure.event_specific_data.error.message
+    assert "push of partner demo-msp (test)" in failure.event_specific_data.error.message
+    assert world.calls() == calls  # not one Xero call while another run held the tenant
+
+    again = world.defs.get_job_def("incremental_sync_job").execute_in_process(
+        partition_key=world.partner_id, instance=world.instance)
+    assert again.success
