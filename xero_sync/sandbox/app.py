@@ -229,7 +229,7 @@ def _finish(response: Response) -> Response:
     if g.get("read_lag") and 200 <= response.status_code < 300 and request.method in {"PUT", "POST"}:
         sandbox.read_lag.hide_created(g.tenant_id, response.get_data(), g.read_lag)
     if request.method == "GET" and g.get("tenant_id") and response.status_code == 200 \
-            and not response.is_streamed:
+            and not response.is_streamed and sandbox.read_lag.any_hidden(g.tenant_id):
         filtered = sandbox.read_lag.filter_read(g.tenant_id, response.get_data())
         if filtered is not response.get_data():
             response.set_data(filtered)

@@ -90,6 +90,10 @@ class ReadLag:
                 hidden[str(record_id)] = until
         return len(ids)
 
+    def any_hidden(self, tenant_id: str) -> bool:
+        """Cheap check before touching a response body (most reads have nothing hidden)."""
+        return bool(self._hidden.get(tenant_id))
+
     def _active(self, tenant_id: str) -> set[str]:
         now = self.clock.time()
         with self._lock:
