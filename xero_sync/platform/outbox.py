@@ -320,6 +320,11 @@ def record_request(conn: sa.Connection, outbox_ids: Sequence[int], *, key: str, 
         sa.update(outbox).where(outbox.c.outbox_id.in_(ids))
         .values(sent_at=sent_at, attempts=outbox.c.attempts + 1, updated_at=_now())
     )
+    # Every row of this request is in flight again, also those another push will settle.
+    conn.execute(
+        sa.update(outbox).where(outbox.c.request_key == key, outbox.c.sent_at < sent_at)
+        .values(sent_at=sent_at)
+    )
 
 
 def replace_request(conn: sa.Connection, outbox_ids: Sequence[int], *, key: str, request: dict,

@@ -191,8 +191,11 @@ class _Push:
             if r.kind != "payment":
                 self._isolated(r, lambda r=r: self._send_row(r, planned[r.outbox_id], {}))
 
-        # Look up what settled; send what is missing.
-        look = [r for r in in_doubt if decisions[r.outbox_id] == "look_up"]
+        # Look up what settled; send what is missing. A row whose request was just re-sent (for
+        # a sibling row of the same batch) is in flight again: its outcome is that re-send's.
+        resent = {r.request_key for r in resend if r.kind == "payment"}
+        look = [r for r in in_doubt if decisions[r.outbox_id] == "look_up"
+                and not (r.kind == "payment" and r.request_key in resent)]
         self._settle_payments([r for r in look if r.kind == "payment"], planned, by_id)
         for r in look:
             if r.kind != "payment":
