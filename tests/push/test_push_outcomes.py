@@ -3,7 +3,6 @@ payment failed after it was written, and the batch idempotency key."""
 
 from __future__ import annotations
 
-import datetime as dt
 
 import pytest
 import sqlalchemy as sa

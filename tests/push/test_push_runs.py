@@ -23,7 +23,6 @@ from xero_sync.platform.outbox import MAX_ATTEMPTS
 from xero_sync.platform.schema import outbox as outbox_table
 from xero_sync.platform.schema import partners, xero_connections
 from xero_sync.platform.token_cipher import TokenCipher
-from xero_sync.platform.token_store import SqlTokenStore
 from xero_sync.push.engine import push_partner
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.resources.xero import XeroResource

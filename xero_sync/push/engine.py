@@ -43,7 +43,6 @@ from xero_sync.sync.ledger import (
     DeletePaymentWrite,
     Invalid,
     OutboxItem,
-    PaymentWrite,
     PlannedWrite,
     Waiting,
 )
