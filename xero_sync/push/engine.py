@@ -6,7 +6,8 @@ each outcome on its row. The exactly-once machinery lives beside this file:
 - send.py: the requests, each stored with its key before it is sent, re-sent byte for byte;
 - settle.py: what an `unknown` row may do now (re-send with its key, wait, or look up), and which
   refusals are ambiguous;
-- landing.py: what Xero answers for a successful write is landed at once (write-through).
+- landing.py: what Xero answers for a successful write is landed at once (write-through);
+- accounts.py: the account setup and the clearing contact; report.py: what a push did.
 
 Failures stay with their row: a row that cannot be written (bad reference, a refusal, a malformed
 answer) is marked with its reason and the rest of the partner's outbox goes on; only a failure of
@@ -19,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
@@ -28,10 +28,11 @@ from xero_sync.platform.connections import Connection
 from xero_sync.platform.outbox import OutboxRow
 from xero_sync.platform.schema import outbox as outbox_table
 from xero_sync.platform.schema import payments as payments_table
-from xero_sync.platform.schema import xero_connections
 from xero_sync.push import claim as claiming
 from xero_sync.push import landing as write_through
 from xero_sync.push import send
+from xero_sync.push.accounts import CLEARING_CONTACT_NAME, account_setup  # noqa: F401 - kept importable
+from xero_sync.push.report import PushReport
 from xero_sync.push.settle import Timing, is_ambiguous
 from xero_sync.push.tenant_lock import TenantLock, tenant_lock
 from xero_sync.sync import ledger
@@ -57,7 +58,6 @@ from xero_sync.xero.errors import (
     XeroValidationError,
 )
 
-CLEARING_CONTACT_NAME = "Alternative payments (clearing)"
 PAYMENT_BATCH = 50
 ACCOUNT_KINDS = ("payment", "deposit", "payout")
 NEEDS_CHART = ("deposit", "payout")  # kinds whose writes need account codes and the contact
@@ -66,40 +66,6 @@ LOOKUP_CHUNK = 25  # references per look-up call (keeps the where clause and URL
 # Xero itself is failing or the connection is gone: stop this push; its rows resume later.
 STOPS_THE_PUSH = (XeroUnavailable, DailyLimitReached, NeedsReauth, TenantDisconnected)
 batch_key = send.batch_key  # kept importable from here
-
-
-@dataclass
-class PushReport:
-    """What one push did, for logs and run metadata."""
-
-    partner_id: str
-    claimed: int = 0
-    written: int = 0  # rows done by writes sent in this push
-    found: int = 0  # rows done because the write was found in Xero by reference
-    replayed: int = 0  # rows done by Xero's answer to a re-sent request (same key)
-    rejected: int = 0
-    unknown: int = 0
-    waiting: int = 0  # waiting for accounts, or for the original of an unknown row to settle
-    held: int = 0
-    recovered: int = 0  # rows a pusher that is gone left `sending`
-    calls: int = 0
-    payments_sent: int = 0
-    payment_calls: int = 0
-    landed: int = 0  # Xero records landed from write answers
-    messages: list[str] = field(default_factory=list)
-
-    @property
-    def done(self) -> int:
-        return self.written + self.found + self.replayed
-
-    def as_metadata(self) -> dict[str, int]:
-        return {
-            "claimed": self.claimed, "written": self.written, "found_by_reference": self.found,
-            "replayed": self.replayed, "rejected": self.rejected, "unknown": self.unknown,
-            "waiting": self.waiting, "held": self.held, "recovered": self.recovered,
-            "calls": self.calls, "payments_sent": self.payments_sent,
-            "payment_calls": self.payment_calls, "landed": self.landed,
-        }
 
 
 def push_partner(
@@ -166,7 +132,8 @@ class _Push:
             ])
             self.report.waiting += len(waiting)
             rows = [r for r in rows if r.kind not in ACCOUNT_KINDS]
-        accounts = self._account_setup(needs_chart=any(r.kind in NEEDS_CHART for r in rows))
+        accounts = account_setup(self.engine, self.client, self.connection,
+                                 needs_chart=any(r.kind in NEEDS_CHART for r in rows))
 
         planned: dict[int, list[PlannedWrite]] = {}
         for row in rows:
@@ -312,44 +279,6 @@ class _Push:
             self._rejected(item.outbox_id, f"not sent: {first.reason}")
             return None
         return [w for w in results if not isinstance(w, Waiting | Invalid)]
-
-    # --- account setup and the clearing contact -------------------------------------------------
-
-    def _account_setup(self, *, needs_chart: bool) -> AccountSetup:
-        c = self.connection
-        codes: dict[str, str | None] = {}
-        contact_id = c.clearing_contact_id
-        if needs_chart and c.accounts_set_up:
-            chart = self.client.accounts().records
-            codes = {a.account_id: a.code for a in chart}
-            contact_id = contact_id or self._clearing_contact()
-        return AccountSetup(
-            payments_account_id=c.payments_account_id,
-            payments_account_code=codes.get(c.payments_account_id or ""),
-            payments_account_is_bank=c.payments_account_is_bank,
-            deposit_account_id=c.deposit_account_id,
-            fees_account_id=c.fees_account_id,
-            fees_account_code=codes.get(c.fees_account_id or ""),
-            income_account_id=c.income_account_id,
-            income_account_code=codes.get(c.income_account_id or ""),
-            clearing_contact_id=contact_id,
-        )
-
-    def _clearing_contact(self) -> str:
-        """The one contact stand-alone deposits and payouts are booked against: found by name or
-        created once (deterministic key), then stored on the connection."""
-        partner = self.connection.partner_id
-        existing = [c for c in self.client.find_contacts(CLEARING_CONTACT_NAME)
-                    if c.status != "ARCHIVED"]
-        contact_id = existing[0].contact_id if existing else self.client.create_contact(
-            CLEARING_CONTACT_NAME, ledger.write_key(f"xs-{partner}-clearing-contact"))
-        with self.engine.begin() as conn:
-            conn.execute(
-                sa.update(xero_connections)
-                .where(xero_connections.c.partner_id == partner)
-                .values(clearing_contact_id=contact_id, updated_at=_now())
-            )
-        return contact_id
 
     # --- payments -------------------------------------------------------------------------------
 
@@ -549,7 +478,3 @@ class _Push:
     def _unknown(self, outbox_id: int, message: str) -> None:
         self._record(lambda conn: outbox.mark_unknown(conn, outbox_id, message))
         self.report.unknown += 1
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
