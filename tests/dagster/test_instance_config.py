@@ -26,6 +26,8 @@ def test_instance_config_validates_and_limits_runs_per_tenant(source, tmp_path, 
     limits = {l["key"]: l for l in config["concurrency"]["runs"]["tag_concurrency_limits"]}
     assert limits["xero/tenant"]["limit"] == 1
     assert limits["xero/tenant"]["value"] == {"applyLimitPerUniqueValue": True}
+    # push_job launched by hand carries only `dagster/partition` (the partner): limited too.
+    assert limits["dagster/partition"]["limit"] == 1
     assert config["run_coordinator"]["class"] == "QueuedRunCoordinator"
     if source == "production":
         assert config["storage"]["postgres"]["postgres_db"]["scheme"] == "postgresql+psycopg2"

@@ -97,13 +97,24 @@ def test_claim_moves_pending_to_sending_once(setup):
         assert [r.outbox_id for r in outbox.pending(conn, limit=1)] == [a]
         assert [r.outbox_id for r in outbox.pending(conn, after_id=a)] == [b]
         assert outbox.pending(conn, partner_id="beta") == []
-        claimed = outbox.claim(conn, [a, b])
-        assert [(r.status, r.attempts) for r in claimed] == [("sending", 1), ("sending", 1)]
-        assert outbox.claim(conn, [a, b]) == []  # a second pusher gets nothing
+        claimed = outbox.claim(conn, [a, b], "pusher-1")
+        assert [(r.status, r.claimed_by) for r in claimed] == [("sending", "pusher-1")] * 2
+        assert outbox.claim(conn, [a, b], "pusher-2") == []  # a second pusher gets nothing
         assert outbox.pending(conn) == []
+        # Attempts count sends (the request is stored first), not claims.
+        sent_at = dt.datetime(2026, 11, 15, 12, tzinfo=dt.timezone.utc)
+        outbox.record_request(conn, [a], key="k-1", request={"key": "k-1"}, sent_at=sent_at)
         unknown = outbox.mark_unknown(conn, a, "timeout")
         assert unknown.status == "unknown" and [r.outbox_id for r in outbox.pending(conn)] == [a]
-        assert outbox.claim(conn, [a])[0].attempts == 2
+        assert unknown.ever_unknown and unknown.claimed_by is None
+        again = outbox.claim(conn, [a], "pusher-2")[0]
+        outbox.record_request(conn, [a], key="k-other", request={"key": "k-other"},
+                              sent_at=sent_at + dt.timedelta(seconds=60))
+        row = outbox.get(conn, a)
+        assert again.attempts == 1 and row.attempts == 2
+        # The key and request first sent are kept; only the latest send time moves.
+        assert (row.request_key, row.first_sent_at, row.sent_at) == (
+            "k-1", sent_at, sent_at + dt.timedelta(seconds=60))
         done = outbox.mark_done(conn, a, {"PaymentID": "xp-1"})
         rejected = outbox.mark_rejected(conn, b, "Account is not enabled for payments")
         assert (done.status, done.xero_ids, rejected.status, rejected.error) == (

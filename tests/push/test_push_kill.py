@@ -1,12 +1,13 @@
 """A real kill: a push process is SIGKILLed mid-push, and the re-run still writes exactly once.
 
-The push runs in its own process (tests/push/push_worker.py) against a wall-clock sandbox. Every
-PUT /Payments is held back by a `slow` fault, so the moment is known: the kill lands once Xero
-has applied and answered the first batch of 50 and while the second batch is inside Xero (the
-fault has fired for it). Clearing the faults then lets Xero apply that second batch with nobody
-left to hear the answer; the third batch was never sent. The re-run (in-process, stale `sending`
-rows taken over at once with stale_after=0, as the other push tests do) must find batch two by
-reference, send batch three, and leave every payment in Xero once.
+The push runs in its own process (tests/push/push_worker.py) against a wall-clock sandbox. The
+first two PUT /Payments are held back by a `slow` fault, so the moment is known: the kill lands
+once Xero has applied and answered the first batch of 50 and while the second batch is inside
+Xero (the fault has fired for it). A second pusher starts at once: the dead pusher's lock is taken
+over (its pid is gone), its `sending` rows become unknown, batch two is re-sent with its stored
+key and Xero answers 409 "in progress" (the key was registered on arrival), batch three (never
+sent) goes out. Clearing the faults lets Xero apply batch two; the next push re-sends it with the
+same key and Xero replays its answer: every payment in Xero once.
 """
 
 from __future__ import annotations
@@ -22,12 +23,13 @@ import pytest
 
 from tests.push.world import World, build_world
 from xero_sync.platform.token_cipher import ENV_VAR, TokenCipher
+from xero_sync.push.engine import push_partner
 from xero_sync.platform.token_store import SqlTokenStore
 from xero_sync.sandbox.clock import Clock
 
 REPO = Path(__file__).resolve().parents[2]
 PAYMENTS = 150  # three PUT /Payments batches of 50
-HOLD_SECONDS = 5.0  # each PUT /Payments waits this long inside the sandbox (cut short by clearing)
+HOLD_SECONDS = 1.0  # the first PUT /Payments waits this long inside the sandbox
 DEADLINE_SECONDS = 30.0  # for each bounded wait below
 POLL_SECONDS = 0.02
 
@@ -42,8 +44,8 @@ def _payment_puts(world: World) -> list[dict]:
             if e["method"] == "PUT" and e["path"].endswith("/Payments")]
 
 
-def _slow_fired(world: World) -> int:
-    return sum(f["fired"] for f in world.server.sandbox.faults.list() if f["kind"] == "slow")
+def _slow_left(world: World) -> int:
+    return sum(1 for f in world.server.sandbox.faults.list() if f["kind"] == "slow")
 
 
 def _wait_until(condition, what: str, proc: subprocess.Popen | None = None) -> None:
@@ -87,12 +89,15 @@ def test_push_sigkilled_after_a_batch_was_applied_then_rerun_writes_exactly_once
     world: World, db_url: str, tmp_path: Path
 ) -> None:
     payment_ids = world.record_payments(PAYMENTS)
-    world.fault(kind="slow", rate=1.0, delay=HOLD_SECONDS, method="PUT", path_prefix="/Payments")
+    # One fault per held batch (each is gone from the list once it fired): batch one is held
+    # briefly, batch two until the test clears the faults (the hold is cut short then).
+    world.fault(kind="slow", count=1, delay=HOLD_SECONDS, method="PUT", path_prefix="/Payments")
+    world.fault(kind="slow", count=1, delay=DEADLINE_SECONDS, method="PUT", path_prefix="/Payments")
 
     proc, log = _start_worker(world, db_url, tmp_path)
     try:
         # First batch applied and answered, second batch inside Xero: kill now.
-        _wait_until(lambda: len(_payment_puts(world)) >= 1 and _slow_fired(world) >= 2,
+        _wait_until(lambda: len(_payment_puts(world)) >= 1 and _slow_left(world) == 0,
                     "Xero to answer the first PUT /Payments and receive the second", proc)
         proc.send_signal(signal.SIGKILL)
         assert proc.wait(timeout=DEADLINE_SECONDS) == -signal.SIGKILL, log.read_text()
@@ -103,14 +108,20 @@ def test_push_sigkilled_after_a_batch_was_applied_then_rerun_writes_exactly_once
     assert len(_payment_puts(world)) == 1, "the kill did not land inside the second batch"
     assert "worker: {" not in log.read_text(), "the push finished before it was killed"
 
+    # A second pusher at once, while batch two is still inside Xero.
+    at_once = push_partner(world.engine, world.client(), world.partner_id, limit=500)
+    assert at_once.recovered == 100, at_once  # batches two and three, left `sending` by the dead
+    assert at_once.payments_sent == 50 and at_once.written == 50, at_once  # batch three only
+    assert world.statuses() == {"done": 100, "unknown": 50}, world.statuses()
+    # Batch two re-sent with its stored key while the original was inside Xero: "in progress".
+    assert [e["applied_status"] for e in _payment_puts(world)][-2:] == [409, 200]
+
     # Let the held-back second batch through: Xero applies it, its answer goes nowhere.
     world.clear_faults()
-    _wait_until(lambda: len(_payment_puts(world)) == 2
-                and world.server.sandbox.limits.calls(world.tenant_id)["in_flight"] == 0,
+    _wait_until(lambda: world.server.sandbox.limits.calls(world.tenant_id)["in_flight"] == 0,
                 "Xero to finish the second batch")
     in_xero = world.xero_payments_by_reference()
-    assert sum(in_xero[pid] for pid in payment_ids) == 100  # batches one and two, once each
-    assert world.statuses()["sending"] >= 100  # batch two's and three's outcomes never recorded
+    assert sum(in_xero[pid] for pid in payment_ids) == 150
 
     reports = world.push_until_quiet()
 
@@ -125,10 +136,6 @@ def test_push_sigkilled_after_a_batch_was_applied_then_rerun_writes_exactly_once
     for pid in payment_ids:
         assert rows[pid].xero_ids == {"PaymentID": by_ref[pid].payment_id}
         assert world.amount(rows[pid].payload["amount_minor"]) == by_ref[pid].amount
-    first = reports[0]
-    # Batch one was recorded done before batch two was sent; two and three were left `sending`.
-    assert first.recovered == 100 and first.found == 50, first
-    assert first.payments_sent == 50, first  # only the batch Xero never received
-    assert len(_payment_puts(world)) == 3
+    assert reports[0].replayed == 50, reports[0]  # batch two: Xero's replay of its first answer
     diff = world.diff()
     assert diff.empty, diff.to_string()

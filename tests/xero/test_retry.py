@@ -174,3 +174,32 @@ def test_messages_never_contain_tokens_or_tracebacks():
     with pytest.raises(XeroUnavailable) as err:
         policy.run("GET /Invoices", Script(u3.NewConnectionError(None, "refused")))
     assert "GET /Invoices" in str(err.value) and "t1" in str(err.value)
+
+
+def test_longest_write_is_every_attempt_and_every_wait_at_their_maximum():
+    clock = FakeClock()
+    policy, _ = _policy(clock)
+    # 4 server attempts + 5 rate waits + 1 refresh, each (5 + 60) s; 3 backoffs of 30 s; 5 waits of 60 s.
+    assert policy.longest_write_seconds(65.0) == 10 * 65 + 3 * 30 + 5 * 60 == 1040
+
+
+def test_a_write_never_waits_longer_than_its_cap_on_one_429():
+    clock = FakeClock()
+    policy, _ = _policy(clock)
+    long_wait = A(429, {"X-Rate-Limit-Problem": "minute", "Retry-After": "200"})
+    with pytest.raises(XeroUnavailable, match="longer than a write may wait"):
+        policy.run("PUT /Payments", Script(long_wait), is_write=True)
+    assert clock.sleeps == []
+    send = Script(long_wait, A(200))  # a read waits it out
+    assert policy.run("GET /Invoices", send).status == 200 and clock.sleeps == [200.0]
+
+
+def test_409_on_a_write_is_in_progress_an_unknown_outcome():
+    from xero_sync.xero.errors import WriteInProgress
+
+    clock = FakeClock()
+    policy, _ = _policy(clock)
+    body = b'{"Detail": "Idempotency Key k is in use by a request still being processed"}'
+    with pytest.raises(WriteInProgress) as err:
+        policy.run("PUT /Payments", Script(A(409, None, body)), is_write=True)
+    assert isinstance(err.value, OutcomeUnknown) and "still being processed" in str(err.value)

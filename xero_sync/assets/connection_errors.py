@@ -71,3 +71,24 @@ def xero_failures(platform: PlatformResource, connection: Connection) -> Iterato
     except XeroUnavailable as exc:
         # Transient: the run may be retried (run_retries in dagster.yaml).
         raise dg.Failure(description=f"partner {partner}: Xero unavailable: {exc}") from None
+
+
+PULL_LOCK_WAIT_SECONDS = 120.0  # a push holds a tenant for seconds; a pull waits that out
+
+
+@contextlib.contextmanager
+def held_tenant(platform: PlatformResource, connection: Connection, purpose: str,
+                wait_seconds: float | None = None) -> Iterator[None]:
+    """Hold the tenant's lock (push/tenant_lock.py) around a run's Xero calls; a tenant another
+    live run is writing to or reading from fails this run cleanly, saying who holds it."""
+    from xero_sync.push.tenant_lock import TenantBusy, acquire
+
+    try:
+        lock = acquire(platform.engine, connection.tenant_id or connection.partner_id, purpose,
+                       wait_seconds=PULL_LOCK_WAIT_SECONDS if wait_seconds is None else wait_seconds)
+    except TenantBusy as busy:
+        raise dg.Failure(description=str(busy), allow_retries=True) from None
+    try:
+        yield None
+    finally:
+        lock.release()

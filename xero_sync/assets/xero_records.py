@@ -11,7 +11,7 @@ import datetime as dt
 
 import dagster as dg
 
-from xero_sync.assets.connection_errors import xero_failures
+from xero_sync.assets.connection_errors import held_tenant, xero_failures
 from xero_sync.assets.table_metadata import OWNERS, row_counts, table_metadata
 from xero_sync.partitions import HISTORY_START, partner_and_months, partner_months
 from xero_sync.platform import connections, landing, quality, schema
@@ -85,7 +85,9 @@ def xero_records(context: dg.AssetExecutionContext, xero: XeroResource, platform
         )
     client = xero.client_for(connection)
     pulled_at = dt.datetime.now(dt.timezone.utc)
-    with xero_failures(platform, connection):
+    # One run calls Xero per tenant at a time, however it was launched (tenant_lock.py).
+    with held_tenant(platform, connection, f"pull of {partner_id} {month_list[0]:%Y-%m}.."
+                     f"{month_list[-1]:%Y-%m}"), xero_failures(platform, connection):
         first_month = connection.first_month
         if first_month is None:  # the first onboarding run: one call to learn the plan's extent
             first_month = month_start(client.first_invoice_date() or dt.date.today())

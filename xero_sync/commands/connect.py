@@ -6,6 +6,7 @@ from xero_sync.config import Settings
 from xero_sync.connect.flow import ConnectError, confirm, exchange
 from xero_sync.connect.headless import consent_headless
 from xero_sync.platform import connections
+from xero_sync.platform.ids import InvalidId, check_partner_id
 from xero_sync.platform.token_cipher import TokenCipher
 from xero_sync.xero.oauth import OAuthApp
 
@@ -14,6 +15,10 @@ def _connect_command(args) -> int:
     from xero_sync.commands.cli import UserError
     from xero_sync.platform.db import make_engine, require_folder, upgrade
 
+    try:
+        check_partner_id(args.partner, "--partner")
+    except InvalidId as exc:
+        raise UserError(str(exc)) from None
     settings = Settings.from_env()
     if not args.sandbox:
         raise UserError("only --sandbox can connect without a browser; for real Xero use `xero-sync web`")

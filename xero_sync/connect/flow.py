@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from xero_sync.platform.ids import InvalidId, check_partner_id
+
 from xero_sync.platform import connections
 from xero_sync.platform.schema import xero_token_sets
 from xero_sync.platform.token_cipher import TokenCipher
@@ -49,7 +51,12 @@ def confirm(
     token_set: TokenSet,
     organisation: XeroConnection,
 ) -> connections.Connection:
-    """Store the tokens (encrypted) and the connection; status becomes pending."""
+    """Store the tokens (encrypted) and the connection; status becomes pending. A partner id that
+    is not a valid slug is refused (ConnectError) before anything is stored."""
+    try:
+        check_partner_id(partner_id)
+    except InvalidId as exc:
+        raise ConnectError(str(exc)) from None
     with engine.begin() as conn:
         other = connections.connection_for_tenant(conn, organisation.tenant_id)
         if other is not None and other.partner_id != partner_id and other.status != "disconnected":

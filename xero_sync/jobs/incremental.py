@@ -11,7 +11,7 @@ import datetime as dt
 
 import dagster as dg
 
-from xero_sync.assets.connection_errors import xero_failures
+from xero_sync.assets.connection_errors import held_tenant, xero_failures
 from xero_sync.partitions import HISTORY_START, partition_key, partners
 from xero_sync.platform import apply, connections, landing, watermarks
 from xero_sync.resources.platform import PlatformResource
@@ -60,7 +60,8 @@ def pull_changes(context: dg.OpExecutionContext, xero: XeroResource, platform: P
     client = xero.client_for(connection)
     pulled_at = dt.datetime.now(dt.timezone.utc)
     reads = {}
-    with xero_failures(platform, connection):
+    with held_tenant(platform, connection, f"incremental pull of {partner_id}"), \
+            xero_failures(platform, connection):
         for entity in ENTITIES:
             reads[entity] = getattr(client, entity)(modified_since=since[entity])
 

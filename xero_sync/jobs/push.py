@@ -1,9 +1,10 @@
 """push_job: write one partner's outbox to Xero (payments, stand-alone deposits, payouts, deletes).
 
 Launched by `payment_outbox_sensor` with the partner as partition key. The op is idempotent: it
-only claims rows still pending/unknown, every write carries a key derived from its outbox row,
-and a lost answer is looked up by reference before anything is re-posted (see `xero_sync.push.engine`),
-so a Dagster retry of a failed attempt never writes twice.
+holds the tenant's lock (one writer per tenant however the run was launched), only claims rows
+still pending/unknown, every write carries the key its row keeps, and a lost answer is re-sent
+with that key or looked up by reference once it settled (see `xero_sync.push`), so a Dagster retry
+of a failed attempt, or a second run, never writes twice.
 """
 
 
@@ -15,10 +16,14 @@ from xero_sync.assets.connection_errors import xero_failures
 from xero_sync.partitions import partners
 from xero_sync.platform import connections
 from xero_sync.push.engine import push_partner
+from xero_sync.push.tenant_lock import TenantBusy
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.resources.xero import XeroResource
 
 PUSH_LIMIT = 500  # rows per run: 10 payment calls at 50 per call, well inside 60 calls/min
+# A run finding another live run writing for the tenant waits this long for it, then ends cleanly
+# (its rows stay claimable; the outbox sensor launches again).
+LOCK_WAIT_SECONDS = 30.0
 
 # Xero unavailable / minute limits outlasting the client's waits: retry the whole push; it
 # resumes from the outbox, so a retry costs only what is left to do.
@@ -27,9 +32,15 @@ push_retry_policy = dg.RetryPolicy(
 )
 
 
+class PushConfig(dg.Config):
+    """How long this run waits for another run writing for the same tenant before ending cleanly."""
+
+    lock_wait_seconds: float = LOCK_WAIT_SECONDS
+
+
 @dg.op(retry_policy=push_retry_policy,
        description="Claim the partner's pending outbox rows and write them to Xero exactly once.")
-def push_outbox(context: dg.OpExecutionContext, xero: XeroResource,
+def push_outbox(context: dg.OpExecutionContext, config: PushConfig, xero: XeroResource,
                 platform: PlatformResource) -> dg.Output[dict]:
     partner_id = context.partition_key
     with platform.begin() as conn:
@@ -41,9 +52,18 @@ def push_outbox(context: dg.OpExecutionContext, xero: XeroResource,
         context.log.info(f"partner {partner_id} is parked until {connection.parked_until}; "
                          "the sensor pushes again once Xero's daily window reopens")
         return dg.Output({}, metadata={"parked_until": str(connection.parked_until)})
+    if connection.status != "connected":
+        context.log.info(f"partner {partner_id} is {connection.status}; its outbox waits until "
+                         "the connection is back")
+        return dg.Output({}, metadata={"skipped": f"connection {connection.status}"})
     client = xero.client_for(connection)
-    with xero_failures(platform, connection):
-        report = push_partner(platform.engine, client, partner_id, limit=PUSH_LIMIT)
+    try:
+        with xero_failures(platform, connection):
+            report = push_partner(platform.engine, client, partner_id, limit=PUSH_LIMIT,
+                                  lock_wait_seconds=config.lock_wait_seconds)
+    except TenantBusy as busy:
+        context.log.info(f"push for {partner_id} not run: {busy}")
+        return dg.Output({}, metadata={"skipped": str(busy)})
     summary = report.as_metadata()
     context.log.info(f"push for {partner_id}: {summary}")
     for message in report.messages:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, fields
 
 import sqlalchemy as sa
 
+from xero_sync.platform import ids
 from xero_sync.platform.schema import CONNECTION_STATUSES, partners, xero_connections, xero_token_sets
 
 LINKED = frozenset({"pending", "connected"})
@@ -99,8 +100,7 @@ def _row_to_connection(row: sa.Row) -> Connection:
 
 def ensure_partner(conn: sa.Connection, partner_id: str, name: str) -> None:
     """Create the partner (and its not_connected connection row) if missing; renames otherwise."""
-    if not partner_id:
-        raise ValueError("partner_id must be a non-empty slug")
+    ids.check_partner_id(partner_id)
     existing = conn.execute(sa.select(partners.c.name).where(partners.c.partner_id == partner_id)).first()
     if existing is None:
         conn.execute(sa.insert(partners).values(partner_id=partner_id, name=name))

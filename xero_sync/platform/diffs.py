@@ -36,7 +36,7 @@ from xero_sync.sync.reconcile import IN_FLIGHT_OUTBOX, ReconcileInput
 MAX_PAYOUTS_PULLED = 200
 # Outbox states in which something may already be in Xero for the payout. Pending/waiting rows
 # were never sent and rejected/cancelled ones were not written: nothing to look for.
-MAYBE_WRITTEN = ("sending", "unknown", "done")
+MAYBE_WRITTEN = ("sending", "unknown", "held", "done")
 
 
 def _frame(conn: sa.Connection, query: sa.Select, columns: tuple[str, ...]) -> pd.DataFrame:

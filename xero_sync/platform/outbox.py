@@ -1,10 +1,13 @@
 """The outbox of writes to Xero (SPEC section 4): one row per intended write, inserted in the same
 transaction as the platform event that causes it, so a write is never lost and never made twice.
 
-Status: pending -> sending -> done | rejected; `unknown` after a lost response (the push path looks
-the write up by `reference` before re-posting); `waiting_accounts` until Set Up Accounts is done;
-`cancelled` when the payment failed before its write was sent. Only `claim` moves a row to
-sending, and only from pending/unknown, so two pushers never send the same row.
+Status: pending -> sending -> done | rejected; `unknown` after a lost response (the push path
+re-sends the very request it first sent, same key, while Xero may replay it, and looks it up by
+`reference` once the original can no longer be in flight; see push/settle.py); `waiting_accounts`
+until Set Up Accounts is done; `cancelled` when the payment failed before its write was sent;
+`held` when a row reached MAX_ATTEMPTS sends without settling (a person looks; README "Exactly
+once"). Only `claim` moves a row to sending, and only from pending/unknown, so two pushers never
+send the same row; the pusher holding a `sending` row is named in `claimed_by`.
 """
 
 from __future__ import annotations
@@ -16,11 +19,13 @@ from dataclasses import dataclass, fields
 
 import sqlalchemy as sa
 
+from xero_sync.platform.ids import check_record_id
 from xero_sync.platform.schema import invoices, outbox, payments, payouts
 
 WRITE_KINDS = ("payment", "deposit")  # the original write of an Alternative payment
 DELETE_KIND = {"payment": "delete_payment", "deposit": "delete_deposit"}
 CLAIMABLE = ("pending", "unknown")
+MAX_ATTEMPTS = 25  # sends of one row before it is `held` for a person (not retried for ever)
 FAILED_PAYMENT_STATUSES = ("failed", "refunded")
 _MAX_KEY = 128
 
@@ -44,6 +49,12 @@ class OutboxRow:
     error: str | None
     created_at: dt.datetime
     updated_at: dt.datetime
+    request_key: str | None = None
+    request: dict | None = None
+    first_sent_at: dt.datetime | None = None
+    sent_at: dt.datetime | None = None
+    ever_unknown: bool = False
+    claimed_by: str | None = None
 
 
 _COLUMNS = [outbox.c[f.name] for f in fields(OutboxRow)]
@@ -125,6 +136,7 @@ def record_payment(
     (stand-alone deposit) if it was created in Alternative. Recording the same payment again
     returns the same outbox id; the same id with other amounts is refused.
     """
+    check_record_id(payment_id, "payment id")
     for name, value in (("amount_minor", amount_minor), ("fee_minor", fee_minor)):
         if not isinstance(value, int) or isinstance(value, bool):
             raise TypeError(f"payment {payment_id}: {name} must be int minor units, got {value!r}")
@@ -297,8 +309,12 @@ def record_payment_failure(conn: sa.Connection, payment_id: str, status: str = "
             .values(status="cancelled", error=f"payment {status} before it was written", updated_at=_now())
         )
         return None
-    if original.status not in ("done", "sending", "unknown"):
-        return None  # rejected or cancelled: nothing exists in Xero
+    ever_unknown = conn.execute(
+        sa.select(outbox.c.ever_unknown).where(outbox.c.outbox_id == original.outbox_id)).scalar()
+    if original.status not in ("done", "sending", "unknown", "held") and not ever_unknown:
+        return None  # rejected or cancelled and never in doubt: nothing exists in Xero
+    # A write whose outcome was ever unknown may exist even if later refused: the delete row looks
+    # Xero up before deciding there is nothing to delete.
     kind = DELETE_KIND[original.kind]
     already = conn.execute(
         sa.select(outbox.c.outbox_id).where(outbox.c.subject_id == payment_id, outbox.c.kind == kind)
@@ -340,18 +356,69 @@ def get(conn: sa.Connection, outbox_id: int) -> OutboxRow | None:
     return None if row is None else OutboxRow(**row._mapping)
 
 
-def claim(conn: sa.Connection, outbox_ids: Sequence[int]) -> list[OutboxRow]:
-    """pending/unknown -> sending (attempts + 1) for those ids; returns only the rows this call
-    claimed (a row another pusher claimed first is left out)."""
+def claim(conn: sa.Connection, outbox_ids: Sequence[int], owner: str | None = None) -> list[OutboxRow]:
+    """pending/unknown -> sending, held by `owner`, for those ids; returns only the rows this
+    call claimed (a row another pusher claimed first is left out). Attempts count sends
+    (`record_request`), not claims: a row that only waits is not a failed attempt."""
     if not outbox_ids:
         return []
     rows = conn.execute(
         sa.update(outbox)
         .where(outbox.c.outbox_id.in_(list(outbox_ids)), outbox.c.status.in_(CLAIMABLE))
-        .values(status="sending", attempts=outbox.c.attempts + 1, updated_at=_now())
+        .values(status="sending", claimed_by=owner, updated_at=_now())
         .returning(*_COLUMNS)
     ).all()
     return sorted((OutboxRow(**r._mapping) for r in rows), key=lambda r: r.outbox_id)
+
+
+def record_request(conn: sa.Connection, outbox_ids: Sequence[int], *, key: str, request: dict,
+                   sent_at: dt.datetime) -> None:
+    """Committed before the request is sent: the key and request a row is first sent with are
+    kept (never replaced while set), `first_sent_at` opens the key's window, `sent_at` marks the
+    latest send (in flight until sent_at + the client's longest write), attempts + 1."""
+    ids = list(outbox_ids)
+    conn.execute(
+        sa.update(outbox).where(outbox.c.outbox_id.in_(ids), outbox.c.request_key.is_(None))
+        .values(request_key=key, request=request, first_sent_at=sent_at)
+    )
+    conn.execute(
+        sa.update(outbox).where(outbox.c.outbox_id.in_(ids))
+        .values(sent_at=sent_at, attempts=outbox.c.attempts + 1, updated_at=_now())
+    )
+    # Every row of this request is in flight again, also those another push will settle.
+    conn.execute(
+        sa.update(outbox).where(outbox.c.request_key == key, outbox.c.sent_at < sent_at)
+        .values(sent_at=sent_at)
+    )
+
+
+def replace_request(conn: sa.Connection, outbox_ids: Sequence[int], *, key: str, request: dict,
+                    sent_at: dt.datetime) -> None:
+    """A new request for rows whose original was looked up and proven absent after it settled
+    and its key expired (the only time a row's request may change)."""
+    conn.execute(
+        sa.update(outbox).where(outbox.c.outbox_id.in_(list(outbox_ids)))
+        .values(request_key=key, request=request, first_sent_at=sent_at)
+    )
+    record_request(conn, outbox_ids, key=key, request=request, sent_at=sent_at)
+
+
+def release(conn: sa.Connection, outbox_id: int, reason: str) -> None:
+    """A claimed row this push did not send goes back to what it was (pending, or unknown if it
+    was ever in doubt), with the reason visible."""
+    row = get(conn, outbox_id)
+    if row is None or row.status != "sending":
+        return
+    status = "unknown" if row.ever_unknown or row.sent_at is not None else "pending"
+    conn.execute(sa.update(outbox).where(outbox.c.outbox_id == outbox_id)
+                 .values(status=status, claimed_by=None, error=reason,
+                         ever_unknown=status == "unknown", updated_at=_now()))
+
+
+def mark_held(conn: sa.Connection, outbox_id: int, reason: str) -> OutboxRow:
+    """Sent MAX_ATTEMPTS times without settling: kept for a person, no longer retried."""
+    return _move(conn, outbox_id, ("sending", "pending", "unknown"), "held", error=reason,
+                 claimed_by=None)
 
 
 def _move(conn: sa.Connection, outbox_id: int, allowed_from: tuple[str, ...], status: str,
@@ -375,7 +442,8 @@ def mark_done(conn: sa.Connection, outbox_id: int, xero_ids: Mapping[str, str]) 
 
     For a payment/deposit, Xero's PaymentID (or BankTransactionID) is also stored on the payment.
     """
-    row = _move(conn, outbox_id, ("sending", "unknown"), "done", xero_ids=dict(xero_ids), error=None)
+    row = _move(conn, outbox_id, ("sending", "unknown"), "done", xero_ids=dict(xero_ids), error=None,
+                claimed_by=None)
     xero_id = xero_ids.get("PaymentID") or xero_ids.get("BankTransactionID")
     if row.kind in WRITE_KINDS and xero_id:
         conn.execute(
@@ -386,15 +454,17 @@ def mark_done(conn: sa.Connection, outbox_id: int, xero_ids: Mapping[str, str]) 
 
 def mark_rejected(conn: sa.Connection, outbox_id: int, error: str) -> OutboxRow:
     """Xero refused the write (validation error): kept with Xero's message, not retried."""
-    return _move(conn, outbox_id, ("sending", "unknown"), "rejected", error=error)
+    return _move(conn, outbox_id, ("sending", "unknown"), "rejected", error=error, claimed_by=None)
 
 
 def mark_unknown(conn: sa.Connection, outbox_id: int, error: str) -> OutboxRow:
-    """The response was lost: look the write up by reference before posting it again."""
-    return _move(conn, outbox_id, ("sending",), "unknown", error=error)
+    """The response was lost: the same request is re-sent while Xero may replay it, and the write
+    looked up by reference once the original can no longer be in flight (push/settle.py)."""
+    return _move(conn, outbox_id, ("sending", "unknown"), "unknown", error=error, ever_unknown=True,
+                 claimed_by=None)
 
 
 def mark_waiting_accounts(conn: sa.Connection, outbox_id: int, detail: str | None = None) -> OutboxRow:
     """The partner has not set up accounts: the write waits (visible, not failed)."""
     return _move(conn, outbox_id, ("pending", "sending"), "waiting_accounts",
-                 error=detail or "waiting for Set Up Accounts")
+                 error=detail or "waiting for Set Up Accounts", claimed_by=None)

@@ -342,10 +342,32 @@ outbox = sa.Table(
     sa.Column("repairs_outbox_id", sa.Integer, nullable=True),
     sa.Column("created_at", TS, nullable=False, server_default=_now_default()),
     sa.Column("updated_at", TS, nullable=False, server_default=_now_default()),
+    # Exactly once (push/): the request this row was first sent in, never changed while Xero may
+    # still replay it: its Idempotency-Key and, for PUT /Payments, the batch (every payment).
+    sa.Column("request_key", sa.String(128), nullable=True),
+    sa.Column("request", sa.JSON, nullable=True),
+    sa.Column("first_sent_at", TS, nullable=True),  # the key's window opens no earlier than this
+    sa.Column("sent_at", TS, nullable=True),  # the latest send began: in flight until + bound
+    sa.Column("ever_unknown", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("claimed_by", sa.String(128), nullable=True),  # the pusher holding a `sending` row
     sa.Index("ix_outbox_status_id", "status", "outbox_id"),
     # The write(s) for one payment or payout: pending-payment sums, failures, cancellations.
     sa.Index("ix_outbox_subject_id", "subject_id"),
     sa.Index("ix_outbox_repairs_outbox_id", "repairs_outbox_id", unique=True),
+)
+
+# One writer per tenant (push/tenant_lock.py): the run holding this row is the only one calling
+# Xero for the tenant; it proves it is alive with a heartbeat (and its pid on this host).
+tenant_locks = sa.Table(
+    "tenant_locks",
+    metadata,
+    sa.Column("tenant_id", sa.String(64), primary_key=True),
+    sa.Column("owner", sa.String(128), nullable=False),
+    sa.Column("host", sa.String(255), nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("purpose", sa.String(200), nullable=False),
+    sa.Column("acquired_at", TS, nullable=False),
+    sa.Column("heartbeat_at", TS, nullable=False),
 )
 
 webhook_events = sa.Table(

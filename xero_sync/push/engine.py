@@ -1,26 +1,25 @@
-"""One push batch for one partner: claim outbox rows, write them to Xero, record the outcome.
+"""One push for one partner: hold the tenant's lock, claim outbox rows, write them to Xero, record
+each outcome on its row. The exactly-once machinery lives beside this file:
 
-Exactly once (SPEC section 4, issue 4):
-- a row is claimed (pending/unknown -> sending) in its own committed transaction, so two pushers
-  never send the same row;
-- every write carries a deterministic Idempotency-Key (ledger.write_key for single writes, a hash
-  of the batch's outbox keys for a PUT /Payments batch), so a replay within Xero's window is free;
-- the outcome is recorded right after each call (its own transaction), with Xero's ids;
-- a lost answer (OutcomeUnknown, or Xero unavailable after a write was sent) marks the row
-  `unknown`; the next push looks every write of that row up by reference first and re-posts only
-  what is not there. A push that died between a call and its record leaves rows in `sending`;
-  those become `unknown` once older than `stale_after` and are settled the same way.
-Xero's validation refusals are kept on the row (`rejected`) and never retried.
+- tenant_lock.py: one writer per tenant, liveness proven by heartbeat and pid, never guessed;
+- claim.py: claiming under the lock; rows a dead pusher left `sending` become `unknown`;
+- send.py: the requests, each stored with its key before it is sent, re-sent byte for byte;
+- settle.py: what an `unknown` row may do now (re-send with its key, wait, or look up), and which
+  refusals are ambiguous;
+- landing.py: what Xero answers for a successful write is landed at once (write-through);
+- accounts.py: the account setup and the clearing contact; report.py: what a push did.
 
-No Dagster here: the push job and the benchmark call `push_partner`.
+Failures stay with their row: a row that cannot be written (bad reference, a refusal, a malformed
+answer) is marked with its reason and the rest of the partner's outbox goes on; only a failure of
+Xero itself (unavailable, daily limit, disconnected) stops the push, and its rows resume later.
+
+No Dagster here: the push job, the benchmark and tests call `push_partner`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
@@ -29,7 +28,13 @@ from xero_sync.platform.connections import Connection
 from xero_sync.platform.outbox import OutboxRow
 from xero_sync.platform.schema import outbox as outbox_table
 from xero_sync.platform.schema import payments as payments_table
-from xero_sync.platform.schema import xero_connections
+from xero_sync.push import claim as claiming
+from xero_sync.push import landing as write_through
+from xero_sync.push import send
+from xero_sync.push.accounts import CLEARING_CONTACT_NAME, account_setup  # noqa: F401 - kept importable
+from xero_sync.push.report import PushReport
+from xero_sync.push.settle import Timing, is_ambiguous
+from xero_sync.push.tenant_lock import TenantLock, tenant_lock
 from xero_sync.sync import ledger
 from xero_sync.sync.ledger import (
     AccountSetup,
@@ -39,89 +44,28 @@ from xero_sync.sync.ledger import (
     DeletePaymentWrite,
     Invalid,
     OutboxItem,
-    PaymentWrite,
     PlannedWrite,
     Waiting,
 )
 from xero_sync.xero.client import XeroClient
-from xero_sync.xero.errors import OutcomeUnknown, XeroUnavailable, XeroValidationError
-from xero_sync.xero.writes import NewBankTransaction, NewBankTransfer, NewLine, NewPayment
+from xero_sync.xero.errors import (
+    DailyLimitReached,
+    NeedsReauth,
+    OutcomeUnknown,
+    TenantDisconnected,
+    XeroError,
+    XeroUnavailable,
+    XeroValidationError,
+)
 
-CLEARING_CONTACT_NAME = "Alternative payments (clearing)"
 PAYMENT_BATCH = 50
-# Xero remembers Idempotency-Keys for minutes; a `sending` row older than this was left by a
-# push that stopped, and re-posting it is covered by the look-up by reference.
-STALE_SENDING = dt.timedelta(minutes=2)
 ACCOUNT_KINDS = ("payment", "deposit", "payout")
 NEEDS_CHART = ("deposit", "payout")  # kinds whose writes need account codes and the contact
 GONE_STATUSES = ("DELETED", "VOIDED")
 LOOKUP_CHUNK = 25  # references per look-up call (keeps the where clause and URL short)
-
-# A test-only seam: called with the call name after Xero answered and before the outcome is
-# recorded, so a test can "crash" the push at the worst moment.
-AfterSend = Callable[[str], None]
-
-
-@dataclass
-class PushReport:
-    """What one push did, for logs and run metadata."""
-
-    partner_id: str
-    claimed: int = 0
-    written: int = 0  # rows done by writes sent in this push
-    found: int = 0  # rows done because the write was found in Xero by reference
-    rejected: int = 0
-    unknown: int = 0
-    waiting: int = 0
-    recovered: int = 0  # stale `sending` rows turned `unknown`
-    calls: int = 0
-    payments_sent: int = 0
-    payment_calls: int = 0
-    messages: list[str] = field(default_factory=list)
-
-    @property
-    def done(self) -> int:
-        return self.written + self.found
-
-    def as_metadata(self) -> dict[str, int]:
-        return {
-            "claimed": self.claimed, "written": self.written, "found_by_reference": self.found,
-            "rejected": self.rejected, "unknown": self.unknown, "waiting": self.waiting,
-            "recovered": self.recovered, "calls": self.calls,
-            "payments_sent": self.payments_sent, "payment_calls": self.payment_calls,
-        }
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
-
-def recover_stale_sending(engine: sa.Engine, partner_id: str, stale_after: dt.timedelta) -> int:
-    """Rows left in `sending` by a push that stopped become `unknown` (looked up before re-post)."""
-    cutoff = _now() - stale_after
-    with engine.begin() as conn:
-        ids = conn.execute(
-            sa.select(outbox_table.c.outbox_id).where(
-                outbox_table.c.partner_id == partner_id,
-                outbox_table.c.status == "sending",
-                outbox_table.c.updated_at <= cutoff,
-            )
-        ).scalars().all()
-        for outbox_id in ids:
-            outbox.mark_unknown(conn, outbox_id, "a push stopped before recording the outcome")
-    return len(ids)
-
-
-def release_unsettled(engine: sa.Engine, outbox_ids: Sequence[int], exc: Exception) -> int:
-    """Rows of a stopped push still in `sending` -> `unknown` (looked up before any re-post)."""
-    with engine.begin() as conn:
-        stuck = conn.execute(
-            sa.select(outbox_table.c.outbox_id).where(
-                outbox_table.c.outbox_id.in_(list(outbox_ids)), outbox_table.c.status == "sending")
-        ).scalars().all()
-        for outbox_id in stuck:
-            outbox.mark_unknown(conn, outbox_id, f"push stopped before recording the outcome: {exc}")
-    return len(stuck)
+# Xero itself is failing or the connection is gone: stop this push; its rows resume later.
+STOPS_THE_PUSH = (XeroUnavailable, DailyLimitReached, NeedsReauth, TenantDisconnected)
+batch_key = send.batch_key  # kept importable from here
 
 
 def push_partner(
@@ -130,30 +74,31 @@ def push_partner(
     partner_id: str,
     *,
     limit: int = 200,
-    stale_after: dt.timedelta = STALE_SENDING,
-    after_send: AfterSend | None = None,
+    lock_wait_seconds: float = 0.0,
+    timing: Timing | None = None,
 ) -> PushReport:
-    """Push up to `limit` claimable outbox rows of one partner to Xero; see the module doc."""
+    """Push up to `limit` outbox rows of one partner to Xero; see the module doc. Raises
+    TenantBusy (nothing done) when another live run holds the tenant's lock."""
     report = PushReport(partner_id)
     calls_before = client.stats()["calls"]
+    with engine.connect() as conn:
+        connection = connections.get_connection(conn, partner_id)
+    if connection is None or connection.tenant_id is None:
+        raise connections.UnknownPartner(f"partner {partner_id!r} has no Xero connection")
+    timing = timing or Timing(in_flight_seconds=client.longest_write_seconds())
     try:
-        report.recovered = recover_stale_sending(engine, partner_id, stale_after)
-        with engine.begin() as conn:
-            connection = connections.get_connection(conn, partner_id)
-            if connection is None:
-                raise connections.UnknownPartner(f"partner {partner_id!r} has no Xero connection")
-            candidates = outbox.pending(conn, partner_id=partner_id, limit=limit)
-            was_unknown = {r.outbox_id for r in candidates if r.status == "unknown"}
-            rows = outbox.claim(conn, [r.outbox_id for r in candidates])
-        report.claimed = len(rows)
-        if rows:
+        with tenant_lock(engine, connection.tenant_id, f"push of partner {partner_id}",
+                         wait_seconds=lock_wait_seconds) as lock:
+            report.recovered = claiming.recover_orphans(engine, partner_id, lock.owner)
+            rows, report.held = claiming.claim(engine, partner_id, lock.owner, limit)
+            report.claimed = len(rows)
+            ids = [r.outbox_id for r in rows]
             try:
-                _Push(engine, client, connection, report, after_send).run(rows, was_unknown)
+                _Push(engine, client, connection, report, timing, lock).run(rows)
             except Exception as exc:
-                # This push stops here (daily limit, Xero down, ...): rows it claimed but did not
-                # settle become unknown now rather than after `stale_after`, so a retry resumes.
-                report.unknown += release_unsettled(engine, [r.outbox_id for r in rows], exc)
+                report.unknown += claiming.release_unsettled(engine, ids, f"push stopped: {exc}")
                 raise
+            claiming.release_unsettled(engine, ids, "not settled by this push")
     finally:
         report.calls = client.stats()["calls"] - calls_before
     return report
@@ -163,18 +108,22 @@ class _Push:
     """The state of one push: the partner's account setup (read lazily) and the report."""
 
     def __init__(self, engine: sa.Engine, client: XeroClient, connection: Connection,
-                 report: PushReport, after_send: AfterSend | None) -> None:
+                 report: PushReport, timing: Timing, lock: TenantLock) -> None:
         self.engine = engine
         self.client = client
         self.connection = connection
         self.report = report
-        self.after_send = after_send or (lambda call: None)
+        self.timing = timing
+        self.lock = lock
+        self.landing = write_through.WriteThrough(engine, client, connection.partner_id)
         self._payments_by_ref: dict[str, list] = {}
-        self._prefetched: set[str] = set()
+
+    def now(self) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self.client.clock(), tz=dt.timezone.utc)
 
     # --- the batch ------------------------------------------------------------------------------
 
-    def run(self, rows: list[OutboxRow], was_unknown: set[int]) -> None:
+    def run(self, rows: list[OutboxRow]) -> None:
         if not self.connection.accounts_set_up:
             waiting = [r for r in rows if r.kind in ACCOUNT_KINDS]
             self._record(lambda conn: [
@@ -183,39 +132,81 @@ class _Push:
             ])
             self.report.waiting += len(waiting)
             rows = [r for r in rows if r.kind not in ACCOUNT_KINDS]
-        accounts = self._account_setup(needs_chart=any(r.kind in NEEDS_CHART for r in rows))
+        accounts = account_setup(self.engine, self.client, self.connection,
+                                 needs_chart=any(r.kind in NEEDS_CHART for r in rows))
 
         planned: dict[int, list[PlannedWrite]] = {}
         for row in rows:
-            item = self._item(row)
-            if item is None:
-                continue
-            writes = self._plan(item, accounts)
-            if writes is not None:
+            writes = self._isolated(row, lambda r=row: self._planned(r, accounts))
+            if writes:
                 planned[row.outbox_id] = writes
-        by_id = {r.outbox_id: r for r in rows}
+        by_id = {r.outbox_id: r for r in rows if r.outbox_id in planned}
 
-        # After an unknown outcome, what already exists in Xero is found by reference first.
-        found: dict[int, dict[str, str]] = {}
-        to_send: dict[int, list[PlannedWrite]] = {}
-        self._prefetch_payments([w for oid, ws in planned.items() if oid in was_unknown for w in ws])
-        for outbox_id, writes in planned.items():
-            if outbox_id in was_unknown:
-                ids, missing = self._look_up(writes)
-                if not missing:
-                    self._done(outbox_id, ids, found=True)
-                    continue
-                found[outbox_id] = ids
-                to_send[outbox_id] = missing
+        fresh = [r for r in by_id.values() if r.request_key is None and not r.ever_unknown]
+        in_doubt = [r for r in by_id.values() if r not in fresh]
+        now = self.now()
+        decisions = {r.outbox_id: self.timing.decide(r, now) for r in in_doubt}
+        for r in in_doubt:
+            if decisions[r.outbox_id] == "wait":
+                self._wait(r)
+
+        # Re-send stored PUT /Payments requests with their keys (Xero replays or says 409).
+        resend = [r for r in in_doubt if decisions[r.outbox_id] == "resend"]
+        self._resend_payment_requests([r for r in resend if r.kind == "payment"], by_id)
+        for r in resend:
+            if r.kind != "payment":
+                self._isolated(r, lambda r=r: self._send_row(r, planned[r.outbox_id], {}))
+
+        # Look up what settled; send what is missing. A row whose request was just re-sent (for
+        # a sibling row of the same batch) is in flight again: its outcome is that re-send's.
+        resent = {r.request_key for r in resend if r.kind == "payment"}
+        look = [r for r in in_doubt if decisions[r.outbox_id] == "look_up"
+                and not (r.kind == "payment" and r.request_key in resent)]
+        self._settle_payments([r for r in look if r.kind == "payment"], planned, by_id)
+        for r in look:
+            if r.kind != "payment":
+                self._isolated(r, lambda r=r: self._settle_row(r, planned[r.outbox_id]))
+
+        new_payments = [w for r in fresh if r.kind == "payment" for w in planned[r.outbox_id]]
+        self._send_new_payments(new_payments, by_id)
+        for r in fresh:
+            if r.kind != "payment":
+                self._isolated(r, lambda r=r: self._send_row(r, planned[r.outbox_id], {}))
+        self.report.landed += self.landing.flush()
+
+    def _isolated(self, row: OutboxRow, step: Callable[[], object]) -> object:
+        """Run one row's step; a failure that is the row's own is recorded on it, and the push
+        goes on with the other rows."""
+        try:
+            return step()
+        except STOPS_THE_PUSH:
+            raise
+        except (XeroError, ValueError, TypeError, KeyError) as exc:
+            reason = f"{type(exc).__name__}: {exc}"
+            with self.engine.connect() as conn:
+                current = outbox.get(conn, row.outbox_id)
+            if current is None or current.status != "sending":
+                return None  # already settled by the step before it failed
+            if current.sent_at is not None or current.ever_unknown:
+                self._unknown(row.outbox_id, f"could not settle: {reason}")
             else:
-                to_send[outbox_id] = writes
-
-        self._send_payments(to_send, found, by_id)
-        for outbox_id, writes in to_send.items():
-            if not isinstance(writes[0], PaymentWrite):
-                self._send_row(outbox_id, writes, found.get(outbox_id, {}))
+                self._rejected(row.outbox_id, f"not sent: {reason}")
+            return None
 
     # --- outbox rows -> ledger items ------------------------------------------------------------
+
+    def _planned(self, row: OutboxRow, accounts: AccountSetup) -> list[PlannedWrite] | None:
+        item = self._item(row)
+        if item is None:
+            return None
+        writes = self._plan(item, accounts)
+        if writes is None:
+            return None
+        problem = next(filter(None, (send.check_reference(w) for w in writes)), None)
+        if problem:
+            self._rejected(row.outbox_id, problem)
+            return None
+        return writes
 
     def _item(self, row: OutboxRow) -> OutboxItem | None:
         """The ledger's view of a row; payload field names are normalised here (the outbox
@@ -240,7 +231,9 @@ class _Push:
         """The Xero id a delete row removes; None (row handled here) when it is not known yet."""
         with self.engine.connect() as conn:
             original = conn.execute(
-                sa.select(outbox_table.c.status, outbox_table.c.xero_ids)
+                sa.select(outbox_table.c.status, outbox_table.c.xero_ids, outbox_table.c.kind,
+                          outbox_table.c.ever_unknown, outbox_table.c.payload,
+                          outbox_table.c.reference)
                 .where(outbox_table.c.subject_id == row.subject_id,
                        outbox_table.c.kind.in_(outbox.WRITE_KINDS))
                 .order_by(outbox_table.c.outbox_id.desc())  # a repair's write is the live one
@@ -253,12 +246,27 @@ class _Push:
         xero_id = ids.get("PaymentID") or ids.get("BankTransactionID") or stored
         if xero_id:
             return xero_id
-        if original is None or original.status in ("rejected", "cancelled"):
-            # Nothing was ever written to Xero: there is nothing to delete.
-            self._done(row.outbox_id, {}, found=True)
-        else:
-            self._unknown(row.outbox_id, f"original write is {original.status}; delete waits for it")
+        if original is not None and original.status in ("unknown", "sending", "pending", "held"):
+            self._record(lambda conn: outbox.release(
+                conn, row.outbox_id, f"original write is {original.status}; the delete waits for it"))
+            self.report.waiting += 1
+            return None
+        if original is not None and original.ever_unknown:
+            # Refused after its outcome was once unknown: it may exist all the same. Look.
+            found = self._find_original(original)
+            if found:
+                return found
+        # Nothing was ever written to Xero: there is nothing to delete.
+        self._done(row.outbox_id, {}, found=True)
         return None
+
+    def _find_original(self, original: sa.Row) -> str | None:
+        if original.kind == "payment":
+            return next((p.payment_id for p in self.client.find_payments(original.reference)
+                         if p.status not in GONE_STATUSES), None)
+        reference = f"{original.payload.get('invoice_number')} {original.reference}"
+        return next((t.bank_transaction_id for t in self.client.find_bank_transactions(reference)
+                     if t.status not in GONE_STATUSES), None)
 
     def _plan(self, item: OutboxItem, accounts: AccountSetup) -> list[PlannedWrite] | None:
         results = ledger.plan(item, accounts)
@@ -276,49 +284,115 @@ class _Push:
             return None
         return [w for w in results if not isinstance(w, Waiting | Invalid)]
 
-    # --- account setup and the clearing contact -------------------------------------------------
+    # --- payments -------------------------------------------------------------------------------
 
-    def _account_setup(self, *, needs_chart: bool) -> AccountSetup:
-        c = self.connection
-        codes: dict[str, str | None] = {}
-        contact_id = c.clearing_contact_id
-        if needs_chart and c.accounts_set_up:
-            chart = self.client.accounts().records
-            codes = {a.account_id: a.code for a in chart}
-            contact_id = contact_id or self._clearing_contact()
-        return AccountSetup(
-            payments_account_id=c.payments_account_id,
-            payments_account_code=codes.get(c.payments_account_id or ""),
-            payments_account_is_bank=c.payments_account_is_bank,
-            deposit_account_id=c.deposit_account_id,
-            fees_account_id=c.fees_account_id,
-            fees_account_code=codes.get(c.fees_account_id or ""),
-            income_account_id=c.income_account_id,
-            income_account_code=codes.get(c.income_account_id or ""),
-            clearing_contact_id=contact_id,
-            fees_as_separate_spend=c.fees_as_spend,
-        )
+    def _send_new_payments(self, writes: list[PlannedWrite], by_id: Mapping[int, OutboxRow],
+                           generation: int = 0) -> None:
+        for batch in ledger.batch_payments(writes, size=PAYMENT_BATCH):
+            key = send.batch_key(self.connection.partner_id,
+                                 [by_id[w.outbox_id].idempotency_key for w in batch], generation)
+            request = send.payments_request(key, batch)
+            ids = [w.outbox_id for w in batch]
+            replace = outbox.replace_request if generation else outbox.record_request
+            self._record(lambda conn: replace(conn, ids, key=key, request=request, sent_at=self.now()))
+            self._send_payment_request(request, in_doubt=bool(generation))
 
-    def _clearing_contact(self) -> str:
-        """The one contact stand-alone deposits and payouts are booked against: found by name or
-        created once (deterministic key), then stored on the connection."""
-        partner = self.connection.partner_id
-        existing = [c for c in self.client.find_contacts(CLEARING_CONTACT_NAME)
-                    if c.status != "ARCHIVED"]
-        contact_id = existing[0].contact_id if existing else self.client.create_contact(
-            CLEARING_CONTACT_NAME, ledger.write_key(f"xs-{partner}-clearing-contact"))
-        with self.engine.begin() as conn:
-            conn.execute(
-                sa.update(xero_connections)
-                .where(xero_connections.c.partner_id == partner)
-                .values(clearing_contact_id=contact_id, updated_at=_now())
-            )
-        return contact_id
+    def _resend_payment_requests(self, rows: list[OutboxRow], by_id: Mapping[int, OutboxRow]) -> None:
+        """Each stored request once, as first sent, with its key (whichever of its rows we hold)."""
+        requests: dict[str, dict] = {}
+        for r in rows:
+            if r.request is not None:
+                requests.setdefault(r.request_key, r.request)
+        for request in requests.values():
+            ids = [oid for oid, _ in send.stored_payments(request) if oid in by_id]
+            self._record(lambda conn, ids=ids, request=request: outbox.record_request(
+                conn, ids, key=request["key"], request=request, sent_at=self.now()))
+            self._send_payment_request(request, in_doubt=True)
 
-    # --- look-ups after an unknown outcome ------------------------------------------------------
+    def _send_payment_request(self, request: dict, *, in_doubt: bool) -> None:
+        stored = send.stored_payments(request)
+        ours = self._held_by_us([oid for oid, _ in stored])
+        self.lock.check()
+        self.report.payment_calls += 1
+        try:
+            results = self.client.create_payments([p for _, p in stored], request["key"])
+        except OutcomeUnknown as exc:  # lost answer, timeout, or 409 "still being processed"
+            for oid in ours:
+                self._unknown(oid, str(exc))
+            return
+        except XeroValidationError as exc:
+            message = exc.xero_message or str(exc)
+            for oid in ours:
+                self._refused(oid, message, in_doubt=in_doubt)
+            return
+        except STOPS_THE_PUSH:
+            raise
+        except XeroError as exc:  # e.g. a malformed answer: the write may exist
+            for oid in ours:
+                self._unknown(oid, f"{type(exc).__name__}: {exc}")
+            return
+        self.report.payments_sent += len(stored)
+        done: list[tuple[int, str]] = []
+        for (oid, _), result in zip(stored, results):
+            if oid not in ours:
+                continue
+            if result.ok and result.payment_id:
+                done.append((oid, result.payment_id))
+                self.landing.add_payment(result)
+            else:
+                self._refused(oid, "; ".join(result.messages) or "Xero refused the payment",
+                              in_doubt=in_doubt)
+        self._record(lambda conn: [outbox.mark_done(conn, oid, {"PaymentID": pid}) for oid, pid in done])
+        if in_doubt:
+            self.report.replayed += len(done)
+        else:
+            self.report.written += len(done)
 
-    def _look_up(self, writes: list[PlannedWrite]) -> tuple[dict[str, str], list[PlannedWrite]]:
-        """Xero ids of the writes already in Xero, and the writes that are not."""
+    def _settle_payments(self, rows: list[OutboxRow], planned: Mapping[int, list[PlannedWrite]],
+                         by_id: Mapping[int, OutboxRow]) -> None:
+        """Payments whose originals have settled: found by reference (25 per call), or sent
+        again — the stored request if all of it is missing, else the missing ones anew."""
+        refs = [w.reference for r in rows for w in planned[r.outbox_id]]
+        for start in range(0, len(refs), LOOKUP_CHUNK):
+            for p in self.client.find_payments_by_references(refs[start : start + LOOKUP_CHUNK]):
+                if p.status not in GONE_STATUSES and p.reference:
+                    self._payments_by_ref.setdefault(p.reference, []).append(p)
+        missing: dict[str, list[OutboxRow]] = {}
+        for r in rows:
+            w = planned[r.outbox_id][0]
+            hit = next((p for p in self._payments_by_ref.get(w.reference, [])
+                        if p.invoice_id == w.invoice_id), None)
+            if hit is not None:
+                self._done(r.outbox_id, {"PaymentID": hit.payment_id}, found=True)
+                self.landing.add_payment_record(hit)
+            else:
+                missing.setdefault(r.request_key or "", []).append(r)
+        anew: list[PlannedWrite] = []
+        for key, group in missing.items():
+            request = group[0].request
+            whole = request is not None and {oid for oid, _ in send.stored_payments(request)} == \
+                {r.outbox_id for r in group}
+            if whole:
+                self._record(lambda conn, g=group, rq=request: outbox.record_request(
+                    conn, [r.outbox_id for r in g], key=rq["key"], request=rq, sent_at=self.now()))
+                self._send_payment_request(request, in_doubt=True)
+            else:
+                anew += [planned[r.outbox_id][0] for r in group]
+        if anew:
+            generation = 1 + max(by_id[w.outbox_id].attempts for w in anew)
+            self._send_new_payments(anew, by_id, generation=generation)
+
+    def _held_by_us(self, outbox_ids: Sequence[int]) -> set[int]:
+        with self.engine.connect() as conn:
+            return set(conn.execute(
+                sa.select(outbox_table.c.outbox_id).where(
+                    outbox_table.c.outbox_id.in_(list(outbox_ids)),
+                    outbox_table.c.status == "sending", outbox_table.c.claimed_by == self.lock.owner)
+            ).scalars())
+
+    # --- other writes ---------------------------------------------------------------------------
+
+    def _settle_row(self, row: OutboxRow, writes: list[PlannedWrite]) -> None:
         ids: dict[str, str] = {}
         missing: list[PlannedWrite] = []
         for write in writes:
@@ -326,25 +400,14 @@ class _Push:
             if hit is None:
                 missing.append(write)
             else:
-                ids[_id_key(write)] = hit
-        return ids, missing
-
-    def _prefetch_payments(self, writes: list[PlannedWrite]) -> None:
-        """One look-up call per LOOKUP_CHUNK payments of unknown rows, instead of one per row."""
-        refs = [w.reference for w in writes if isinstance(w, PaymentWrite)]
-        for start in range(0, len(refs), LOOKUP_CHUNK):
-            for p in self.client.find_payments_by_references(refs[start : start + LOOKUP_CHUNK]):
-                if p.status not in GONE_STATUSES and p.reference:
-                    self._payments_by_ref.setdefault(p.reference, []).append(p)
-        self._prefetched.update(refs)
+                ids[send.id_key(write)] = hit
+        if not missing:
+            self._done(row.outbox_id, ids, found=True)
+            return
+        self._send_row(row, missing, ids)
 
     def _find(self, write: PlannedWrite) -> str | None:
         c = self.client
-        if isinstance(write, PaymentWrite):
-            candidates = (self._payments_by_ref.get(write.reference, [])
-                          if write.reference in self._prefetched else c.find_payments(write.reference))
-            return next((p.payment_id for p in candidates
-                         if p.status not in GONE_STATUSES and p.invoice_id == write.invoice_id), None)
         if isinstance(write, BankTransactionWrite):
             return next((t.bank_transaction_id for t in c.find_bank_transactions(write.reference)
                          if t.status not in GONE_STATUSES and t.type == write.type), None)
@@ -354,95 +417,55 @@ class _Push:
         # Deletes are re-sent: Xero answers "already deleted", which counts as done.
         return None
 
-    # --- sending --------------------------------------------------------------------------------
-
-    def _send_payments(self, to_send: dict[int, list[PlannedWrite]],
-                       found: dict[int, dict[str, str]], by_id: Mapping[int, OutboxRow]) -> None:
-        writes = [w for ws in to_send.values() for w in ws]
-        for batch in ledger.batch_payments(writes, size=PAYMENT_BATCH):
-            key = batch_key(self.connection.partner_id, [by_id[w.outbox_id].idempotency_key for w in batch])
-            new = [NewPayment(w.invoice_id, w.account_id, w.date, w.amount, w.reference) for w in batch]
-            self.report.payment_calls += 1
-            try:
-                results = self.client.create_payments(new, key)
-            except (OutcomeUnknown, XeroUnavailable) as exc:
-                self.after_send("PUT /Payments")
-                for w in batch:
-                    self._unknown(w.outbox_id, str(exc))
-                continue
-            except XeroValidationError as exc:
-                self.after_send("PUT /Payments")
-                for w in batch:
-                    self._rejected(w.outbox_id, exc.xero_message or str(exc))
-                continue
-            self.after_send("PUT /Payments")
-            self.report.payments_sent += len(batch)
-            self._record_payment_results(batch, results)
-
-    def _record_payment_results(self, batch: Sequence[PaymentWrite], results: Sequence) -> None:
-        def record(conn: sa.Connection) -> None:
-            for w, result in zip(batch, results):
-                if result.ok and result.payment_id:
-                    outbox.mark_done(conn, w.outbox_id, {"PaymentID": result.payment_id})
-                    self.report.written += 1
-                else:
-                    message = "; ".join(result.messages) or "Xero refused the payment"
-                    outbox.mark_rejected(conn, w.outbox_id, message)
-                    self.report.rejected += 1
-                    self.report.messages.append(f"outbox {w.outbox_id}: {message}")
-
-        self._record(record)
-
-    def _send_row(self, outbox_id: int, writes: list[PlannedWrite], ids: dict[str, str]) -> None:
+    def _send_row(self, row: OutboxRow, writes: list[PlannedWrite], ids: dict[str, str]) -> None:
         """The writes of one non-payment row, in order; done when all exist in Xero."""
+        in_doubt = row.request_key is not None or row.ever_unknown
+        request = row.request or send.row_request(row.idempotency_key, writes)
+        self._record(lambda conn: outbox.record_request(
+            conn, [row.outbox_id], key=row.idempotency_key, request=request, sent_at=self.now()))
         ids = dict(ids)
         for write in writes:
+            self.lock.check()
             try:
-                xero_id = self._send_one(write)
-            except (OutcomeUnknown, XeroUnavailable) as exc:
-                self.after_send(type(write).__name__)
-                self._unknown(outbox_id, str(exc))
+                xero_id = send.send_one(self.client, write)
+            except OutcomeUnknown as exc:
+                self._unknown(row.outbox_id, str(exc))
                 return
             except XeroValidationError as exc:
-                self.after_send(type(write).__name__)
                 message = exc.xero_message or str(exc)
                 if isinstance(write, DeletePaymentWrite | DeleteBankTransactionWrite) and \
                         "already been deleted" in message:
                     continue
                 if ids:
                     message += f" (already written: {ids})"
-                self._rejected(outbox_id, message)
+                self._refused(row.outbox_id, message, in_doubt=in_doubt)
                 return
-            self.after_send(type(write).__name__)
             if xero_id:
-                ids[_id_key(write)] = xero_id
-        self._done(outbox_id, ids, found=False)
-
-    def _send_one(self, write: PlannedWrite) -> str | None:
-        c = self.client
-        if isinstance(write, BankTransactionWrite):
-            lines = [NewLine(line.description, line.amount, account_code=line.account_code)
-                     for line in write.lines]
-            tx = NewBankTransaction(write.type, write.bank_account_id, write.contact_id,
-                                    write.date, write.reference, lines)
-            return c.create_bank_transaction(tx, write.idempotency_key)
-        if isinstance(write, BankTransferWrite):
-            transfer = NewBankTransfer(write.from_account_id, write.to_account_id, write.amount,
-                                       write.date, write.reference)
-            return c.create_bank_transfer(transfer, write.idempotency_key)
-        if isinstance(write, DeletePaymentWrite):
-            c.delete_payment(write.xero_payment_id, write.idempotency_key)
-            return None
-        if isinstance(write, DeleteBankTransactionWrite):
-            c.delete_bank_transaction(write.bank_transaction_id, write.idempotency_key)
-            return None
-        raise TypeError(f"outbox {write.outbox_id}: cannot send {type(write).__name__} alone")
+                ids[send.id_key(write)] = xero_id
+            if isinstance(write, DeletePaymentWrite):
+                self.landing.add_deleted_payment(write.xero_payment_id)
+        self._done(row.outbox_id, ids, found=False)
 
     # --- recording outcomes ---------------------------------------------------------------------
 
     def _record(self, step: Callable[[sa.Connection], object]) -> None:
         with self.engine.begin() as conn:
             step(conn)
+
+    def _wait(self, row: OutboxRow) -> None:
+        until = self.timing.look_up_from(row)
+        self._record(lambda conn: outbox.release(
+            conn, row.outbox_id, f"waiting until {until:%Y-%m-%d %H:%M:%S} UTC to look it up: the "
+            "original request may still be in flight and Xero no longer remembers its key"))
+        self.report.waiting += 1
+
+    def _refused(self, outbox_id: int, message: str, *, in_doubt: bool) -> None:
+        """A refusal is a verdict only if it cannot mean "your earlier write already applied"."""
+        if in_doubt and is_ambiguous(message):
+            self._unknown(outbox_id, f"Xero refused a re-send ({message}); that may mean the "
+                          "earlier write applied, so it is looked up again, never rejected")
+        else:
+            self._rejected(outbox_id, message)
 
     def _done(self, outbox_id: int, ids: Mapping[str, str], *, found: bool) -> None:
         self._record(lambda conn: outbox.mark_done(conn, outbox_id, dict(ids)))
@@ -459,22 +482,3 @@ class _Push:
     def _unknown(self, outbox_id: int, message: str) -> None:
         self._record(lambda conn: outbox.mark_unknown(conn, outbox_id, message))
         self.report.unknown += 1
-
-
-def _id_key(write: PlannedWrite) -> str:
-    """The name under which a write's Xero id is stored in `outbox.xero_ids`."""
-    if isinstance(write, PaymentWrite):
-        return "PaymentID"
-    if isinstance(write, BankTransferWrite):
-        return "BankTransferID"
-    if isinstance(write, BankTransactionWrite):
-        # A payout's fees SPEND sits beside its deposit or transfer.
-        return "FeesBankTransactionID" if write.reference.endswith(" fees") else "BankTransactionID"
-    return "Deleted"
-
-
-def batch_key(partner_id: str, outbox_keys: Sequence[str]) -> str:
-    """One Idempotency-Key for a PUT /Payments batch: a function of its rows' outbox keys only
-    (the same batch re-sent gets the same key), at most 128 characters."""
-    digest = hashlib.sha256("\n".join(outbox_keys).encode()).hexdigest()[:40]
-    return ledger.write_key(f"xs-{partner_id}-payments-{len(outbox_keys)}-{digest}")

@@ -21,6 +21,7 @@ from flask import Flask, Response, g, request
 from xero_sync.sandbox.idempotency import StoredResponse, fingerprint
 from xero_sync.sandbox.oauth import TokenRejected, identity
 from xero_sync.sandbox.state import Sandbox
+from xero_sync.sandbox.timing import DEFERRED_HEADER, DeferredWrite
 
 API_PREFIX = "/api.xro/2.0"
 _DROP = "xero_sandbox.drop_connection"
@@ -51,6 +52,7 @@ def create_app(sandbox: Sandbox) -> Flask:
     app.after_request(_finish)
     app.teardown_request(_release)
     app.wsgi_app = _DroppingMiddleware(app.wsgi_app)  # type: ignore[method-assign]
+    sandbox.deferred.applier = lambda job: _apply_deferred(app, job)
     return app
 
 
@@ -102,16 +104,20 @@ def _too_many(problem_name: str, retry_after: int, headers: dict[str, str]) -> R
 def _gate() -> Response | None:
     g.correlation_id = str(uuid.uuid4())
     g.started = time.monotonic()
-    g.tenant_id = g.acquired = g.idem_key = g.lost = g.fault = g.problem = None
+    g.tenant_id = g.acquired = g.idem_key = g.lost = g.fault = g.problem = g.read_lag = None
     g.limit_headers = {}
-    g.replayed = False
+    g.replayed = g.internal = False
     path = request.path
+    sandbox = _sandbox()
+    deferred_secret = request.headers.get(DEFERRED_HEADER)
+    if deferred_secret is not None and deferred_secret == sandbox.deferred.secret:
+        return _internal_apply(sandbox)
+    sandbox.deferred.run_due()
     is_api = path.startswith(API_PREFIX)
     if path.lower() == TOKEN_PATH:
         return _token_endpoint_fault()
     if not (is_api or _is_identity(path)):
         return None
-    sandbox = _sandbox()
     try:
         g.grant = sandbox.oauth.authenticate(request.headers.get("Authorization"))
     except TokenRejected as exc:
@@ -135,6 +141,10 @@ def _gate() -> Response | None:
         return _too_many(decision.problem, decision.retry_after, decision.headers)
     g.acquired = tenant_id
 
+    side = sandbox.faults.take(tenant_id, request.method, path, side=True)
+    if side is not None:  # read_lag: fires beside the call's main fault
+        g.read_lag = side.delay
+        g.fault = side.kind
     fault = sandbox.faults.take(tenant_id, request.method, path)
     if fault is not None:
         g.fault = fault.kind
@@ -146,27 +156,41 @@ def _gate() -> Response | None:
             return problem(500, "Internal Server Error", "An error occurred in Xero (injected fault).")
         if fault.kind == "unavailable":
             return Response("Service Unavailable (injected fault)", status=503, mimetype="text/plain")
-        if fault.kind == "slow":
-            sandbox.faults.wait_slow(fault.delay)
-        if fault.kind == "lost_response":
-            g.lost = fault
 
     canned = sandbox.canned.take(tenant_id, request.method, path)
     if canned is not None:  # a test's malformed or odd answer (canned.py); changes nothing
         g.fault = "canned"
         return Response(canned.body, status=canned.status, content_type=canned.content_type)
 
+    # The key is registered on arrival, before any slowness: a retry during a slow original is
+    # answered "in progress", never run twice.
     key = request.headers.get("Idempotency-Key")
     if key is not None and request.method in {"POST", "PUT"}:
         print_ = fingerprint(request.method, path, request.query_string.decode(), request.get_data())
         lookup = sandbox.idempotency.begin(tenant_id, key, print_)
         if lookup.error is not None:
             return _validation_error(lookup.error)
+        if lookup.in_progress is not None:
+            return problem(409, "Conflict", lookup.in_progress)
         if lookup.replay is not None:
             g.replayed = True
             stored = lookup.replay
             return Response(stored.body, status=stored.status, headers=stored.headers)
         g.idem_key = key
+
+    if fault is not None:
+        if fault.kind == "slow":
+            sandbox.faults.wait_slow(fault.delay)
+        if fault.kind == "lost_response":
+            g.lost = fault
+        if fault.kind == "applied_late":
+            sandbox.deferred.add(DeferredWrite(
+                due=sandbox.clock.time() + fault.delay, tenant_id=tenant_id, method=request.method,
+                path=path, query=request.query_string.decode(), body=request.get_data(),
+                idempotency_key=g.idem_key, read_lag=g.read_lag or 0.0))
+            g.idem_key = None  # stays "in progress" until the deferred write runs
+            g.lost = fault
+            return Response(b"", status=202)
     g.org = sandbox.orgs[tenant_id]
     return None
 
@@ -191,6 +215,29 @@ def _token_endpoint_fault() -> Response | None:
     return None
 
 
+def _internal_apply(sandbox: Sandbox) -> None:
+    """A deferred (`applied_late`) write, replayed in-process: no auth, limits or faults; it
+    finishes the Idempotency-Key the original registered."""
+    g.internal = True
+    g.tenant_id = request.headers["xero-tenant-id"]
+    g.idem_key = request.headers.get("Idempotency-Key")
+    lag = request.headers.get("X-Sandbox-Read-Lag")
+    g.read_lag = float(lag) if lag else None
+    g.org = sandbox.orgs[g.tenant_id]
+    return None
+
+
+def _apply_deferred(app: Flask, job: DeferredWrite) -> None:
+    headers = {DEFERRED_HEADER: app.extensions["xero_sandbox"].deferred.secret,
+               "xero-tenant-id": job.tenant_id, "Content-Type": "application/json"}
+    if job.idempotency_key:
+        headers["Idempotency-Key"] = job.idempotency_key
+    if job.read_lag:
+        headers["X-Sandbox-Read-Lag"] = str(job.read_lag)
+    app.test_client().open(job.path, method=job.method, query_string=job.query, data=job.body,
+                           headers=headers)
+
+
 def _validation_error(message: str) -> Response:
     body = {"ErrorNumber": 10, "Type": "ValidationException", "Message": message}
     return Response(json.dumps(body), status=400, mimetype="application/json")
@@ -207,6 +254,15 @@ def _finish(response: Response) -> Response:
         else:
             sandbox.idempotency.abandon(g.tenant_id, g.idem_key)
         g.idem_key = None
+    if g.get("read_lag") and 200 <= response.status_code < 300 and request.method in {"PUT", "POST"}:
+        sandbox.read_lag.hide_created(g.tenant_id, response.get_data(), g.read_lag)
+    if request.method == "GET" and g.get("tenant_id") and response.status_code == 200 \
+            and not response.is_streamed and sandbox.read_lag.any_hidden(g.tenant_id):
+        filtered = sandbox.read_lag.filter_read(g.tenant_id, response.get_data())
+        if filtered is not response.get_data():
+            response.set_data(filtered)
+    if g.get("internal"):
+        return response
     if g.get("tenant_id"):
         response.headers.update(sandbox.limits.headers(g.tenant_id))
     elif g.get("limit_headers"):

@@ -11,7 +11,11 @@ POST   /_sandbox/tokens/revoke         {"refresh_token"} or {"tenant_id"} → {"
 GET    /_sandbox/faults                → [fault, ...] (active faults)
 POST   /_sandbox/faults                {"kind", "tenant_id"?, "count"? | "rate"?, "method"?,
                                        "path_prefix"?, "problem"?, "retry_after"?, "delay"?, "mode"?}
-                                       → 201 fault (see faults.py for kinds); 400 {"error"} if malformed
+                                       → 201 fault (see faults.py for kinds); 400 {"error"} if malformed.
+                                       Timing kinds: "applied_late" (answer lost, write lands
+                                       "delay" s later; its key answers 409 meanwhile) and
+                                       "read_lag" (what the write creates is hidden from GET for
+                                       "delay" s); see timing.py
 DELETE /_sandbox/faults[?tenant_id=]   → {"removed": n}; also wakes requests held by `slow`
 POST   /_sandbox/canned               {"status"?, "body", "tenant_id"?, "method"?, "path_prefix"?,
                                        "count"?, "content_type"?} → 201: the next matching API
@@ -25,7 +29,8 @@ GET    /_sandbox/calls[?tenant_id=]    → {tenant_id: {"total", "in_flight", "r
                                        "rejected_by_problem", "by_endpoint", "minute_used",
                                        "day_used"}} (one tenant's dict when tenant_id is given)
 GET    /_sandbox/clock                 → {"now": ISO, "time": epoch seconds, "frozen": bool}
-POST   /_sandbox/clock/advance         {"seconds"} → the clock as GET shows it
+POST   /_sandbox/clock/advance         {"seconds"} → the clock as GET shows it; `applied_late`
+                                       writes now due are applied before it answers
 GET    /_sandbox/webhooks              → {"url", "events": [...], "deliveries": [...]}
 POST   /_sandbox/webhooks              {"url", "key"?} → the configuration (url null disables)
 POST   /_sandbox/webhooks/intent       → {"ok", "valid_signature_status", "invalid_signature_status"}
@@ -191,6 +196,7 @@ def clock_advance():
     if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or seconds < 0:
         return _error('body needs "seconds": a non-negative number')
     sandbox().clock.advance(seconds)
+    sandbox().deferred.run_due()  # `applied_late` writes whose time has come land now
     return jsonify(_clock_json())
 
 

@@ -16,6 +16,11 @@ RNG, so a run is reproducible). Kinds:
   ("Connection aborted", RemoteDisconnected) — a transport error the client cannot tell from a
   read timeout, which is the case to test. `mode="504"` answers 504 Gateway Timeout instead
   (`HTTPStatusException` with status 504 in the SDK).
+- `applied_late`: the answer is lost at once (socket closed) and the write is applied `delay`
+  seconds later on the sandbox clock; meanwhile its Idempotency-Key is "in progress" (409 to a
+  retry). See timing.py.
+- `read_lag`: the payments / bank transactions the matching write creates are invisible to GET
+  for `delay` seconds on the sandbox clock. It fires beside any other fault on the same call.
 """
 
 from __future__ import annotations
@@ -25,7 +30,9 @@ import random
 import threading
 from dataclasses import asdict, dataclass
 
-KINDS = {"rate_limit", "server_error", "unavailable", "slow", "lost_response"}
+KINDS = {"rate_limit", "server_error", "unavailable", "slow", "lost_response", "applied_late",
+         "read_lag"}
+SIDE_KINDS = frozenset({"read_lag"})  # fire beside the one main fault of a call
 API_PREFIX = "/api.xro/2.0"
 
 
@@ -127,14 +134,18 @@ class FaultInjector:
         with self._lock:
             return [f.to_json() for f in self._faults]
 
-    def take(self, tenant_id: str | None, method: str, path: str, *, named_only: bool = False) -> Fault | None:
+    def take(self, tenant_id: str | None, method: str, path: str, *, named_only: bool = False,
+             side: bool = False) -> Fault | None:
         """The fault firing for this call, if any (count-based ones are used up as they fire).
 
         `named_only`: only faults whose `path_prefix` names this path (the token endpoint).
+        `side=True` takes only SIDE_KINDS faults, `side=False` only the others.
         """
         with self._lock:
             for fault in list(self._faults):
                 if named_only and not fault.path_prefix:
+                    continue
+                if (fault.kind in SIDE_KINDS) != side:
                     continue
                 if not fault.matches(tenant_id, method, path):
                     continue

@@ -5,7 +5,11 @@
   (status, body, headers) replayed without running the handler again — errors included;
 - the same key with a different request → 400 "Idempotency Key ... is used with a different
   request".
-A second request arriving while the first is still being handled waits for it, then replays.
+The key is registered the moment the request arrives (before any slowness): a second request
+with it arriving while the first is still being handled (slow, or `applied_late`) is answered at
+once as "in progress" (409, see app.py), never run a second time. Xero's exact answer here is not
+documented (XERO_API_NOTES.md section 4); 409 Conflict is what the client treats as "outcome
+unknown, ask again later".
 """
 
 from __future__ import annotations
@@ -18,7 +22,6 @@ from xero_sync.sandbox.clock import Clock
 
 MAX_KEY_LENGTH = 128
 WINDOW_SECONDS = 6 * 60
-_WAIT_FOR_FIRST_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,7 @@ class Lookup:
     fresh: bool = False
     replay: StoredResponse | None = None
     error: str | None = None
+    in_progress: str | None = None
 
 
 def fingerprint(method: str, path: str, query: str, body: bytes) -> str:
@@ -69,8 +73,8 @@ class IdempotencyStore:
                 return Lookup(fresh=True)
         if entry.fingerprint != print_:
             return Lookup(error=f"Idempotency Key {key} is used with a different request")
-        if not entry.done.wait(_WAIT_FOR_FIRST_SECONDS) or entry.response is None:
-            return Lookup(error=f"Idempotency Key {key} is in use by a request still being processed")
+        if not entry.done.is_set() or entry.response is None:
+            return Lookup(in_progress=f"Idempotency Key {key} is in use by a request still being processed")
         return Lookup(replay=entry.response)
 
     def finish(self, tenant_id: str, key: str, response: StoredResponse) -> None:
@@ -88,6 +92,8 @@ class IdempotencyStore:
             entry.done.set()
 
     def _expire(self, now: float) -> None:
-        stale = [k for k, e in self._entries.items() if now - e.created >= self.window_seconds]
+        # A request still being processed keeps its key (a late write must not run twice).
+        stale = [k for k, e in self._entries.items()
+                 if now - e.created >= self.window_seconds and e.done.is_set()]
         for k in stale:
             del self._entries[k]

@@ -21,6 +21,7 @@ from xero_sync.sandbox.limits import RateLimits
 from xero_sync.sandbox.oauth import OAuthRegistry
 from xero_sync.sandbox.org import Organisation
 from xero_sync.sandbox.seed import seed_organisations
+from xero_sync.sandbox.timing import DeferredWrites, ReadLag
 from xero_sync.sandbox.webhooks import Webhooks
 
 _LOG_CAPACITY = 100_000  # enough for any test or demo; old entries fall off
@@ -63,6 +64,12 @@ class Sandbox:
     seed: int = 0
     settings: dict = field(default_factory=dict)
     canned: CannedAnswers = field(default_factory=CannedAnswers)
+    deferred: DeferredWrites | None = None  # `applied_late` writes (timing.py)
+    read_lag: ReadLag | None = None  # `read_lag` hidden records (timing.py)
+
+    def __post_init__(self) -> None:
+        self.deferred = self.deferred or DeferredWrites(self.clock)
+        self.read_lag = self.read_lag or ReadLag(self.clock)
 
     @classmethod
     def seeded(

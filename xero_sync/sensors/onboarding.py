@@ -60,7 +60,11 @@ def new_connection_sensor(context: dg.SensorEvaluationContext, platform: Platfor
     with platform.begin() as conn:
         pending = connections.list_connections(conn, statuses=["pending"])
     for connection in pending:
-        partner_id = check_partner_key(connection.partner_id)
+        try:
+            partner_id = check_partner_key(connection.partner_id)
+        except ValueError as exc:  # one bad partner row never stops onboarding for the others
+            context.log.warning(f"onboarding skipped a partner row: {exc}")
+            continue
         if partner_id not in known:
             to_add.append(partner_id)
         state = OnboardingState(

@@ -6,7 +6,9 @@ when rows are in `unknown` (a lost answer to settle by look-up; the key carries 
 update, so each new unknown outcome gets a new run), when rows at or below the cursor became
 pending again (released by Set Up Accounts: the key carries their latest update, so the release
 is pushed on the next tick, not minutes later), or pending rows were left behind (e.g. the
-partner was parked; retried once per STRANDED_BUCKET).
+partner was parked; retried once per STRANDED_BUCKET). Partners that are not `connected`
+(disconnected, needs_reauth, onboarding) or parked get no run: their rows wait, visible, and go
+out when the connection is back; a partner row with an invalid id is logged and skipped.
 """
 
 
@@ -16,6 +18,7 @@ import dagster as dg
 import sqlalchemy as sa
 
 from xero_sync.jobs.push import push_job
+from xero_sync.platform.ids import is_partner_id
 from xero_sync.platform.schema import outbox, xero_connections
 from xero_sync.resources.platform import PlatformResource
 
@@ -38,6 +41,7 @@ def _claimable_by_partner(conn: sa.Connection, cursor: int, now: dt.datetime) ->
             o.partner_id,
             c.tenant_id,
             c.parked_until,
+            c.status,
             sa.func.max(sa.case((new_pending, o.outbox_id), else_=None)).label("new_max"),
             sa.func.max(sa.case((unknown, o.updated_at), else_=None)).label("unknown_at"),
             sa.func.count(sa.case((stranded, 1), else_=None)).label("stranded"),
@@ -46,7 +50,7 @@ def _claimable_by_partner(conn: sa.Connection, cursor: int, now: dt.datetime) ->
         )
         .join(xero_connections, xero_connections.c.partner_id == o.partner_id)
         .where(sa.or_(new_pending, behind, unknown), c.tenant_id.is_not(None))
-        .group_by(o.partner_id, c.tenant_id, c.parked_until)
+        .group_by(o.partner_id, c.tenant_id, c.parked_until, c.status)
         .order_by(o.partner_id)
         .limit(MAX_PARTNERS_PER_TICK)
     ).all()
@@ -79,6 +83,15 @@ def payment_outbox_sensor(context: dg.SensorEvaluationContext,
     requests: list[dg.RunRequest] = []
     skipped: list[str] = []
     for row in rows:
+        if not is_partner_id(row.partner_id):  # a bad row is logged and skipped, never fatal
+            context.log.warning(f"outbox rows of partner {row.partner_id!r} skipped: not a valid "
+                                "partner id (fix the partner row)")
+            continue
+        if row.status != "connected":
+            # Disconnected / needs re-authorisation / still onboarding: no run, rows wait visibly
+            # (pending/unknown on the status page) and go out once the connection is back.
+            skipped.append(f"{row.partner_id} ({row.status})")
+            continue
         parked = row.parked_until is not None and _aware(row.parked_until) > now
         known = context.instance.has_dynamic_partition(push_job.partitions_def.name, row.partner_id)
         key = _run_key(row, now)
@@ -93,7 +106,7 @@ def payment_outbox_sensor(context: dg.SensorEvaluationContext,
         ))
     new_cursor = max([cursor, *(r.new_max for r in rows if r.new_max is not None)])
     if skipped:
-        context.log.info(f"not pushing now (parked or not yet a partition): {skipped}")
+        context.log.info(f"not pushing now (not connected, parked or not yet a partition): {skipped}")
     return dg.SensorResult(run_requests=requests, cursor=str(new_cursor))
 
 

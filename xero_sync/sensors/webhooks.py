@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from xero_sync.jobs.incremental import incremental_sync_job
 from xero_sync.platform import connections
+from xero_sync.platform.ids import is_partner_id
 from xero_sync.platform.schema import webhook_events
 from xero_sync.resources.platform import PlatformResource
 
@@ -58,6 +59,10 @@ def xero_webhook_sensor(context: dg.SensorEvaluationContext, platform: PlatformR
         if holder is None or holder.status != "connected":
             state = "no partner" if holder is None else f"partner {holder.partner_id} is {holder.status}"
             context.log.info(f"webhook events for tenant {tenant_id} skipped: {state}")
+            continue
+        if not is_partner_id(holder.partner_id):  # a bad partner row is logged, never fatal
+            context.log.warning(f"webhook events for tenant {tenant_id} skipped: partner id "
+                                f"{holder.partner_id!r} is not valid (fix the partner row)")
             continue
         _, previous = newest_by_partner.get(holder.partner_id, (tenant_id, 0))
         newest_by_partner[holder.partner_id] = (tenant_id, max(previous, event_id))

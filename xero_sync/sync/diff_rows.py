@@ -13,7 +13,7 @@ DIFF_COLUMNS = (
     "explained", "action", "detail",
 )
 # Outbox states in which the write is still on its way: a difference they cause is explained.
-IN_FLIGHT_OUTBOX = ("pending", "waiting_accounts", "sending", "unknown")
+IN_FLIGHT_OUTBOX = ("pending", "waiting_accounts", "sending", "unknown", "held")
 
 _Values = pd.Series | np.ndarray | str | bool | None  # a column, or a scalar to broadcast
 

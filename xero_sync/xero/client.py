@@ -103,6 +103,11 @@ class XeroClient:
         self._calls = 0
         self._calls_lock = threading.Lock()
 
+    def longest_write_seconds(self) -> float:
+        """How long one write call can last at most, retries included (retry.py)."""
+        connect, read = self.timeout if isinstance(self.timeout, tuple) else (self.timeout, self.timeout)
+        return self._policy.longest_write_seconds(float(connect + read))
+
     def __repr__(self) -> str:
         return f"XeroClient(tenant_id={self.tenant_id!r}, api_url={self.endpoints.api_url!r})"
 
@@ -237,6 +242,13 @@ class XeroClient:
             "Payments", self._accounting.get_payments,
             where=window.where() if window else None, modified_since=modified_since,
         )
+
+    def invoices_by_ids(self, invoice_ids: list[str]) -> ReadResult:
+        """These invoices (GET /Invoices?IDs=...), e.g. their new AmountDue right after a write."""
+        if not invoice_ids:
+            return ReadResult(records=[])
+        return self._paged("Invoices", self._accounting.get_invoices, where=None,
+                           modified_since=None, i_ds=list(invoice_ids))
 
     def credit_notes(self, window: DateWindow | None = None, modified_since: datetime_or_ms = None) -> ReadResult:
         return self._paged(

@@ -105,6 +105,11 @@ class OutcomeUnknown(XeroError):
     """A write was sent but its response was lost; look it up by reference before re-posting."""
 
 
+class WriteInProgress(OutcomeUnknown):
+    """Xero is still processing an earlier request with this Idempotency-Key (409): the write may
+    yet be applied; ask again later with the same key, never with a new one."""
+
+
 class MalformedXeroPayload(XeroError):
     """A payload we cannot parse: names the entity, the record id and the field."""
 

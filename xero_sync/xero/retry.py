@@ -10,7 +10,10 @@ Rules, in one place:
   scope or permission on one endpoint): XeroForbidden, the connection stands;
 - 400: XeroValidationError; 404: XeroNotFound (callers may map to None);
 - writes: a request that may have reached Xero but whose answer was lost (read timeout, dropped
-  connection) is never replayed blindly: OutcomeUnknown, so the caller looks it up by reference.
+  connection) is never replayed blindly: OutcomeUnknown, so the caller looks it up by reference;
+  409 (the same Idempotency-Key still being processed) is WriteInProgress; a write waits out at
+  most `max_write_retry_after` per 429, so `longest_write_seconds` bounds how long one write call
+  can keep a request in flight (push/settle.py relies on it).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from xero_sync.xero.errors import (
     NeedsReauth,
     OutcomeUnknown,
     TenantDisconnected,
+    WriteInProgress,
     XeroError,
     XeroForbidden,
     XeroNotFound,
@@ -40,6 +44,10 @@ from xero_sync.xero.errors import (
 from xero_sync.xero.rate_budget import RateBudget
 
 DEFAULT_RETRY_AFTER = 60
+# A write never waits longer than this on one 429: a longer Retry-After ends the call (the push
+# resumes later), which keeps the longest possible write call, and so the time a lost write can
+# still be in flight, bounded.
+MAX_WRITE_RETRY_AFTER = 60.0
 
 
 @dataclass(frozen=True)
@@ -149,6 +157,8 @@ def classify(answer: HttpAnswer) -> str:
         return "disconnected" if _authentication_gone(answer.body) else "forbidden"
     if s == 400:
         return "validation"
+    if s == 409:
+        return "in_progress"
     if s == 404:
         return "not_found"
     if s >= 500 or s in (408,):
@@ -169,7 +179,9 @@ class RetryPolicy:
         backoff_base: float = 1.0,
         backoff_cap: float = 30.0,
         rng: Callable[[], float] = random.random,
+        max_write_retry_after: float = MAX_WRITE_RETRY_AFTER,
     ) -> None:
+        self.max_write_retry_after = max_write_retry_after
         self.tenant_id = tenant_id
         self.budget = budget
         self.sleep = sleep
@@ -179,6 +191,15 @@ class RetryPolicy:
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         self.rng = rng
+
+    def longest_write_seconds(self, attempt_seconds: float) -> float:
+        """The longest one write call can last, retries included, when each attempt is bounded by
+        `attempt_seconds` (connect + read timeout): every attempt the policy allows (server
+        retries, rate waits, one token refresh) plus every wait between them at its maximum."""
+        attempts = self.max_server_attempts + self.max_rate_waits + 1
+        waits = ((self.max_server_attempts - 1) * self.backoff_cap
+                 + self.max_rate_waits * self.max_write_retry_after)
+        return attempts * attempt_seconds + waits
 
     def backoff(self, attempt: int) -> float:
         """Full jitter: uniform in [0, min(cap, base * 2**attempt)]."""
@@ -245,8 +266,20 @@ class RetryPolicy:
                         f"still rate limited after {self.max_rate_waits} waits",
                         call=call, tenant_id=tenant, status=429, xero_message=said,
                     )
-                self._wait(retry_after_seconds(answer.headers))
+                wait = retry_after_seconds(answer.headers)
+                if is_write and wait > self.max_write_retry_after:
+                    raise XeroUnavailable(
+                        f"rate limited with Retry-After {wait:g} s, longer than a write may wait "
+                        f"({self.max_write_retry_after:g} s); the push resumes later",
+                        call=call, tenant_id=tenant, status=429, xero_message=said,
+                    )
+                self._wait(wait)
                 continue
+            if action == "in_progress" and is_write:
+                raise WriteInProgress(
+                    "Xero is still processing an earlier request with this Idempotency-Key",
+                    call=call, tenant_id=tenant, status=409, xero_message=said,
+                )
             if action == "day_limit":
                 resume = self.clock() + retry_after_seconds(answer.headers)
                 resume_at = dt.datetime.fromtimestamp(resume, tz=dt.timezone.utc)

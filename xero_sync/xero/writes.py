@@ -38,6 +38,7 @@ class PaymentResult:
     payment_id: str | None
     messages: list[str] = field(default_factory=list)
     reference: str | None = None
+    record: Any = None  # the PaymentRecord Xero answered with (write-through landing), if parseable
 
 
 @dataclass(frozen=True)
@@ -258,7 +259,18 @@ def _payment_result(index: int, item: Any, sent: NewPayment) -> PaymentResult:
     status = (raw_status or ("ERROR" if errors else "OK")).upper()
     ok = status in {"OK", "WARNING"} and not errors and bool(payment_id)
     return PaymentResult(ok=ok, payment_id=payment_id if ok else None, messages=errors,
-                         reference=sent.reference)
+                         reference=sent.reference, record=_payment_record(item) if ok else None)
+
+
+def _payment_record(item: dict) -> Any:
+    """The answered payment as the pull path would parse it; None if it cannot be (the write
+    still counts; the next pull lands it)."""
+    from xero_sync.xero.parse import PARSERS
+
+    try:
+        return PARSERS["Payments"](item, [])
+    except (MalformedXeroPayload, ValueError, TypeError, KeyError):
+        return None
 
 
 def first_id(payload: Any, key: str, id_field: str) -> str:
