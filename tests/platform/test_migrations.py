@@ -21,7 +21,7 @@ def _diff(engine: sa.Engine) -> list:
 
 def test_migrated_database_matches_metadata(db_url):
     assert current_revision(db_url) is None
-    assert upgrade(db_url) == "0002"
+    assert upgrade(db_url) == "0009"
     engine = make_engine(db_url)
     try:
         assert _diff(engine) == []
@@ -36,7 +36,7 @@ def test_upgrade_twice_is_a_noop(db_url):
     try:
         with engine.begin() as conn:
             conn.execute(sa.insert(schema.partners).values(partner_id="acme", name="Acme"))
-        assert upgrade(db_url) == "0002"
+        assert upgrade(db_url) == "0009"
         assert _diff(engine) == []
         with engine.connect() as conn:
             assert conn.execute(sa.select(sa.func.count()).select_from(schema.partners)).scalar() == 1

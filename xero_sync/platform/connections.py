@@ -135,6 +135,19 @@ def list_connections(conn: sa.Connection, statuses: Iterable[str] | None = None)
     return [_row_to_connection(r) for r in conn.execute(query)]
 
 
+def pending_slice(conn: sa.Connection, after: str | None, limit: int) -> list[Connection]:
+    """Up to `limit` pending connections, by partner id after `after`, wrapping to the start:
+    round-robin, so with more pending partners than one tick handles, nobody starves."""
+    c = xero_connections.c
+    base = sa.select(*_COLUMNS).where(c.status == "pending").order_by(c.partner_id)
+    rows = conn.execute(base.where(c.partner_id > after).limit(limit)).all() if after else []
+    if len(rows) < limit:
+        seen = {r.partner_id for r in rows}
+        head = base if after is None else base.where(c.partner_id <= after)
+        rows += [r for r in conn.execute(head.limit(limit - len(rows))).all() if r.partner_id not in seen]
+    return [_row_to_connection(r) for r in rows]
+
+
 def _check_statuses(statuses: Iterable[str]) -> None:
     unknown = sorted(set(statuses) - set(CONNECTION_STATUSES))
     if unknown:
