@@ -267,6 +267,19 @@ def record_progress(conn: sa.Connection, partner_id: str, months_done: int,
     return _update(conn, partner_id, months_done=done, months_total=total)
 
 
+def record_progress_many(conn: sa.Connection, progress: Iterable[tuple[str, int, int]]) -> None:
+    """`record_progress` for many partners in one statement: (partner_id, months_done,
+    months_total) each, done clamped to 0..total (the onboarding sensor's tick)."""
+    rows = [{"pid": p, "done": max(0, min(done, total)), "total": total} for p, done, total in progress]
+    if rows:
+        c = xero_connections.c
+        conn.execute(
+            sa.update(xero_connections).where(c.partner_id == sa.bindparam("pid"))
+            .values(months_done=sa.bindparam("done"), months_total=sa.bindparam("total"), updated_at=_now()),
+            rows,
+        )
+
+
 def mark_connected(conn: sa.Connection, partner_id: str) -> Connection:
     """Every month of the initial sync succeeded: pending -> connected (no-op if already)."""
     return set_status(conn, partner_id, "connected")

@@ -20,10 +20,16 @@ import dagster as dg
 
 from xero_sync.assets.platform_records import platform_records
 from xero_sync.assets.xero_records import xero_records
-from xero_sync.partitions import HISTORY_START, check_partner_key, partners, range_tags
+from xero_sync.partitions import HISTORY_START, check_partner_key, existing_partners, partners, range_tags
 from xero_sync.platform import connections, onboarding_progress
 from xero_sync.resources.platform import PlatformResource
-from xero_sync.sync.onboarding import OnboardingState, RangeRequest, history_chunk_months, next_step
+from xero_sync.sync.onboarding import (
+    OnboardingState,
+    OnboardingStep,
+    RangeRequest,
+    history_chunk_months,
+    next_step,
+)
 
 ONBOARDING_ASSETS = dg.AssetSelection.assets(xero_records, platform_records)
 MAX_ATTEMPTS = 5  # per range; after that a person looks at the failed runs
@@ -86,13 +92,14 @@ def new_connection_sensor(context: dg.SensorEvaluationContext, platform: Platfor
         ids = [check_partner_key(c.partner_id) for c in pending]
         landed = onboarding_progress.landed_months(conn, ids)
     busy = in_flight_partners(instance, ids)
+    # Only partners with nothing landed yet can lack their partition.
+    known = existing_partners(context, [p for p in ids if not landed[p] and p not in busy])
 
     to_add: list[str] = []
-    planned: list[tuple[connections.Connection, RangeRequest, str]] = []
+    steps: list[tuple[connections.Connection, OnboardingState, OnboardingStep]] = []
     for connection in pending:
         partner_id = connection.partner_id
-        if not landed[partner_id] and partner_id not in busy and not instance.has_dynamic_partition(
-                partners.name, partner_id):
+        if not landed[partner_id] and partner_id not in busy and partner_id not in known:
             to_add.append(partner_id)
         state = OnboardingState(
             today=now.date(),
@@ -102,24 +109,37 @@ def new_connection_sensor(context: dg.SensorEvaluationContext, platform: Platfor
             in_flight=partner_id in busy,
             parked=connection.is_parked(now),
         )
-        step = next_step(state)
-        if step.request is not None and step.request.phase == "history":
-            # Chunk size only matters once history is next: count recent records just then.
-            with platform.begin() as conn:
-                recent = onboarding_progress.recent_record_counts(conn, [partner_id], now.date())
+        steps.append((connection, state, next_step(state)))
+    # Chunk size only matters where history is next: count recent records for those alone.
+    history_next = [c.partner_id for c, _, step in steps if step.request and step.request.phase == "history"]
+    with platform.begin() as conn:
+        recent = onboarding_progress.recent_record_counts(conn, history_next, now.date())
+
+    planned: list[tuple[connections.Connection, RangeRequest, str]] = []
+    progress: list[tuple[str, int, int]] = []
+    complete: list[tuple[str, int]] = []
+    unpark: list[str] = []
+    for connection, state, step in steps:
+        partner_id = connection.partner_id
+        if partner_id in recent:
             step = next_step(state, history_chunk_months(recent[partner_id]))
-        progress_changed = (step.months_done, step.months_total) != (connection.months_done, connection.months_total)
-        unpark = connection.parked_until is not None and not state.parked and not step.complete
-        if progress_changed or step.complete or unpark:
-            with platform.begin() as conn:  # one short transaction per partner with news
-                connections.record_progress(conn, partner_id, step.months_done, step.months_total)
-                if step.complete:
-                    connections.mark_connected(conn, partner_id)
-                    context.log.info(f"partner {partner_id}: initial sync complete ({step.months_total} months)")
-                elif unpark:
-                    connections.unpark(conn, partner_id)
+        if (step.months_done, step.months_total) != (connection.months_done, connection.months_total):
+            progress.append((partner_id, step.months_done, step.months_total))
+        if step.complete:
+            complete.append((partner_id, step.months_total))
+        elif connection.parked_until is not None and not state.parked:
+            unpark.append(partner_id)
         if step.request is not None:
             planned.append((connection, step.request, f"{partner_id}:{step.request.key}"))
+    with platform.begin() as conn:  # progress of the whole slice in one statement
+        connections.record_progress_many(conn, progress)
+    for partner_id, months_total in complete:  # rare: one short transaction per partner
+        with platform.begin() as conn:
+            connections.mark_connected(conn, partner_id)
+        context.log.info(f"partner {partner_id}: initial sync complete ({months_total} months)")
+    for partner_id in unpark:
+        with platform.begin() as conn:
+            connections.unpark(conn, partner_id)
 
     attempts = attempts_by_range(instance, [key for _, _, key in planned])
     requests: list[dg.RunRequest] = []
