@@ -44,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import xero_sync.sensors.onboarding as onboarding_sensor  # noqa: E402
 import xero_sync.sensors.outbox as outbox_sensor  # noqa: E402
 from xero_sync.definitions import build_defs  # noqa: E402
-from xero_sync.partitions import HISTORY_START, months, partners  # noqa: E402
+from xero_sync.partitions import months, partners  # noqa: E402
 from xero_sync.platform import schema  # noqa: E402
 from xero_sync.platform.db import make_engine, upgrade  # noqa: E402
 from xero_sync.sync.month_slices import add_months, month_start, months_in  # noqa: E402
@@ -158,7 +158,7 @@ def main() -> int:
 
     today = dt.date.today()
     current = month_start(today)
-    n_months = len(months_in(HISTORY_START, add_months(current, 1)))
+    n_months = len(months.get_partition_keys())  # the month dimension of partner_months
     ids = [f"p{i:06d}" for i in range(args.partners)]
     pending_ids, connected_ids, idle_ids = ids[:args.pending], ids[args.pending:args.pending + c2], ids[args.pending + c2:]
     misses: list[str] = []
