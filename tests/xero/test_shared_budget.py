@@ -180,3 +180,15 @@ def test_a_full_day_parks_the_tenant_instead_of_sleeping(store_engine):
         budget.acquire()
     assert slept == [] and budget.parked_until is not None
     assert StoreRateWindows(store_engine).used("t-day", now[0])["tenant_day"] == 3  # the refusal counted nothing
+
+
+def test_a_full_minute_refuses_until_its_oldest_bucket_has_left_the_window(store_engine):
+    windows = StoreRateWindows(store_engine, app_minute_limit=3)
+    t0 = 1_000_000.0  # a multiple of the 5 s bucket
+    assert [windows.take("t1", t0 + i) for i in range(3)] == [None, None, None]
+    refusal = windows.take("t2", t0 + 10)  # another tenant: the app's minute is shared
+    assert refusal is not None and refusal.scope == "app_minute" and refusal.retry_after == 55
+    # Any 60 s holding the last call also holds t0's bucket until t0 + 65.
+    assert windows.take("t2", t0 + 64) is not None
+    assert windows.take("t2", t0 + 65) is None
+    assert windows.used("t1", t0 + 65) == {"app_minute": 1, "tenant_minute": 0, "tenant_day": 3}
