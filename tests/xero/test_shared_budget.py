@@ -44,14 +44,15 @@ class ClockGate:
 
 
 class GatedWindows:
-    """The store's shared budget, taking the gate with each call it admits."""
+    """The store's shared budget, taking the gate with each call it admits (and reading the
+    clock under it: a time read before another process advanced the clock would be stale)."""
 
-    def __init__(self, inner: StoreRateWindows, gate: ClockGate) -> None:
-        self.inner, self.gate = inner, gate
+    def __init__(self, inner: StoreRateWindows, gate: ClockGate, clock: RemoteClock) -> None:
+        self.inner, self.gate, self.clock = inner, gate, clock
 
     def take(self, tenant_id: str, now: float):
         self.gate.hold()
-        refusal = self.inner.take(tenant_id, now)
+        refusal = self.inner.take(tenant_id, self.clock.time())
         if refusal is not None:
             self.gate.free()
         return refusal
@@ -104,7 +105,7 @@ def make_calls(base_url: str, db_url: str, key: str, tenant_id: str, token_set_i
     endpoints = XeroEndpoints.for_base(base_url)
     # The process's own minute pacing is set out of the way: the shared budget is under test.
     budget = GatedBudget(tenant_id, clock=clock.time, sleep=clock.sleep, minute_limit=100_000)
-    budget.share(GatedWindows(StoreRateWindows(engine, **limits), gate))
+    budget.share(GatedWindows(StoreRateWindows(engine, **limits), gate, clock))
     client = XeroClient(
         endpoints=endpoints, tenant_id=tenant_id, token_store=SqlTokenStore(engine, TokenCipher(key), clock=clock.time),
         token_set_id=token_set_id, budget=budget, clock=clock.time, sleep=clock.sleep,

@@ -10,14 +10,14 @@ Windows are counted over buckets (5 s for minutes, 1 h for days) and a call is a
 the buckets from `period` before the current one's start hold fewer than the limit: whatever
 window Xero counts (fixed from its first call, or rolling), any `period` of time then holds at
 most `limit` of our calls, at the price of up to one bucket of capacity. Times come from the
-caller's clock (the sandbox's in tests). Concurrent takers are serialized per scope: an
-advisory transaction lock on PostgreSQL, SQLite's single writer on SQLite.
+caller's clock (the sandbox's in tests). Concurrent takers of a scope queue on the lock of its
+current bucket's row (PostgreSQL) or on SQLite's single writer; each scope is one upsert whose
+RETURNING also sums the window's other buckets, so a take is three statements and a commit.
 """
 
 from __future__ import annotations
 
 import math
-import zlib
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -63,9 +63,10 @@ class StoreRateWindows:
 
     def _scopes(self, tenant_id: str) -> list[tuple[str, Window]]:
         app, minute, day = self.windows
-        # Always this order (app first), so concurrent takers never wait on each other in a cycle.
-        return [(f"{self.app}:minute", app), (f"tenant:{tenant_id}:minute", minute),
-                (f"tenant:{tenant_id}:day", day)]
+        # Always this order, so concurrent takers never wait on each other in a cycle; the app's
+        # row, which every taker queues on, last, so it is held for the shortest time.
+        return [(f"tenant:{tenant_id}:day", day), (f"tenant:{tenant_id}:minute", minute),
+                (f"{self.app}:minute", app)]
 
     def take(self, tenant_id: str, now: float) -> SharedRefusal | None:
         with self.engine.connect() as conn:
@@ -99,19 +100,23 @@ def _count(conn: sa.Connection, scope: str, window: Window, now: float) -> int:
 
 
 def _take_one(conn: sa.Connection, scope: str, window: Window, now: float) -> tuple[SharedRefusal | None, int]:
-    """Count one call in `scope`'s current bucket: (refusal if over the limit, bucket count)."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(zlib.crc32(scope.encode()))))
-    start = _bucket_start(window, now)
-    stmt = bulk.dialect_insert(conn, rate_windows).values(scope=scope, window_start=start, count=1)
-    in_bucket = conn.execute(stmt.on_conflict_do_update(
-        index_elements=["scope", "window_start"], set_={"count": rate_windows.c.count + 1},
-    ).returning(rate_windows.c.count)).scalar_one()
-    if _count(conn, scope, window, now) <= window.limit:
-        return None, in_bucket
+    """Count one call in `scope`'s current bucket, in one statement: (refusal if the window is
+    over its limit, the bucket's count)."""
     t = rate_windows.c
+    start = _bucket_start(window, now)
+    since = start - window.period
+    others = (sa.select(sa.func.coalesce(sa.func.sum(rate_windows.c.count), 0))
+              .where(t.scope == scope, t.window_start >= since, t.window_start != start)
+              .scalar_subquery())
+    stmt = bulk.dialect_insert(conn, rate_windows).values(scope=scope, window_start=start, count=1)
+    # The upsert locks the current bucket's row until commit: takers of a scope queue there.
+    in_bucket, before = conn.execute(stmt.on_conflict_do_update(
+        index_elements=["scope", "window_start"], set_={"count": t.count + 1},
+    ).returning(t.count, others)).one()
+    if before + in_bucket <= window.limit:
+        return None, in_bucket
     oldest = conn.execute(sa.select(sa.func.min(t.window_start)).where(
-        t.scope == scope, t.window_start >= start - window.period, t.count > 0)).scalar_one()
+        t.scope == scope, t.window_start >= since, t.count > 0)).scalar_one()
     # Room again once the oldest counted bucket has left the span.
     return SharedRefusal(window.name, max(1.0, oldest + window.period + window.bucket - now)), in_bucket
 
