@@ -13,6 +13,7 @@ instead of sleeping) and a SQLite platform store in a temp directory:
    the run launcher's process start (a few seconds with the default run launcher).
 
     .venv/bin/python bench/push.py [--payments 1000] [--rounds 20]
+Exit status 0 only if the throughput target is met (latency is reported, not a target here).
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ from xero_sync.resources.platform import PlatformResource  # noqa: E402
 from xero_sync.sensors.outbox import payment_outbox_sensor  # noqa: E402
 
 
+PER_CALL_TARGET = 45  # payments per PUT /Payments call at batch 50
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--payments", type=int, default=1000)
@@ -59,8 +63,11 @@ def main() -> int:
             report = push_partner(engine, client, world.partner_id, limit=args.payments)
             elapsed = time.perf_counter() - started
             assert report.written == args.payments, report
+            per_call = report.payments_sent / report.payment_calls
+            met = per_call >= PER_CALL_TARGET
             print(f"throughput: {report.payments_sent} payments in {report.payment_calls} PUT /Payments "
-                  f"calls = {report.payments_sent / report.payment_calls:.1f} per call; "
+                  f"calls = {per_call:.1f} per call (target >= {PER_CALL_TARGET} at batch 50)  "
+                  f"{'PASS' if met else 'MISS'}; "
                   f"{report.calls} API calls in the whole push = "
                   f"{report.payments_sent / report.calls:.1f} payments per API call "
                   f"({elapsed:.2f} s wall)")
@@ -100,7 +107,8 @@ def main() -> int:
             engine.dispose()
     finally:
         server.stop()
-    return 0
+    print(f"\nall targets met: {'yes' if met else 'no'}")
+    return 0 if met else 1
 
 
 if __name__ == "__main__":

@@ -63,3 +63,16 @@ def partner_and_months(context: dg.AssetExecutionContext) -> tuple[str, list[dt.
         )
     month_list = sorted({dt.date.fromisoformat(p["month"]) for p in parsed})
     return partner_ids.pop(), month_list
+
+
+def existing_partners(context: dg.SensorEvaluationContext, partner_ids: list[str]) -> set[str]:
+    """Which of `partner_ids` are partner partitions: one bounded query for the batch.
+
+    Through the tick's caching loader, so Dagster's own check of each partitioned RunRequest
+    reads the answer from the cache instead of asking the storage once per request.
+    """
+    if not partner_ids:
+        return set()
+    loader = context.caching_dynamic_partitions_loader
+    store = loader if loader is not None else context.instance
+    return set(store.get_existing_dynamic_partitions(partners.name, partner_ids))

@@ -13,8 +13,8 @@ from xero_sync.assets.xero_records import xero_records
 from xero_sync.demo.main import drive_headless
 from xero_sync.money import to_minor
 from xero_sync.partitions import partition_key
-from xero_sync.platform import connections, schema
-from xero_sync.sync.month_slices import month_start, recent_months
+from xero_sync.platform import connections, onboarding_progress, schema
+from xero_sync.sync.month_slices import add_months, month_start, months_in, recent_months
 from xero_sync.sync.onboarding import HISTORY_PRIORITY, RECENT_PRIORITY
 from xero_sync.sync.rules import platform_status
 
@@ -69,6 +69,9 @@ def test_initial_sync_goes_recent_first_then_history_and_matches_the_organisatio
     assert c.status == "connected"
     assert c.months_done == c.months_total > 12
     assert c.first_month == month_start(world.org.first_transaction_date())
+    with world.engine.begin() as conn:  # the runs recorded every month they landed
+        landed = onboarding_progress.landed_months(conn, [world.partner_id])[world.partner_id]
+    assert landed == set(months_in(c.first_month, add_months(month_start(dt.date.today()), 1)))
 
     assert platform_invoices(world.engine, world.partner_id) == expected_invoices(world.org)
     assert platform_payments(world.engine, world.partner_id) == expected_payments(world.org)

@@ -75,10 +75,20 @@ def test_young_organisation_has_no_history_and_history_before_partitions_is_clam
 
 @pytest.mark.parametrize(
     ("recent_records", "months"),
-    [(0, 120), (30, 120), (500, 24), (1000, 12), (16_000, 12)],
+    # Chunks follow the volume: ~100,000 records of the busiest entity each, 12 months at least.
+    [(0, 240), (30, 240), (4_000, 240), (16_000, 75), (100_000, 12), (1_000_000, 12)],
 )
 def test_history_chunks_grow_for_quiet_organisations(recent_records, months):
     assert history_chunk_months(recent_records) == months
+
+
+def test_fifty_thousand_invoices_over_ten_years_read_their_history_as_one_chunk():
+    """At 5,000 invoices a year, 9 years of history is ~45,000 invoices: one chunk, so one partly
+    filled page per entity for the whole history instead of one per year."""
+    first = dt.date(2016, 12, 1)
+    recent = months_in(dt.date(2025, 12, 1), dt.date(2026, 12, 1))
+    step = next_step(state(first, recent), history_chunk_months(5_000))
+    assert step.request.months == tuple(months_in(first, dt.date(2025, 12, 1)))
 
 
 def test_a_quiet_ten_year_organisation_needs_two_runs():

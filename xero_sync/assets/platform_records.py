@@ -13,7 +13,7 @@ from xero_sync.assets.xero_records import XERO_ASSETS, window_for
 from xero_sync.sync.month_slices import add_months
 from xero_sync.partitions import partner_and_months, partner_months
 from xero_sync.money import from_minor
-from xero_sync.platform import apply, connections, landing, previews, quality, schema
+from xero_sync.platform import apply, connections, landing, onboarding_progress, previews, quality, schema
 from xero_sync.resources.platform import PlatformResource
 
 GROUP = "platform"
@@ -83,6 +83,8 @@ def platform_records(context: dg.AssetExecutionContext, platform: PlatformResour
             "invoices": apply.apply_invoices(conn, partner_id, invoices),
             "payments": apply.apply_payments(conn, partner_id, payments),
         }
+        # In the same transaction: the onboarding sensor counts a month done once it is here.
+        onboarding_progress.record_landed(conn, partner_id, month_list)
         preview = previews.recent_invoices(conn, partner_id, window.start, window.end)
         orphans = quality.orphan_invoices(conn, partner_id)
         duplicates = quality.duplicate_invoices(conn, partner_id)

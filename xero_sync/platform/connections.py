@@ -136,6 +136,19 @@ def list_connections(conn: sa.Connection, statuses: Iterable[str] | None = None)
     return [_row_to_connection(r) for r in conn.execute(query)]
 
 
+def pending_slice(conn: sa.Connection, after: str | None, limit: int) -> list[Connection]:
+    """Up to `limit` pending connections, by partner id after `after`, wrapping to the start:
+    round-robin, so with more pending partners than one tick handles, nobody starves."""
+    c = xero_connections.c
+    base = sa.select(*_COLUMNS).where(c.status == "pending").order_by(c.partner_id)
+    rows = conn.execute(base.where(c.partner_id > after).limit(limit)).all() if after else []
+    if len(rows) < limit:
+        seen = {r.partner_id for r in rows}
+        head = base if after is None else base.where(c.partner_id <= after)
+        rows += [r for r in conn.execute(head.limit(limit - len(rows))).all() if r.partner_id not in seen]
+    return [_row_to_connection(r) for r in rows]
+
+
 def _check_statuses(statuses: Iterable[str]) -> None:
     unknown = sorted(set(statuses) - set(CONNECTION_STATUSES))
     if unknown:
@@ -270,6 +283,19 @@ def record_progress(conn: sa.Connection, partner_id: str, months_done: int,
     if (done, total) == (current.months_done, current.months_total):
         return current
     return _update(conn, partner_id, months_done=done, months_total=total)
+
+
+def record_progress_many(conn: sa.Connection, progress: Iterable[tuple[str, int, int]]) -> None:
+    """`record_progress` for many partners in one statement: (partner_id, months_done,
+    months_total) each, done clamped to 0..total (the onboarding sensor's tick)."""
+    rows = [{"pid": p, "done": max(0, min(done, total)), "total": total} for p, done, total in progress]
+    if rows:
+        c = xero_connections.c
+        conn.execute(
+            sa.update(xero_connections).where(c.partner_id == sa.bindparam("pid"))
+            .values(months_done=sa.bindparam("done"), months_total=sa.bindparam("total"), updated_at=_now()),
+            rows,
+        )
 
 
 def mark_connected(conn: sa.Connection, partner_id: str) -> Connection:

@@ -7,8 +7,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 
-from xero_sync.platform.schema import invoices, xero_credit_notes, xero_invoices, xero_payments
-from xero_sync.sync.month_slices import recent_months
+from xero_sync.platform.schema import invoices, xero_invoices
 
 
 def invoices_with_bad_totals(conn: sa.Connection, partner_id: str, months: Sequence[dt.date]) -> list[str]:
@@ -44,14 +43,3 @@ def duplicate_invoices(conn: sa.Connection, partner_id: str) -> list[str]:
         .having(sa.func.count() > 1)
     )
     return [r[0] for r in conn.execute(by_id)] + [r[0] for r in conn.execute(by_number)]
-
-
-def recent_record_count(conn: sa.Connection, partner_id: str, today: dt.date) -> int:
-    """The busiest entity's landed records in the last 12 months (sizes history chunks)."""
-    since = min(recent_months(today, 12))
-    counts = [
-        conn.execute(sa.select(sa.func.count()).select_from(t)
-                     .where(t.c.partner_id == partner_id, t.c.month >= since)).scalar_one()
-        for t in (xero_invoices, xero_payments, xero_credit_notes)
-    ]
-    return max(counts)

@@ -135,6 +135,8 @@ xero_connections = sa.Table(
     sa.Column("last_failure_at", TS, nullable=True),
     sa.Column("last_failure_message", sa.Text, nullable=True),
     sa.Column("last_failure_run_id", sa.String(64), nullable=True),
+    # The onboarding sensor reads pending connections every tick.
+    sa.Index("ix_xero_connections_status", "status", "partner_id"),
 )
 
 # Xero API calls per partner and UTC day, added up by XeroResource when a run (or sensor tick)
@@ -228,6 +230,28 @@ sync_watermarks = sa.Table(
     sa.Column("entity", sa.String(32), primary_key=True),  # contacts | invoices | payments | credit_notes
     sa.Column("modified_since", TS, nullable=True),
     sa.Column("last_full_reread_at", TS, nullable=True),
+)
+
+# Months of a partner landed into the platform (one row per partner x month), written by the
+# platform_records asset in the transaction that applies them: the onboarding sensor reads its
+# pending partners' rows here instead of scanning Dagster's materializations of every partner.
+partner_months = sa.Table(
+    "partner_months",
+    metadata,
+    sa.Column("partner_id", sa.String(64), primary_key=True),
+    sa.Column("month", sa.Date, primary_key=True),
+    sa.Column("landed_at", TS, nullable=False),
+)
+
+# The app-wide and per-tenant Xero call budget shared by every process: one counter per scope
+# (`app:minute`, `tenant:{id}:minute`, `tenant:{id}:day`) and fixed window start (epoch seconds),
+# incremented atomically before each call.
+rate_windows = sa.Table(
+    "rate_windows",
+    metadata,
+    sa.Column("scope", sa.String(100), primary_key=True),
+    sa.Column("window_start", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("count", sa.Integer, nullable=False),
 )
 
 # --- the Alternative side ------------------------------------------------------------------

@@ -1,7 +1,10 @@
 """XeroResource: a XeroClient per tenant, with tokens from the encrypted token store.
 
 One rate budget per tenant is shared by every client in the process (the client keeps a
-registry keyed by tenant id); one run per tenant at a time is enforced by the run queue.
+registry keyed by tenant id), and every call is also taken from the app-wide budget in the
+platform store (platform.rate_windows), so the app's minute and each tenant's minute and day stay
+under Xero's limits whatever number of processes make calls; one run per tenant at a time is
+enforced by the run queue.
 """
 
 from __future__ import annotations
@@ -16,6 +19,12 @@ from xero_sync.config import Settings, XeroEndpoints
 from xero_sync.platform.connections import Connection
 from xero_sync.platform.db import make_engine
 from xero_sync.platform.health import add_api_calls
+from xero_sync.platform.rate_windows import (
+    DEFAULT_APP_MINUTE_LIMIT,
+    DEFAULT_TENANT_DAY_LIMIT,
+    DEFAULT_TENANT_MINUTE_LIMIT,
+    StoreRateWindows,
+)
 from xero_sync.platform.token_cipher import TokenCipher
 from xero_sync.platform.token_store import SqlTokenStore
 from xero_sync.xero.client import XeroClient
@@ -31,14 +40,21 @@ class XeroResource(dg.ConfigurableResource):
 
     Everything defaults to the environment at run time (see README "Configuration"):
     the database holding the token store, the Xero endpoints (sandbox by default) and the app's
-    client id and secret. `sandbox_url` overrides the endpoints (tests, demo).
+    client id and secret. `sandbox_url` overrides the endpoints (tests, demo). The app-wide budget
+    (`shared_budget`) counts calls in the same store: `app_minute_limit` leaves headroom under
+    Xero's 10,000 a minute; the tenant limits are Xero's.
     """
 
     database_url: str | None = None
     sandbox_url: str | None = None
+    shared_budget: bool = True
+    app_minute_limit: int = DEFAULT_APP_MINUTE_LIMIT
+    tenant_minute_limit: int = DEFAULT_TENANT_MINUTE_LIMIT
+    tenant_day_limit: int = DEFAULT_TENANT_DAY_LIMIT
     _engine: sa.Engine | None = PrivateAttr(default=None)
     # (partner_id, client) handed out during this run or tick: their calls are counted at teardown.
     _clients: list = PrivateAttr(default_factory=list)
+    _windows: StoreRateWindows | None = PrivateAttr(default=None)
 
     def _settings(self) -> Settings:
         return Settings.from_env()
@@ -53,11 +69,21 @@ class XeroResource(dg.ConfigurableResource):
         settings = self._settings()
         return OAuthApp(self.endpoints, settings.client_id, settings.client_secret)
 
-    def token_store(self) -> SqlTokenStore:
-        settings = self._settings()
+    def _store_engine(self) -> sa.Engine:
         if self._engine is None:
-            self._engine = make_engine(self.database_url or settings.database_url)
-        return SqlTokenStore(self._engine, TokenCipher.from_env(settings.home))
+            self._engine = make_engine(self.database_url or self._settings().database_url)
+        return self._engine
+
+    def token_store(self) -> SqlTokenStore:
+        return SqlTokenStore(self._store_engine(), TokenCipher.from_env(self._settings().home))
+
+    def rate_windows(self) -> StoreRateWindows | None:
+        """The app-wide budget in the platform store (None when `shared_budget` is off)."""
+        if self.shared_budget and self._windows is None:
+            self._windows = StoreRateWindows(
+                self._store_engine(), app_minute_limit=self.app_minute_limit,
+                tenant_minute_limit=self.tenant_minute_limit, tenant_day_limit=self.tenant_day_limit)
+        return self._windows if self.shared_budget else None
 
     def client_for(self, connection: Connection) -> XeroClient:
         if connection.tenant_id is None or connection.token_set_id is None:
@@ -76,6 +102,7 @@ class XeroResource(dg.ConfigurableResource):
         # earlier run must not outlive it (the sensors only launch runs once unparked).
         client.budget.unpark()
         self._clients.append((connection.partner_id, client))
+        client.budget.share(self.rate_windows())
         return client
 
     def record_api_calls(self) -> None:
@@ -100,3 +127,4 @@ class XeroResource(dg.ConfigurableResource):
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
+            self._windows = None

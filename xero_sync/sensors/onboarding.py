@@ -1,11 +1,16 @@
 """new_connection_sensor: drives a partner's initial sync, from *Pending* to *Connected*.
 
-Each tick, for every pending connection: add the partner partition, then request the next range
-run that `sync.onboarding.next_step` names (recent 12 months at high priority, then history
-chunks newest first at low priority, one at a time), record progress (months done / total) on the
-connection, and mark it connected once every planned month has succeeded. The sensor only reads
-Dagster's run and materialization records and writes progress to our own store; every Xero call
-happens in the launched runs.
+Each tick takes a slice of pending connections (at most PARTNERS_PER_TICK, round-robin by
+partner id after the cursor, so nobody starves when many partners connect at once) and, for each,
+adds the partner partition if new, requests the next range run that `sync.onboarding.next_step`
+names (recent 12 months at high priority, then history chunks newest first at low priority, one
+at a time), records progress (months done / total) on the connection, and marks it connected once
+every planned month has landed.
+
+Cost follows the work, not the number of partners: months landed come from the store's
+`partner_months` (written by the runs themselves, see platform_records), and Dagster is asked only
+about this slice's in-flight runs and attempts, with one query each. Every Xero call happens in
+the launched runs.
 """
 
 
@@ -15,14 +20,21 @@ import dagster as dg
 
 from xero_sync.assets.platform_records import platform_records
 from xero_sync.assets.xero_records import xero_records
-from xero_sync.partitions import HISTORY_START, check_partner_key, partners, range_tags
-from xero_sync.platform import connections
+from xero_sync.partitions import HISTORY_START, check_partner_key, existing_partners, partners, range_tags
+from xero_sync.platform import connections, onboarding_progress
 from xero_sync.resources.platform import PlatformResource
-from xero_sync.platform import quality
-from xero_sync.sync.onboarding import OnboardingState, history_chunk_months, next_step
+from xero_sync.sync.onboarding import (
+    OnboardingState,
+    OnboardingStep,
+    RangeRequest,
+    history_chunk_months,
+    next_step,
+)
 
 ONBOARDING_ASSETS = dg.AssetSelection.assets(xero_records, platform_records)
 MAX_ATTEMPTS = 5  # per range; after that a person looks at the failed runs
+# Pending partners looked at per tick; measured by bench/scale.py (README "Operations").
+PARTNERS_PER_TICK = 500
 IN_FLIGHT = [
     dg.DagsterRunStatus.QUEUED,
     dg.DagsterRunStatus.NOT_STARTED,
@@ -31,18 +43,53 @@ IN_FLIGHT = [
 ]
 
 
-def materialized_months(instance: dg.DagsterInstance, partner_id: str) -> frozenset[dt.date]:
-    keys = instance.get_materialized_partitions(dg.AssetKey("platform_invoices"))
-    suffix = f"|{partner_id}"
-    return frozenset(dt.date.fromisoformat(k.split("|", 1)[0]) for k in keys if k.endswith(suffix))
+def in_flight_partners(instance: dg.DagsterInstance, partner_ids: list[str]) -> set[str]:
+    """Partners among `partner_ids` with an onboarding run queued or running (one query)."""
+    if not partner_ids:
+        return set()
+    runs = instance.get_runs(filters=dg.RunsFilter(
+        statuses=IN_FLIGHT, tags={"xero/phase": "onboarding", "xero/partner": partner_ids}))
+    return {r.tags["xero/partner"] for r in runs}
 
 
-def onboarding_runs(instance: dg.DagsterInstance, partner_id: str, statuses=None) -> list[dg.DagsterRun]:
-    return list(
-        instance.get_runs(
-            filters=dg.RunsFilter(tags={"xero/partner": partner_id, "xero/phase": "onboarding"}, statuses=statuses or [])
-        )
+def attempts_by_range(instance: dg.DagsterInstance, range_keys: list[str]) -> dict[str, int]:
+    """Runs launched so far per `xero/range` tag (one query)."""
+    counts = dict.fromkeys(range_keys, 0)
+    if range_keys:
+        for run in instance.get_runs(filters=dg.RunsFilter(tags={"xero/range": range_keys})):
+            counts[run.tags["xero/range"]] = counts.get(run.tags["xero/range"], 0) + 1
+    return counts
+
+
+def _run_request(connection: connections.Connection, req: RangeRequest, range_key: str,
+                 attempts: int) -> dg.RunRequest:
+    partner_id = connection.partner_id
+    return dg.RunRequest(
+        run_key=f"onboard:{range_key}:{attempts}",
+        asset_selection=[*xero_records.keys, *platform_records.keys],
+        tags={
+            **range_tags(partner_id, req.months[0], req.months[-1]),
+            "xero/tenant": connection.tenant_id or partner_id,
+            "xero/partner": partner_id,
+            "xero/phase": "onboarding",
+            "xero/range": range_key,
+            "dagster/priority": str(req.priority),
+        },
     )
+
+
+def _valid_partners(context: dg.SensorEvaluationContext,
+                    pending: list[connections.Connection]) -> list[connections.Connection]:
+    """One bad partner row is logged and skipped; it never stops onboarding for the others."""
+    valid = []
+    for connection in pending:
+        try:
+            check_partner_key(connection.partner_id)
+        except ValueError as exc:
+            context.log.warning(f"onboarding skipped a partner row: {exc}")
+            continue
+        valid.append(connection)
+    return valid
 
 
 @dg.sensor(
@@ -53,60 +100,72 @@ def onboarding_runs(instance: dg.DagsterInstance, partner_id: str, statuses=None
 )
 def new_connection_sensor(context: dg.SensorEvaluationContext, platform: PlatformResource):
     instance = context.instance
-    known = set(partners.get_partition_keys(dynamic_partitions_store=instance))
     now = dt.datetime.now(dt.timezone.utc)
-    to_add: list[str] = []
-    requests: list[dg.RunRequest] = []
     with platform.begin() as conn:
-        pending = connections.list_connections(conn, statuses=["pending"])
+        pending = connections.pending_slice(conn, context.cursor or None, PARTNERS_PER_TICK)
+        pending = _valid_partners(context, pending)
+        ids = [c.partner_id for c in pending]
+        landed = onboarding_progress.landed_months(conn, ids)
+    busy = in_flight_partners(instance, ids)
+    # Only partners with nothing landed yet can lack their partition.
+    known = existing_partners(context, [p for p in ids if not landed[p] and p not in busy])
+
+    to_add: list[str] = []
+    steps: list[tuple[connections.Connection, OnboardingState, OnboardingStep]] = []
     for connection in pending:
-        try:
-            partner_id = check_partner_key(connection.partner_id)
-        except ValueError as exc:  # one bad partner row never stops onboarding for the others
-            context.log.warning(f"onboarding skipped a partner row: {exc}")
-            continue
-        if partner_id not in known:
+        partner_id = connection.partner_id
+        if not landed[partner_id] and partner_id not in busy and partner_id not in known:
             to_add.append(partner_id)
         state = OnboardingState(
             today=now.date(),
             first_month=connection.first_month,
             oldest_partition=HISTORY_START,
-            materialized=materialized_months(instance, partner_id) if partner_id in known else frozenset(),
-            in_flight=bool(onboarding_runs(instance, partner_id, IN_FLIGHT)),
+            materialized=landed[partner_id],
+            in_flight=partner_id in busy,
             parked=connection.is_parked(now),
         )
+        steps.append((connection, state, next_step(state)))
+    # Chunk size only matters where history is next: count recent records for those alone.
+    history_next = [c.partner_id for c, _, step in steps if step.request and step.request.phase == "history"]
+    with platform.begin() as conn:
+        recent = onboarding_progress.recent_record_counts(conn, history_next, now.date())
+
+    planned: list[tuple[connections.Connection, RangeRequest, str]] = []
+    progress: list[tuple[str, int, int]] = []
+    complete: list[tuple[str, int]] = []
+    unpark: list[str] = []
+    for connection, state, step in steps:
+        partner_id = connection.partner_id
+        if partner_id in recent:
+            step = next_step(state, history_chunk_months(recent[partner_id]))
+        if (step.months_done, step.months_total) != (connection.months_done, connection.months_total):
+            progress.append((partner_id, step.months_done, step.months_total))
+        if step.complete:
+            complete.append((partner_id, step.months_total))
+        elif connection.parked_until is not None and not state.parked:
+            unpark.append(partner_id)
+        if step.request is not None:
+            planned.append((connection, step.request, f"{partner_id}:{step.request.key}"))
+    with platform.begin() as conn:  # progress of the whole slice in one statement
+        connections.record_progress_many(conn, progress)
+    for partner_id, months_total in complete:  # rare: one short transaction per partner
         with platform.begin() as conn:
-            recent_records = quality.recent_record_count(conn, partner_id, now.date())
-            step = next_step(state, history_chunk_months(recent_records))
-            connections.record_progress(conn, partner_id, step.months_done, step.months_total)
-            if step.complete:
-                connections.mark_connected(conn, partner_id)
-                context.log.info(f"partner {partner_id}: initial sync complete ({step.months_total} months)")
-            elif connection.parked_until and not state.parked:
-                connections.unpark(conn, partner_id)
-        if step.request is None:
+            connections.mark_connected(conn, partner_id)
+        context.log.info(f"partner {partner_id}: initial sync complete ({months_total} months)")
+    for partner_id in unpark:
+        with platform.begin() as conn:
+            connections.unpark(conn, partner_id)
+
+    attempts = attempts_by_range(instance, [key for _, _, key in planned])
+    requests: list[dg.RunRequest] = []
+    for connection, req, range_key in planned:
+        if attempts[range_key] >= MAX_ATTEMPTS:
+            context.log.warning(
+                f"partner {connection.partner_id}: {req.key} failed {attempts[range_key]} times; not retrying")
             continue
-        req = step.request
-        range_key = f"{partner_id}:{req.key}"
-        attempts = len(instance.get_runs(filters=dg.RunsFilter(tags={"xero/range": range_key})))
-        if attempts >= MAX_ATTEMPTS:
-            context.log.warning(f"partner {partner_id}: {req.key} failed {attempts} times; not retrying")
-            continue
-        requests.append(
-            dg.RunRequest(
-                run_key=f"onboard:{range_key}:{attempts}",
-                asset_selection=[*xero_records.keys, *platform_records.keys],
-                tags={
-                    **range_tags(partner_id, req.months[0], req.months[-1]),
-                    "xero/tenant": connection.tenant_id or partner_id,
-                    "xero/partner": partner_id,
-                    "xero/phase": "onboarding",
-                    "xero/range": range_key,
-                    "dagster/priority": str(req.priority),
-                },
-            )
-        )
+        requests.append(_run_request(connection, req, range_key, attempts[range_key]))
     return dg.SensorResult(
         run_requests=requests,
         dynamic_partitions_requests=[partners.build_add_request(to_add)] if to_add else [],
+        cursor=pending[-1].partner_id if pending else None,
     )

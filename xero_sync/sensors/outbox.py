@@ -1,14 +1,18 @@
 """payment_outbox_sensor: launch a push run per partner with outbox rows to write.
 
-Discovery only (no writes besides the cursor): one bounded, grouped query per tick. A partner gets
-a run when it has pending rows newer than the cursor (run_key `push:{partner}:{max_id}`), and again
-when rows are in `unknown` (a lost answer to settle by look-up; the key carries their latest
-update, so each new unknown outcome gets a new run), when rows at or below the cursor became
-pending again (released by Set Up Accounts: the key carries their latest update, so the release
-is pushed on the next tick, not minutes later), or pending rows were left behind (e.g. the
-partner was parked; retried once per STRANDED_BUCKET). Partners that are not `connected`
-(disconnected, needs_reauth, onboarding) or parked get no run: their rows wait, visible, and go
-out when the connection is back; a partner row with an invalid id is logged and skipped.
+Discovery only (no writes besides the cursor): one bounded, grouped query per tick over the rows
+still to write (pending, unknown, stale sending), at most MAX_PARTNERS_PER_TICK partners, taken
+round-robin by partner id after the cursor (the last partner looked at), so a tick's cost follows
+the partners with work and nobody starves behind the first few hundred ids. A partner's run_key
+says what it is for, so asking again for the same work is deduplicated by Dagster:
+`push:{partner}:{max pending id}` for pending rows (a new row gives a new run), a key carrying the
+latest update of rows in `unknown` (a lost answer to settle by look-up), and a key per
+STRANDED_BUCKET for pending rows left behind for STRANDED_AFTER (e.g. the partner was parked).
+The pending key also carries the rows' latest update, so rows that become pending again (released
+by Set Up Accounts) are pushed on the next tick, not minutes later. Partners that are not
+`connected` (disconnected, needs_reauth, onboarding) or parked get no run: their rows wait,
+visible, and go out when the connection is back; a partner row with an invalid id is logged and
+skipped.
 """
 
 
@@ -18,6 +22,7 @@ import dagster as dg
 import sqlalchemy as sa
 
 from xero_sync.jobs.push import push_job
+from xero_sync.partitions import existing_partners
 from xero_sync.platform.ids import is_partner_id
 from xero_sync.platform.schema import outbox, xero_connections
 from xero_sync.resources.platform import PlatformResource
@@ -25,49 +30,53 @@ from xero_sync.resources.platform import PlatformResource
 MAX_PARTNERS_PER_TICK = 200
 STRANDED_AFTER = dt.timedelta(minutes=5)
 STRANDED_BUCKET_SECONDS = 600
+_TO_WRITE = ("pending", "unknown", "sending")
 
 
-def _claimable_by_partner(conn: sa.Connection, cursor: int, now: dt.datetime) -> list[sa.Row]:
+def _claimable_by_partner(conn: sa.Connection, after: str | None, now: dt.datetime) -> list[sa.Row]:
+    """Partners with rows to write, by partner id after `after` and wrapping to the start."""
     o, c = outbox.c, xero_connections.c
-    new_pending = sa.and_(o.status == "pending", o.outbox_id > cursor)
-    stranded = sa.and_(o.status == "pending", o.outbox_id <= cursor,
-                       o.updated_at < now - STRANDED_AFTER)
-    # Below the cursor and pending: released from waiting_accounts (or left behind).
-    behind = sa.and_(o.status == "pending", o.outbox_id <= cursor)
+    pending = o.status == "pending"
+    fresh = sa.and_(pending, o.updated_at >= now - STRANDED_AFTER)
     stale_sending = sa.and_(o.status == "sending", o.updated_at < now - STRANDED_AFTER)
     unknown = sa.or_(o.status == "unknown", stale_sending)
-    return conn.execute(
+    query = (
         sa.select(
             o.partner_id,
             c.tenant_id,
             c.parked_until,
             c.status,
-            sa.func.max(sa.case((new_pending, o.outbox_id), else_=None)).label("new_max"),
+            sa.func.max(sa.case((pending, o.outbox_id), else_=None)).label("pending_max"),
+            sa.func.max(sa.case((pending, o.updated_at), else_=None)).label("pending_at"),
+            sa.func.count(sa.case((fresh, 1), else_=None)).label("fresh"),
             sa.func.max(sa.case((unknown, o.updated_at), else_=None)).label("unknown_at"),
-            sa.func.count(sa.case((stranded, 1), else_=None)).label("stranded"),
-            sa.func.max(sa.case((behind, o.updated_at), else_=None)).label("released_at"),
             sa.func.max(o.outbox_id).label("max_id"),
         )
         .join(xero_connections, xero_connections.c.partner_id == o.partner_id)
-        .where(sa.or_(new_pending, behind, unknown), c.tenant_id.is_not(None))
+        # status IN (...) first, so the (status, outbox_id) index bounds the scan to the work.
+        .where(o.status.in_(_TO_WRITE), sa.or_(pending, unknown), c.tenant_id.is_not(None))
         .group_by(o.partner_id, c.tenant_id, c.parked_until, c.status)
         .order_by(o.partner_id)
-        .limit(MAX_PARTNERS_PER_TICK)
-    ).all()
+    )
+    rows = conn.execute(query.where(o.partner_id > after).limit(MAX_PARTNERS_PER_TICK)).all() if after else []
+    if len(rows) < MAX_PARTNERS_PER_TICK:
+        seen = {r.partner_id for r in rows}
+        head = query if after is None else query.where(o.partner_id <= after)
+        rows += [r for r in conn.execute(head.limit(MAX_PARTNERS_PER_TICK - len(rows))).all()
+                 if r.partner_id not in seen]
+    return rows
 
 
 def _run_key(row: sa.Row, now: dt.datetime) -> str | None:
-    if row.new_max is not None:
-        return f"push:{row.partner_id}:{row.new_max}"
-    if row.unknown_at is not None:
+    if row.unknown_at is not None:  # first: the run settles these and writes the pending ones
         stamp = row.unknown_at if isinstance(row.unknown_at, dt.datetime) else str(row.unknown_at)
         return f"push:{row.partner_id}:{row.max_id}:unknown:{stamp}"
-    if row.stranded:
+    if row.pending_max is not None and row.fresh:
+        stamp = row.pending_at if isinstance(row.pending_at, dt.datetime) else str(row.pending_at)
+        return f"push:{row.partner_id}:{row.pending_max}:{stamp}"
+    if row.pending_max is not None:  # pending, none of it fresh: left behind
         bucket = int(now.timestamp()) // STRANDED_BUCKET_SECONDS
         return f"push:{row.partner_id}:{row.max_id}:stranded:{bucket}"
-    if row.released_at is not None:
-        stamp = row.released_at if isinstance(row.released_at, dt.datetime) else str(row.released_at)
-        return f"push:{row.partner_id}:{row.max_id}:released:{stamp}"
     return None
 
 
@@ -76,10 +85,10 @@ def _run_key(row: sa.Row, now: dt.datetime) -> str | None:
            description="Launches push_job for partners with outbox rows to write to Xero.")
 def payment_outbox_sensor(context: dg.SensorEvaluationContext,
                           platform: PlatformResource) -> dg.SensorResult:
-    cursor = int(context.cursor or 0)
     now = dt.datetime.now(dt.timezone.utc)
     with platform.engine.connect() as conn:
-        rows = _claimable_by_partner(conn, cursor, now)
+        rows = _claimable_by_partner(conn, context.cursor or None, now)
+    known_partners = existing_partners(context, [r.partner_id for r in rows if is_partner_id(r.partner_id)])
     requests: list[dg.RunRequest] = []
     skipped: list[str] = []
     for row in rows:
@@ -93,7 +102,7 @@ def payment_outbox_sensor(context: dg.SensorEvaluationContext,
             skipped.append(f"{row.partner_id} ({row.status})")
             continue
         parked = row.parked_until is not None and _aware(row.parked_until) > now
-        known = context.instance.has_dynamic_partition(push_job.partitions_def.name, row.partner_id)
+        known = row.partner_id in known_partners
         key = _run_key(row, now)
         if parked or not known or key is None:
             skipped.append(row.partner_id)
@@ -104,10 +113,11 @@ def payment_outbox_sensor(context: dg.SensorEvaluationContext,
             tags={"xero/tenant": row.tenant_id, "xero/partner": row.partner_id,
                   "xero/phase": "push"},
         ))
-    new_cursor = max([cursor, *(r.new_max for r in rows if r.new_max is not None)])
     if skipped:
         context.log.info(f"not pushing now (not connected, parked or not yet a partition): {skipped}")
-    return dg.SensorResult(run_requests=requests, cursor=str(new_cursor))
+    # The last partner looked at: the next tick starts after it (rows are in partner id order).
+    cursor = rows[-1].partner_id if rows else context.cursor
+    return dg.SensorResult(run_requests=requests, cursor=cursor)
 
 
 def _aware(value: dt.datetime) -> dt.datetime:

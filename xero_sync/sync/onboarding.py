@@ -17,20 +17,27 @@ from xero_sync.sync.month_slices import add_months, history_chunks, month_start,
 RECENT_PRIORITY = 10
 HISTORY_PRIORITY = -10
 DEFAULT_CHUNK_MONTHS = 12
-MAX_CHUNK_MONTHS = 120
+# Longer than any history the partitions hold (they start in 2012): one chunk for all of it.
+MAX_CHUNK_MONTHS = 240
 PAGE_SIZE = 1000
+# Records of the busiest entity per history chunk. Every chunk ends on a partly filled page per
+# entity (4 calls), so a chunk must hold many pages for those to stay a small share: at 100,000,
+# at most 4 extra calls per 100 pages (calls / floor <= 1.04 from history chunks). It also bounds
+# what a daily-limit park costs (the chunk is re-read) to ~100 pages per entity, 2 % of a day.
+CHUNK_RECORDS = 100_000
 
 
 def history_chunk_months(recent_records: int, recent_months: int = 12) -> int:
-    """Months per history chunk: at least 12, more for small organisations.
+    """Months per history chunk, following the organisation's volume: about CHUNK_RECORDS of
+    its busiest entity at the rate of its last 12 months, never fewer than 12 months.
 
-    A chunk run costs one call per entity per 1,000 records; a quiet organisation (say 30
-    invoices a year) would otherwise spend 4 calls a year on nearly empty pages. The chunk is
-    sized so the recent rate fills about one page per entity, capped at 10 years so a daily-limit
-    pause still resumes at a chunk boundary.
+    Calendar-sized chunks cost one partly filled page per entity per chunk: 50,000 invoices
+    over 10 years in yearly chunks made 127 calls for a floor of 100. Sized by records, most
+    organisations read their whole history as one chunk, and only very busy ones (more than
+    100,000 records a year) split it, into chunks of many full pages.
     """
     per_month = max(recent_records, 1) / recent_months
-    return max(DEFAULT_CHUNK_MONTHS, min(MAX_CHUNK_MONTHS, int(PAGE_SIZE // per_month)))
+    return max(DEFAULT_CHUNK_MONTHS, min(MAX_CHUNK_MONTHS, int(CHUNK_RECORDS // per_month)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 
 from xero_sync.platform.connections import Connection
+from xero_sync.platform.rate_windows import StoreRateWindows
 from xero_sync.platform.token_store import SqlTokenStore
 from xero_sync.web.app import WebState
 from xero_sync.xero.client import XeroClient
@@ -44,7 +45,7 @@ def token_store(state: WebState) -> SqlTokenStore:
 
 def client_for(state: WebState, connection: Connection) -> XeroClient:
     assert connection.tenant_id and connection.token_set_id is not None
-    return XeroClient(
+    client = XeroClient(
         endpoints=state.settings.xero,
         tenant_id=connection.tenant_id,
         token_store=token_store(state),
@@ -53,6 +54,9 @@ def client_for(state: WebState, connection: Connection) -> XeroClient:
         sleep=_short_sleep,
         timeout=(5, 20),
     )
+    # The page's calls count against the app-wide and tenant budgets like the syncs' do.
+    client.budget.share(StoreRateWindows(state.engine))
+    return client
 
 
 def explain(exc: XeroError) -> tuple[str, str]:

@@ -5,6 +5,10 @@ One `RateBudget` per tenant is shared by every client of that tenant in the proc
 headers when they are lower than our count, never lets more than `concurrent_limit` calls be in
 flight, and refuses calls while the tenant is parked after a daily-limit 429. Time is injected
 (`clock`, `sleep`), so tests run on a fake or frozen clock without real waiting.
+
+Across processes, an optional `SharedBudget` (see `share`) takes each call from counters every
+process sees (the app's minute and the tenant's minute and day): the platform store implements
+it (platform.rate_windows), injected by the Dagster resource; this module knows only the protocol.
 """
 
 from __future__ import annotations
@@ -15,10 +19,33 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Protocol
 
 from xero_sync.xero.errors import DailyLimitReached
 
 MINUTE = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class SharedRefusal:
+    """A call the shared budget did not take: which window is full, and when it has room."""
+
+    scope: str  # "app_minute" | "tenant_minute" | "tenant_day"
+    retry_after: float  # seconds
+
+    @property
+    def is_daily(self) -> bool:
+        return self.scope == "tenant_day"
+
+
+class SharedBudget(Protocol):
+    """Call counters shared by every process of the app (e.g. rows in the platform store)."""
+
+    def take(self, tenant_id: str, now: float) -> SharedRefusal | None:
+        """Count one call of `tenant_id` at `now` if every window has room (None); otherwise
+        count nothing and say which window is full."""
+        ...
 
 
 def _header_int(headers: Mapping[str, str] | None, name: str) -> int | None:
@@ -59,6 +86,13 @@ class RateBudget:
         self._day_remaining: int | None = None
         self._app_min_remaining: int | None = None
         self._parked_until: float | None = None
+        self._shared: SharedBudget | None = None
+        self._shared_waits = 0
+
+    def share(self, shared: SharedBudget | None) -> None:
+        """Also take every call from `shared` (counters across processes); None stops it."""
+        with self._cond:
+            self._shared = shared
 
     # --- pacing -----------------------------------------------------------------------------
 
@@ -90,11 +124,33 @@ class RateBudget:
                     self._cond.wait()
                 now = self._clock()
                 wait = self._minute_wait(now)
+                shared = self._shared
                 if wait <= 0:
-                    self._starts.append(now)
-                    self._in_flight += 1
-                    self._calls += 1
-                    return
+                    self._in_flight += 1  # hold the slot while the shared budget is asked
+                    if shared is None:
+                        self._starts.append(now)
+                        self._calls += 1
+                        return
+            if wait <= 0:
+                # Outside the lock: the shared budget is I/O (a store round trip).
+                try:
+                    refusal = shared.take(self.tenant_id, now)
+                except BaseException:
+                    self.release()
+                    raise
+                with self._cond:
+                    if refusal is None:
+                        self._starts.append(now)
+                        self._calls += 1
+                        return
+                    self._in_flight -= 1
+                    self._cond.notify()
+                    self._shared_waits += 1
+                    if refusal.is_daily:
+                        self._parked_until = max(now + refusal.retry_after, self._parked_until or 0.0)
+                        continue  # raises DailyLimitReached above: park, do not sleep for hours
+                    wait = refusal.retry_after
+            with self._cond:
                 self._waited += wait
             # Sleep outside the lock so other threads can release and observe meanwhile.
             self._sleep(wait)
@@ -169,6 +225,7 @@ class RateBudget:
                 "day_remaining": self._day_remaining,
                 "app_minute_remaining": self._app_min_remaining,
                 "waited_seconds": round(self._waited, 3),
+                "shared_budget_waits": self._shared_waits,
                 "parked_until": parked.isoformat() if parked else None,
             }
 
