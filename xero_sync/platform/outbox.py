@@ -328,12 +328,17 @@ def record_payment_failure(conn: sa.Connection, payment_id: str, status: str = "
     )
 
 
+# The note a row released by Set Up Accounts carries until it is sent: the outbox sensor keys
+# a run on it, so the release goes out on the next tick.
+RELEASED_NOTE = "released: accounts set up"
+
+
 def release_waiting(conn: sa.Connection, partner_id: str) -> int:
     """Accounts are set up: the partner's waiting writes become pending again. Returns how many."""
     return conn.execute(
         sa.update(outbox)
         .where(outbox.c.partner_id == partner_id, outbox.c.status == "waiting_accounts")
-        .values(status="pending", updated_at=_now())
+        .values(status="pending", error=RELEASED_NOTE, updated_at=_now())
     ).rowcount
 
 

@@ -8,8 +8,8 @@ says what it is for, so asking again for the same work is deduplicated by Dagste
 `push:{partner}:{max pending id}` for pending rows (a new row gives a new run), a key carrying the
 latest update of rows in `unknown` (a lost answer to settle by look-up), and a key per
 STRANDED_BUCKET for pending rows left behind for STRANDED_AFTER (e.g. the partner was parked).
-The pending key also carries the rows' latest update, so rows that become pending again (released
-by Set Up Accounts) are pushed on the next tick, not minutes later. Partners that are not
+Rows released by Set Up Accounts (outbox.RELEASED_NOTE) get a key carrying their release time,
+so they are pushed on the next tick, not minutes later. Partners that are not
 `connected` (disconnected, needs_reauth, onboarding) or parked get no run: their rows wait,
 visible, and go out when the connection is back; a partner row with an invalid id is logged and
 skipped.
@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from xero_sync.jobs.push import push_job
 from xero_sync.partitions import existing_partners
 from xero_sync.platform.ids import is_partner_id
+from xero_sync.platform.outbox import RELEASED_NOTE
 from xero_sync.platform.schema import outbox, xero_connections
 from xero_sync.resources.platform import PlatformResource
 
@@ -38,6 +39,7 @@ def _claimable_by_partner(conn: sa.Connection, after: str | None, now: dt.dateti
     o, c = outbox.c, xero_connections.c
     pending = o.status == "pending"
     fresh = sa.and_(pending, o.updated_at >= now - STRANDED_AFTER)
+    released = sa.and_(pending, o.error == RELEASED_NOTE)
     stale_sending = sa.and_(o.status == "sending", o.updated_at < now - STRANDED_AFTER)
     unknown = sa.or_(o.status == "unknown", stale_sending)
     query = (
@@ -47,7 +49,7 @@ def _claimable_by_partner(conn: sa.Connection, after: str | None, now: dt.dateti
             c.parked_until,
             c.status,
             sa.func.max(sa.case((pending, o.outbox_id), else_=None)).label("pending_max"),
-            sa.func.max(sa.case((pending, o.updated_at), else_=None)).label("pending_at"),
+            sa.func.max(sa.case((released, o.updated_at), else_=None)).label("released_at"),
             sa.func.count(sa.case((fresh, 1), else_=None)).label("fresh"),
             sa.func.max(sa.case((unknown, o.updated_at), else_=None)).label("unknown_at"),
             sa.func.max(o.outbox_id).label("max_id"),
@@ -71,9 +73,11 @@ def _run_key(row: sa.Row, now: dt.datetime) -> str | None:
     if row.unknown_at is not None:  # first: the run settles these and writes the pending ones
         stamp = row.unknown_at if isinstance(row.unknown_at, dt.datetime) else str(row.unknown_at)
         return f"push:{row.partner_id}:{row.max_id}:unknown:{stamp}"
+    if row.released_at is not None:  # released by Set Up Accounts: on the next tick
+        stamp = row.released_at if isinstance(row.released_at, dt.datetime) else str(row.released_at)
+        return f"push:{row.partner_id}:{row.pending_max}:released:{stamp}"
     if row.pending_max is not None and row.fresh:
-        stamp = row.pending_at if isinstance(row.pending_at, dt.datetime) else str(row.pending_at)
-        return f"push:{row.partner_id}:{row.pending_max}:{stamp}"
+        return f"push:{row.partner_id}:{row.pending_max}"
     if row.pending_max is not None:  # pending, none of it fresh: left behind
         bucket = int(now.timestamp()) // STRANDED_BUCKET_SECONDS
         return f"push:{row.partner_id}:{row.max_id}:stranded:{bucket}"
