@@ -95,8 +95,11 @@ def drive_headless(instance: dg.DagsterInstance, defs: dg.Definitions, engine: s
         with dg.build_sensor_context(instance=instance, instance_ref=instance.get_ref(), definitions=defs,
                                      resources=resources) as context:
             result = new_connection_sensor.evaluate_tick(context)
+        # What the daemon does with a tick's result: add partitions, record runless events.
         for request in result.dynamic_partitions_requests or []:
             instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+        for event in result.asset_events or []:
+            instance.report_runless_asset_event(event)
         if not result.run_requests:
             with engine.begin() as conn:
                 connection = connections.get_connection(conn, partner_id)

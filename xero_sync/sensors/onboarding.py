@@ -3,9 +3,12 @@
 Each tick, for every pending connection: add the partner partition, then request the next range
 run that `sync.onboarding.next_step` names (recent 12 months at high priority, then history
 chunks newest first at low priority, one at a time), record progress (months done / total) on the
-connection, and mark it connected once every planned month has succeeded. The sensor only reads
-Dagster's run and materialization records and writes progress to our own store; every Xero call
-happens in the launched runs.
+connection, and mark it connected once every planned month has succeeded. In that tick it also reports the
+months before the organisation's first transaction as materialized-empty (runless events the
+daemon records; no Xero call: nothing can be dated before the first transaction, and the first
+month's window is open at the start), so a Connected partner shows 100% in the UI. The sensor
+only reads Dagster's run and materialization records and writes progress to our own store; every
+Xero call happens in the launched runs.
 """
 
 
@@ -15,10 +18,11 @@ import dagster as dg
 
 from xero_sync.assets.platform_records import platform_records
 from xero_sync.assets.xero_records import xero_records
-from xero_sync.partitions import HISTORY_START, check_partner_key, partners, range_tags
+from xero_sync.partitions import HISTORY_START, check_partner_key, partition_key, partners, range_tags
 from xero_sync.platform import connections
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.platform import quality
+from xero_sync.sync.month_slices import months_in
 from xero_sync.sync.onboarding import OnboardingState, history_chunk_months, next_step
 
 ONBOARDING_ASSETS = dg.AssetSelection.assets(xero_records, platform_records)
@@ -45,6 +49,24 @@ def onboarding_runs(instance: dg.DagsterInstance, partner_id: str, statuses=None
     )
 
 
+def empty_history_events(partner_id: str, first_month: dt.date | None) -> list[dg.AssetMaterialization]:
+    """Materialized-empty events for every partner x month asset, for the months from the oldest
+    partition up to the organisation's first transaction (none when it predates HISTORY_START)."""
+    if first_month is None or first_month <= HISTORY_START:
+        return []
+    why = (f"before the organisation's first transaction (first month {first_month:%Y-%m}): "
+           "nothing to read, so no Xero call was made")
+    return [
+        dg.AssetMaterialization(
+            asset_key=key, partition=str(partition_key(partner_id, month)),
+            metadata={"month": f"{month:%Y-%m}", "records_pulled": 0, "empty_because": why,
+                      "source": "onboarding"},
+        )
+        for month in months_in(HISTORY_START, first_month)
+        for key in (*xero_records.keys, *platform_records.keys)
+    ]
+
+
 @dg.sensor(
     target=ONBOARDING_ASSETS,
     minimum_interval_seconds=30,
@@ -57,6 +79,7 @@ def new_connection_sensor(context: dg.SensorEvaluationContext, platform: Platfor
     now = dt.datetime.now(dt.timezone.utc)
     to_add: list[str] = []
     requests: list[dg.RunRequest] = []
+    events: list[dg.AssetMaterialization] = []
     with platform.begin() as conn:
         pending = connections.list_connections(conn, statuses=["pending"])
     for connection in pending:
@@ -77,6 +100,7 @@ def new_connection_sensor(context: dg.SensorEvaluationContext, platform: Platfor
             connections.record_progress(conn, partner_id, step.months_done, step.months_total)
             if step.complete:
                 connections.mark_connected(conn, partner_id)
+                events += empty_history_events(partner_id, connection.first_month)
                 context.log.info(f"partner {partner_id}: initial sync complete ({step.months_total} months)")
             elif connection.parked_until and not state.parked:
                 connections.unpark(conn, partner_id)
@@ -104,5 +128,6 @@ def new_connection_sensor(context: dg.SensorEvaluationContext, platform: Platfor
         )
     return dg.SensorResult(
         run_requests=requests,
+        asset_events=events,
         dynamic_partitions_requests=[partners.build_add_request(to_add)] if to_add else [],
     )
