@@ -18,6 +18,8 @@ import dagster as dg
 
 from xero_sync.assets.platform_records import platform_records
 from xero_sync.assets.xero_records import xero_records
+from xero_sync.jobs.onboarding import onboarding_job
+from xero_sync.jobs.run_tags import connection_tags
 from xero_sync.partitions import HISTORY_START, check_partner_key, partition_key, partners, range_tags
 from xero_sync.platform import connections
 from xero_sync.resources.platform import PlatformResource
@@ -25,7 +27,6 @@ from xero_sync.platform import quality
 from xero_sync.sync.month_slices import months_in
 from xero_sync.sync.onboarding import OnboardingState, history_chunk_months, next_step
 
-ONBOARDING_ASSETS = dg.AssetSelection.assets(xero_records, platform_records)
 MAX_ATTEMPTS = 5  # per range; after that a person looks at the failed runs
 IN_FLIGHT = [
     dg.DagsterRunStatus.QUEUED,
@@ -68,7 +69,7 @@ def empty_history_events(partner_id: str, first_month: dt.date | None) -> list[d
 
 
 @dg.sensor(
-    target=ONBOARDING_ASSETS,
+    job=onboarding_job,
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Initial sync of newly connected partners: last 12 months first, then history.",
@@ -115,12 +116,9 @@ def new_connection_sensor(context: dg.SensorEvaluationContext, platform: Platfor
         requests.append(
             dg.RunRequest(
                 run_key=f"onboard:{range_key}:{attempts}",
-                asset_selection=[*xero_records.keys, *platform_records.keys],
                 tags={
                     **range_tags(partner_id, req.months[0], req.months[-1]),
-                    "xero/tenant": connection.tenant_id or partner_id,
-                    "xero/partner": partner_id,
-                    "xero/phase": "onboarding",
+                    **connection_tags(connection, "onboarding"),
                     "xero/range": range_key,
                     "dagster/priority": str(req.priority),
                 },
