@@ -14,8 +14,6 @@ import argparse
 import os
 import shlex
 import shutil
-import signal
-import subprocess
 import sys
 import time
 from dataclasses import dataclass

@@ -26,8 +26,9 @@ STOP_SECONDS = 30
 WORKSPACE = Path(__file__).resolve().parents[2] / "workspace.yaml"
 
 
-class Stopped(Exception):
-    """The demo was asked to stop (SIGINT or SIGTERM)."""
+class Stopped(BaseException):
+    """The demo was asked to stop (SIGINT or SIGTERM). A BaseException, like KeyboardInterrupt,
+    so that no `except Exception` on the way (a run's step, a retry loop) swallows it."""
 
     def __init__(self, signum: int) -> None:
         super().__init__(signal.Signals(signum).name)
