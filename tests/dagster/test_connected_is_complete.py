@@ -39,3 +39,43 @@ def test_after_onboarding_every_partition_of_the_partner_is_materialized_without
     runs = world.instance.get_runs(filters=dg.RunsFilter(tags={"xero/phase": "onboarding"}))
     reads = [e for e in world.server.sandbox.requests.entries(world.tenant_id) if e["method"] == "GET"]
     assert len(reads) == 1 + 4 * len(runs)
+
+
+def test_a_tick_cut_short_while_recording_the_empty_months_is_completed_by_the_next(world):
+    """The daemon records a tick's events after the tick; if it stops half way, the partner stays
+    Pending and the next tick asks for exactly the events still missing, then connects."""
+    from xero_sync.sensors.onboarding import new_connection_sensor
+
+    job = world.defs.resolve_job_def("onboarding_job")
+
+    def tick():
+        with dg.build_sensor_context(instance=world.instance, definitions=world.defs,
+                                     resources=world.defs.resources) as context:
+            result = new_connection_sensor.evaluate_tick(context)
+        for request in result.dynamic_partitions_requests or []:
+            world.instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+        return result
+
+    def status():
+        with world.engine.begin() as conn:
+            return connections.get_connection(conn, world.partner_id).status
+
+    for _ in range(10):  # the onboarding runs, until the tick that reports the empty months
+        result = tick()
+        if result.asset_events:
+            break
+        for request in result.run_requests:
+            assert job.execute_in_process(instance=world.instance, tags=request.tags).success
+    events = list(result.asset_events)
+    assert events and status() == "pending"
+    half = len(events) // 2
+    for event in events[:half]:  # the daemon stopped half way
+        world.instance.report_runless_asset_event(event)
+
+    again = tick()
+    assert {(e.asset_key, e.partition) for e in again.asset_events} == {(e.asset_key, e.partition) for e in events[half:]}
+    assert status() == "pending" and not again.run_requests
+    for event in again.asset_events:
+        world.instance.report_runless_asset_event(event)
+    last = tick()
+    assert not last.asset_events and not last.run_requests and status() == "connected"

@@ -128,7 +128,7 @@ def drive_headless(instance: dg.DagsterInstance, defs: dg.Definitions, engine: s
             instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
         for event in result.asset_events or []:
             instance.report_runless_asset_event(event)
-        if not result.run_requests:
+        if not result.run_requests and not result.asset_events:
             with engine.begin() as conn:
                 connection = connections.get_connection(conn, partner_id)
             if connection.status == "pending":

@@ -3,10 +3,11 @@
 Each tick, for every pending connection: add the partner partition, then request the next range
 run that `sync.onboarding.next_step` names (recent 12 months at high priority, then history
 chunks newest first at low priority, one at a time), record progress (months done / total) on the
-connection, and mark it connected once every planned month has succeeded. In that tick it also reports the
-months before the organisation's first transaction as materialized-empty (runless events the
-daemon records; no Xero call: nothing can be dated before the first transaction, and the first
-month's window is open at the start), so a Connected partner shows 100% in the UI. The sensor
+connection, and mark it connected once every planned month has succeeded and the months before the
+organisation's first transaction are recorded as materialized-empty (runless events the daemon
+records from the tick's result; no Xero call: nothing can be dated before the first
+transaction, and the first month's window is open at the start), so a Connected partner shows
+100% in the UI. The sensor
 only reads Dagster's run and materialization records and writes progress to our own store; every
 Xero call happens in the launched runs.
 """
@@ -50,22 +51,33 @@ def onboarding_runs(instance: dg.DagsterInstance, partner_id: str, statuses=None
     )
 
 
-def empty_history_events(partner_id: str, first_month: dt.date | None) -> list[dg.AssetMaterialization]:
-    """Materialized-empty events for every partner x month asset, for the months from the oldest
-    partition up to the organisation's first transaction (none when it predates HISTORY_START)."""
+def missing_empty_history(instance: dg.DagsterInstance, partner_id: str,
+                          first_month: dt.date | None) -> list[dg.AssetMaterialization]:
+    """Materialized-empty events still to record for the months from the oldest partition up to
+    the organisation's first transaction, for every partner x month asset (none when the first
+    month is the oldest partition). Only what is missing, so a tick that was cut short while the
+    daemon recorded them is completed by the next one."""
     if first_month is None or first_month <= HISTORY_START:
         return []
+    months = {str(partition_key(partner_id, m)): m for m in months_in(HISTORY_START, first_month)}
     why = (f"before the organisation's first transaction (first month {first_month:%Y-%m}): "
            "nothing to read, so no Xero call was made")
-    return [
-        dg.AssetMaterialization(
-            asset_key=key, partition=str(partition_key(partner_id, month)),
-            metadata={"month": f"{month:%Y-%m}", "records_pulled": 0, "empty_because": why,
-                      "source": "onboarding"},
-        )
-        for month in months_in(HISTORY_START, first_month)
-        for key in (*xero_records.keys, *platform_records.keys)
-    ]
+    events = []
+    for key in (*xero_records.keys, *platform_records.keys):
+        # Bounded by this partner's early months (an interrupted tick may have recorded some twice).
+        found = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=key, asset_partitions=list(months)), limit=4 * len(months)
+        ).records
+        done = {r.partition_key for r in found}
+        events += [
+            dg.AssetMaterialization(
+                asset_key=key, partition=partition,
+                metadata={"month": f"{month:%Y-%m}", "records_pulled": 0, "empty_because": why,
+                          "source": "onboarding"},
+            )
+            for partition, month in months.items() if partition not in done
+        ]
+    return events
 
 
 @dg.sensor(
@@ -99,9 +111,14 @@ def new_connection_sensor(context: dg.SensorEvaluationContext, platform: Platfor
             recent_records = quality.recent_record_count(conn, partner_id, now.date())
             step = next_step(state, history_chunk_months(recent_records))
             connections.record_progress(conn, partner_id, step.months_done, step.months_total)
-            if step.complete:
+            empty = missing_empty_history(instance, partner_id, connection.first_month) if step.complete else []
+            if empty:
+                # Recorded by the daemon after this tick; the next tick finds them and connects.
+                events += empty
+                context.log.info(f"partner {partner_id}: {len(empty)} months x assets before the first "
+                                 "transaction marked materialized-empty")
+            elif step.complete:
                 connections.mark_connected(conn, partner_id)
-                events += empty_history_events(partner_id, connection.first_month)
                 context.log.info(f"partner {partner_id}: initial sync complete ({step.months_total} months)")
             elif connection.parked_until and not state.parked:
                 connections.unpark(conn, partner_id)
