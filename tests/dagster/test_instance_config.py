@@ -54,3 +54,14 @@ def test_production_instance_runs_on_dagster_postgres(pg_url, tmp_path, monkeypa
         result = dg.materialize([probe], instance=instance)
         assert result.success
         assert instance.get_latest_materialization_event(dg.AssetKey("probe")) is not None
+
+
+def test_the_embedded_instance_logs_runs_at_info_not_debug(tmp_path):
+    """The demo's terminal gets run logs at INFO (Dagster's default console logger is DEBUG)."""
+    import dagster as dg
+    from dagster._loggers import default_system_loggers
+
+    (tmp_path / "dagster.yaml").write_text(resources.files("xero_sync.instance").joinpath("local.yaml").read_text())
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        [(_logger, config)] = default_system_loggers(instance)
+    assert config["log_level"] == "INFO"

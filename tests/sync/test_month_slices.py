@@ -13,6 +13,7 @@ from xero_sync.sync.month_slices import (
     months_total,
     onboarding_plan,
     recent_months,
+    slice_into_months,
     split_by_month,
     window_of,
 )
@@ -161,3 +162,11 @@ def test_onboarding_plan_chunk_size():
         [d(2024, 3), d(2024, 4), d(2024, 5), d(2024, 6), d(2024, 7)],
         [d(2024, 1), d(2024, 2)],
     ]
+
+
+def test_slice_into_months_puts_records_outside_the_run_in_its_end_months():
+    months = months_in(d(2024, 1), d(2024, 4))
+    recs = [("early", d(2019, 5)), ("jan", d(2024, 1)), ("mar", d(2024, 3)), ("ahead", d(2024, 9))]
+    out = slice_into_months(recs, lambda r: r[1], months)
+    assert list(out) == months
+    assert [[r[0] for r in v] for v in out.values()] == [["early", "jan"], [], ["mar", "ahead"]]

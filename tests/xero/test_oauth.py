@@ -48,3 +48,15 @@ def test_code_exchange_refresh_rotation_and_reuse(env):
         env.app.refresh(tokens)
     with pytest.raises(NeedsReauth):  # a code is single use
         env.app.exchange_code("not-a-code", REDIRECT)
+
+
+def test_the_access_token_names_its_consent_and_connections_filter_by_it(env):
+    first = env.app.exchange_code(_consent(env, "st-ae1"), REDIRECT)
+    second = env.app.exchange_code(_consent(env, "st-ae2"), REDIRECT)  # the same tenant, consented again
+    assert first.auth_event_id and second.auth_event_id and first.auth_event_id != second.auth_event_id
+    # Reconnecting renews the connection's authEventId: only the newest consent finds it.
+    assert [c.tenant_id for c in env.app.connections(second.access_token, second.auth_event_id)] == [env.tenant_id]
+    assert env.app.connections(second.access_token, first.auth_event_id) == []
+    assert env.app.connections(second.access_token)[0].auth_event_id == second.auth_event_id
+    # A refreshed token still names the consent it came from.
+    assert env.app.refresh(second).auth_event_id == second.auth_event_id

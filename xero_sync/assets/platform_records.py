@@ -10,8 +10,8 @@ import dagster as dg
 
 from xero_sync.assets.table_metadata import OWNERS, row_counts, table_metadata
 from xero_sync.assets.xero_records import XERO_ASSETS, window_for
-from xero_sync.sync.month_slices import add_months
-from xero_sync.partitions import partner_and_months, partner_months
+from xero_sync.sync.month_slices import add_months, slice_into_months
+from xero_sync.partitions import partition_key, partner_and_months, partner_months
 from xero_sync.money import from_minor
 from xero_sync.platform import apply, connections, landing, onboarding_progress, previews, quality, schema
 from xero_sync.resources.platform import PlatformResource
@@ -78,10 +78,19 @@ def platform_records(context: dg.AssetExecutionContext, platform: PlatformResour
         seen = {p.payment_id for p in payments}
         payments += [p for p in landing.load_payments_on_invoices(conn, partner_id, [i.xero_invoice_id for i in invoices])
                      if p.payment_id not in seen]
+        # Applied month by month (customers, then invoices, then payments, as before) so each
+        # partition reports its own figures; payments dated after the run's months count in its
+        # last month, like everything the open-ended windows hold.
+        slices = {
+            "customers": slice_into_months(contacts, lambda c: c.updated_at.date(), month_list),
+            "invoices": slice_into_months(invoices, lambda i: i.issue_date, month_list),
+            "payments": slice_into_months(payments, lambda p: p.date, month_list),
+        }
+        appliers = {"customers": apply.apply_contacts, "invoices": apply.apply_invoices,
+                    "payments": apply.apply_payments}
         counts = {
-            "customers": apply.apply_contacts(conn, partner_id, contacts),
-            "invoices": apply.apply_invoices(conn, partner_id, invoices),
-            "payments": apply.apply_payments(conn, partner_id, payments),
+            e: {m: appliers[e](conn, partner_id, records) for m, records in slices[e].items()}
+            for e in slices
         }
         # In the same transaction: the onboarding sensor counts a month done once it is here.
         onboarding_progress.record_landed(conn, partner_id, month_list)
@@ -91,16 +100,14 @@ def platform_records(context: dg.AssetExecutionContext, platform: PlatformResour
 
     table_rows = row_counts(platform, _TABLES)
     for entity, spec in PLATFORM_ASSETS.items():
-        c = counts[entity]
-        metadata = {
-            "months": f"{month_list[0]:%Y-%m}..{month_list[-1]:%Y-%m}",
-            "inserted": c.inserted,
-            "updated": c.updated,
-            "unchanged": c.unchanged,
-            "skipped": c.skipped,
-            "conflicts": c.conflicts,
-            **table_rows[entity],
-        }
+        for month, c in counts[entity].items():
+            context.add_asset_metadata(
+                {"month": f"{month:%Y-%m}", **_figures(c)},
+                asset_key=spec.key, partition_key=str(partition_key(partner_id, month)),
+            )
+        run_total = _figures(*counts[entity].values())
+        metadata = {"run_months": f"{month_list[0]:%Y-%m}..{month_list[-1]:%Y-%m}",
+                    **{f"run_{k}": v for k, v in run_total.items()}, **table_rows[entity]}
         if entity == "invoices":
             metadata["preview"] = dg.MetadataValue.md(_preview(preview))
         yield dg.MaterializeResult(asset_key=spec.key, metadata=metadata)
@@ -112,6 +119,11 @@ def platform_records(context: dg.AssetExecutionContext, platform: PlatformResour
         check_name="no_duplicate_invoices", asset_key="platform_invoices", passed=not duplicates,
         metadata={"duplicates": len(duplicates), "examples": ", ".join(map(str, duplicates[:10]))},
     )
+
+
+def _figures(*counts: apply.ApplyCounts) -> dict[str, int]:
+    return {name: sum(getattr(c, name) for c in counts)
+            for name in ("inserted", "updated", "unchanged", "skipped", "conflicts")}
 
 
 def _preview(rows) -> str:

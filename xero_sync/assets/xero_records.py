@@ -13,11 +13,11 @@ import dagster as dg
 
 from xero_sync.assets.connection_errors import held_tenant, xero_failures
 from xero_sync.assets.table_metadata import OWNERS, row_counts, table_metadata
-from xero_sync.partitions import HISTORY_START, partner_and_months, partner_months
+from xero_sync.partitions import HISTORY_START, partition_key, partner_and_months, partner_months
 from xero_sync.platform import connections, landing, quality, schema
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.resources.xero import XeroResource
-from xero_sync.sync.month_slices import add_months, month_start
+from xero_sync.sync.month_slices import add_months, month_start, slice_into_months
 from xero_sync.sync.onboarding import plan_size
 from xero_sync.xero.windows import DateWindow
 
@@ -50,6 +50,21 @@ totals_check = dg.AssetCheckSpec(
     asset="xero_invoices",
     description="Every landed invoice has Total = AmountDue + AmountPaid + AmountCredited.",
 )
+
+
+_UPSERTS = {
+    "contacts": landing.upsert_contacts,
+    "invoices": landing.upsert_invoices,
+    "payments": landing.upsert_payments,
+    "credit_notes": landing.upsert_credit_notes,
+}
+# The date that puts a record in a month partition (the same field its `where` filters on).
+_DATE_OF = {
+    "contacts": lambda r: r.updated_at.date(),
+    "invoices": lambda r: r.date,
+    "payments": lambda r: r.date,
+    "credit_notes": lambda r: r.date,
+}
 
 
 def window_for(month_list: list[dt.date], first_month: dt.date | None,
@@ -99,14 +114,13 @@ def xero_records(context: dg.AssetExecutionContext, xero: XeroResource, platform
             "credit_notes": client.credit_notes(window=window),
         }
 
-    upserts = {
-        "contacts": landing.upsert_contacts,
-        "invoices": landing.upsert_invoices,
-        "payments": landing.upsert_payments,
-        "credit_notes": landing.upsert_credit_notes,
-    }
+    slices = {e: slice_into_months(reads[e].records, _DATE_OF[e], month_list) for e in reads}
     with platform.begin() as conn:
-        counts = {e: upserts[e](conn, partner_id, reads[e].records, pulled_at) for e in reads}
+        # Landed month by month so each partition reports its own inserted/updated/unchanged.
+        counts = {
+            e: {m: _UPSERTS[e](conn, partner_id, records, pulled_at) for m, records in slices[e].items()}
+            for e in reads
+        }
         if connection.first_month is None:
             total = plan_size(dt.date.today(), first_month, HISTORY_START)
             connections.set_plan(conn, partner_id, first_month, total)
@@ -119,20 +133,27 @@ def xero_records(context: dg.AssetExecutionContext, xero: XeroResource, platform
         context.log.warning(f"{len(drift)} unexpected values in Xero payloads (tolerated): {drift[:5]}")
     table_rows = row_counts(platform, _LANDING)
     for entity, spec in XERO_ASSETS.items():
-        c = counts[entity]
+        for month, c in counts[entity].items():
+            context.add_asset_metadata(
+                {"month": f"{month:%Y-%m}", "records_pulled": len(slices[entity][month]),
+                 "inserted": c.inserted, "updated": c.updated, "unchanged": c.unchanged},
+                asset_key=spec.key, partition_key=str(partition_key(partner_id, month)),
+            )
+        # The run's figures, on every partition it materialized: one read spans the whole window.
+        run_total = sum(counts[entity].values(), landing.UpsertCounts())
         metadata = {
-            "months": f"{month_list[0]:%Y-%m}..{month_list[-1]:%Y-%m}",
-            "records_pulled": len(reads[entity].records),
-            "inserted": c.inserted,
-            "updated": c.updated,
-            "unchanged": c.unchanged,
-            "api_calls": reads[entity].calls,
-            "drift_notes": len(reads[entity].drift),
+            "run_months": f"{month_list[0]:%Y-%m}..{month_list[-1]:%Y-%m}",
+            "run_records_pulled": len(reads[entity].records),
+            "run_inserted": run_total.inserted,
+            "run_updated": run_total.updated,
+            "run_unchanged": run_total.unchanged,
+            "run_api_calls": reads[entity].calls,
+            "run_drift_notes": len(reads[entity].drift),
             **table_rows[entity],
         }
         if entity == "invoices":
             metadata |= {
-                "api_calls_run_total": stats.get("calls", 0),
+                "run_api_calls_all_entities": stats.get("calls", 0),
                 "rate_budget": dg.MetadataValue.json(stats.get("budget", {})),
                 "preview": dg.MetadataValue.md(_invoice_preview(reads[entity].records)),
             }

@@ -30,10 +30,13 @@ def _connect_command(args) -> int:
     try:
         code, redirect_uri = consent_headless(settings, args.tenant)
         consent = exchange(OAuthApp(settings.xero, settings.client_id, settings.client_secret), code, redirect_uri)
+        organisation = consent.organisation(args.tenant)
+        if organisation is None:
+            raise ConnectError(f"Xero did not authorise tenant {args.tenant} in this consent; nothing was connected")
         connection = confirm(
             engine, cipher, partner_id=args.partner,
             partner_name=args.name or args.partner, token_set=consent.token_set,
-            organisation=consent.organisations[0],
+            organisation=organisation,
         )
     except (ConnectError, connections.TenantAlreadyConnected) as exc:
         raise UserError(str(exc)) from None
@@ -47,5 +50,5 @@ def register(subparsers) -> None:
     p.add_argument("--sandbox", action="store_true", help="drive the sandbox's consent page over HTTP")
     p.add_argument("--partner", required=True, help="partner id (lowercase slug)")
     p.add_argument("--name", help="partner display name")
-    p.add_argument("--tenant", help="sandbox tenant id (default: the first organisation)")
+    p.add_argument("--tenant", help="sandbox tenant id to pick on the consent page (default: the first offered)")
     p.set_defaults(func=_connect_command)

@@ -7,6 +7,7 @@ encrypted and sets the connection *Pending*; the onboarding sensor takes it from
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -28,18 +29,37 @@ class ConnectError(Exception):
 
 @dataclass(frozen=True)
 class Consent:
-    """What came back from Xero's consent page, before the partner confirms."""
+    """What came back from Xero's consent page, before the partner confirms.
+
+    `organisations` are those this consent authorised (the connections carrying the access
+    token's `authentication_event_id`), so the first is the one just picked on Xero's page, not
+    an organisation the same Xero user connected earlier. Only when the token does not name its
+    consent are all the user's organisations offered, most recently (re)connected first.
+    """
 
     token_set: TokenSet
     organisations: list[XeroConnection]
 
+    def organisation(self, tenant_id: str | None) -> XeroConnection | None:
+        """The organisation to link: `tenant_id` if this consent offers it, else None;
+        without a tenant id, the one just authorised."""
+        if tenant_id is None:
+            return self.organisations[0]
+        return next((o for o in self.organisations if o.tenant_id == tenant_id), None)
+
+
+def _newest_first(orgs: list[XeroConnection]) -> list[XeroConnection]:
+    epoch = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
+    return sorted(orgs, key=lambda o: o.updated_at or o.created_at or epoch, reverse=True)
+
 
 def exchange(app: OAuthApp, code: str, redirect_uri: str) -> Consent:
     token_set = app.exchange_code(code, redirect_uri)
-    orgs = [c for c in app.connections(token_set.access_token) if c.tenant_type == "ORGANISATION"]
+    event = token_set.auth_event_id
+    orgs = [c for c in app.connections(token_set.access_token, event) if c.tenant_type == "ORGANISATION"]
     if not orgs:
         raise ConnectError("Xero returned no organisation for this authorisation; connect again and pick a company")
-    return Consent(token_set, orgs)
+    return Consent(token_set, orgs if event else _newest_first(orgs))
 
 
 def confirm(

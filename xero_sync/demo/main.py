@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import shutil
-import signal
-import subprocess
 import sys
 import time
-import warnings
 from dataclasses import dataclass
 from importlib import resources as importlib_resources
 from pathlib import Path
@@ -30,8 +28,9 @@ from xero_sync.connect.flow import confirm, exchange
 from xero_sync.connect.headless import consent_headless
 from xero_sync.platform import connections, schema
 from xero_sync.platform.db import make_engine, upgrade
-from xero_sync.platform.token_cipher import TokenCipher
+from xero_sync.platform.token_cipher import KEY_FILE, TokenCipher
 from xero_sync.demo.activity import written_summary
+from xero_sync.demo.ui import Stopped, exit_code, run_dagster_dev, stop_on_signals
 from xero_sync.xero.oauth import OAuthApp
 
 DEMO_PARTNER = ("demo-msp", "Demo MSP")
@@ -46,14 +45,42 @@ class DemoEnv:
     sandbox_url: str
     dagster_home: Path
 
+    def variables(self) -> dict[str, str]:
+        """What a process needs to work on the demo's store and sandbox."""
+        return {
+            "XERO_SYNC_HOME": str(self.home),
+            "XERO_SYNC_DATABASE_URL": self.database_url,
+            "XERO_SYNC_SANDBOX_URL": self.sandbox_url,
+            "XERO_SYNC_XERO": "sandbox",
+            "DAGSTER_HOME": str(self.dagster_home),
+        }
+
     def export(self) -> None:
-        os.environ.update(
-            XERO_SYNC_HOME=str(self.home),
-            XERO_SYNC_DATABASE_URL=self.database_url,
-            XERO_SYNC_SANDBOX_URL=self.sandbox_url,
-            XERO_SYNC_XERO="sandbox",
-            DAGSTER_HOME=str(self.dagster_home),
-        )
+        os.environ.update(self.variables())
+
+    def write_env_file(self) -> Path:
+        """`<home>/demo.env`: a second terminal (the Integrations page) sources it to share the
+        demo's store, keys and sandbox."""
+        path = self.home / "demo.env"
+        lines = [f"export {k}={shlex.quote(v)}" for k, v in self.variables().items()]
+        path.write_text("\n".join(lines) + "\n")
+        return path
+
+    def web_command(self) -> str:
+        """`xero-sync web` on the demo's store and sandbox (the sandbox URL matters off :5055),
+        with paths relative to the current folder when they are under it."""
+        home = _relative(self.home)
+        assignments = (f"XERO_SYNC_HOME={shlex.quote(home)} "
+                       f"XERO_SYNC_DATABASE_URL={shlex.quote(f'sqlite:///{home}/xero_sync.db')} "
+                       f"XERO_SYNC_SANDBOX_URL={shlex.quote(self.sandbox_url)}")
+        return f"{assignments} .venv/bin/xero-sync web"
+
+
+def _relative(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path.resolve())
 
 
 def prepare_home(root: Path, port: int) -> DemoEnv:
@@ -65,7 +92,9 @@ def prepare_home(root: Path, port: int) -> DemoEnv:
     dagster_home.mkdir(parents=True)
     local_yaml = importlib_resources.files("xero_sync.instance").joinpath("local.yaml").read_text()
     (dagster_home / "dagster.yaml").write_text(local_yaml)
-    return DemoEnv(home, f"sqlite:///{home / 'xero_sync.db'}", f"http://127.0.0.1:{port}", dagster_home)
+    env = DemoEnv(home, f"sqlite:///{home / 'xero_sync.db'}", f"http://127.0.0.1:{port}", dagster_home)
+    env.write_env_file()
+    return env
 
 
 def connect_demo_partner(settings: Settings, engine: sa.Engine) -> connections.Connection:
@@ -81,12 +110,11 @@ def connect_demo_partner(settings: Settings, engine: sa.Engine) -> connections.C
 def drive_headless(instance: dg.DagsterInstance, defs: dg.Definitions, engine: sa.Engine,
                    partner_id: str, max_runs: int = 100) -> list[str]:
     """Evaluate the onboarding sensor and execute what it requests until the partner is connected."""
-    from xero_sync.assets.platform_records import platform_records
-    from xero_sync.assets.xero_records import xero_records
     from xero_sync.sensors.onboarding import new_connection_sensor
 
     failures: list[str] = []
     resources = defs.resources
+    job = defs.resolve_job_def(new_connection_sensor.job_name)
     for _ in range(max_runs):
         with engine.begin() as conn:
             connection = connections.get_connection(conn, partner_id)
@@ -95,9 +123,12 @@ def drive_headless(instance: dg.DagsterInstance, defs: dg.Definitions, engine: s
         with dg.build_sensor_context(instance=instance, instance_ref=instance.get_ref(), definitions=defs,
                                      resources=resources) as context:
             result = new_connection_sensor.evaluate_tick(context)
+        # What the daemon does with a tick's result: add partitions, record runless events.
         for request in result.dynamic_partitions_requests or []:
             instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
-        if not result.run_requests:
+        for event in result.asset_events or []:
+            instance.report_runless_asset_event(event)
+        if not result.run_requests and not result.asset_events:
             with engine.begin() as conn:
                 connection = connections.get_connection(conn, partner_id)
             if connection.status == "pending":
@@ -106,10 +137,9 @@ def drive_headless(instance: dg.DagsterInstance, defs: dg.Definitions, engine: s
             continue
         for request in result.run_requests:
             started = time.monotonic()
-            outcome = dg.materialize(
-                [xero_records, platform_records], instance=instance, tags=request.tags,
-                resources=resources, raise_on_error=False, run_config=QUIET,
-            )
+            # The job the sensor targets, so headless runs look like the daemon's (onboarding_job).
+            outcome = job.execute_in_process(instance=instance, tags=request.tags,
+                                             raise_on_error=False, run_config=QUIET)
             tags = request.tags
             first = tags["dagster/asset_partition_range_start"].split("|")[0][:7]
             last = tags["dagster/asset_partition_range_end"].split("|")[0][:7]
@@ -162,44 +192,81 @@ def _diff_report(outcome) -> list[str]:
 
 
 def summary(engine: sa.Engine, partner_id: str, api_calls: int) -> str:
+    """What the initial sync brought over, each count saying what it counts (README explains)."""
     with engine.begin() as conn:
         c = connections.get_connection(conn, partner_id)
         count = lambda t: conn.execute(  # noqa: E731
             sa.select(sa.func.count()).select_from(t).where(t.c.partner_id == partner_id)
         ).scalar_one()
         inv, cust, pay = count(schema.invoices), count(schema.customers), count(schema.payments)
+        landed = _landed_invoices(conn, partner_id)
+        contacts, payments, notes = (count(schema.xero_contacts), count(schema.xero_payments),
+                                     count(schema.xero_credit_notes))
+    sales = landed["approved"] + landed["unapproved"] + landed["gone"] + landed["other"]
+    other = f", {landed['other']} other" if landed["other"] else ""
     return "\n".join([
         f"partner        {partner_id} ({c.tenant_name})",
         f"status         {c.status}",
-        f"months synced  {c.months_done} / {c.months_total} (first month {c.first_month})",
-        f"records        {inv} invoices, {cust} customers, {pay} Xero payments",
+        f"months synced  {c.months_done} / {c.months_total} (first month {c.first_month}; "
+        "earlier months are marked empty)",
+        f"xero invoices  {sales + landed['bills']} landed = {sales} sales invoices (ACCREC: "
+        f"{landed['approved']} approved, {landed['unapproved']} draft or submitted, "
+        f"{landed['gone']} voided or deleted{other}) + {landed['bills']} supplier bills (ACCPAY)",
+        f"xero other     {contacts} contacts, {payments} payments, {notes} credit notes landed",
+        f"dashboard      {inv} invoices (the approved sales invoices; drafts, voided, deleted and "
+        "bills are not synced)",
+        f"               {cust} customers, {pay} payments made in Xero on those invoices",
         f"api calls      {api_calls}",
     ])
 
 
+def _landed_invoices(conn: sa.Connection, partner_id: str) -> dict[str, int]:
+    """Landed Xero invoices by what sync does with them (sync.rules' status sets)."""
+    from xero_sync.sync.rules import GONE_STATUSES, SYNCED_STATUSES, UNAPPROVED_STATUSES
+
+    t = schema.xero_invoices
+    out = dict.fromkeys(("approved", "unapproved", "gone", "other", "bills"), 0)
+    rows = conn.execute(sa.select(t.c.type, t.c.status, sa.func.count()).where(t.c.partner_id == partner_id)
+                        .group_by(t.c.type, t.c.status)).all()
+    for type_, status, n in rows:
+        if type_ != "ACCREC":
+            out["bills"] += n
+        elif status in SYNCED_STATUSES:
+            out["approved"] += n
+        elif status in UNAPPROVED_STATUSES:
+            out["unapproved"] += n
+        elif status in GONE_STATUSES:
+            out["gone"] += n
+        else:
+            out["other"] += n
+    return out
+
+
 def run(args: argparse.Namespace) -> int:
-    # Dagster's own beta notices (sensor `owners`, partition mappings) are noise in a demo.
-    warnings.filterwarnings("ignore", category=dg.BetaWarning)
     from xero_sync.definitions import build_defs
     from xero_sync.sandbox.server import SandboxServer
     from xero_sync.sandbox.state import Sandbox
 
-    env = prepare_home(Path(args.home), args.port)
-    env.export()
-    settings = Settings.from_env()
-    print(f"[demo] seeding the Xero sandbox: seed {args.seed}, {args.invoices} invoices over {args.months} months")
-    # Two organisations: the demo partner takes the first; the second is free for connecting a
-    # new partner from the Integrations page.
-    sandbox = Sandbox.seeded(seed=args.seed, invoices=args.invoices, months=args.months, tenants=2)
-    server = SandboxServer(sandbox, port=args.port)
-    server.start()
+    restore_signals = stop_on_signals()  # Ctrl-C / SIGTERM: stop children and the sandbox, then exit
+    server = None
     try:
+        env = prepare_home(Path(args.home), args.port)
+        env.export()
+        settings = Settings.from_env()
+        print(f"[demo] seeding the Xero sandbox: seed {args.seed}, {args.invoices} invoices over {args.months} months")
+        # Two organisations: the demo partner takes the first; the second is free for connecting a
+        # new partner from the Integrations page.
+        sandbox = Sandbox.seeded(seed=args.seed, invoices=args.invoices, months=args.months, tenants=2)
+        server = SandboxServer(sandbox, port=args.port)
+        server.start()
         upgrade(env.database_url)
         engine = make_engine(env.database_url)
         connection = connect_demo_partner(settings, engine)
         print(f"[demo] partner {connection.partner_id} connected to {connection.tenant_name!r}: status {connection.status}")
         free = [org.name for org in sandbox.orgs.values() if org.tenant_id != connection.tenant_id]
         print(f"[demo] free for a new partner on the Integrations page: {', '.join(free)}")
+        print(f"[demo] Integrations page, from a second terminal in this folder: {env.web_command()}")
+        print(f"[demo]   (or `. {_relative(env.home / 'demo.env')}` first, then `.venv/bin/xero-sync web`)")
         if args.headless:
             instance = dg.DagsterInstance.get()
             defs = build_defs()
@@ -219,54 +286,14 @@ def run(args: argparse.Namespace) -> int:
             for failure in failures:
                 print(f"[demo] problem: {failure}", file=sys.stderr)
             return 1 if failures else 0
-        return _dagster_dev(env, args)
+        return run_dagster_dev(env.database_url, env.sandbox_url, DEMO_PARTNER[0], args.dagster_port,
+                               env.dagster_home, env.home / KEY_FILE)
+    except Stopped as stop:
+        return exit_code(stop)
     finally:
-        server.stop()
-
-
-def _dagster_dev(env: DemoEnv, args: argparse.Namespace) -> int:
-    workspace = Path(__file__).resolve().parent.parent / "workspace.yaml"
-    print(f"[demo] sandbox at {env.sandbox_url}; starting Dagster UI on http://127.0.0.1:{args.dagster_port}")
-    print("[demo] the new_connection_sensor launches the last 12 months first, then history; Ctrl-C stops")
-    # The dagster CLI installed next to this interpreter (the venv), whatever PATH says.
-    dagster_cli = Path(sys.executable).with_name("dagster")
-    cmd = [str(dagster_cli), "dev", "-w", str(workspace), "-h", "127.0.0.1", "-p", str(args.dagster_port)]
-    proc = subprocess.Popen(cmd, cwd=workspace.parent)
-    try:
-        _record_activity_once_connected(proc, env)
-        return proc.wait()
-    except KeyboardInterrupt:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=30)
-        return 0
-
-
-def _record_activity_once_connected(proc: subprocess.Popen, env: DemoEnv) -> None:
-    """When the sensor has brought the demo partner to Connected, do Set Up Accounts and record
-    Alternative activity, so the UI also shows push runs (payment_outbox_sensor, every 30 s)."""
-    from xero_sync.demo.activity import ensure_demo_accounts, record_demo_activity
-    from xero_sync.resources.xero import XeroResource
-
-    engine = make_engine(env.database_url)
-    try:
-        while proc.poll() is None:
-            with engine.begin() as conn:
-                connection = connections.get_connection(conn, DEMO_PARTNER[0])
-            if connection.status == "connected":
-                break
-            try:
-                proc.wait(timeout=5)  # wakes early if dagster dev exits
-            except subprocess.TimeoutExpired:
-                pass
-        else:
-            return
-        ensure_demo_accounts(engine, XeroResource().client_for(connection), DEMO_PARTNER[0])
-        ids = record_demo_activity(engine, DEMO_PARTNER[0])
-        print(f"[demo] {DEMO_PARTNER[0]} is connected; accounts set up and Alternative activity recorded "
-              f"({', '.join(ids)}): the payment_outbox_sensor pushes it within 30 s. Materialize "
-              f"reconciliation_diff for partition {DEMO_PARTNER[0]} to see the diff.")
-    finally:
-        engine.dispose()
+        restore_signals()
+        if server is not None:
+            server.stop()
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -7,6 +7,8 @@
   `redirect_uri?error=access_denied&state=...` on Cancel. Codes are single use, 5 minutes.
 - `POST /connect/token` (form; client auth by HTTP Basic or client_id/client_secret fields):
   `grant_type=authorization_code` (code, redirect_uri) or `grant_type=refresh_token`. Access
+  tokens are JWT-like and carry `authentication_event_id`, the `authEventId` the consent put on
+  the connection it created or renewed (refreshes keep it). Access
   tokens live 30 minutes, refresh tokens rotate on each use; the previous one may be replayed for
   30 minutes (it returns the same new pair), refresh tokens unused for 60 days expire; anything
   else → 400 {"error": "invalid_grant"}.
@@ -104,6 +106,7 @@ class _Code:
     redirect_uri: str
     grant_id: str
     expires_at: float
+    auth_event_id: str | None = None  # the consent that issued it
     used: bool = False
 
 
@@ -117,6 +120,7 @@ class _AccessToken:
 class _RefreshToken:
     grant_id: str
     issued_at: float
+    auth_event_id: str | None = None
     used_at: float | None = None
     replacement: dict | None = None  # the token set returned when it was used
 
@@ -203,10 +207,11 @@ class OAuthRegistry:
             return len(grants)
 
     # -- codes and tokens --------------------------------------------------------------------
-    def issue_code(self, client_id: str, redirect_uri: str, grant: Grant) -> str:
+    def issue_code(self, client_id: str, redirect_uri: str, grant: Grant, auth_event_id: str | None = None) -> str:
         code = secrets.token_urlsafe(24)
         with self._lock:
-            self._codes[code] = _Code(client_id, redirect_uri, grant.id, self.clock.time() + CODE_SECONDS)
+            self._codes[code] = _Code(client_id, redirect_uri, grant.id, self.clock.time() + CODE_SECONDS,
+                                      auth_event_id)
         return code
 
     def exchange_code(self, client_id: str, code: str | None, redirect_uri: str | None) -> dict:
@@ -222,7 +227,7 @@ class OAuthRegistry:
             if record.redirect_uri != redirect_uri:
                 raise OAuthError("invalid_grant", "redirect_uri does not match the authorize request")
             record.used = True
-            return self._issue(self.grants[record.grant_id])
+            return self._issue(self.grants[record.grant_id], record.auth_event_id)
 
     def refresh(self, client_id: str, refresh_token: str | None) -> dict:
         now = self.clock.time()
@@ -240,22 +245,23 @@ class OAuthRegistry:
                 raise OAuthError("invalid_grant")
             if now - record.issued_at > REFRESH_UNUSED_SECONDS:
                 raise OAuthError("invalid_grant")
-            token_set = self._issue(grant)
+            # Like Xero, refreshed tokens keep the authentication event of the original consent.
+            token_set = self._issue(grant, record.auth_event_id)
             record.used_at, record.replacement = now, token_set
             return dict(token_set)
 
     def issue_for_tenant(self, tenant_id: str, tenant_name: str, client_id: str = DEMO_CLIENT_ID) -> dict:
         """Test shortcut: a fresh user and grant connected to one tenant, and its token set."""
         grant = self.grant_for(client_id, f"user-{uuid.uuid4().hex[:8]}", SCOPES)
-        self.connect(grant, tenant_id, tenant_name)
+        connection = self.connect(grant, tenant_id, tenant_name)
         with self._lock:
-            return self._issue(grant)
+            return self._issue(grant, connection.auth_event_id)
 
-    def _issue(self, grant: Grant) -> dict:
+    def _issue(self, grant: Grant, auth_event_id: str | None = None) -> dict:
         now = self.clock.time()
-        access, refresh = _jwt_like(grant, now), secrets.token_urlsafe(32)
+        access, refresh = _jwt_like(grant, now, auth_event_id=auth_event_id), secrets.token_urlsafe(32)
         self._access[access] = _AccessToken(grant.id, now + ACCESS_TOKEN_SECONDS)
-        self._refresh[refresh] = _RefreshToken(grant.id, now)
+        self._refresh[refresh] = _RefreshToken(grant.id, now, auth_event_id)
         token_set = {
             "access_token": access,
             "expires_in": ACCESS_TOKEN_SECONDS,
@@ -290,13 +296,19 @@ def _b64(data: dict) -> str:
     return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
 
 
-def _jwt_like(grant: Grant, now: float, id_token: bool = False) -> str:
-    """Looks like Xero's JWTs (header.payload.signature); the sandbox only ever looks it up."""
+def _jwt_like(grant: Grant, now: float, id_token: bool = False, auth_event_id: str | None = None) -> str:
+    """Looks like Xero's JWTs (header.payload.signature); the sandbox only ever looks it up.
+
+    Xero's access tokens carry `authentication_event_id`: the `authEventId` of the connections
+    the consent behind this token created or renewed (GET /connections?authEventId=...).
+    """
     claims = {"sub": grant.user_id, "iat": int(now), "exp": int(now + ACCESS_TOKEN_SECONDS)}
     if id_token:
         claims.update(email=f"{grant.user_id}@sandbox.invalid", aud=grant.client_id)
     else:
         claims.update(client_id=grant.client_id, scope=grant.scope.split(), jti=uuid.uuid4().hex)
+        if auth_event_id:
+            claims["authentication_event_id"] = auth_event_id
     return f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(claims)}.{secrets.token_urlsafe(16)}"
 
 
@@ -355,8 +367,8 @@ def authorize_submit() -> Response:
     if tenant_id not in orgs:
         return _error_page("Select your company before allowing access.")
     grant = registry.grant_for(app.client_id, DEMO_USER, form.get("scope") or SCOPES)
-    registry.connect(grant, tenant_id, orgs[tenant_id].name)
-    code = registry.issue_code(app.client_id, redirect_uri, grant)
+    connection = registry.connect(grant, tenant_id, orgs[tenant_id].name)
+    code = registry.issue_code(app.client_id, redirect_uri, grant, connection.auth_event_id)
     query = urlencode({"code": code, "scope": grant.scope, "state": state})
     return Response(status=302, headers={"Location": f"{redirect_uri}{separator}{query}"})
 

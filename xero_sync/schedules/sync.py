@@ -15,6 +15,7 @@ import dagster as dg
 from xero_sync.assets.platform_records import platform_records
 from xero_sync.assets.xero_records import xero_records
 from xero_sync.jobs.incremental import incremental_sync_job
+from xero_sync.jobs.run_tags import connection_tags
 from xero_sync.partitions import range_tags
 from xero_sync.platform import connections
 from xero_sync.resources.platform import PlatformResource
@@ -44,8 +45,7 @@ def incremental_sync_schedule(context: dg.ScheduleEvaluationContext, platform: P
         yield dg.RunRequest(
             run_key=f"incremental:{c.partner_id}:{tick:%Y%m%dT%H%M}",
             partition_key=c.partner_id,
-            tags={"xero/tenant": c.tenant_id or c.partner_id, "xero/partner": c.partner_id,
-                  "xero/phase": "incremental"},
+            tags=connection_tags(c, "incremental"),
         )
 
 
@@ -62,8 +62,6 @@ def daily_reread_schedule(context: dg.ScheduleEvaluationContext, platform: Platf
             run_key=f"reread:{c.partner_id}:{tick:%Y%m%d}",
             tags={
                 **range_tags(c.partner_id, add_months(current, -1), current),
-                "xero/tenant": c.tenant_id or c.partner_id,
-                "xero/partner": c.partner_id,
-                "xero/phase": "reread",
+                **connection_tags(c, "reread"),
             },
         )

@@ -5,7 +5,10 @@ partner id after the cursor, so nobody starves when many partners connect at onc
 adds the partner partition if new, requests the next range run that `sync.onboarding.next_step`
 names (recent 12 months at high priority, then history chunks newest first at low priority, one
 at a time), records progress (months done / total) on the connection, and marks it connected once
-every planned month has landed.
+every planned month has landed and the months before the organisation's first transaction are
+recorded as materialized-empty (runless events the daemon records from the tick's result; no Xero
+call: nothing can be dated before the first transaction, and the first month's window is open at
+the start), so a Connected partner shows 100% in the UI.
 
 Cost follows the work, not the number of partners: months landed come from the store's
 `partner_months` (written by the runs themselves, see platform_records), and Dagster is asked only
@@ -20,9 +23,19 @@ import dagster as dg
 
 from xero_sync.assets.platform_records import platform_records
 from xero_sync.assets.xero_records import xero_records
-from xero_sync.partitions import HISTORY_START, check_partner_key, existing_partners, partners, range_tags
+from xero_sync.jobs.onboarding import onboarding_job
+from xero_sync.jobs.run_tags import connection_tags
+from xero_sync.partitions import (
+    HISTORY_START,
+    check_partner_key,
+    existing_partners,
+    partition_key,
+    partners,
+    range_tags,
+)
 from xero_sync.platform import connections, onboarding_progress
 from xero_sync.resources.platform import PlatformResource
+from xero_sync.sync.month_slices import months_in
 from xero_sync.sync.onboarding import (
     OnboardingState,
     OnboardingStep,
@@ -31,7 +44,6 @@ from xero_sync.sync.onboarding import (
     next_step,
 )
 
-ONBOARDING_ASSETS = dg.AssetSelection.assets(xero_records, platform_records)
 MAX_ATTEMPTS = 5  # per range; after that a person looks at the failed runs
 # Pending partners looked at per tick; measured by bench/scale.py (README "Operations").
 PARTNERS_PER_TICK = 500
@@ -66,12 +78,9 @@ def _run_request(connection: connections.Connection, req: RangeRequest, range_ke
     partner_id = connection.partner_id
     return dg.RunRequest(
         run_key=f"onboard:{range_key}:{attempts}",
-        asset_selection=[*xero_records.keys, *platform_records.keys],
         tags={
             **range_tags(partner_id, req.months[0], req.months[-1]),
-            "xero/tenant": connection.tenant_id or partner_id,
-            "xero/partner": partner_id,
-            "xero/phase": "onboarding",
+            **connection_tags(connection, "onboarding"),
             "xero/range": range_key,
             "dagster/priority": str(req.priority),
         },
@@ -92,8 +101,37 @@ def _valid_partners(context: dg.SensorEvaluationContext,
     return valid
 
 
+def missing_empty_history(instance: dg.DagsterInstance, partner_id: str,
+                          first_month: dt.date | None) -> list[dg.AssetMaterialization]:
+    """Materialized-empty events still to record for the months from the oldest partition up to
+    the organisation's first transaction, for every partner x month asset (none when the first
+    month is the oldest partition). Only what is missing, so a tick that was cut short while the
+    daemon recorded them is completed by the next one."""
+    if first_month is None or first_month <= HISTORY_START:
+        return []
+    months = {str(partition_key(partner_id, m)): m for m in months_in(HISTORY_START, first_month)}
+    why = (f"before the organisation's first transaction (first month {first_month:%Y-%m}): "
+           "nothing to read, so no Xero call was made")
+    events = []
+    for key in (*xero_records.keys, *platform_records.keys):
+        # Bounded by this partner's early months (an interrupted tick may have recorded some twice).
+        found = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=key, asset_partitions=list(months)), limit=4 * len(months)
+        ).records
+        done = {r.partition_key for r in found}
+        events += [
+            dg.AssetMaterialization(
+                asset_key=key, partition=partition,
+                metadata={"month": f"{month:%Y-%m}", "records_pulled": 0, "empty_because": why,
+                          "source": "onboarding"},
+            )
+            for partition, month in months.items() if partition not in done
+        ]
+    return events
+
+
 @dg.sensor(
-    target=ONBOARDING_ASSETS,
+    job=onboarding_job,
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Initial sync of newly connected partners: last 12 months first, then history.",
@@ -132,7 +170,7 @@ def new_connection_sensor(context: dg.SensorEvaluationContext, platform: Platfor
 
     planned: list[tuple[connections.Connection, RangeRequest, str]] = []
     progress: list[tuple[str, int, int]] = []
-    complete: list[tuple[str, int]] = []
+    complete: list[tuple[connections.Connection, int]] = []
     unpark: list[str] = []
     for connection, state, step in steps:
         partner_id = connection.partner_id
@@ -141,14 +179,23 @@ def new_connection_sensor(context: dg.SensorEvaluationContext, platform: Platfor
         if (step.months_done, step.months_total) != (connection.months_done, connection.months_total):
             progress.append((partner_id, step.months_done, step.months_total))
         if step.complete:
-            complete.append((partner_id, step.months_total))
+            complete.append((connection, step.months_total))
         elif connection.parked_until is not None and not state.parked:
             unpark.append(partner_id)
         if step.request is not None:
             planned.append((connection, step.request, f"{partner_id}:{step.request.key}"))
     with platform.begin() as conn:  # progress of the whole slice in one statement
         connections.record_progress_many(conn, progress)
-    for partner_id, months_total in complete:  # rare: one short transaction per partner
+    events: list[dg.AssetMaterialization] = []
+    for connection, months_total in complete:  # rare: one short transaction per partner
+        partner_id = connection.partner_id
+        empty = missing_empty_history(instance, partner_id, connection.first_month)
+        if empty:
+            # Recorded by the daemon after this tick; the next tick finds them and connects.
+            events += empty
+            context.log.info(f"partner {partner_id}: {len(empty)} months x assets before the first "
+                             "transaction marked materialized-empty")
+            continue
         with platform.begin() as conn:
             connections.mark_connected(conn, partner_id)
         context.log.info(f"partner {partner_id}: initial sync complete ({months_total} months)")
@@ -166,6 +213,7 @@ def new_connection_sensor(context: dg.SensorEvaluationContext, platform: Platfor
         requests.append(_run_request(connection, req, range_key, attempts[range_key]))
     return dg.SensorResult(
         run_requests=requests,
+        asset_events=events,
         dynamic_partitions_requests=[partners.build_add_request(to_add)] if to_add else [],
         cursor=pending[-1].partner_id if pending else None,
     )

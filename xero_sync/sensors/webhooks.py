@@ -14,6 +14,7 @@ import dagster as dg
 import sqlalchemy as sa
 
 from xero_sync.jobs.incremental import incremental_sync_job
+from xero_sync.jobs.run_tags import run_tags
 from xero_sync.platform import connections
 from xero_sync.platform.ids import is_partner_id
 from xero_sync.platform.schema import webhook_events
@@ -71,7 +72,7 @@ def xero_webhook_sensor(context: dg.SensorEvaluationContext, platform: PlatformR
         dg.RunRequest(
             run_key=f"webhook:{partner_id}:{event_id}",
             partition_key=partner_id,
-            tags={"xero/tenant": tenant_id, "xero/partner": partner_id, "xero/phase": "webhook"},
+            tags=run_tags(partner_id, tenant_id, "webhook"),
         )
         for partner_id, (tenant_id, event_id) in sorted(newest_by_partner.items())
     ]

@@ -97,6 +97,21 @@ def split_by_month(
     return dict(sorted(groups.items()))
 
 
+def slice_into_months(
+    records: Iterable[T], date_of: Callable[[T], date], months: Sequence[date]
+) -> dict[date, list[T]]:
+    """Group a run's records into its months (ascending, every month a key), for per-partition
+    figures. A record dated before the first month or after the last belongs to that end month:
+    the run's window is open at the start for the organisation's first month and at the end for
+    the current month, and those partitions hold such records."""
+    first, last = month_start(min(months)), month_start(max(months))
+    groups: dict[date, list[T]] = {month_start(m): [] for m in sorted(months)}
+    for record in records:
+        month = min(max(month_start(date_of(record)), first), last)
+        groups.setdefault(month, []).append(record)
+    return groups
+
+
 @dataclass(frozen=True, slots=True)
 class OnboardingPlan:
     """Month partitions of an initial sync, in the order they run."""

@@ -131,16 +131,10 @@ def callback():
     return _confirm_page(consent_id, consent.organisations)
 
 
-def _ordered(organisations):
-    """Newest connection first: that is the organisation just picked on Xero's consent page."""
-    epoch = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
-    return sorted(reversed(organisations), key=lambda o: o.created_at or epoch, reverse=True)
-
-
 def _confirm_page(consent_id: str, organisations, error: str | None = None, status: int = 200):
     partner_id = current_partner()
     return render_template(
-        "confirm.html", consent_id=consent_id, organisations=_ordered(organisations),
+        "confirm.html", consent_id=consent_id, organisations=organisations,
         form_token=form_token(partner_id), error=error,
     ), status
 
@@ -161,8 +155,8 @@ def confirm_consent():
             "Nothing was connected. Connect again whenever you are ready.",
             action=url_for(CONNECT_AGAIN), action_label="Connect again",
         )
-    chosen = request.form.get("tenant_id") or _ordered(pending.consent.organisations)[0].tenant_id
-    organisation = next((o for o in pending.consent.organisations if o.tenant_id == chosen), None)
+    # Only what this consent authorised can be linked (see connect.flow.Consent).
+    organisation = pending.consent.organisation(request.form.get("tenant_id") or None)
     if organisation is None:
         return _expired_page()
     with state.engine.begin() as conn:

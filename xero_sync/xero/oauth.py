@@ -42,6 +42,8 @@ class Connection:
     tenant_name: str
     tenant_type: str
     created_at: dt.datetime | None
+    auth_event_id: str | None = None  # the consent that created or last renewed it
+    updated_at: dt.datetime | None = None
 
 
 class OAuthApp:
@@ -154,10 +156,12 @@ class OAuthApp:
             base = base[: -len("/connections")]
         return IdentityApi(client, base_url=base)
 
-    def connections(self, access_token: str) -> list[Connection]:
+    def connections(self, access_token: str, auth_event_id: str | None = None) -> list[Connection]:
+        """GET /connections; with `auth_event_id`, only those that consent created or renewed."""
         api = self._identity(access_token)
+        kwargs = {"auth_event_id": auth_event_id} if auth_event_id else {}
         answer = self._policy.run(
-            "GET /connections", lambda: call_sdk(api.get_connections, timeout=self.timeout)
+            "GET /connections", lambda: call_sdk(api.get_connections, timeout=self.timeout, **kwargs)
         )
         try:
             items = loads(answer.body)
@@ -170,7 +174,7 @@ class OAuthApp:
             cid = item.get("id") if isinstance(item, dict) else None
             if not cid or not item.get("tenantId"):
                 raise MalformedXeroPayload("Connection", cid, "id" if not cid else "tenantId", "is missing")
-            created = item.get("createdDateUtc")
+            created, updated = item.get("createdDateUtc"), item.get("updatedDateUtc")
             result.append(
                 Connection(
                     id=cid,
@@ -178,8 +182,12 @@ class OAuthApp:
                     tenant_name=item.get("tenantName") or "",
                     tenant_type=item.get("tenantType") or "ORGANISATION",
                     created_at=parse_datetime(created) if created else None,
+                    auth_event_id=item.get("authEventId") or None,
+                    updated_at=parse_datetime(updated) if updated else None,
                 )
             )
+        if auth_event_id:  # whether or not the server honoured the filter
+            result = [c for c in result if c.auth_event_id == auth_event_id]
         return result
 
     def disconnect(self, access_token: str, connection_id: str) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -37,6 +40,12 @@ class TokenSet:
 
     __str__ = __repr__
 
+    @property
+    def auth_event_id(self) -> str | None:
+        """The consent behind this token (claim `authentication_event_id`), if it says."""
+        value = access_token_claims(self.access_token).get("authentication_event_id")
+        return value if isinstance(value, str) and value else None
+
     def expires_within(self, seconds: float, now: float) -> bool:
         """True if the access token expires within `seconds` of `now` (epoch seconds)."""
         return self.expires_at.timestamp() - now <= seconds
@@ -62,6 +71,23 @@ class TokenSet:
             token_type=data.get("token_type", "Bearer"),
             id_token=data.get("id_token"),
         )
+
+
+def access_token_claims(access_token: str) -> dict:
+    """The claims of a JWT access token, read without verifying the signature.
+
+    Only for choosing among what Xero itself returns for this token (e.g. which connections
+    this consent created); Xero verifies the token on every call. Not a JWT: {}.
+    """
+    parts = access_token.split(".")
+    if len(parts) != 3:
+        return {}
+    try:
+        payload = base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4))
+        claims = json.loads(payload)
+    except (binascii.Error, ValueError):
+        return {}
+    return claims if isinstance(claims, dict) else {}
 
 
 Refresher = Callable[[TokenSet], TokenSet]

@@ -1,0 +1,28 @@
+"""Runs we launch belong to named jobs and carry the tag policy (partner, tenant, phase)."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from xero_sync.definitions import defs
+from xero_sync.demo.main import drive_headless
+from xero_sync.jobs.run_tags import POLICY_TAGS
+
+
+def test_every_sensor_and_schedule_targets_a_named_job():
+    repo = defs.get_repository_def()
+    # Sensors that launch nothing (e.g. run-status sensors) have no targets.
+    launched = {s.name: [t.job_name for t in s.targets] for s in repo.sensor_defs}
+    launched |= {s.name: [s.job_name] for s in repo.schedule_defs}
+    assert launched["new_connection_sensor"] == ["onboarding_job"]
+    assert not [name for name, jobs in launched.items() if any(j.startswith("__") for j in jobs)], launched
+
+
+def test_onboarding_runs_are_onboarding_job_runs_with_partner_and_tenant_tags(world):
+    assert drive_headless(world.instance, world.defs, world.engine, world.partner_id) == []
+    runs = world.instance.get_runs(filters=dg.RunsFilter(tags={"xero/partner": world.partner_id}))
+    assert runs
+    for run in runs:
+        assert run.job_name == "onboarding_job"
+        assert {k: run.tags[k] for k in POLICY_TAGS} == {
+            "xero/partner": world.partner_id, "xero/tenant": world.tenant_id, "xero/phase": "onboarding"}

@@ -1,0 +1,90 @@
+"""Ctrl-C (SIGINT) and SIGTERM stop `xero-sync demo` in UI mode cleanly: `dagster dev` and every
+process it started are gone, the sandbox stops, and the exit code says how it was stopped."""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+READY_SECONDS = 240  # dagster dev starts a webserver, a daemon and a code server
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def proc_stat(pid: int) -> tuple[int, str, str] | None:
+    """(ppid, state, start time) from /proc, or None once the process is gone."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    fields = text[text.rindex(")") + 2:].split()
+    return int(fields[1]), fields[0], fields[19]
+
+
+def descendants(root: int) -> dict[int, str]:
+    """Every live descendant of `root`: pid -> start time (so a reused pid is not mistaken)."""
+    children: dict[int, list[int]] = {}
+    starts = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and (stat := proc_stat(int(entry))) is not None:
+            children.setdefault(stat[0], []).append(int(entry))
+            starts[int(entry)] = stat[2]
+    out, todo = {}, [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out[child] = starts[child]
+            todo.append(child)
+    return out
+
+
+def still_running(pids: dict[int, str]) -> list[int]:
+    alive = []
+    for pid, start in pids.items():
+        stat = proc_stat(pid)
+        if stat is not None and stat[2] == start and stat[1] != "Z":
+            alive.append(pid)
+    return alive
+
+
+@pytest.mark.parametrize(("signum", "exit_code"), [(signal.SIGINT, 130), (signal.SIGTERM, 0)])
+def test_a_signal_stops_the_ui_demo_and_everything_it_started(tmp_path, signum, exit_code):
+    sandbox_port, dagster_port = free_port(), free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "xero_sync.commands.cli", "demo", "--home", str(tmp_path / "state"),
+         "--port", str(sandbox_port), "--dagster-port", str(dagster_port), "--invoices", "20", "--months", "2"],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    seen: list[str] = []
+    threading.Thread(target=lambda: [lines.put(line) for line in demo.stdout], daemon=True).start()
+    try:
+        while True:  # the demo says when the UI answers
+            line = lines.get(timeout=READY_SECONDS)
+            seen.append(line)
+            if "Dagster UI ready" in line:
+                break
+        started = descendants(demo.pid)
+        assert len(started) >= 3, started  # dagster dev, its webserver and daemon at least
+        demo.send_signal(signum)
+        assert demo.wait(timeout=120) == exit_code, "".join(seen)
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+    assert still_running(started) == [], "".join(seen)
+    # The sandbox port is free again.
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", sandbox_port))

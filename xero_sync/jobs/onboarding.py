@@ -1,0 +1,18 @@
+"""onboarding_job: a partner's initial sync, one range of months per run.
+
+Launched by `new_connection_sensor` (recent 12 months first, then history chunks), each run
+with range tags over one partner's months and the partner/tenant/phase tags of `run_tags`.
+"""
+
+import dagster as dg
+
+from xero_sync.assets.platform_records import platform_records
+from xero_sync.assets.xero_records import xero_records
+
+ONBOARDING_ASSETS = dg.AssetSelection.assets(xero_records, platform_records)
+
+onboarding_job = dg.define_asset_job(
+    "onboarding_job",
+    selection=ONBOARDING_ASSETS,
+    description="Initial sync of one partner: a range of months of the Xero and platform records.",
+)
