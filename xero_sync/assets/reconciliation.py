@@ -18,7 +18,7 @@ import datetime as dt
 
 import dagster as dg
 
-from xero_sync.assets.connection_errors import xero_failures
+from xero_sync.assets.connection_errors import held_tenant, xero_failures
 from xero_sync.assets.table_metadata import OWNERS, table_metadata
 from xero_sync.assets.reconciliation_reads import XeroSide, read_xero_side
 from xero_sync.partitions import partners
@@ -109,7 +109,9 @@ def _read_xero(context: dg.AssetExecutionContext, platform: PlatformResource,
         context.log.warning(f"partner {partner_id} is parked until {until}: Xero not read, the "
                             "outbox's word is used for payouts and the balance is not checked")
         return XeroSide(as_of)
-    with xero_failures(platform, connection):
+    # One run calls Xero per tenant at a time, however it was launched (push/tenant_lock.py).
+    with held_tenant(platform, connection, f"reconciliation diff of {partner_id}"), \
+            xero_failures(platform, connection):
         return read_xero_side(xero.client_for(connection), connection, to_check, as_of)
 
 
