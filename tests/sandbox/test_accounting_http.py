@@ -2,7 +2,6 @@
 
 import datetime as dt
 import json
-import time
 import types
 from decimal import Decimal
 
@@ -206,14 +205,14 @@ def test_control_records_user_actions(client, org):
     assert client.get("/_sandbox/tenants/nope/invoices").status_code == 404
 
 
-def test_month_page_over_100k_invoices_is_fast(clock):
+def test_a_month_page_of_a_100k_organisation_holds_that_month_only(clock):
+    """Paging a large organisation answers the right slice (its speed is bench/sandbox_page.py)."""
     org = seed_organisations(seed=9, invoices=100_000, months=12, clock=clock)[0]
     client = _app(org)
     query = {"where": "Date>=DateTime(2026,03,01)&&Date<DateTime(2026,04,01)", "page": 2, "pageSize": 100}
-    timings = []
-    for _ in range(3):  # best of three: the machine is shared with other test runs
-        started = time.perf_counter()
-        body = _body(client.get(f"{API}/Invoices", query_string=query))
-        timings.append(time.perf_counter() - started)
+    body = _body(client.get(f"{API}/Invoices", query_string=query))
     assert len(body["Invoices"]) == 100 and body["pagination"]["itemCount"] > 5000
-    assert min(timings) < 0.1
+    assert body["pagination"]["page"] == 2
+    in_march = [i for i in org.invoices.values() if dt.date(2026, 3, 1) <= i.date < dt.date(2026, 4, 1)]
+    assert body["pagination"]["itemCount"] == len(in_march)
+    assert {i["InvoiceID"] for i in body["Invoices"]} <= {i.invoice_id for i in in_march}
