@@ -10,15 +10,11 @@ every /Date()/ property, plus the few fields Xero sends that the spec omits (EXT
 
 from __future__ import annotations
 
-import argparse
 import sys
 import textwrap
-from pathlib import Path
 
-import yaml
+from spec_codegen import ROOT, generate  # a sibling module (scripts/ is on sys.path)
 
-ROOT = Path(__file__).resolve().parent.parent
-SPEC = ROOT / "vendor" / "xero-openapi" / "xero_accounting.yaml"
 MODULE = ROOT / "xero_sync" / "xero" / "known_fields.py"
 ENTITIES = ("Invoice", "Contact", "Payment", "CreditNote", "Account", "Organisation", "BankTransaction")
 # Sent by Xero, absent from spec v16.1.0.
@@ -61,19 +57,8 @@ def render(fields: dict[str, set[str]], version: str) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="fail if the module differs from the spec")
-    args = parser.parse_args()
-    spec = yaml.load(SPEC.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    text = render(known_fields(spec), spec["info"]["version"])
-    if args.check:
-        if MODULE.read_text() != text:
-            print(f"{MODULE.relative_to(ROOT)} is stale: run scripts/known_fields.py", file=sys.stderr)
-            return 1
-        return 0
-    MODULE.write_text(text)
-    print(f"wrote {MODULE.relative_to(ROOT)}")
-    return 0
+    return generate(__doc__.splitlines()[0], MODULE, "known_fields.py",
+                    lambda spec: render(known_fields(spec), spec["info"]["version"]))
 
 
 if __name__ == "__main__":

@@ -11,15 +11,11 @@ reads the spec (or anything outside the checkout) at run time.
 
 from __future__ import annotations
 
-import argparse
 import textwrap
 import sys
-from pathlib import Path
 
-import yaml
+from spec_codegen import ROOT, generate  # a sibling module (scripts/ is on sys.path)
 
-ROOT = Path(__file__).resolve().parent.parent
-SPEC = ROOT / "vendor" / "xero-openapi" / "xero_accounting.yaml"
 MODULE = ROOT / "xero_sync" / "sandbox" / "request_schema.py"
 # The bodies the sandbox accepts (see accounting.py).
 ROOTS = ("Contact", "Invoice", "Payment", "CreditNote", "Allocation", "BankTransaction",
@@ -101,19 +97,8 @@ def render(schema: dict, version: str) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="fail if the module differs from the spec")
-    args = parser.parse_args()
-    spec = yaml.load(SPEC.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    text = render(request_schema(spec), spec["info"]["version"])
-    if args.check:
-        if MODULE.read_text() != text:
-            print(f"{MODULE.relative_to(ROOT)} is stale: run scripts/request_schema.py", file=sys.stderr)
-            return 1
-        return 0
-    MODULE.write_text(text)
-    print(f"wrote {MODULE.relative_to(ROOT)}")
-    return 0
+    return generate(__doc__.splitlines()[0], MODULE, "request_schema.py",
+                    lambda spec: render(request_schema(spec), spec["info"]["version"]))
 
 
 if __name__ == "__main__":

@@ -24,51 +24,12 @@ import sqlalchemy as sa
 from xero_sync.jobs.push import push_job
 from xero_sync.partitions import existing_partners
 from xero_sync.platform.ids import is_partner_id
-from xero_sync.platform.outbox import RELEASED_NOTE
-from xero_sync.platform.schema import outbox, xero_connections
+from xero_sync.platform.outbox_work import partners_with_work
 from xero_sync.resources.platform import PlatformResource
 
 MAX_PARTNERS_PER_TICK = 200
 STRANDED_AFTER = dt.timedelta(minutes=5)
 STRANDED_BUCKET_SECONDS = 600
-_TO_WRITE = ("pending", "unknown", "sending")
-
-
-def _claimable_by_partner(conn: sa.Connection, after: str | None, now: dt.datetime) -> list[sa.Row]:
-    """Partners with rows to write, by partner id after `after` and wrapping to the start."""
-    o, c = outbox.c, xero_connections.c
-    pending = o.status == "pending"
-    fresh = sa.and_(pending, o.updated_at >= now - STRANDED_AFTER)
-    released = sa.and_(pending, o.error == RELEASED_NOTE)
-    stale_sending = sa.and_(o.status == "sending", o.updated_at < now - STRANDED_AFTER)
-    unknown = sa.or_(o.status == "unknown", stale_sending)
-    query = (
-        sa.select(
-            o.partner_id,
-            c.tenant_id,
-            c.parked_until,
-            c.status,
-            sa.func.max(sa.case((pending, o.outbox_id), else_=None)).label("pending_max"),
-            sa.func.max(sa.case((released, o.updated_at), else_=None)).label("released_at"),
-            sa.func.count(sa.case((fresh, 1), else_=None)).label("fresh"),
-            sa.func.max(sa.case((unknown, o.updated_at), else_=None)).label("unknown_at"),
-            sa.func.max(o.outbox_id).label("max_id"),
-        )
-        .join(xero_connections, xero_connections.c.partner_id == o.partner_id)
-        # status IN (...) first, so the (status, outbox_id) index bounds the scan to the work.
-        .where(o.status.in_(_TO_WRITE), sa.or_(pending, unknown), c.tenant_id.is_not(None))
-        .group_by(o.partner_id, c.tenant_id, c.parked_until, c.status)
-        .order_by(o.partner_id)
-    )
-    rows = conn.execute(query.where(o.partner_id > after).limit(MAX_PARTNERS_PER_TICK)).all() if after else []
-    if len(rows) < MAX_PARTNERS_PER_TICK:
-        seen = {r.partner_id for r in rows}
-        head = query if after is None else query.where(o.partner_id <= after)
-        rows += [r for r in conn.execute(head.limit(MAX_PARTNERS_PER_TICK - len(rows))).all()
-                 if r.partner_id not in seen]
-    return rows
-
-
 def _run_key(row: sa.Row, now: dt.datetime) -> str | None:
     if row.unknown_at is not None:  # first: the run settles these and writes the pending ones
         stamp = row.unknown_at if isinstance(row.unknown_at, dt.datetime) else str(row.unknown_at)
@@ -91,7 +52,8 @@ def payment_outbox_sensor(context: dg.SensorEvaluationContext,
                           platform: PlatformResource) -> dg.SensorResult:
     now = dt.datetime.now(dt.timezone.utc)
     with platform.engine.connect() as conn:
-        rows = _claimable_by_partner(conn, context.cursor or None, now)
+        rows = partners_with_work(conn, context.cursor or None, now, limit=MAX_PARTNERS_PER_TICK,
+                                  stranded_after=STRANDED_AFTER)
     known_partners = existing_partners(context, [r.partner_id for r in rows if is_partner_id(r.partner_id)])
     requests: list[dg.RunRequest] = []
     skipped: list[str] = []

@@ -1,0 +1,50 @@
+"""The outbox sensor's one query: partners with outbox rows still to write, grouped, bounded and
+round-robin, so a tick's cost follows the partners with work (sensors/outbox.py makes run keys)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+
+from xero_sync.platform.outbox import RELEASED_NOTE
+from xero_sync.platform.schema import outbox, xero_connections
+
+_TO_WRITE = ("pending", "unknown", "sending")
+
+
+def partners_with_work(conn: sa.Connection, after: str | None, now: dt.datetime, *, limit: int,
+                       stranded_after: dt.timedelta) -> list[sa.Row]:
+    """Up to `limit` partners with rows to write, by partner id after `after` and wrapping to the
+    start (round-robin), each with what its push run key is made of."""
+    o, c = outbox.c, xero_connections.c
+    pending = o.status == "pending"
+    fresh = sa.and_(pending, o.updated_at >= now - stranded_after)
+    released = sa.and_(pending, o.error == RELEASED_NOTE)
+    stale_sending = sa.and_(o.status == "sending", o.updated_at < now - stranded_after)
+    unknown = sa.or_(o.status == "unknown", stale_sending)
+    query = (
+        sa.select(
+            o.partner_id,
+            c.tenant_id,
+            c.parked_until,
+            c.status,
+            sa.func.max(sa.case((pending, o.outbox_id), else_=None)).label("pending_max"),
+            sa.func.max(sa.case((released, o.updated_at), else_=None)).label("released_at"),
+            sa.func.count(sa.case((fresh, 1), else_=None)).label("fresh"),
+            sa.func.max(sa.case((unknown, o.updated_at), else_=None)).label("unknown_at"),
+            sa.func.max(o.outbox_id).label("max_id"),
+        )
+        .join(xero_connections, xero_connections.c.partner_id == o.partner_id)
+        # status IN (...) first, so the (status, outbox_id) index bounds the scan to the work.
+        .where(o.status.in_(_TO_WRITE), sa.or_(pending, unknown), c.tenant_id.is_not(None))
+        .group_by(o.partner_id, c.tenant_id, c.parked_until, c.status)
+        .order_by(o.partner_id)
+    )
+    rows = conn.execute(query.where(o.partner_id > after).limit(limit)).all() if after else []
+    if len(rows) < limit:
+        seen = {r.partner_id for r in rows}
+        head = query if after is None else query.where(o.partner_id <= after)
+        rows += [r for r in conn.execute(head.limit(limit - len(rows))).all()
+                 if r.partner_id not in seen]
+    return rows
