@@ -1,46 +1,71 @@
-"""The xero-sync code location: assets, checks, jobs, sensors and schedules, wired to resources.
+"""The xero-sync code location of one partner shard: assets, checks, jobs, sensors, schedules.
 
-Nothing here reads the environment or calls the network at import time: resources resolve their
-settings when a run, sensor tick or schedule tick starts.
+`defs` serves the shard named by XERO_SYNC_SHARD (default 0; read when this module is loaded, as
+each code server process loads it once). `shard_0`, `shard_1`, ... are the same for a given
+shard, for workspaces that load several shards from one environment (README "Partner shards").
+Shard 0 also carries `partner_health`, which covers every partner of every shard and says which
+shard each one is in. Nothing here calls the network: resources resolve their settings when a
+run, sensor tick or schedule tick starts.
 """
 
 from __future__ import annotations
 
+import functools
+import re
 import warnings
 
 import dagster as dg
 
-from xero_sync.assets.partner_health import partner_health
 # Beta APIs we chose knowingly; their notices would repeat in every Dagster process (webserver,
 # daemon, code server, each run) without telling anyone anything new.
 for _notice in (r"Class `MultiToSingleDimensionPartitionMapping` is currently in beta",
                 r"Parameter `owners` of initializer `SensorDefinition.__init__` is currently in beta"):
     warnings.filterwarnings("ignore", message=_notice, category=dg.BetaWarning)
 
-from xero_sync.assets.platform_records import platform_records
-from xero_sync.assets.reconciliation import reconciliation_diff
-from xero_sync.assets.xero_records import xero_records
-from xero_sync.jobs.incremental import incremental_sync_job
-from xero_sync.jobs.onboarding import onboarding_job
-from xero_sync.jobs.push import push_job
-from xero_sync.resources.platform import PlatformResource
-from xero_sync.resources.xero import XeroResource
-from xero_sync.schedules.health import partner_health_job, partner_health_schedule
-from xero_sync.schedules.sync import daily_reread_schedule, incremental_sync_schedule, pull_job
-from xero_sync.sensors.onboarding import new_connection_sensor
-from xero_sync.sensors.outbox import payment_outbox_sensor
-from xero_sync.sensors.run_failures import partner_run_failure_sensor, partner_run_success_sensor
-from xero_sync.sensors.webhooks import xero_webhook_sensor
+from xero_sync.assets.partner_health import partner_health  # noqa: E402
+from xero_sync.assets.platform_records import platform_records_for  # noqa: E402
+from xero_sync.assets.reconciliation import reconciliation_diff_for  # noqa: E402
+from xero_sync.assets.xero_records import xero_records_for  # noqa: E402
+from xero_sync.jobs.incremental import incremental_sync_job_for  # noqa: E402
+from xero_sync.jobs.onboarding import onboarding_job_for  # noqa: E402
+from xero_sync.jobs.push import push_job_for  # noqa: E402
+from xero_sync.resources.platform import PlatformResource  # noqa: E402
+from xero_sync.resources.xero import XeroResource  # noqa: E402
+from xero_sync.schedules.health import partner_health_job, partner_health_schedule  # noqa: E402
+from xero_sync.schedules.sync import (  # noqa: E402
+    daily_reread_schedule_for,
+    incremental_sync_schedule_for,
+    pull_job_for,
+)
+from xero_sync.sensors.onboarding import new_connection_sensor_for  # noqa: E402
+from xero_sync.sensors.outbox import payment_outbox_sensor_for  # noqa: E402
+from xero_sync.sensors.run_failures import (  # noqa: E402
+    partner_run_failure_sensor,
+    partner_run_success_sensor,
+)
+from xero_sync.sensors.webhooks import xero_webhook_sensor_for  # noqa: E402
+from xero_sync.shards.layout import shard as shard_at  # noqa: E402
+from xero_sync.shards.settings import ShardSettings  # noqa: E402
 
 
-def build_defs(*, database_url: str | None = None, sandbox_url: str | None = None) -> dg.Definitions:
-    """Definitions with explicit resources (tests and the demo point them at their own store)."""
+def build_defs(*, shard: int | None = None, database_url: str | None = None,
+               sandbox_url: str | None = None) -> dg.Definitions:
+    """Definitions of one shard with explicit resources (tests and the demo point them at their
+    own store). `shard` defaults to XERO_SYNC_SHARD."""
+    s = shard_at(ShardSettings.from_env().current if shard is None else shard)
+    assets = [xero_records_for(s), platform_records_for(s), reconciliation_diff_for(s)]
+    jobs = [onboarding_job_for(s), pull_job_for(s), incremental_sync_job_for(s), push_job_for(s)]
+    schedules = [incremental_sync_schedule_for(s), daily_reread_schedule_for(s)]
+    if s.index == 0:  # one health table for all partners, in the first shard's location
+        assets.append(partner_health)
+        jobs.append(partner_health_job)
+        schedules.append(partner_health_schedule)
     return dg.Definitions(
-        assets=[xero_records, platform_records, reconciliation_diff, partner_health],
-        jobs=[onboarding_job, pull_job, incremental_sync_job, push_job, partner_health_job],
-        sensors=[new_connection_sensor, xero_webhook_sensor, payment_outbox_sensor,
+        assets=assets,
+        jobs=jobs,
+        sensors=[new_connection_sensor_for(s), xero_webhook_sensor_for(s), payment_outbox_sensor_for(s),
                  partner_run_failure_sensor, partner_run_success_sensor],
-        schedules=[incremental_sync_schedule, daily_reread_schedule, partner_health_schedule],
+        schedules=schedules,
         resources={
             "platform": PlatformResource(database_url=database_url),
             "xero": XeroResource(database_url=database_url, sandbox_url=sandbox_url),
@@ -49,3 +74,18 @@ def build_defs(*, database_url: str | None = None, sandbox_url: str | None = Non
 
 
 defs = build_defs()
+
+_SHARD_ATTRIBUTE = re.compile(r"^shard_(\d+)$")
+
+
+@functools.cache
+def _shard_defs(index: int) -> dg.Definitions:
+    return build_defs(shard=index)
+
+
+def __getattr__(name: str) -> dg.Definitions:
+    """`shard_N`: the definitions of shard N (workspace.yaml `attribute: shard_2`)."""
+    found = _SHARD_ATTRIBUTE.match(name)
+    if found is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return _shard_defs(int(found.group(1)))

@@ -65,8 +65,9 @@ def partner_and_months(context: dg.AssetExecutionContext) -> tuple[str, list[dt.
     return partner_ids.pop(), month_list
 
 
-def existing_partners(context: dg.SensorEvaluationContext, partner_ids: list[str]) -> set[str]:
-    """Which of `partner_ids` are partner partitions: one bounded query for the batch.
+def existing_partners(context: dg.SensorEvaluationContext, partner_ids: list[str],
+                      partitions_def: dg.DynamicPartitionsDefinition = partners) -> set[str]:
+    """Which of `partner_ids` are partner partitions (of a shard): one bounded query for the batch.
 
     Through the tick's caching loader, so Dagster's own check of each partitioned RunRequest
     reads the answer from the cache instead of asking the storage once per request.
@@ -75,4 +76,4 @@ def existing_partners(context: dg.SensorEvaluationContext, partner_ids: list[str
         return set()
     loader = context.caching_dynamic_partitions_loader
     store = loader if loader is not None else context.instance
-    return set(store.get_existing_dynamic_partitions(partners.name, partner_ids))
+    return set(store.get_existing_dynamic_partitions(partitions_def.name, partner_ids))

@@ -15,82 +15,92 @@ today (UTC), compared with the payments received into it and not yet paid out
 """
 
 import datetime as dt
+import functools
 
 import dagster as dg
 
 from xero_sync.assets.connection_errors import held_tenant, xero_failures
 from xero_sync.assets.table_metadata import OWNERS, table_metadata
 from xero_sync.assets.reconciliation_reads import XeroSide, read_xero_side
-from xero_sync.partitions import partners
 from xero_sync.platform import connections, diffs
 from xero_sync.platform.schema import reconciliation_diffs
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.resources.xero import XeroResource
+from xero_sync.shards.layout import Shard, shard as shard_at
 from xero_sync.sync import reconcile
 
 PREVIEW_ROWS = 20
 _BY_PARTNER = dg.MultiToSingleDimensionPartitionMapping(partition_dimension_name="partner")
 _UPSTREAM = ("platform_invoices", "platform_payments", "xero_invoices", "xero_payments")
 
-no_unexplained = dg.AssetCheckSpec(
-    "no_unexplained_differences",
-    asset="reconciliation_diff",
-    description="Fails while the diff holds differences no push in flight explains.",
-)
 
-
-@dg.asset(
-    partitions_def=partners,
-    deps=[dg.AssetDep(name, partition_mapping=_BY_PARTNER) for name in _UPSTREAM],
-    check_specs=[no_unexplained],
-    group_name="reconciliation",
-    kinds={"pandas", "xero"},
-    owners=OWNERS,
-    metadata=table_metadata(reconciliation_diffs),
-    description="Every difference between Alternative and Xero for the partner, by kind; stored "
-                "in the reconciliation_diffs table (xero-sync diff --partner P). Business window: "
-                "the partner's whole history (one partition per partner, all months).",
-)
-def reconciliation_diff(context: dg.AssetExecutionContext, platform: PlatformResource,
-                        xero: XeroResource) -> dg.MaterializeResult:
-    partner_id = context.partition_key
-    pulled = _read_xero(context, platform, xero, partner_id)
-    with platform.begin() as conn:
-        inputs = diffs.load_reconcile_input(
-            conn, partner_id, pulled.payout_amounts,
-            payments_account_minor=pulled.payments_account_minor, as_of=pulled.as_of)
-    diff = reconcile.diff(inputs)
-    with platform.begin() as conn:
-        stored = diffs.save_diff(conn, partner_id, diff)
-        repaired = diffs.enqueue_repairs(conn, partner_id, diff)
-    if repaired:
-        context.log.info(f"enqueued pushes for {len(repaired)} payments missing in Xero: {repaired[:10]}")
-    open_rows = reconcile.unexplained(diff)
-    counts = reconcile.summary(diff)
-    return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": stored,
-            "unexplained": len(open_rows),
-            "counts_by_kind": dg.MetadataValue.json(counts),
-            "repairs_enqueued": len(repaired),
-            "payouts_checked_in_xero": len(pulled.payout_amounts),
-            "payments_account_checked": pulled.payments_account_minor is not None,
-            "xero_calls": pulled.calls,
-            "preview": dg.MetadataValue.md(_preview(diff)),
-        },
-        check_results=[
-            dg.AssetCheckResult(
-                check_name="no_unexplained_differences",
-                passed=open_rows.empty,
-                severity=dg.AssetCheckSeverity.ERROR,
-                metadata={
-                    "unexplained": len(open_rows),
-                    "by_kind": dg.MetadataValue.json(reconcile.summary(open_rows)),
-                    "preview": dg.MetadataValue.md(_preview(open_rows)),
-                },
-            )
-        ],
+@functools.cache
+def reconciliation_diff_for(shard: Shard) -> dg.AssetsDefinition:
+    """The reconciliation diff of one shard's partners (one partition per partner)."""
+    no_unexplained = dg.AssetCheckSpec(
+        "no_unexplained_differences",
+        asset=shard.key("reconciliation_diff"),
+        description="Fails while the diff holds differences no push in flight explains.",
     )
+
+    @dg.asset(
+        key=shard.key("reconciliation_diff"),
+        partitions_def=shard.partners,
+        deps=[dg.AssetDep(shard.key(name), partition_mapping=_BY_PARTNER) for name in _UPSTREAM],
+        check_specs=[no_unexplained],
+        group_name="reconciliation",
+        kinds={"pandas", "xero"},
+        owners=OWNERS,
+        metadata=table_metadata(reconciliation_diffs),
+        description="Every difference between Alternative and Xero for the partner, by kind; stored "
+                    "in the reconciliation_diffs table (xero-sync diff --partner P). Business window: "
+                    "the partner's whole history (one partition per partner, all months).",
+    )
+    def reconciliation_diff(context: dg.AssetExecutionContext, platform: PlatformResource,
+                            xero: XeroResource) -> dg.MaterializeResult:
+        partner_id = context.partition_key
+        pulled = _read_xero(context, platform, xero, partner_id)
+        with platform.begin() as conn:
+            inputs = diffs.load_reconcile_input(
+                conn, partner_id, pulled.payout_amounts,
+                payments_account_minor=pulled.payments_account_minor, as_of=pulled.as_of)
+        diff = reconcile.diff(inputs)
+        with platform.begin() as conn:
+            stored = diffs.save_diff(conn, partner_id, diff)
+            repaired = diffs.enqueue_repairs(conn, partner_id, diff)
+        if repaired:
+            context.log.info(f"enqueued pushes for {len(repaired)} payments missing in Xero: {repaired[:10]}")
+        open_rows = reconcile.unexplained(diff)
+        counts = reconcile.summary(diff)
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": stored,
+                "unexplained": len(open_rows),
+                "counts_by_kind": dg.MetadataValue.json(counts),
+                "repairs_enqueued": len(repaired),
+                "payouts_checked_in_xero": len(pulled.payout_amounts),
+                "payments_account_checked": pulled.payments_account_minor is not None,
+                "xero_calls": pulled.calls,
+                "preview": dg.MetadataValue.md(_preview(diff)),
+            },
+            check_results=[
+                dg.AssetCheckResult(
+                    check_name="no_unexplained_differences",
+                    passed=open_rows.empty,
+                    severity=dg.AssetCheckSeverity.ERROR,
+                    metadata={
+                        "unexplained": len(open_rows),
+                        "by_kind": dg.MetadataValue.json(reconcile.summary(open_rows)),
+                        "preview": dg.MetadataValue.md(_preview(open_rows)),
+                    },
+                )
+            ],
+        )
+
+    return reconciliation_diff
+
+
+reconciliation_diff = reconciliation_diff_for(shard_at(0))
 
 
 def _read_xero(context: dg.AssetExecutionContext, platform: PlatformResource,

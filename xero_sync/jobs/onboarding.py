@@ -2,17 +2,25 @@
 
 Launched by `new_connection_sensor` (recent 12 months first, then history chunks), each run
 with range tags over one partner's months and the partner/tenant/phase tags of `run_tags`.
+One job per shard, over that shard's assets (its code location serves only that shard).
 """
+
+import functools
 
 import dagster as dg
 
-from xero_sync.assets.platform_records import platform_records
-from xero_sync.assets.xero_records import xero_records
+from xero_sync.assets.platform_records import platform_records_for
+from xero_sync.assets.xero_records import xero_records_for
+from xero_sync.shards.layout import Shard, shard as shard_at
 
-ONBOARDING_ASSETS = dg.AssetSelection.assets(xero_records, platform_records)
 
-onboarding_job = dg.define_asset_job(
-    "onboarding_job",
-    selection=ONBOARDING_ASSETS,
-    description="Initial sync of one partner: a range of months of the Xero and platform records.",
-)
+@functools.cache
+def onboarding_job_for(shard: Shard):
+    return dg.define_asset_job(
+        "onboarding_job",
+        selection=dg.AssetSelection.assets(xero_records_for(shard), platform_records_for(shard)),
+        description="Initial sync of one partner: a range of months of the Xero and platform records.",
+    )
+
+
+onboarding_job = onboarding_job_for(shard_at(0))

@@ -9,16 +9,17 @@ of a failed attempt, or a second run, never writes twice.
 
 
 import datetime as dt
+import functools
 
 import dagster as dg
 
 from xero_sync.assets.connection_errors import xero_failures
-from xero_sync.partitions import partners
 from xero_sync.platform import connections
 from xero_sync.push.engine import push_partner
 from xero_sync.push.tenant_lock import TenantBusy
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.resources.xero import XeroResource
+from xero_sync.shards.layout import Shard, shard as shard_at
 
 PUSH_LIMIT = 500  # rows per run: 10 payment calls at 50 per call, well inside 60 calls/min
 # A run finding another live run writing for the tenant waits this long for it, then ends cleanly
@@ -81,7 +82,14 @@ def push_outbox(context: dg.OpExecutionContext, config: PushConfig, xero: XeroRe
     )
 
 
-@dg.job(partitions_def=partners, tags={"xero/phase": "push"},
-        description="Write one partner's outbox (Alternative payments and payouts) to Xero.")
-def push_job():
-    push_outbox()
+@functools.cache
+def push_job_for(shard: Shard) -> dg.JobDefinition:
+    @dg.job(name="push_job", partitions_def=shard.partners, tags={"xero/phase": "push"},
+            description="Write one partner's outbox (Alternative payments and payouts) to Xero.")
+    def push_job():
+        push_outbox()
+
+    return push_job
+
+
+push_job = push_job_for(shard_at(0))

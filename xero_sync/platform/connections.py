@@ -16,8 +16,9 @@ from dataclasses import dataclass, fields
 
 import sqlalchemy as sa
 
-from xero_sync.platform import ids
+from xero_sync.platform import ids, shards
 from xero_sync.platform.schema import CONNECTION_STATUSES, partners, xero_connections, xero_token_sets
+from xero_sync.shards.settings import ShardSettings
 
 LINKED = frozenset({"pending", "connected"})
 LOST = frozenset({"needs_reauth", "disconnected"})
@@ -74,6 +75,7 @@ class Connection:
     last_sync_at: dt.datetime | None
     created_at: dt.datetime
     updated_at: dt.datetime
+    shard: int = 0
 
     @property
     def accounts_set_up(self) -> bool:
@@ -98,8 +100,12 @@ def _row_to_connection(row: sa.Row) -> Connection:
     return Connection(**row._mapping)
 
 
-def ensure_partner(conn: sa.Connection, partner_id: str, name: str) -> None:
-    """Create the partner (and its not_connected connection row) if missing; renames otherwise."""
+def ensure_partner(conn: sa.Connection, partner_id: str, name: str, *,
+                   shard_count: int | None = None) -> None:
+    """Create the partner (and its not_connected connection row) if missing; renames otherwise.
+
+    A new partner joins the least filled of `shard_count` shards (default: XERO_SYNC_SHARDS) and
+    stays there (xero_sync.platform.shards)."""
     ids.check_partner_id(partner_id)
     existing = conn.execute(sa.select(partners.c.name).where(partners.c.partner_id == partner_id)).first()
     if existing is None:
@@ -107,7 +113,11 @@ def ensure_partner(conn: sa.Connection, partner_id: str, name: str) -> None:
     elif existing.name != name:
         conn.execute(sa.update(partners).where(partners.c.partner_id == partner_id).values(name=name))
     if get_connection(conn, partner_id) is None:
-        conn.execute(sa.insert(xero_connections).values(partner_id=partner_id, status="not_connected"))
+        if shard_count is None:
+            shard_count = ShardSettings.from_env().count
+        shard = shards.choose_for_new(conn, shard_count)
+        conn.execute(sa.insert(xero_connections).values(partner_id=partner_id, status="not_connected",
+                                                        shard=shard))
 
 
 def get_connection(conn: sa.Connection, partner_id: str) -> Connection | None:
@@ -127,8 +137,12 @@ def connection_for_tenant(conn: sa.Connection, tenant_id: str) -> Connection | N
     return None if row is None else _row_to_connection(row)
 
 
-def list_connections(conn: sa.Connection, statuses: Iterable[str] | None = None) -> list[Connection]:
+def list_connections(conn: sa.Connection, statuses: Iterable[str] | None = None,
+                     shard: int | None = None) -> list[Connection]:
+    """Connections (in these statuses; of this shard), by partner id."""
     query = sa.select(*_COLUMNS).order_by(xero_connections.c.partner_id)
+    if shard is not None:
+        query = query.where(xero_connections.c.shard == shard)
     if statuses is not None:
         wanted = list(statuses)
         _check_statuses(wanted)
@@ -136,11 +150,14 @@ def list_connections(conn: sa.Connection, statuses: Iterable[str] | None = None)
     return [_row_to_connection(r) for r in conn.execute(query)]
 
 
-def pending_slice(conn: sa.Connection, after: str | None, limit: int) -> list[Connection]:
-    """Up to `limit` pending connections, by partner id after `after`, wrapping to the start:
-    round-robin, so with more pending partners than one tick handles, nobody starves."""
+def pending_slice(conn: sa.Connection, after: str | None, limit: int,
+                  shard: int | None = None) -> list[Connection]:
+    """Up to `limit` pending connections (of this shard), by partner id after `after`, wrapping
+    to the start: round-robin, so with more pending partners than one tick handles, nobody starves."""
     c = xero_connections.c
     base = sa.select(*_COLUMNS).where(c.status == "pending").order_by(c.partner_id)
+    if shard is not None:
+        base = base.where(c.shard == shard)
     rows = conn.execute(base.where(c.partner_id > after).limit(limit)).all() if after else []
     if len(rows) < limit:
         seen = {r.partner_id for r in rows}

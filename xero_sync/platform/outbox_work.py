@@ -14,9 +14,9 @@ _TO_WRITE = ("pending", "unknown", "sending")
 
 
 def partners_with_work(conn: sa.Connection, after: str | None, now: dt.datetime, *, limit: int,
-                       stranded_after: dt.timedelta) -> list[sa.Row]:
-    """Up to `limit` partners with rows to write, by partner id after `after` and wrapping to the
-    start (round-robin), each with what its push run key is made of."""
+                       stranded_after: dt.timedelta, shard: int | None = None) -> list[sa.Row]:
+    """Up to `limit` partners (of `shard`) with rows to write, by partner id after `after` and
+    wrapping to the start (round-robin), each with what its push run key is made of."""
     o, c = outbox.c, xero_connections.c
     pending = o.status == "pending"
     fresh = sa.and_(pending, o.updated_at >= now - stranded_after)
@@ -41,6 +41,8 @@ def partners_with_work(conn: sa.Connection, after: str | None, now: dt.datetime,
         .group_by(o.partner_id, c.tenant_id, c.parked_until, c.status)
         .order_by(o.partner_id)
     )
+    if shard is not None:
+        query = query.where(c.shard == shard)
     rows = conn.execute(query.where(o.partner_id > after).limit(limit)).all() if after else []
     if len(rows) < limit:
         seen = {r.partner_id for r in rows}

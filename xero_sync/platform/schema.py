@@ -135,8 +135,12 @@ xero_connections = sa.Table(
     sa.Column("last_failure_at", TS, nullable=True),
     sa.Column("last_failure_message", sa.Text, nullable=True),
     sa.Column("last_failure_run_id", sa.String(64), nullable=True),
+    # The partner's shard (xero_sync.shards): which code location's assets hold its partitions.
+    # Assigned when the partner is created and changed only by `xero-sync shards move|rebalance`.
+    sa.Column("shard", sa.Integer, nullable=False, server_default="0"),
     # The onboarding sensor reads pending connections every tick.
     sa.Index("ix_xero_connections_status", "status", "partner_id"),
+    sa.Index("ix_xero_connections_shard", "shard", "status", "partner_id"),
 )
 
 # Xero API calls per partner and UTC day, added up by XeroResource when a run (or sensor tick)
@@ -235,6 +239,22 @@ sync_watermarks = sa.Table(
 # Months of a partner landed into the platform (one row per partner x month), written by the
 # platform_records asset in the transaction that applies them: the onboarding sensor reads its
 # pending partners' rows here instead of scanning Dagster's materializations of every partner.
+# A partner moved between shards: the old shard's sensor removes its partition (`departed_at`),
+# the new shard's sensor adds it and reports the months already landed (`arrived_at`).
+shard_moves = sa.Table(
+    "shard_moves",
+    metadata,
+    sa.Column("move_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("partner_id", sa.String(64), sa.ForeignKey("partners.partner_id"), nullable=False),
+    sa.Column("from_shard", sa.Integer, nullable=False),
+    sa.Column("to_shard", sa.Integer, nullable=False),
+    sa.Column("moved_at", TS, nullable=False, server_default=_now_default()),
+    sa.Column("departed_at", TS, nullable=True),
+    sa.Column("arrived_at", TS, nullable=True),
+    sa.Index("ix_shard_moves_from", "from_shard", "departed_at"),
+    sa.Index("ix_shard_moves_to", "to_shard", "arrived_at"),
+)
+
 partner_months = sa.Table(
     "partner_months",
     metadata,

@@ -18,23 +18,19 @@ the launched runs.
 
 
 import datetime as dt
+import functools
 
 import dagster as dg
 
-from xero_sync.assets.platform_records import platform_records
-from xero_sync.assets.xero_records import xero_records
-from xero_sync.jobs.onboarding import onboarding_job
+from xero_sync.assets.platform_records import platform_records_for
+from xero_sync.assets.xero_records import xero_records_for
+from xero_sync.jobs.onboarding import onboarding_job_for
 from xero_sync.jobs.run_tags import connection_tags
-from xero_sync.partitions import (
-    HISTORY_START,
-    check_partner_key,
-    existing_partners,
-    partition_key,
-    partners,
-    range_tags,
-)
+from xero_sync.partitions import HISTORY_START, check_partner_key, existing_partners, range_tags
 from xero_sync.platform import connections, onboarding_progress
 from xero_sync.resources.platform import PlatformResource
+from xero_sync.sensors.shard_moves import handle_moves, missing_month_events
+from xero_sync.shards.layout import Shard, shard as shard_at
 from xero_sync.sync.month_slices import months_in
 from xero_sync.sync.onboarding import (
     OnboardingState,
@@ -101,119 +97,131 @@ def _valid_partners(context: dg.SensorEvaluationContext,
     return valid
 
 
-def missing_empty_history(instance: dg.DagsterInstance, partner_id: str,
-                          first_month: dt.date | None) -> list[dg.AssetMaterialization]:
+def missing_empty_history(instance: dg.DagsterInstance, partner_id: str, first_month: dt.date | None,
+                          keys: list[dg.AssetKey] | None = None) -> list[dg.AssetMaterialization]:
     """Materialized-empty events still to record for the months from the oldest partition up to
-    the organisation's first transaction, for every partner x month asset (none when the first
-    month is the oldest partition). Only what is missing, so a tick that was cut short while the
-    daemon recorded them is completed by the next one."""
+    the organisation's first transaction, for every partner x month asset of the shard (`keys`,
+    shard 0's by default; none when the first month is the oldest partition). Only what is
+    missing, so a tick that was cut short while the daemon recorded them is completed by the next one."""
     if first_month is None or first_month <= HISTORY_START:
         return []
-    months = {str(partition_key(partner_id, m)): m for m in months_in(HISTORY_START, first_month)}
+    if keys is None:
+        keys = _month_asset_keys(shard_at(0))
     why = (f"before the organisation's first transaction (first month {first_month:%Y-%m}): "
            "nothing to read, so no Xero call was made")
-    events = []
-    for key in (*xero_records.keys, *platform_records.keys):
-        # Bounded by this partner's early months (an interrupted tick may have recorded some twice).
-        found = instance.fetch_materializations(
-            dg.AssetRecordsFilter(asset_key=key, asset_partitions=list(months)), limit=4 * len(months)
-        ).records
-        done = {r.partition_key for r in found}
-        events += [
-            dg.AssetMaterialization(
-                asset_key=key, partition=partition,
-                metadata={"month": f"{month:%Y-%m}", "records_pulled": 0, "empty_because": why,
-                          "source": "onboarding"},
-            )
-            for partition, month in months.items() if partition not in done
-        ]
-    return events
+    meta = {"records_pulled": 0, "empty_because": why, "source": "onboarding"}
+    return missing_month_events(instance, keys, partner_id,
+                                {m: {"month": f"{m:%Y-%m}", **meta} for m in months_in(HISTORY_START, first_month)})
 
 
-@dg.sensor(
-    job=onboarding_job,
-    minimum_interval_seconds=30,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Initial sync of newly connected partners: last 12 months first, then history.",
-)
-def new_connection_sensor(context: dg.SensorEvaluationContext, platform: PlatformResource):
-    instance = context.instance
-    now = dt.datetime.now(dt.timezone.utc)
-    with platform.begin() as conn:
-        pending = connections.pending_slice(conn, context.cursor or None, PARTNERS_PER_TICK)
-        pending = _valid_partners(context, pending)
-        ids = [c.partner_id for c in pending]
-        landed = onboarding_progress.landed_months(conn, ids)
-    busy = in_flight_partners(instance, ids)
-    # Only partners with nothing landed yet can lack their partition.
-    known = existing_partners(context, [p for p in ids if not landed[p] and p not in busy])
+def _month_asset_keys(shard: Shard) -> list[dg.AssetKey]:
+    return [*xero_records_for(shard).keys, *platform_records_for(shard).keys]
 
-    to_add: list[str] = []
-    steps: list[tuple[connections.Connection, OnboardingState, OnboardingStep]] = []
-    for connection in pending:
-        partner_id = connection.partner_id
-        if not landed[partner_id] and partner_id not in busy and partner_id not in known:
-            to_add.append(partner_id)
-        state = OnboardingState(
-            today=now.date(),
-            first_month=connection.first_month,
-            oldest_partition=HISTORY_START,
-            materialized=landed[partner_id],
-            in_flight=partner_id in busy,
-            parked=connection.is_parked(now),
-        )
-        steps.append((connection, state, next_step(state)))
-    # Chunk size only matters where history is next: count recent records for those alone.
-    history_next = [c.partner_id for c, _, step in steps if step.request and step.request.phase == "history"]
-    with platform.begin() as conn:
-        recent = onboarding_progress.recent_record_counts(conn, history_next, now.date())
 
-    planned: list[tuple[connections.Connection, RangeRequest, str]] = []
-    progress: list[tuple[str, int, int]] = []
-    complete: list[tuple[connections.Connection, int]] = []
-    unpark: list[str] = []
-    for connection, state, step in steps:
-        partner_id = connection.partner_id
-        if partner_id in recent:
-            step = next_step(state, history_chunk_months(recent[partner_id]))
-        if (step.months_done, step.months_total) != (connection.months_done, connection.months_total):
-            progress.append((partner_id, step.months_done, step.months_total))
-        if step.complete:
-            complete.append((connection, step.months_total))
-        elif connection.parked_until is not None and not state.parked:
-            unpark.append(partner_id)
-        if step.request is not None:
-            planned.append((connection, step.request, f"{partner_id}:{step.request.key}"))
-    with platform.begin() as conn:  # progress of the whole slice in one statement
-        connections.record_progress_many(conn, progress)
-    events: list[dg.AssetMaterialization] = []
-    for connection, months_total in complete:  # rare: one short transaction per partner
-        partner_id = connection.partner_id
-        empty = missing_empty_history(instance, partner_id, connection.first_month)
-        if empty:
-            # Recorded by the daemon after this tick; the next tick finds them and connects.
-            events += empty
-            context.log.info(f"partner {partner_id}: {len(empty)} months x assets before the first "
-                             "transaction marked materialized-empty")
-            continue
-        with platform.begin() as conn:
-            connections.mark_connected(conn, partner_id)
-        context.log.info(f"partner {partner_id}: initial sync complete ({months_total} months)")
-    for partner_id in unpark:
-        with platform.begin() as conn:
-            connections.unpark(conn, partner_id)
+@functools.cache
+def new_connection_sensor_for(shard: Shard) -> dg.SensorDefinition:
+    """Onboarding of this shard's partners (and partners moving in or out of it)."""
 
-    attempts = attempts_by_range(instance, [key for _, _, key in planned])
-    requests: list[dg.RunRequest] = []
-    for connection, req, range_key in planned:
-        if attempts[range_key] >= MAX_ATTEMPTS:
-            context.log.warning(
-                f"partner {connection.partner_id}: {req.key} failed {attempts[range_key]} times; not retrying")
-            continue
-        requests.append(_run_request(connection, req, range_key, attempts[range_key]))
-    return dg.SensorResult(
-        run_requests=requests,
-        asset_events=events,
-        dynamic_partitions_requests=[partners.build_add_request(to_add)] if to_add else [],
-        cursor=pending[-1].partner_id if pending else None,
+    @dg.sensor(
+        name="new_connection_sensor",
+        job=onboarding_job_for(shard),
+        minimum_interval_seconds=30,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Initial sync of newly connected partners: last 12 months first, then history.",
     )
+    def new_connection_sensor(context: dg.SensorEvaluationContext, platform: PlatformResource):
+        instance = context.instance
+        now = dt.datetime.now(dt.timezone.utc)
+        keys = _month_asset_keys(shard)
+        moves = handle_moves(context, platform, shard, keys,
+                             lambda i, p, first: missing_empty_history(i, p, first, keys))
+        with platform.begin() as conn:
+            pending = connections.pending_slice(conn, context.cursor or None, PARTNERS_PER_TICK, shard.index)
+            cursor = pending[-1].partner_id if pending else None
+            # A partner joining this shard gets runs once its partition and history are here.
+            pending = [c for c in _valid_partners(context, pending) if c.partner_id not in moves.arriving]
+            ids = [c.partner_id for c in pending]
+            landed = onboarding_progress.landed_months(conn, ids)
+        busy = in_flight_partners(instance, ids)
+        # Only partners with nothing landed yet can lack their partition.
+        known = existing_partners(context, [p for p in ids if not landed[p] and p not in busy], shard.partners)
+
+        to_add: list[str] = []
+        steps: list[tuple[connections.Connection, OnboardingState, OnboardingStep]] = []
+        for connection in pending:
+            partner_id = connection.partner_id
+            if not landed[partner_id] and partner_id not in busy and partner_id not in known:
+                to_add.append(partner_id)
+            state = OnboardingState(
+                today=now.date(),
+                first_month=connection.first_month,
+                oldest_partition=HISTORY_START,
+                materialized=landed[partner_id],
+                in_flight=partner_id in busy,
+                parked=connection.is_parked(now),
+            )
+            steps.append((connection, state, next_step(state)))
+        # Chunk size only matters where history is next: count recent records for those alone.
+        history_next = [c.partner_id for c, _, step in steps if step.request and step.request.phase == "history"]
+        with platform.begin() as conn:
+            recent = onboarding_progress.recent_record_counts(conn, history_next, now.date())
+
+        planned: list[tuple[connections.Connection, RangeRequest, str]] = []
+        progress: list[tuple[str, int, int]] = []
+        complete: list[tuple[connections.Connection, int]] = []
+        unpark: list[str] = []
+        for connection, state, step in steps:
+            partner_id = connection.partner_id
+            if partner_id in recent:
+                step = next_step(state, history_chunk_months(recent[partner_id]))
+            if (step.months_done, step.months_total) != (connection.months_done, connection.months_total):
+                progress.append((partner_id, step.months_done, step.months_total))
+            if step.complete:
+                complete.append((connection, step.months_total))
+            elif connection.parked_until is not None and not state.parked:
+                unpark.append(partner_id)
+            if step.request is not None:
+                planned.append((connection, step.request, f"{partner_id}:{step.request.key}"))
+        with platform.begin() as conn:  # progress of the whole slice in one statement
+            connections.record_progress_many(conn, progress)
+        events: list[dg.AssetMaterialization] = []
+        for connection, months_total in complete:  # rare: one short transaction per partner
+            partner_id = connection.partner_id
+            empty = missing_empty_history(instance, partner_id, connection.first_month, keys)
+            if empty:
+                # Recorded by the daemon after this tick; the next tick finds them and connects.
+                events += empty
+                context.log.info(f"partner {partner_id}: {len(empty)} months x assets before the first "
+                                 "transaction marked materialized-empty")
+                continue
+            with platform.begin() as conn:
+                connections.mark_connected(conn, partner_id)
+            context.log.info(f"partner {partner_id}: initial sync complete ({months_total} months)")
+        for partner_id in unpark:
+            with platform.begin() as conn:
+                connections.unpark(conn, partner_id)
+
+        attempts = attempts_by_range(instance, [key for _, _, key in planned])
+        requests: list[dg.RunRequest] = []
+        for connection, req, range_key in planned:
+            if attempts[range_key] >= MAX_ATTEMPTS:
+                context.log.warning(
+                    f"partner {connection.partner_id}: {req.key} failed {attempts[range_key]} times; not retrying")
+                continue
+            requests.append(_run_request(connection, req, range_key, attempts[range_key]))
+        partition_requests = []
+        if to_add or moves.to_add:
+            partition_requests.append(shard.partners.build_add_request(list(dict.fromkeys(to_add + moves.to_add))))
+        if moves.to_delete:
+            partition_requests.append(shard.partners.build_delete_request(moves.to_delete))
+        return dg.SensorResult(
+            run_requests=requests,
+            asset_events=events + moves.events,
+            dynamic_partitions_requests=partition_requests,
+            cursor=cursor,
+        )
+
+    return new_connection_sensor
+
+
+new_connection_sensor = new_connection_sensor_for(shard_at(0))

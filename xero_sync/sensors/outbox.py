@@ -17,15 +17,17 @@ skipped.
 
 
 import datetime as dt
+import functools
 
 import dagster as dg
 import sqlalchemy as sa
 
-from xero_sync.jobs.push import push_job
+from xero_sync.jobs.push import push_job_for
 from xero_sync.partitions import existing_partners
 from xero_sync.platform.ids import is_partner_id
 from xero_sync.platform.outbox_work import partners_with_work
 from xero_sync.resources.platform import PlatformResource
+from xero_sync.shards.layout import Shard, shard as shard_at
 
 MAX_PARTNERS_PER_TICK = 200
 STRANDED_AFTER = dt.timedelta(minutes=5)
@@ -45,45 +47,55 @@ def _run_key(row: sa.Row, now: dt.datetime) -> str | None:
     return None
 
 
-@dg.sensor(job=push_job, minimum_interval_seconds=30,
-           default_status=dg.DefaultSensorStatus.RUNNING,
-           description="Launches push_job for partners with outbox rows to write to Xero.")
-def payment_outbox_sensor(context: dg.SensorEvaluationContext,
-                          platform: PlatformResource) -> dg.SensorResult:
-    now = dt.datetime.now(dt.timezone.utc)
-    with platform.engine.connect() as conn:
-        rows = partners_with_work(conn, context.cursor or None, now, limit=MAX_PARTNERS_PER_TICK,
-                                  stranded_after=STRANDED_AFTER)
-    known_partners = existing_partners(context, [r.partner_id for r in rows if is_partner_id(r.partner_id)])
-    requests: list[dg.RunRequest] = []
-    skipped: list[str] = []
-    for row in rows:
-        if not is_partner_id(row.partner_id):  # a bad row is logged and skipped, never fatal
-            context.log.warning(f"outbox rows of partner {row.partner_id!r} skipped: not a valid "
-                                "partner id (fix the partner row)")
-            continue
-        if row.status != "connected":
-            # Disconnected / needs re-authorisation / still onboarding: no run, rows wait visibly
-            # (pending/unknown on the status page) and go out once the connection is back.
-            skipped.append(f"{row.partner_id} ({row.status})")
-            continue
-        parked = row.parked_until is not None and _aware(row.parked_until) > now
-        known = row.partner_id in known_partners
-        key = _run_key(row, now)
-        if parked or not known or key is None:
-            skipped.append(row.partner_id)
-            continue
-        requests.append(dg.RunRequest(
-            run_key=key,
-            partition_key=row.partner_id,
-            tags={"xero/tenant": row.tenant_id, "xero/partner": row.partner_id,
-                  "xero/phase": "push"},
-        ))
-    if skipped:
-        context.log.info(f"not pushing now (not connected, parked or not yet a partition): {skipped}")
-    # The last partner looked at: the next tick starts after it (rows are in partner id order).
-    cursor = rows[-1].partner_id if rows else context.cursor
-    return dg.SensorResult(run_requests=requests, cursor=cursor)
+@functools.cache
+def payment_outbox_sensor_for(shard: Shard) -> dg.SensorDefinition:
+    """Pushes for this shard's partners."""
+
+    @dg.sensor(name="payment_outbox_sensor", job=push_job_for(shard), minimum_interval_seconds=30,
+               default_status=dg.DefaultSensorStatus.RUNNING,
+               description="Launches push_job for partners with outbox rows to write to Xero.")
+    def payment_outbox_sensor(context: dg.SensorEvaluationContext,
+                              platform: PlatformResource) -> dg.SensorResult:
+        now = dt.datetime.now(dt.timezone.utc)
+        with platform.engine.connect() as conn:
+            rows = partners_with_work(conn, context.cursor or None, now, limit=MAX_PARTNERS_PER_TICK,
+                                      stranded_after=STRANDED_AFTER, shard=shard.index)
+        known_partners = existing_partners(context, [r.partner_id for r in rows if is_partner_id(r.partner_id)],
+                                           shard.partners)
+        requests: list[dg.RunRequest] = []
+        skipped: list[str] = []
+        for row in rows:
+            if not is_partner_id(row.partner_id):  # a bad row is logged and skipped, never fatal
+                context.log.warning(f"outbox rows of partner {row.partner_id!r} skipped: not a valid "
+                                    "partner id (fix the partner row)")
+                continue
+            if row.status != "connected":
+                # Disconnected / needs re-authorisation / still onboarding: no run, rows wait visibly
+                # (pending/unknown on the status page) and go out once the connection is back.
+                skipped.append(f"{row.partner_id} ({row.status})")
+                continue
+            parked = row.parked_until is not None and _aware(row.parked_until) > now
+            known = row.partner_id in known_partners
+            key = _run_key(row, now)
+            if parked or not known or key is None:
+                skipped.append(row.partner_id)
+                continue
+            requests.append(dg.RunRequest(
+                run_key=key,
+                partition_key=row.partner_id,
+                tags={"xero/tenant": row.tenant_id, "xero/partner": row.partner_id,
+                      "xero/phase": "push"},
+            ))
+        if skipped:
+            context.log.info(f"not pushing now (not connected, parked or not yet a partition): {skipped}")
+        # The last partner looked at: the next tick starts after it (rows are in partner id order).
+        cursor = rows[-1].partner_id if rows else context.cursor
+        return dg.SensorResult(run_requests=requests, cursor=cursor)
+
+    return payment_outbox_sensor
+
+
+payment_outbox_sensor = payment_outbox_sensor_for(shard_at(0))
 
 
 def _aware(value: dt.datetime) -> dt.datetime:

@@ -1,0 +1,50 @@
+"""What a shard is in Dagster: its asset key prefix, its partner partitions, its code location.
+
+Shard 0 keeps the unprefixed asset keys and the dynamic partitions `partners` that a one-shard
+deployment has always had, so growing from one shard to several keeps every existing partition's
+history. Shard N > 0 prefixes its asset keys with `shard_N` and partitions them by
+`partners_shard_N`. Partition keys (`2026-10-01|acme`) and run tags are the same in every shard.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import dagster as dg
+
+from xero_sync.partitions import months
+
+
+@dataclass(frozen=True, eq=False)  # one object per index (shard()), compared by identity
+class Shard:
+    index: int
+    partners: dg.DynamicPartitionsDefinition
+    partner_months: dg.MultiPartitionsDefinition
+
+    @property
+    def prefix(self) -> list[str]:
+        return [] if self.index == 0 else [f"shard_{self.index}"]
+
+    def key(self, name: str) -> dg.AssetKey:
+        return dg.AssetKey([*self.prefix, name])
+
+    @property
+    def location_name(self) -> str:
+        """The code location name the README's workspace gives this shard."""
+        return "xero_sync" if self.index == 0 else f"xero_sync_shard_{self.index}"
+
+    @property
+    def label(self) -> str:
+        return f"shard {self.index}"
+
+
+@functools.cache
+def shard(index: int) -> Shard:
+    """The one Shard object per index (Dagster compares partitions definitions by value, but
+    every asset, job and sensor of a shard sharing one object keeps that obvious)."""
+    if index < 0:
+        raise ValueError(f"shard index must be >= 0, got {index}")
+    name = "partners" if index == 0 else f"partners_shard_{index}"
+    partners = dg.DynamicPartitionsDefinition(name=name)
+    return Shard(index, partners, dg.MultiPartitionsDefinition({"partner": partners, "month": months}))

@@ -1,0 +1,46 @@
+"""Which shard this process serves and how many there are, from the environment.
+
+XERO_SYNC_SHARDS            number of shards new partners are spread over (default 1)
+XERO_SYNC_SHARD             the shard `xero_sync.definitions:defs` serves (default 0)
+XERO_SYNC_SHARD_PARTITIONS  partner x month partitions per asset a shard may hold (default 50000)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from xero_sync.config import ConfigError
+from xero_sync.shards.plan import DEFAULT_MAX_PARTITIONS
+
+
+@dataclass(frozen=True)
+class ShardSettings:
+    count: int = 1
+    current: int = 0
+    max_partitions: int = DEFAULT_MAX_PARTITIONS
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "ShardSettings":
+        env = os.environ if env is None else env
+        count = _int(env, "XERO_SYNC_SHARDS", 1, minimum=1)
+        current = _int(env, "XERO_SYNC_SHARD", 0, minimum=0)
+        if current >= count:
+            raise ConfigError(f"XERO_SYNC_SHARD={current} but XERO_SYNC_SHARDS={count}: "
+                              f"shards are numbered 0..{count - 1}")
+        max_partitions = _int(env, "XERO_SYNC_SHARD_PARTITIONS", DEFAULT_MAX_PARTITIONS, minimum=1)
+        return cls(count, current, max_partitions)
+
+
+def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a whole number") from None
+    if value < minimum:
+        raise ConfigError(f"{name}={value} must be at least {minimum}")
+    return value
