@@ -64,7 +64,7 @@ def test_dagster_ui_after_two_partners_onboarded(two_partners, browser):  # noqa
             page.wait_for_selector("tr:has-text('acme') >> text=connected")
             rows = [page.locator("tr:not(:has(tr))", has_text=p).filter(has_text="connected").first.inner_text()
                     for p in ("acme", "beta")]
-            assert [r.split()[:3] for r in rows] == [["acme", "ok", "connected"], ["beta", "ok", "connected"]], rows
+            assert [r.split()[:4] for r in rows] == [["acme", "0", "ok", "connected"], ["beta", "0", "ok", "connected"]], rows
             assert page.locator("text=Row count").count() == 1
             page.screenshot(path=str(ARTIFACTS / "01-partner-health.png"), full_page=True)
 

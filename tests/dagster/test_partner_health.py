@@ -66,8 +66,8 @@ def test_health_rows_table_and_checks_for_a_healthy_and_an_unhealthy_partner(two
     _make_beta_unhealthy(world)
     metadata, checks = _materialize_health(world)
     table = metadata["health"].value.splitlines()
-    assert table[2].startswith("| beta | failing | connected |"), table   # worst first
-    assert table[3].startswith("| acme | ok | connected |"), table
+    assert table[2].startswith("| beta | 0 | failing | connected |"), table   # worst first
+    assert table[3].startswith("| acme | 0 | ok | connected |"), table
     assert "pending 1" in table[2] and "| 45m |" in table[2] and "last sync 2h 0m ago" in table[2]
     assert metadata["partners_by_verdict"].value == {"failing": 1, "attention": 0, "ok": 1, "not connected": 0}
     for name in CHECKS:

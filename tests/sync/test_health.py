@@ -98,15 +98,15 @@ def test_worst_first_orders_by_verdict_then_problems_then_staleness():
 def test_markdown_table_names_partners_worst_first_with_every_column():
     rows = worst_first([
         assess(facts(partner_id="good"), NOW),
-        assess(facts(partner_id="bad", unexplained=2, outbox_by_status={"pending": 1, "done": 4},
+        assess(facts(partner_id="bad", shard=3, unexplained=2, outbox_by_status={"pending": 1, "done": 4},
                      oldest_pending_at=NOW - 45 * MIN, api_calls_today=120), NOW),
     ])
     table = health.markdown_table(rows)
     lines = table.splitlines()
-    assert lines[0].startswith("| partner | verdict | status | months | last pull")
-    assert lines[2].startswith("| bad | failing | connected | 36 / 36 |")
+    assert lines[0].startswith("| partner | shard | verdict | status | months | last pull")
+    assert lines[2].startswith("| bad | 3 | failing | connected | 36 / 36 |")
     assert "done 4, pending 1" in lines[2] and "| 45m |" in lines[2] and "120 / 5000" in lines[2]
-    assert lines[3].startswith("| good | ok |")
+    assert lines[3].startswith("| good | 0 | ok |")
     assert health.markdown_table([]) == "_no partners yet_"
 
 

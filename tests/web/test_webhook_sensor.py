@@ -41,10 +41,12 @@ def add_events(engine, *events: tuple[str, str]) -> list[int]:
         ]
 
 
-def tick(engine, cursor: str | None = None) -> dg.SensorResult:
+def tick(engine, cursor: str | None = None, partitions=("acme", "bravo", "carol")) -> dg.SensorResult:
     platform = PlatformResource(database_url=engine.url.render_as_string(hide_password=False))
-    with dg.build_sensor_context(cursor=cursor, resources={"platform": platform}) as context:
-        return xero_webhook_sensor(context)
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("partners", list(partitions))
+        with dg.build_sensor_context(instance=instance, cursor=cursor, resources={"platform": platform}) as context:
+            return xero_webhook_sensor(context)
 
 
 def test_one_run_per_connected_partner_with_the_newest_event(store):
@@ -96,3 +98,15 @@ def test_sensor_definition_loads_with_the_code_location():
     assert xero_webhook_sensor.job_name == "incremental_sync_job"
     defs = dg.Definitions.merge(build_defs(), dg.Definitions(sensors=[xero_webhook_sensor]))
     dg.Definitions.validate_loadable(defs)
+
+
+def test_only_this_shards_partners_with_their_partition_get_a_run(store):
+    """Shard 0's sensor leaves another shard's partner to that shard's sensor, and a partner whose
+    partition is not there yet (it is moving in) gets no run: the next incremental sync covers it."""
+    with store.begin() as conn:
+        from xero_sync.platform import shards
+
+        shards.move(conn, "bravo", 1)
+    add_events(store, ("t-acme", "INVOICE"), ("t-bravo", "INVOICE"))
+    assert [r.partition_key for r in tick(store).run_requests] == ["acme"]
+    assert tick(store, partitions=("bravo",)).run_requests == []

@@ -47,7 +47,7 @@ def load_facts(conn: sa.Connection, now: dt.datetime) -> list[PartnerFacts]:
     rows = conn.execute(
         sa.select(p.partner_id, p.name, c.status, c.tenant_name, c.months_done, c.months_total,
                   c.last_sync_at, c.parked_until, c.last_failure_job, c.last_failure_at,
-                  c.last_failure_message)
+                  c.last_failure_message, c.shard)
         .select_from(partners.outerjoin(xero_connections, c.partner_id == p.partner_id))
         .order_by(p.partner_id)
     ).all()
@@ -65,7 +65,7 @@ def load_facts(conn: sa.Connection, now: dt.datetime) -> list[PartnerFacts]:
             api_calls_today=today.calls if today else 0,
             api_day_remaining=today.day_remaining if today else None,
             last_failure_job=r.last_failure_job, last_failure_at=r.last_failure_at,
-            last_failure_message=r.last_failure_message,
+            last_failure_message=r.last_failure_message, shard=r.shard or 0,
         ))
     return facts
 

@@ -67,9 +67,9 @@ def handle_moves(context: dg.SensorEvaluationContext, platform: PlatformResource
     arrived = []
     for move in joining:
         partner_id = move.partner_id
-        work.arriving.add(partner_id)
         if partner_id not in present:
             work.to_add.append(partner_id)  # its months are reported once the partition exists
+            work.arriving.add(partner_id)
             continue
         why = {"source": "shard move", "moved_from": f"shard {move.from_shard}",
                "moved_at": move.moved_at.isoformat(timespec="seconds"),
@@ -81,6 +81,7 @@ def handle_moves(context: dg.SensorEvaluationContext, platform: PlatformResource
             events += empty_history(context.instance, partner_id, connection.first_month)
         if events:
             work.events += events
+            work.arriving.add(partner_id)
             context.log.info(f"partner {partner_id} joined {shard.label} from shard {move.from_shard}: "
                              f"reporting {len(events)} month x asset materializations")
         else:

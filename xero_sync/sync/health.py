@@ -51,6 +51,7 @@ class PartnerFacts:
     last_failure_job: str | None = None
     last_failure_at: dt.datetime | None = None
     last_failure_message: str | None = None
+    shard: int = 0  # the shard whose code location holds the partner's partitions
 
 
 @dataclass(frozen=True)
@@ -160,7 +161,7 @@ def _cell(text: object) -> str:
     return str(text).replace("|", "/").replace("\n", " ").strip()
 
 
-HEADER = ("partner", "verdict", "status", "months", "last pull", "parked until", "re-auth",
+HEADER = ("partner", "shard", "verdict", "status", "months", "last pull", "parked until", "re-auth",
           "outbox", "oldest pending", "unexplained", "API calls today", "last failure", "problems")
 
 
@@ -176,7 +177,7 @@ def markdown_table(rows: list[PartnerHealth], daily_limit: int = XERO_DAILY_LIMI
         failure = (f"{f.last_failure_job} at {f.last_failure_at:%Y-%m-%d %H:%M}: "
                    f"{(f.last_failure_message or '')[:80]}" if f.last_failure_at else "—")
         cells = (
-            f.partner_id, r.verdict, f.status, f"{f.months_done} / {f.months_total}", last_pull,
+            f.partner_id, f.shard, r.verdict, f.status, f"{f.months_done} / {f.months_total}", last_pull,
             f"{f.parked_until:%Y-%m-%d %H:%M}" if f.parked_until else "—",
             "yes" if f.status == "needs_reauth" else "no",
             _outbox_cell(f.outbox_by_status), format_age(r.oldest_pending_age), f.unexplained,

@@ -1,0 +1,109 @@
+"""`xero-sync shards list | where P | move P --to N | rebalance [--apply]`: partner shards.
+
+A partner's shard is recorded in the platform store and changes only through `move` and
+`rebalance --apply`; each shard's onboarding sensor then removes or adds the partner's partition
+and reports its landed months (xero_sync.sensors.shard_moves), with no Xero call.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from xero_sync.config import Settings
+from xero_sync.platform import shards as shard_store
+from xero_sync.platform.db import open_store
+from xero_sync.shards import plan
+from xero_sync.shards.settings import ShardSettings
+
+
+def _month_count() -> int:
+    from xero_sync.partitions import months  # Dagster's own count of month partitions
+
+    return len(months.get_partition_keys())
+
+
+def _location(index: int) -> str:
+    return "xero_sync" if index == 0 else f"xero_sync_shard_{index}"
+
+
+def _prefix(index: int) -> str:
+    return "(none)" if index == 0 else f"shard_{index}/"
+
+
+def run(args: argparse.Namespace) -> int:
+    from xero_sync.commands.cli import UserError
+
+    settings = ShardSettings.from_env()
+    engine = open_store(args.database_url or Settings.from_env().database_url)
+    try:
+        with engine.begin() as conn:
+            if args.action == "list":
+                return _list(shard_store.counts(conn), settings)
+            if args.action == "where":
+                try:
+                    index = shard_store.shard_of(conn, args.partner)
+                except shard_store.UnknownPartnerShard as exc:
+                    raise UserError(str(exc)) from None
+                print(f"partner {args.partner}: shard {index} (code location {_location(index)}, "
+                      f"asset key prefix {_prefix(index)}, partitions {_partitions_name(index)})")
+                return 0
+            if args.action == "move":
+                if args.to >= settings.count:
+                    raise UserError(f"--to {args.to}: XERO_SYNC_SHARDS={settings.count}, shards are "
+                                    f"0..{settings.count - 1} (raise XERO_SYNC_SHARDS and deploy "
+                                    "the new shard's code location first)")
+                try:
+                    moved = shard_store.move(conn, args.partner, args.to)
+                except shard_store.UnknownPartnerShard as exc:
+                    raise UserError(str(exc)) from None
+                if moved is None:
+                    print(f"partner {args.partner} is already in shard {args.to}")
+                else:
+                    print(f"partner {args.partner}: shard {moved.from_shard} -> {moved.to_shard}; the "
+                          "shards' onboarding sensors move its partition and report its months")
+                return 0
+            moves = plan.rebalance(shard_store.members(conn), settings.count)
+            for m in moves:
+                print(f"{'move' if args.apply else 'would move'} {m.partner_id}: "
+                      f"shard {m.from_shard} -> {m.to_shard}")
+                if args.apply:
+                    shard_store.move(conn, m.partner_id, m.to_shard)
+            print(f"{len(moves)} partner(s) {'moved' if args.apply else 'to move'} over "
+                  f"{settings.count} shard(s){'' if args.apply or not moves else ' (run with --apply)'}")
+            return 0
+    finally:
+        engine.dispose()
+
+
+def _partitions_name(index: int) -> str:
+    return "partners" if index == 0 else f"partners_shard_{index}"
+
+
+def _list(counts: dict[int, int], settings: ShardSettings) -> int:
+    months = _month_count()
+    room = plan.capacity(settings.max_partitions, months)
+    print(f"{settings.count} shard(s) configured; {months} month partitions; a shard holds up to "
+          f"{room} partners ({settings.max_partitions:,} partitions per asset)")
+    print("| shard | code location | partners | partitions per asset | state |")
+    print("|---:|---|---:|---:|---|")
+    for index in sorted(set(range(settings.count)) | set(counts)):
+        n = counts.get(index, 0)
+        state = ("not configured: rebalance" if index >= settings.count
+                 else "over capacity: add a shard" if n > room else "ok")
+        print(f"| {index} | {_location(index)} | {n} | {n * months:,} | {state} |")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("shards", help="list partner shards, find or move a partner")
+    parser.add_argument("--database-url", help="platform store URL (default: XERO_SYNC_DATABASE_URL)")
+    actions = parser.add_subparsers(dest="action", required=True)
+    actions.add_parser("list", help="partners and partitions per shard")
+    where = actions.add_parser("where", help="the shard (code location, asset prefix) of a partner")
+    where.add_argument("partner")
+    move = actions.add_parser("move", help="move a partner to another shard (its data stays)")
+    move.add_argument("partner")
+    move.add_argument("--to", type=int, required=True, metavar="N")
+    rebalance = actions.add_parser("rebalance", help="even out partners over XERO_SYNC_SHARDS shards")
+    rebalance.add_argument("--apply", action="store_true", help="make the moves (default: print them)")
+    parser.set_defaults(func=run)
