@@ -17,7 +17,7 @@ import sys
 from spec_codegen import ROOT, generate  # a sibling module (scripts/ is on sys.path)
 
 MODULE = ROOT / "xero_sync" / "sandbox" / "request_schema.py"
-# The bodies the sandbox accepts (see accounting.py).
+# The bodies the sandbox accepts (see xero_sync/sandbox/accounting/).
 ROOTS = ("Contact", "Invoice", "Payment", "CreditNote", "Allocation", "BankTransaction",
          "BankTransfer", "ManualJournal")
 

@@ -6,7 +6,8 @@ from decimal import Decimal
 import pytest
 
 from xero_sync.sandbox.clock import Clock
-from xero_sync.sandbox.org import MSG_EXCEEDS, MSG_LOCKED, MSG_PAID_OFF, NotFound, Organisation, ValidationError
+from xero_sync.sandbox.org import NotFound, Organisation, ValidationError
+from xero_sync.sandbox.org.errors import MSG_EXCEEDS, MSG_LOCKED, MSG_PAID_OFF
 from xero_sync.sandbox.seed import CHART
 
 D = Decimal

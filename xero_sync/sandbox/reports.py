@@ -30,7 +30,7 @@ from decimal import Decimal
 from flask import Blueprint, Response, request
 
 from xero_sync.sandbox import xero_json as xj
-from xero_sync.sandbox.accounting import envelope, error_response
+from xero_sync.sandbox.accounting.responses import envelope, error_response
 from xero_sync.sandbox.context import current_org
 from xero_sync.sandbox.org import Organisation
 

@@ -142,7 +142,7 @@ def parse_decimal(value: Any, field: str) -> Decimal:
 
 
 # ---- records -> Xero JSON dicts ------------------------------------------------------------
-# These read the Organisation's dataclasses duck-typed (no import of org.py, which imports us).
+# These read the Organisation's dataclasses duck-typed (no import of sandbox.org, which imports us).
 
 def _dates(day: dt.date, key: str) -> dict[str, Any]:
     return {key: ms_date(day), f"{key}String": date_string(day)}
