@@ -193,6 +193,24 @@ def test_attempts_are_capped_with_a_visible_state(world: World) -> None:
     world.instance.add_dynamic_partitions("partners", [world.partner_id])
     assert _tick(world, defs, None).run_requests == []  # held rows launch nothing
 
+    # A person checked Xero: one row is resumed (settled again, look-up first), one cancelled.
+    from xero_sync.commands.cli import main
+
+    url = world.engine.url.render_as_string(hide_password=False)
+    with world.engine.connect() as conn:
+        resumed, cancelled = conn.execute(sa.select(outbox_table.c.outbox_id).order_by("outbox_id")).scalars()
+    assert main(["outbox", "--database-url", url, "resume", str(resumed), "--note", "not in Xero"]) == 0
+    assert main(["outbox", "--database-url", url, "cancel", str(cancelled), "--note", "paid by hand"]) == 0
+    assert main(["outbox", "--database-url", url, "resume", str(cancelled), "--note", "again"]) == 2
+    with world.engine.connect() as conn:
+        rows = {r.outbox_id: r for r in conn.execute(sa.select(outbox_table))}
+    assert (rows[resumed].status, rows[resumed].attempts, rows[resumed].error) == ("unknown", 0, "resumed: not in Xero")
+    assert rows[cancelled].status == "cancelled"
+    world.server.sandbox.clock.advance(3600)  # long past any original's flight and read lag
+    push_partner(world.engine, _client(world, world.server.sandbox.clock.sleep), world.partner_id)
+    in_xero = _in_xero(world)
+    assert in_xero[rows[resumed].reference] == 1 and in_xero[rows[cancelled].reference] == 0
+
 
 def test_finding_6_a_bad_partner_row_is_skipped_by_every_sensor(world: World) -> None:
     from xero_sync.sensors.onboarding import new_connection_sensor

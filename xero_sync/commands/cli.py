@@ -25,6 +25,7 @@ _COMMANDS = (
     "xero_sync.commands.accounts",  # xero-sync accounts --partner P [--list] [--payments-account ..]
     "xero_sync.commands.events",  # xero-sync event payment-taken --partner P --payment-id ..
     "xero_sync.commands.keys",  # xero-sync keys generate | rotate
+    "xero_sync.commands.outbox",  # xero-sync outbox held | resume ID | cancel ID
     "xero_sync.commands.shards",  # xero-sync shards list | where P | move P --to N | rebalance
 )
 

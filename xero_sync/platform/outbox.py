@@ -426,6 +426,26 @@ def mark_held(conn: sa.Connection, outbox_id: int, reason: str) -> OutboxRow:
                  claimed_by=None)
 
 
+def resume_held(conn: sa.Connection, outbox_id: int, note: str) -> OutboxRow:
+    """A person checked Xero and wants the row settled again: back to `unknown` with its sends
+    counted from zero, so the push path first looks it up by reference (or re-sends the very
+    request it sent, with its key, while Xero may still replay it): never a second write."""
+    return _move(conn, outbox_id, ("held",), "unknown", error=f"resumed: {note}", attempts=0,
+                 ever_unknown=True, claimed_by=None)
+
+
+def cancel_held(conn: sa.Connection, outbox_id: int, note: str) -> OutboxRow:
+    """A person checked Xero and decided this write must not be made (or was made by hand)."""
+    return _move(conn, outbox_id, ("held",), "cancelled", error=f"cancelled: {note}", claimed_by=None)
+
+
+def held_rows(conn: sa.Connection, partner_id: str | None = None) -> list[OutboxRow]:
+    query = sa.select(*_COLUMNS).where(outbox.c.status == "held").order_by(outbox.c.outbox_id)
+    if partner_id is not None:
+        query = query.where(outbox.c.partner_id == partner_id)
+    return [OutboxRow(**r._mapping) for r in conn.execute(query)]
+
+
 def _move(conn: sa.Connection, outbox_id: int, allowed_from: tuple[str, ...], status: str,
           **values: object) -> OutboxRow:
     row = conn.execute(
