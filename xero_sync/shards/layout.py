@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from xero_sync.partitions import months
+from xero_sync import partitions
 
 
 @dataclass(frozen=True, eq=False)  # one object per index (shard()), compared by identity
@@ -45,6 +45,7 @@ def shard(index: int) -> Shard:
     every asset, job and sensor of a shard sharing one object keeps that obvious)."""
     if index < 0:
         raise ValueError(f"shard index must be >= 0, got {index}")
-    name = "partners" if index == 0 else f"partners_shard_{index}"
-    partners = dg.DynamicPartitionsDefinition(name=name)
-    return Shard(index, partners, dg.MultiPartitionsDefinition({"partner": partners, "month": months}))
+    if index == 0:  # the definitions a one-shard deployment has always had
+        return Shard(0, partitions.partners, partitions.partner_months)
+    partners = dg.DynamicPartitionsDefinition(name=f"partners_shard_{index}")
+    return Shard(index, partners, dg.MultiPartitionsDefinition({"partner": partners, "month": partitions.months}))
