@@ -25,7 +25,11 @@ from xero_sync.platform import health as health_store
 from xero_sync.platform.db import make_engine, upgrade
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.schedules.sync import daily_reread_schedule_for, incremental_sync_schedule_for
-from xero_sync.sensors.run_failures import partner_for_run, partner_run_failure_sensor
+from xero_sync.sensors.run_failures import (
+    partner_for_run,
+    partner_run_failure_sensor,
+    partner_run_success_sensor,
+)
 from xero_sync.shards.layout import shard
 from xero_sync.sync.month_slices import add_months, month_start
 
@@ -169,6 +173,7 @@ def test_a_cohort_run_lands_every_partner_but_the_failing_one_and_records_its_fa
         health_store.record_run_failure(conn, "acme", health_store.RunFailure(
             "reread_cohort_job", dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1), "old", "r0"))
     failures_cursor = _sensor_tick(world, None)
+    successes_cursor = _sensor_tick(world, None, partner_run_success_sensor)
 
     [request] = world.schedule_requests(daily_reread_schedule_for(shard(0)))
     assert partners_of(request) == ["acme", "beta", "gamma"]
@@ -238,8 +243,20 @@ def test_a_cohort_run_lands_every_partner_but_the_failing_one_and_records_its_fa
     assert touched[("xero_invoices", key)]["source"] == "incremental"
     assert ("platform_invoices", key) in touched
 
+    # Once Xero's day resets, a one-partner re-read of beta's months clears what its cohort recorded.
+    with world.engine.begin() as conn:
+        connections.unpark(conn, "beta")
+    single = world.defs.resolve_job_def("pull_months_job").execute_in_process(
+        instance=world.instance, tags=range_tags("beta", *months))
+    assert single.success
+    _sensor_tick(world, successes_cursor, partner_run_success_sensor)
+    with world.engine.begin() as conn:
+        assert health_store.last_failure(conn, "beta") is None
+    assert landed_invoice_ids(world.engine, "beta") == org_ids["beta"]
 
-def _sensor_tick(world: Three, cursor):
+
+def _sensor_tick(world: Three, cursor, sensor=partner_run_failure_sensor):
+    # No `definitions`: in-process runs carry no code-location origin (see test_partner_health).
     with dg.build_sensor_context(instance=world.instance, cursor=cursor,
                                  resources={"platform": world.defs.resources["platform"]}) as context:
-        return partner_run_failure_sensor.evaluate_tick(context).cursor
+        return sensor.evaluate_tick(context).cursor

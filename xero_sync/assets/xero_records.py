@@ -16,7 +16,7 @@ from xero_sync.assets.table_metadata import OWNERS, row_counts, table_metadata
 from xero_sync.partitions import partition_key, partner_and_months
 from xero_sync.platform import connections
 from xero_sync.pulls.metadata import XERO_TABLES, xero_checks, xero_month_metadata, xero_run_metadata
-from xero_sync.pulls.months import pull_months, window_for  # noqa: F401 (window_for: its old home)
+from xero_sync.pulls.months import pull_months
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.resources.xero import XeroResource
 from xero_sync.shards.layout import Shard, shard as shard_at

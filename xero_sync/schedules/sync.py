@@ -12,7 +12,6 @@ of one per partner. Each shard's code location schedules only its own partners.
 """
 
 
-import datetime as dt
 import functools
 
 import dagster as dg

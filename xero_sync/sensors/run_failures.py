@@ -81,6 +81,12 @@ def _timestamp(ts: float | None) -> dt.datetime:
     return dt.datetime.fromtimestamp(ts or dt.datetime.now(dt.timezone.utc).timestamp(), tz=dt.timezone.utc)
 
 
+def _not_a_partners_run(context, run: dg.DagsterRun) -> None:
+    """Nothing to record. Logged, not a SkipReason: a run status sensor ends its tick at the first
+    value its function returns, and cohort runs (xero/cohort) are frequent and partner-less."""
+    context.log.info(f"run {run.run_id} ({run.job_name}) has no partner tag")
+
+
 @dg.run_failure_sensor(default_status=dg.DefaultSensorStatus.RUNNING, minimum_interval_seconds=30,
                        description="Records a partner's failed run (job, time, message) on its connection.")
 def partner_run_failure_sensor(context: dg.RunFailureSensorContext, platform: PlatformResource):
@@ -90,7 +96,7 @@ def partner_run_failure_sensor(context: dg.RunFailureSensorContext, platform: Pl
     with platform.begin() as conn:
         found = partner_for_run(conn, run.tags)
         if found is None:
-            return dg.SkipReason(f"run {run.run_id} ({run.job_name}) has no partner tag")
+            return _not_a_partners_run(context, run)
         partner_id, tag = found
         if record and _succeeded_since(context.instance, run, tag, record.create_timestamp.timestamp()):
             return dg.SkipReason(f"run {run.run_id} of {partner_id} was superseded by a later success")
@@ -109,6 +115,6 @@ def partner_run_success_sensor(context: dg.RunStatusSensorContext, platform: Pla
     with platform.begin() as conn:
         found = partner_for_run(conn, run.tags)
         if found is None:
-            return dg.SkipReason(f"run {run.run_id} ({run.job_name}) has no partner tag")
+            return _not_a_partners_run(context, run)
         for job in [run.job_name, *(c for c, single in SAME_WORK.items() if single == run.job_name)]:
             health_store.clear_run_failure(conn, found[0], job, at)
