@@ -26,6 +26,7 @@ from xero_sync.assets.partner_health import partner_health  # noqa: E402
 from xero_sync.assets.platform_records import platform_records_for  # noqa: E402
 from xero_sync.assets.reconciliation import reconciliation_diff_for  # noqa: E402
 from xero_sync.assets.xero_records import xero_records_for  # noqa: E402
+from xero_sync.cohorts.jobs import incremental_cohort_job_for, reread_cohort_job_for  # noqa: E402
 from xero_sync.jobs.incremental import incremental_sync_job_for  # noqa: E402
 from xero_sync.jobs.onboarding import onboarding_job_for  # noqa: E402
 from xero_sync.jobs.push import push_job_for  # noqa: E402
@@ -54,7 +55,8 @@ def build_defs(*, shard: int | None = None, database_url: str | None = None,
     own store). `shard` defaults to XERO_SYNC_SHARD."""
     s = shard_at(ShardSettings.from_env().current if shard is None else shard)
     assets = [xero_records_for(s), platform_records_for(s), reconciliation_diff_for(s)]
-    jobs = [onboarding_job_for(s), pull_job_for(s), incremental_sync_job_for(s), push_job_for(s)]
+    jobs = [onboarding_job_for(s), pull_job_for(s), incremental_sync_job_for(s), push_job_for(s),
+            incremental_cohort_job_for(s), reread_cohort_job_for(s)]
     schedules = [incremental_sync_schedule_for(s), daily_reread_schedule_for(s)]
     if s.index == 0:  # one health table for all partners, in the first shard's location
         assets.append(partner_health)

@@ -65,15 +65,17 @@ def partner_and_months(context: dg.AssetExecutionContext) -> tuple[str, list[dt.
     return partner_ids.pop(), month_list
 
 
-def existing_partners(context: dg.SensorEvaluationContext, partner_ids: list[str],
+def existing_partners(context: dg.SensorEvaluationContext | dg.ScheduleEvaluationContext,
+                      partner_ids: list[str],
                       partitions_def: dg.DynamicPartitionsDefinition = partners) -> set[str]:
     """Which of `partner_ids` are partner partitions (of a shard): one bounded query for the batch.
 
-    Through the tick's caching loader, so Dagster's own check of each partitioned RunRequest
-    reads the answer from the cache instead of asking the storage once per request.
+    In a sensor tick through the tick's caching loader, so Dagster's own check of each
+    partitioned RunRequest reads the answer from the cache instead of asking the storage once
+    per request; a schedule tick has no such loader and asks the instance.
     """
     if not partner_ids:
         return set()
-    loader = context.caching_dynamic_partitions_loader
+    loader = getattr(context, "caching_dynamic_partitions_loader", None)
     store = loader if loader is not None else context.instance
     return set(store.get_existing_dynamic_partitions(partitions_def.name, partner_ids))

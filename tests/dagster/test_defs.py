@@ -13,3 +13,7 @@ def test_definitions_load():
             "platform_customers", "platform_invoices", "platform_payments"} <= keys
     assert "new_connection_sensor" in {s.name for s in repo.sensor_defs}
     assert {"incremental_sync_schedule", "daily_reread_schedule"} <= {s.name for s in repo.schedule_defs}
+    schedules = {s.name: s.job_name for s in repo.schedule_defs}
+    assert schedules["incremental_sync_schedule"] == "incremental_cohort_job"
+    assert schedules["daily_reread_schedule"] == "reread_cohort_job"
+    assert "incremental_sync_job" in {j.name for j in repo.get_all_jobs()}  # webhooks, by hand

@@ -1,4 +1,5 @@
-"""Schedules fan out over connected, unparked partners with deterministic run keys."""
+"""Schedules request cohort runs over connected, unparked partners with deterministic run keys
+(tests/dagster/test_cohorts.py covers cohort sizes, shards and partitions)."""
 
 from __future__ import annotations
 
@@ -20,19 +21,19 @@ def evaluate(schedule, world):
         return list(schedule.evaluate_tick(context).run_requests or [])
 
 
-def test_schedules_skip_partners_until_connected_then_request_their_runs(world):
+def test_schedules_skip_partners_until_connected_then_request_their_cohort_runs(world):
     assert evaluate(incremental_sync_schedule, world) == []  # still pending
     assert drive_headless(world.instance, world.defs, world.engine, world.partner_id) == []
 
     [incremental] = evaluate(incremental_sync_schedule, world)
-    assert incremental.partition_key == world.partner_id
-    assert incremental.run_key == f"incremental:{world.partner_id}:20261125T0300"
-    assert incremental.tags["xero/tenant"] == world.tenant_id
+    assert incremental.run_config == {"ops": {"pull_changes_cohort": {"config": {"partners": [world.partner_id]}}}}
+    assert incremental.run_key == "incremental:20261125T0300:cohort-1-of-1"
+    assert incremental.tags["xero/cohort"] == "1-of-1" and "xero/partner" not in incremental.tags
 
     [reread] = evaluate(daily_reread_schedule, world)
-    assert reread.tags["dagster/asset_partition_range_start"] == f"2026-10-01|{world.partner_id}"
-    assert reread.tags["dagster/asset_partition_range_end"] == f"2026-11-01|{world.partner_id}"
-    assert reread.run_key == f"reread:{world.partner_id}:20261125"
+    assert reread.run_config == {"ops": {"reread_cohort": {"config": {
+        "partners": [world.partner_id], "months": ["2026-10-01", "2026-11-01"]}}}}
+    assert reread.run_key == "reread:20261125:cohort-1-of-1"
 
     with world.engine.begin() as conn:
         connections.park(conn, world.partner_id, dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=5),

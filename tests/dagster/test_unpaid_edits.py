@@ -1,5 +1,5 @@
 """SPEC section 2, three-way rule for unpaid-invoice edits, through real Dagster runs against the
-sandbox: the daily re-read (the schedule's own run request, materialized) keeps an edit made in
+sandbox: the daily re-read (the schedule's own cohort run request, executed) keeps an edit made in
 Alternative, brings an edit made in Xero, and when both changed takes Xero's value and lists the
 conflict in the reconciliation diff."""
 
@@ -31,14 +31,14 @@ def world(sandbox_factory, db_url, tmp_path, monkeypatch) -> Iterator[World]:
 
 
 def daily_reread(world: World) -> None:
-    """The daily re-read schedule's request for the partner, run as the schedule would."""
+    """The daily re-read schedule's cohort run for the partner, run as the schedule would."""
     now = world.server.sandbox.clock.now()
     with dg.build_schedule_context(instance=world.instance, scheduled_execution_time=now,
                                    resources=world.defs.resources) as ctx:
-        requests = list(daily_reread_schedule.evaluate_tick(ctx).run_requests)
-    (request,) = [r for r in requests if r.tags["xero/partner"] == world.partner_id]
-    result = dg.materialize([xero_records, platform_records], instance=world.instance,
-                            tags=request.tags, resources=world.defs.resources)
+        (request,) = daily_reread_schedule.evaluate_tick(ctx).run_requests
+    assert request.run_config["ops"]["reread_cohort"]["config"]["partners"] == [world.partner_id]
+    result = world.defs.get_job_def("reread_cohort_job").execute_in_process(
+        instance=world.instance, run_config=request.run_config, tags=request.tags)
     assert result.success
 
 

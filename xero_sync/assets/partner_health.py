@@ -24,8 +24,9 @@ CHECKS = {
     "connected_partners_synced_recently": (
         "sync_stale",
         ("Fails when a connected partner's last successful pull is older than twice the "
-        "incremental schedule's interval (15 min -> 30 min). Look at the partner's latest "
-        "incremental_sync_job run, its connection (parked? needs re-auth?) and the schedule.")),
+        "incremental schedule's interval (15 min -> 30 min). Look at the partner's last failure, "
+        "its latest incremental_cohort_job run (its cohort's), its connection (parked? needs "
+        "re-auth?) and the schedule.")),
     "no_stale_pending_writes": (
         "writes_stuck",
         ("Fails when a write to Xero (outbox row pending, sending or unknown) is older than "

@@ -1,25 +1,36 @@
-"""Schedules that fan out over a shard's connected partners with deterministic run keys.
+"""Schedules of the steady state: one run per cohort of a shard's partners, deterministic run keys.
 
-- incremental_sync_schedule (every 15 minutes): If-Modified-Since pull per partner.
-- daily_reread_schedule (03:00 UTC): full re-read of the current and previous month per partner,
-  because some Xero edits (DueDate on part-paid invoices, line account codes) do not bump
-  UpdatedDateUTC.
-Partners that are not connected, or parked by Xero's daily limit, are skipped; each shard's code
-location schedules only its own partners.
+- incremental_sync_schedule (every 15 minutes): If-Modified-Since pull (`incremental_cohort_job`).
+- daily_reread_schedule (03:00 UTC): full re-read of the current and previous month
+  (`reread_cohort_job`), because some Xero edits (DueDate on part-paid invoices, line account
+  codes) do not bump UpdatedDateUTC.
+Each tick takes the shard's connected, unparked partners that have a partner partition, splits
+them into cohorts of XERO_SYNC_COHORT_SIZE (xero_sync/cohorts/plan.py) and requests one run per
+cohort with the partners in its run config: ceil(partners / size) runs per tick per shard instead
+of one per partner. Each shard's code location schedules only its own partners.
+`pull_months_job` stays for range runs of one partner's months launched by hand.
 """
 
 
-import datetime as dt
 import functools
 
 import dagster as dg
 
 from xero_sync.assets.platform_records import platform_records_for
 from xero_sync.assets.xero_records import xero_records_for
-from xero_sync.jobs.incremental import incremental_sync_job_for
-from xero_sync.jobs.run_tags import connection_tags
-from xero_sync.partitions import range_tags
+from xero_sync.cohorts.jobs import (
+    INCREMENTAL_OP,
+    REREAD_OP,
+    cohort_run_config,
+    incremental_cohort_job_for,
+    reread_cohort_job_for,
+)
+from xero_sync.cohorts.plan import plan_cohorts, run_key
+from xero_sync.cohorts.settings import CohortSettings
+from xero_sync.jobs.run_tags import cohort_tags
+from xero_sync.partitions import existing_partners
 from xero_sync.platform import connections
+from xero_sync.platform.ids import is_partner_id
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.shards.layout import Shard, shard as shard_at
 from xero_sync.sync.month_slices import add_months, month_start
@@ -30,31 +41,48 @@ def pull_job_for(shard: Shard):
     return dg.define_asset_job(
         "pull_months_job",
         selection=dg.AssetSelection.assets(xero_records_for(shard), platform_records_for(shard)),
-        description="Pull and apply a partner's months (range runs from schedules and sensors).",
+        description="Pull and apply one partner's months (range runs launched by hand).",
     )
 
 
-def _active(platform: PlatformResource, now: dt.datetime, shard: Shard) -> list[connections.Connection]:
+def due_partners(context: dg.ScheduleEvaluationContext, platform: PlatformResource, shard: Shard) -> list[str]:
+    """The shard's connected partners not parked at the tick that have a partner partition (one
+    query for the connections, one for the partitions)."""
+    tick = context.scheduled_execution_time
     with platform.begin() as conn:
         active = connections.list_connections(conn, statuses=["connected"], shard=shard.index)
-    return [c for c in active if not c.is_parked(now)]
+    ids = []
+    for c in active:
+        if c.is_parked(tick):
+            continue
+        if not is_partner_id(c.partner_id):  # a bad partner row is logged, never fatal
+            context.log.warning(f"partner id {c.partner_id!r} is not valid (fix the partner row); skipped")
+            continue
+        ids.append(c.partner_id)
+    present = existing_partners(context, ids, shard.partners)
+    missing = [p for p in ids if p not in present]
+    if missing:
+        context.log.warning(f"{len(missing)} connected partners have no partition in {shard.partners.name} "
+                            f"and are skipped: {missing[:10]}")
+    return [p for p in ids if p in present]
 
 
 @functools.cache
 def incremental_sync_schedule_for(shard: Shard) -> dg.ScheduleDefinition:
     @dg.schedule(
         name="incremental_sync_schedule",
-        job=incremental_sync_job_for(shard),
+        job=incremental_cohort_job_for(shard),
         cron_schedule="*/15 * * * *",
         default_status=dg.DefaultScheduleStatus.RUNNING,
     )
     def incremental_sync_schedule(context: dg.ScheduleEvaluationContext, platform: PlatformResource):
         tick = context.scheduled_execution_time
-        for c in _active(platform, tick, shard):
+        size = CohortSettings.from_env().size
+        for cohort in plan_cohorts(due_partners(context, platform, shard), size):
             yield dg.RunRequest(
-                run_key=f"incremental:{c.partner_id}:{tick:%Y%m%dT%H%M}",
-                partition_key=c.partner_id,
-                tags=connection_tags(c, "incremental"),
+                run_key=run_key("incremental", f"{tick:%Y%m%dT%H%M}", cohort),
+                run_config=cohort_run_config(INCREMENTAL_OP, list(cohort.partners)),
+                tags=cohort_tags(cohort.label, "incremental"),
             )
 
     return incremental_sync_schedule
@@ -64,20 +92,20 @@ def incremental_sync_schedule_for(shard: Shard) -> dg.ScheduleDefinition:
 def daily_reread_schedule_for(shard: Shard) -> dg.ScheduleDefinition:
     @dg.schedule(
         name="daily_reread_schedule",
-        job=pull_job_for(shard),
+        job=reread_cohort_job_for(shard),
         cron_schedule="0 3 * * *",
         default_status=dg.DefaultScheduleStatus.RUNNING,
     )
     def daily_reread_schedule(context: dg.ScheduleEvaluationContext, platform: PlatformResource):
         tick = context.scheduled_execution_time
         current = month_start(tick.date())
-        for c in _active(platform, tick, shard):
+        months = [add_months(current, -1), current]
+        size = CohortSettings.from_env().size
+        for cohort in plan_cohorts(due_partners(context, platform, shard), size):
             yield dg.RunRequest(
-                run_key=f"reread:{c.partner_id}:{tick:%Y%m%d}",
-                tags={
-                    **range_tags(c.partner_id, add_months(current, -1), current),
-                    **connection_tags(c, "reread"),
-                },
+                run_key=run_key("reread", f"{tick:%Y%m%d}", cohort),
+                run_config=cohort_run_config(REREAD_OP, list(cohort.partners), months),
+                tags=cohort_tags(cohort.label, "reread"),
             )
 
     return daily_reread_schedule

@@ -6,7 +6,10 @@ it. `partner_run_success_sensor` clears it when a later run of the same job for 
 succeeds, so the record always says "this is still broken" (the failed run stays in Dagster's
 run history). Runs carry their partner in tags: `xero/partner` (our sensors and schedules),
 `dagster/partition/partner` (UI launches), the partition key or range tags, or `xero/tenant`.
-Runs without a partner (partner_health_job) are ignored.
+Runs without a partner (partner_health_job) are ignored, and so are cohort runs (many partners
+in one run, `xero/cohort` tag, no partner tag): they record each partner's failure and clear
+each partner's success on its connection themselves (xero_sync/cohorts/); a per-partner run's
+success also clears the failure its cohort job recorded for the same work.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from collections.abc import Mapping
 import dagster as dg
 import sqlalchemy as sa
 
+from xero_sync.cohorts.plan import SAME_WORK
 from xero_sync.platform import connections
 from xero_sync.platform import health as health_store
 from xero_sync.resources.platform import PlatformResource
@@ -77,6 +81,12 @@ def _timestamp(ts: float | None) -> dt.datetime:
     return dt.datetime.fromtimestamp(ts or dt.datetime.now(dt.timezone.utc).timestamp(), tz=dt.timezone.utc)
 
 
+def _not_a_partners_run(context, run: dg.DagsterRun) -> None:
+    """Nothing to record. Logged, not a SkipReason: a run status sensor ends its tick at the first
+    value its function returns, and cohort runs (xero/cohort) are frequent and partner-less."""
+    context.log.info(f"run {run.run_id} ({run.job_name}) has no partner tag")
+
+
 @dg.run_failure_sensor(default_status=dg.DefaultSensorStatus.RUNNING, minimum_interval_seconds=30,
                        description="Records a partner's failed run (job, time, message) on its connection.")
 def partner_run_failure_sensor(context: dg.RunFailureSensorContext, platform: PlatformResource):
@@ -86,7 +96,7 @@ def partner_run_failure_sensor(context: dg.RunFailureSensorContext, platform: Pl
     with platform.begin() as conn:
         found = partner_for_run(conn, run.tags)
         if found is None:
-            return dg.SkipReason(f"run {run.run_id} ({run.job_name}) has no partner tag")
+            return _not_a_partners_run(context, run)
         partner_id, tag = found
         if record and _succeeded_since(context.instance, run, tag, record.create_timestamp.timestamp()):
             return dg.SkipReason(f"run {run.run_id} of {partner_id} was superseded by a later success")
@@ -105,5 +115,6 @@ def partner_run_success_sensor(context: dg.RunStatusSensorContext, platform: Pla
     with platform.begin() as conn:
         found = partner_for_run(conn, run.tags)
         if found is None:
-            return dg.SkipReason(f"run {run.run_id} ({run.job_name}) has no partner tag")
-        health_store.clear_run_failure(conn, found[0], run.job_name, at)
+            return _not_a_partners_run(context, run)
+        for job in [run.job_name, *(c for c, single in SAME_WORK.items() if single == run.job_name)]:
+            health_store.clear_run_failure(conn, found[0], job, at)

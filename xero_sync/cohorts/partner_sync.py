@@ -1,0 +1,119 @@
+"""One partner's share of a cohort run: the same pulls as the per-partner runs, and its outcome
+recorded on its connection.
+
+Each partner gets its own Xero client (its own tenant budget; the app-wide budget is shared
+through the store), holds its tenant's lock while it calls Xero and turns Xero's refusals into
+connection state exactly like a per-partner run (connection_errors.py). A partner that is no
+longer due when the run reaches it (disconnected, needs re-auth, parked since the tick) is
+skipped, not failed. Its failure is written on its connection like `partner_run_failure_sensor`
+writes a failed run's (job, time, message with secrets masked, run id); its success clears its
+earlier failure of the same work.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from xero_sync.assets.table_metadata import row_counts
+from xero_sync.platform import connections
+from xero_sync.platform import health as health_store
+from xero_sync.platform.connections import Connection
+from xero_sync.pulls.changes import pull_changes
+from xero_sync.pulls.metadata import (
+    PLATFORM_TABLES,
+    XERO_TABLES,
+    changes_materializations,
+    check_evaluations,
+    months_materializations,
+    platform_checks,
+    xero_checks,
+)
+from xero_sync.pulls.months import apply_months, pull_months
+from xero_sync.resources.platform import PlatformResource
+from xero_sync.resources.xero import XeroResource
+from xero_sync.shards.layout import Shard
+from xero_sync.sync.health import safe_failure_message
+from xero_sync.xero.client import XeroClient
+
+# A push holds a tenant for seconds; a partner whose tenant stays busy longer (an onboarding
+# run) fails for this tick and is pulled again on the next one.
+COHORT_LOCK_WAIT_SECONDS = 30.0
+
+
+class NotDue(Exception):
+    """The partner no longer needs this sync (not connected, or parked): skipped, not failed."""
+
+
+@dataclass(frozen=True)
+class PartnerResult:
+    events: list  # AssetMaterialization / AssetCheckEvaluation to report, in order
+    summary: str
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class PartnerSync:
+    """The per-partner work of one cohort run; its methods run on the cohort's worker threads."""
+
+    def __init__(self, shard: Shard, xero: XeroResource, platform: PlatformResource,
+                 lock_wait: float = COHORT_LOCK_WAIT_SECONDS) -> None:
+        self.shard, self.xero, self.platform, self.lock_wait = shard, xero, platform, lock_wait
+        self._resource_lock = threading.Lock()  # the resources set themselves up lazily
+        with self._resource_lock:
+            platform.engine  # noqa: B018  (one engine, created before the threads share it)
+
+    def _due(self, partner_id: str) -> Connection:
+        with self.platform.begin() as conn:
+            connection = connections.get_connection(conn, partner_id)
+        if connection is None:
+            raise NotDue(f"partner {partner_id} has no connection")
+        if connection.status != "connected":
+            raise NotDue(f"partner {partner_id} is {connection.status}")
+        if connection.is_parked(_now()):
+            raise NotDue(f"partner {partner_id} is parked until {connection.parked_until:%Y-%m-%d %H:%M} UTC")
+        return connection
+
+    def _client(self, connection: Connection) -> XeroClient:
+        with self._resource_lock:
+            return self.xero.client_for(connection)
+
+    def changes(self, partner_id: str) -> PartnerResult:
+        """The incremental pull (If-Modified-Since) of one partner."""
+        connection = self._due(partner_id)
+        changes = pull_changes(self.platform, self._client(connection), connection, lock_wait=self.lock_wait)
+        return PartnerResult(changes_materializations(self.shard, changes),
+                             f"{changes.records}; api calls {changes.calls}")
+
+    def reread(self, partner_id: str, months: list[dt.date]) -> PartnerResult:
+        """The daily re-read of `months` (ascending) of one partner: pulled, landed, applied."""
+        connection = self._due(partner_id)
+        pulled = pull_months(self.platform, self._client(connection), connection, months, lock_wait=self.lock_wait)
+        applied = apply_months(self.platform, partner_id, months)
+        events = months_materializations(self.shard, pulled, applied, row_counts(self.platform, XERO_TABLES),
+                                         row_counts(self.platform, PLATFORM_TABLES))
+        events += check_evaluations(self.shard, partner_id, xero_checks(pulled) + platform_checks(applied))
+        pulled_counts = {e: len(r.records) for e, r in pulled.reads.items()}
+        return PartnerResult(events, f"{pulled_counts}; api calls {pulled.stats.get('calls', 0)}")
+
+
+def record_failure(platform: PlatformResource, partner_id: str, job: str, message: str,
+                   run_id: str | None) -> None:
+    """What `partner_run_failure_sensor` records for a failed per-partner run."""
+    failure = health_store.RunFailure(job, _now(), safe_failure_message(message), run_id)
+    with platform.begin() as conn:
+        health_store.record_run_failure(conn, partner_id, failure)
+
+
+def clear_failures(platform: PlatformResource, partner_id: str, jobs: Iterable[str]) -> None:
+    """What `partner_run_success_sensor` does for a successful per-partner run, for each job
+    doing this work."""
+    at = _now()
+    with platform.begin() as conn:
+        for job in jobs:
+            health_store.clear_run_failure(conn, partner_id, job, at)
+
