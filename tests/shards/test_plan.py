@@ -12,8 +12,10 @@ from xero_sync.shards.settings import ShardSettings
 
 
 def test_capacity_keeps_every_asset_within_the_partition_limit():
-    assert plan.capacity(50_000, 179) == 279
+    assert plan.capacity(50_000, 179, headroom_months=0) == 279
     assert 279 * 179 <= 50_000 < 280 * 179
+    # Sized for two more years of months by default: still within the limit at 203 months.
+    assert plan.capacity(50_000, 179) == 246 and 246 * 203 <= 50_000
     with pytest.raises(ValueError):
         plan.capacity(50_000, 0)
 

@@ -82,14 +82,16 @@ def _partitions_name(index: int) -> str:
 def _list(counts: dict[int, int], settings: ShardSettings) -> int:
     months = _month_count()
     room = plan.capacity(settings.max_partitions, months)
-    print(f"{settings.count} shard(s) configured; {months} month partitions; a shard holds up to "
-          f"{room} partners ({settings.max_partitions:,} partitions per asset)")
+    print(f"{settings.count} shard(s) configured; {months} month partitions; a shard takes up to "
+          f"{room} partners (within {settings.max_partitions:,} partitions per asset for "
+          f"{plan.HEADROOM_MONTHS} more months)")
     print("| shard | code location | partners | partitions per asset | state |")
     print("|---:|---|---:|---:|---|")
     for index in sorted(set(range(settings.count)) | set(counts)):
         n = counts.get(index, 0)
         state = ("not configured: rebalance" if index >= settings.count
-                 else "over capacity: add a shard" if n > room else "ok")
+                 else "over the partition limit: add a shard, rebalance" if n * months > settings.max_partitions
+                 else "full: add a shard before the next partners" if n >= room else "ok")
         print(f"| {index} | {_location(index)} | {n} | {n * months:,} | {state} |")
     return 0
 

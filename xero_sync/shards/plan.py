@@ -2,7 +2,9 @@
 
 A shard holds at most `max_partitions` partner x month partitions per asset (default 50,000,
 Dagster's UI stays responsive well below its documented 100,000 guidance), so its capacity in
-partners is that divided by the number of month partitions, which grows by one each month.
+partners is that divided by the number of month partitions. That number grows by one each month,
+so capacity is sized for HEADROOM_MONTHS more: a shard filled today stays within the limit for two
+years (after that `xero-sync shards list` says to add a shard and rebalance).
 """
 
 from __future__ import annotations
@@ -11,13 +13,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 DEFAULT_MAX_PARTITIONS = 50_000
+HEADROOM_MONTHS = 24
 
 
-def capacity(max_partitions: int, month_count: int) -> int:
-    """Partners a shard holds while every asset stays within `max_partitions`."""
+def capacity(max_partitions: int, month_count: int, headroom_months: int = HEADROOM_MONTHS) -> int:
+    """Partners a shard holds while every asset stays within `max_partitions` for
+    `headroom_months` more months."""
     if month_count <= 0:
         raise ValueError("month_count must be positive")
-    return max_partitions // month_count
+    return max_partitions // (month_count + headroom_months)
 
 
 def choose(counts: Mapping[int, int], shard_count: int) -> int:
