@@ -73,6 +73,13 @@ def failure_message(context: dg.RunFailureSensorContext) -> str:
     return safe_failure_message("; ".join(parts) or context.failure_event.message)
 
 
+def _skip(context: dg.RunStatusSensorContext, why: str) -> None:
+    """Log a run this sensor has nothing to do for. Not a SkipReason: a tick covers several runs,
+    and Dagster refuses a tick whose runs returned both a SkipReason and nothing (e.g. a
+    partner_health_job run and an onboarding run finishing between two ticks)."""
+    context.log.debug(why)
+
+
 def _timestamp(ts: float | None) -> dt.datetime:
     return dt.datetime.fromtimestamp(ts or dt.datetime.now(dt.timezone.utc).timestamp(), tz=dt.timezone.utc)
 
@@ -86,10 +93,10 @@ def partner_run_failure_sensor(context: dg.RunFailureSensorContext, platform: Pl
     with platform.begin() as conn:
         found = partner_for_run(conn, run.tags)
         if found is None:
-            return dg.SkipReason(f"run {run.run_id} ({run.job_name}) has no partner tag")
+            return _skip(context, f"run {run.run_id} ({run.job_name}) has no partner tag")
         partner_id, tag = found
         if record and _succeeded_since(context.instance, run, tag, record.create_timestamp.timestamp()):
-            return dg.SkipReason(f"run {run.run_id} of {partner_id} was superseded by a later success")
+            return _skip(context, f"run {run.run_id} of {partner_id} was superseded by a later success")
         failure = health_store.RunFailure(run.job_name, at, failure_message(context), run.run_id)
         health_store.record_run_failure(conn, partner_id, failure)
     context.log.info(f"partner {partner_id}: recorded failed run {run.run_id} of {run.job_name}")
@@ -105,5 +112,5 @@ def partner_run_success_sensor(context: dg.RunStatusSensorContext, platform: Pla
     with platform.begin() as conn:
         found = partner_for_run(conn, run.tags)
         if found is None:
-            return dg.SkipReason(f"run {run.run_id} ({run.job_name}) has no partner tag")
+            return _skip(context, f"run {run.run_id} ({run.job_name}) has no partner tag")
         health_store.clear_run_failure(conn, found[0], run.job_name, at)
