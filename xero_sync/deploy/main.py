@@ -70,6 +70,7 @@ class Deployment:
     sandbox_url: str = ""
     ui_url: str = ""
     connected_at: float | None = None  # wall clock when the partners were connected
+    max_runs: int = 0  # runs at once, as written to dagster.yaml
     _engine: sa.Engine | None = None
     _key: str = ""
 
@@ -147,9 +148,9 @@ class Deployment:
         self.servers = [CodeServer(i, services.free_port()) for i in range(opts.shards)]
         workspace = self.home / "workspace.yaml"
         workspace.write_text(workspace_yaml(self.servers))
-        max_runs = opts.max_runs or default_max_runs(os.cpu_count())
-        (self.dagster_home / "dagster.yaml").write_text(dagster_yaml(self.db.url, max_runs))
-        say(f"[deploy] starting {opts.shards} code server(s), one per shard; at most {max_runs} runs at once")
+        self.max_runs = opts.max_runs or default_max_runs(os.cpu_count())
+        (self.dagster_home / "dagster.yaml").write_text(dagster_yaml(self.db.url, self.max_runs))
+        say(f"[deploy] starting {opts.shards} code server(s), one per shard; at most {self.max_runs} runs at once")
         for server in self.servers:
             self.children.spawn(f"code-server-{server.shard}", services.code_server_command(server),
                                 self._child_env(XERO_SYNC_SHARD=str(server.shard)), self.dagster_home)
@@ -213,7 +214,12 @@ class Deployment:
             self.children.check()
             now = time.monotonic()
             if now - last_said >= PROGRESS_EVERY:
-                current = self.progress()
+                try:
+                    current = self.progress()
+                except sa.exc.SQLAlchemyError as exc:  # progress lines are not worth stopping for
+                    say(f"[deploy] cannot read progress from the store: {str(exc).splitlines()[0]}")
+                    last_said = now
+                    continue
                 if current != last:
                     say(f"[deploy] {current.line()}")
                     if current.all_connected and self.connected_at is not None:
