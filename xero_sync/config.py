@@ -32,6 +32,9 @@ SCOPES = (
 
 
 PUBLIC_URL_ENV = "XERO_SYNC_PUBLIC_URL"
+# The app-wide minute budget (platform.rate_windows; default 9,000 of Xero's 10,000), e.g. lower
+# to leave room for another consumer of the same Xero app, or to match a sandbox's smaller limit.
+APP_MINUTE_LIMIT_ENV = "XERO_SYNC_APP_MINUTE_LIMIT"
 _LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
@@ -70,6 +73,7 @@ class Settings:
     web_secret: str | None = None  # XERO_SYNC_WEB_SECRET (sandbox mode may use a generated file)
     public_url: str | None = None  # XERO_SYNC_PUBLIC_URL: where partners and Xero reach the web app
     has_encryption_key: bool = False  # XERO_SYNC_ENCRYPTION_KEY set (else the dev key file)
+    app_minute_limit: int | None = None  # XERO_SYNC_APP_MINUTE_LIMIT: the app-wide budget's minute
 
     @property
     def store_is_default(self) -> bool:
@@ -128,7 +132,18 @@ class Settings:
             web_secret=env.get("XERO_SYNC_WEB_SECRET") or None,
             public_url=parse_public_url(env.get(PUBLIC_URL_ENV), real=use_real == "real"),
             has_encryption_key=bool(env.get("XERO_SYNC_ENCRYPTION_KEY", "").strip()),
+            app_minute_limit=parse_positive(env, APP_MINUTE_LIMIT_ENV),
         )
+
+
+def parse_positive(env: dict[str, str], name: str) -> int | None:
+    """An optional positive integer setting (None when unset or empty)."""
+    value = env.get(name, "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise ConfigError(f"{name}={value!r} must be a positive integer")
+    return int(value)
 
 
 def parse_public_url(value: str | None, *, real: bool) -> str | None:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.process_tree import descendants, still_running
+
 ROOT = Path(__file__).resolve().parents[2]
 READY_SECONDS = 240  # dagster dev starts a webserver, a daemon and a code server
 
@@ -22,41 +24,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def proc_stat(pid: int) -> tuple[int, str, str] | None:
-    """(ppid, state, start time) from /proc, or None once the process is gone."""
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError):
-        return None
-    fields = text[text.rindex(")") + 2:].split()
-    return int(fields[1]), fields[0], fields[19]
-
-
-def descendants(root: int) -> dict[int, str]:
-    """Every live descendant of `root`: pid -> start time (so a reused pid is not mistaken)."""
-    children: dict[int, list[int]] = {}
-    starts = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit() and (stat := proc_stat(int(entry))) is not None:
-            children.setdefault(stat[0], []).append(int(entry))
-            starts[int(entry)] = stat[2]
-    out, todo = {}, [root]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            out[child] = starts[child]
-            todo.append(child)
-    return out
-
-
-def still_running(pids: dict[int, str]) -> list[int]:
-    alive = []
-    for pid, start in pids.items():
-        stat = proc_stat(pid)
-        if stat is not None and stat[2] == start and stat[1] != "Z":
-            alive.append(pid)
-    return alive
 
 
 @pytest.mark.parametrize(("signum", "exit_code"), [(signal.SIGINT, 130), (signal.SIGTERM, 0)])

@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 
 import pytest
@@ -67,3 +68,36 @@ def test_serves_in_the_foreground_and_stops_on_sigterm():
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_the_per_app_minute_limit_is_an_option():
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "xero_sync.commands.cli", "sandbox", "--port", str(port), "--invoices", "5",
+         "--months", "1", "--tenants", "2", "--app-minute-limit", "3"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        banner = "".join(process.stdout.readline() for _ in range(3))  # printed once the socket listens
+        assert "app 3/min" in banner
+        base = f"http://127.0.0.1:{port}"
+        with urllib.request.urlopen(f"{base}/_sandbox/tenants", timeout=5) as answer:
+            tenants = [t["tenant_id"] for t in json.loads(answer.read())]
+        statuses = []
+        for n in range(4):  # the app's 3 calls of the minute spread over both tenants, then a 429
+            tenant = tenants[n % 2]
+            token = urllib.request.Request(f"{base}/_sandbox/tokens", method="POST",
+                                           data=json.dumps({"tenant_id": tenant}).encode(),
+                                           headers={"Content-Type": "application/json"})
+            with urllib.request.urlopen(token, timeout=5) as answer:
+                access = json.loads(answer.read())["access_token"]
+            call = urllib.request.Request(f"{base}/api.xro/2.0/Organisation", headers={
+                "Authorization": f"Bearer {access}", "xero-tenant-id": tenant, "Accept": "application/json"})
+            try:
+                with urllib.request.urlopen(call, timeout=5) as answer:
+                    statuses.append((answer.status, None))
+            except urllib.error.HTTPError as refused:
+                statuses.append((refused.code, refused.headers.get("X-Rate-Limit-Problem")))
+        assert statuses == [(200, None)] * 3 + [(429, "appminute")]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

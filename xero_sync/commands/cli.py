@@ -20,6 +20,7 @@ _COMMANDS = (
     "xero_sync.platform.cli",  # xero-sync db upgrade
     "xero_sync.commands.connect",  # xero-sync connect --sandbox
     "xero_sync.demo.main",  # xero-sync demo [--headless]
+    "xero_sync.deploy.main",  # xero-sync deploy-local [--shards N] [--tenants T]
     "xero_sync.web.cli",  # xero-sync web [--port 8000]
     "xero_sync.commands.diff",  # xero-sync diff --partner P [--csv FILE]
     "xero_sync.commands.accounts",  # xero-sync accounts --partner P [--list] [--payments-account ..]

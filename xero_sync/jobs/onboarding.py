@@ -20,6 +20,11 @@ def onboarding_job_for(shard: Shard):
         "onboarding_job",
         selection=dg.AssetSelection.assets(xero_records_for(shard), platform_records_for(shard)),
         description="Initial sync of one partner: a range of months of the Xero and platform records.",
+        # Its two steps run one after the other (platform records read the landed Xero records),
+        # so a process per step would add only start-up: two Python processes importing Dagster
+        # and this package per run, about half of a small partner's run time (deploy-local,
+        # bench/onboard_many.py).
+        executor_def=dg.in_process_executor,
     )
 
 

@@ -41,14 +41,15 @@ class XeroResource(dg.ConfigurableResource):
     Everything defaults to the environment at run time (see README "Configuration"):
     the database holding the token store, the Xero endpoints (sandbox by default) and the app's
     client id and secret. `sandbox_url` overrides the endpoints (tests, demo). The app-wide budget
-    (`shared_budget`) counts calls in the same store: `app_minute_limit` leaves headroom under
-    Xero's 10,000 a minute; the tenant limits are Xero's.
+    (`shared_budget`) counts calls in the same store: `app_minute_limit` (else
+    `XERO_SYNC_APP_MINUTE_LIMIT`, else 9,000) leaves headroom under Xero's 10,000 a minute; the
+    tenant limits are Xero's.
     """
 
     database_url: str | None = None
     sandbox_url: str | None = None
     shared_budget: bool = True
-    app_minute_limit: int = DEFAULT_APP_MINUTE_LIMIT
+    app_minute_limit: int | None = None
     tenant_minute_limit: int = DEFAULT_TENANT_MINUTE_LIMIT
     tenant_day_limit: int = DEFAULT_TENANT_DAY_LIMIT
     _engine: sa.Engine | None = PrivateAttr(default=None)
@@ -81,7 +82,9 @@ class XeroResource(dg.ConfigurableResource):
         """The app-wide budget in the platform store (None when `shared_budget` is off)."""
         if self.shared_budget and self._windows is None:
             self._windows = StoreRateWindows(
-                self._store_engine(), app_minute_limit=self.app_minute_limit,
+                self._store_engine(),
+                app_minute_limit=(self.app_minute_limit or self._settings().app_minute_limit
+                                  or DEFAULT_APP_MINUTE_LIMIT),
                 tenant_minute_limit=self.tenant_minute_limit, tenant_day_limit=self.tenant_day_limit)
         return self._windows if self.shared_budget else None
 

@@ -43,6 +43,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--tenants", type=_positive("tenants"), default=1)
     parser.add_argument("--currency", choices=("USD", "CAD"), default="USD")
     parser.add_argument("--day-limit", type=_positive("day limit"), default=5000)
+    parser.add_argument("--minute-limit", type=_positive("minute limit"), default=60,
+                        help="calls per tenant per minute (Xero: 60)")
+    parser.add_argument("--concurrent-limit", type=_positive("concurrent limit"), default=5,
+                        help="calls in flight per tenant (Xero: 5)")
+    parser.add_argument("--app-minute-limit", type=_positive("app minute limit"), default=10_000,
+                        help="calls per minute over all tenants (Xero: 10,000)")
     parser.add_argument("--time-scale", type=_scale, default=1.0,
                         help="sandbox clock speed (60 = a minute per second)")
     parser.add_argument("--webhook-url", default=None, help="POST signed Xero webhooks here")
@@ -65,6 +71,9 @@ def run(args: argparse.Namespace) -> int:
         currency=args.currency,
         clock=Clock(scale=args.time_scale),
         day_limit=args.day_limit,
+        minute_limit=args.minute_limit,
+        concurrent_limit=args.concurrent_limit,
+        app_minute_limit=args.app_minute_limit,
         webhook_url=args.webhook_url,
     )
     base = f"http://{args.host}:{args.port}"
@@ -72,6 +81,8 @@ def run(args: argparse.Namespace) -> int:
     lines = [
         f"Xero sandbox seeded in {seconds:.1f}s (seed {args.seed}, {args.invoices} invoices/tenant, "
         f"{args.months} months, {args.currency})",
+        f"  limits       per tenant {args.minute_limit}/min, {args.day_limit}/day, "
+        f"{args.concurrent_limit} in flight; app {args.app_minute_limit}/min",
         f"  API          {base}/api.xro/2.0",
         f"  connections  {base}/connections",
         f"  authorize    {base}/connect/authorize",

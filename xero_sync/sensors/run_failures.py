@@ -77,14 +77,16 @@ def failure_message(context: dg.RunFailureSensorContext) -> str:
     return safe_failure_message("; ".join(parts) or context.failure_event.message)
 
 
+def _skip(context: dg.RunStatusSensorContext, why: str) -> None:
+    """Log a run this sensor has nothing to do for. Not a SkipReason: a tick covers several runs,
+    and Dagster refuses a tick whose runs returned both a SkipReason and nothing (e.g. a
+    partner_health_job run and an onboarding run finishing between two ticks); cohort runs
+    (xero/cohort) are frequent and partner-less."""
+    context.log.debug(why)
+
+
 def _timestamp(ts: float | None) -> dt.datetime:
     return dt.datetime.fromtimestamp(ts or dt.datetime.now(dt.timezone.utc).timestamp(), tz=dt.timezone.utc)
-
-
-def _not_a_partners_run(context, run: dg.DagsterRun) -> None:
-    """Nothing to record. Logged, not a SkipReason: a run status sensor ends its tick at the first
-    value its function returns, and cohort runs (xero/cohort) are frequent and partner-less."""
-    context.log.info(f"run {run.run_id} ({run.job_name}) has no partner tag")
 
 
 @dg.run_failure_sensor(default_status=dg.DefaultSensorStatus.RUNNING, minimum_interval_seconds=30,
@@ -96,10 +98,10 @@ def partner_run_failure_sensor(context: dg.RunFailureSensorContext, platform: Pl
     with platform.begin() as conn:
         found = partner_for_run(conn, run.tags)
         if found is None:
-            return _not_a_partners_run(context, run)
+            return _skip(context, f"run {run.run_id} ({run.job_name}) has no partner tag")
         partner_id, tag = found
         if record and _succeeded_since(context.instance, run, tag, record.create_timestamp.timestamp()):
-            return dg.SkipReason(f"run {run.run_id} of {partner_id} was superseded by a later success")
+            return _skip(context, f"run {run.run_id} of {partner_id} was superseded by a later success")
         failure = health_store.RunFailure(run.job_name, at, failure_message(context), run.run_id)
         health_store.record_run_failure(conn, partner_id, failure)
     context.log.info(f"partner {partner_id}: recorded failed run {run.run_id} of {run.job_name}")
@@ -115,6 +117,6 @@ def partner_run_success_sensor(context: dg.RunStatusSensorContext, platform: Pla
     with platform.begin() as conn:
         found = partner_for_run(conn, run.tags)
         if found is None:
-            return _not_a_partners_run(context, run)
+            return _skip(context, f"run {run.run_id} ({run.job_name}) has no partner tag")
         for job in [run.job_name, *(c for c, single in SAME_WORK.items() if single == run.job_name)]:
             health_store.clear_run_failure(conn, found[0], job, at)

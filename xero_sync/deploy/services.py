@@ -1,0 +1,110 @@
+"""The deployment's services: their command lines and how each one is known to be ready.
+
+Every command is this interpreter's (`sys.executable -m ...`), so the venv that runs
+`deploy-local` is the one that serves the code, whatever PATH says.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import xero_sync
+from xero_sync.deploy.instance_files import CodeServer
+
+REPO_ROOT = Path(xero_sync.__file__).resolve().parents[1]
+HOST = "127.0.0.1"
+
+LOCATIONS_QUERY = """{ workspaceOrError { __typename ... on Workspace { locationEntries {
+  name loadStatus locationOrLoadError { __typename ... on PythonError { message } } } } } }"""
+DAEMONS_QUERY = """{ instance { daemonHealth { allDaemonStatuses { daemonType healthy required } } } }"""
+# The daemons a deployment cannot work without: sensors launch onboarding runs, the queue starts them.
+NEEDED_DAEMONS = {"SENSOR", "SCHEDULER", "QUEUED_RUN_COORDINATOR"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def sandbox_command(port: int, *, tenants: int, invoices: int, months: int, seed: int,
+                    app_minute_limit: int) -> list[str]:
+    """The Xero sandbox with Xero's per-tenant limits (60/min, 5,000/day, 5 in flight) and the
+    given per-app minute limit."""
+    return [sys.executable, "-m", "xero_sync.commands.cli", "sandbox", "--host", HOST,
+            "--port", str(port), "--tenants", str(tenants), "--invoices", str(invoices),
+            "--months", str(months), "--seed", str(seed), "--app-minute-limit", str(app_minute_limit)]
+
+
+def code_server_command(server: CodeServer) -> list[str]:
+    return [sys.executable, "-m", "dagster", "api", "grpc", "-m", "xero_sync.definitions", "-a", "defs",
+            "-h", HOST, "-p", str(server.port), "--location-name", server.location_name,
+            "-d", str(REPO_ROOT), "--log-level", "warning"]
+
+
+def daemon_command(workspace: Path) -> list[str]:
+    return [sys.executable, "-m", "dagster._daemon", "run", "-w", str(workspace), "--log-level", "warning"]
+
+
+def webserver_command(workspace: Path, port: int) -> list[str]:
+    return [sys.executable, "-m", "dagster_webserver", "-w", str(workspace), "-h", HOST, "-p", str(port),
+            "--log-level", "warning"]
+
+
+def http_json(url: str, body: dict | None = None, timeout: float = 10) -> object | None:
+    """GET (or POST `body` as JSON) and decode the answer; None if nothing answers yet."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as answer:
+            return json.loads(answer.read())
+    except (urllib.error.URLError, ConnectionError, TimeoutError, json.JSONDecodeError):
+        return None
+
+
+def sandbox_ready(base_url: str) -> bool:
+    health = http_json(f"{base_url}/_sandbox/health", timeout=2)
+    return isinstance(health, dict) and health.get("ok") is True
+
+
+def code_server_ready(server: CodeServer) -> bool:
+    """The gRPC server answers a ping (it loads the definitions before it serves)."""
+    from dagster._grpc.client import DagsterGrpcClient
+
+    try:
+        return DagsterGrpcClient(port=server.port, host=HOST).ping("deploy")["echo"] == "deploy"
+    except Exception:  # any gRPC error: not serving yet  # noqa: BLE001
+        return False
+
+
+def graphql(ui_url: str, query: str) -> dict | None:
+    answer = http_json(f"{ui_url}/graphql", {"query": query})
+    return answer.get("data") if isinstance(answer, dict) else None
+
+
+def code_locations(ui_url: str) -> dict[str, str]:
+    """Location name -> load status (LOADED, LOADING) as the webserver reports it; a location
+    whose code failed to load shows as its error's type."""
+    data = graphql(ui_url, LOCATIONS_QUERY)
+    if not data or data["workspaceOrError"]["__typename"] != "Workspace":
+        return {}
+    out = {}
+    for entry in data["workspaceOrError"]["locationEntries"]:
+        loaded = entry["locationOrLoadError"]
+        error = loaded is not None and loaded["__typename"] == "PythonError"
+        out[entry["name"]] = "PythonError" if error else entry["loadStatus"]
+    return out
+
+
+def unhealthy_daemons(ui_url: str) -> set[str] | None:
+    """Needed daemons not (yet) heartbeating; None if the webserver does not answer."""
+    data = graphql(ui_url, DAEMONS_QUERY)
+    if not data:
+        return None
+    healthy = {d["daemonType"] for d in data["instance"]["daemonHealth"]["allDaemonStatuses"] if d["healthy"]}
+    return NEEDED_DAEMONS - healthy
