@@ -34,6 +34,7 @@ EXPECTED_DIFF = sorted([
     ("deleted_in_xero", "customer", "3", None, None, None, False),
     ("deleted_in_xero", "invoice", "7", 0, None, "USD", False),
     ("payment_missing_in_xero", "payment", "pay_6", 3000, None, "USD", True),
+    ("payment_missing_in_xero", "payment", "pay_l", 400, None, "EUR", False),
     ("payment_missing_in_xero", "payment", "pay_s", 300, None, "CAD", True),
     ("payments_account_balance_mismatch", "account", "payments_account", -50, 250, "USD", True),
     ("payout_not_recorded", "payout", "po_2", 999, None, None, True),
@@ -78,7 +79,13 @@ def _seed(engine: sa.Engine) -> None:
         ("pay_f", 3, "alternative", 200, "JPY", "refunded", None, "XP-F",
          [("payment", "done"), ("delete_payment", "pending")]),
         ("xero_XP-3", 3, "xero", 0, "JPY", "succeeded", None, None, []),
+        # Not counted as written into the payments account: paid after the diff's date, and
+        # refunded with its delete done.
+        ("pay_l", 9, "alternative", 400, "EUR", "succeeded", None, "XP-L", [("payment", "done")]),
+        ("pay_u", 5, "alternative", 150, "USD", "refunded", None, "XP-UD",
+         [("payment", "done"), ("delete_payment", "done")]),
     ]
+    paid_later = {"pay_l": DAY + dt.timedelta(days=5)}
     xpays = [  # payment id, invoice, amount, status, reference, account
         ("XP-1", "XI-1", 10_000, "AUTHORISED", "pay_1", "ACC-P"), ("XP-F", "XI-3", 200, "AUTHORISED", "pay_f", "ACC-P"),
         ("XP-U", "XI-2", 50, "AUTHORISED", None, "ACC-P"), ("XP-B", "XB-1", 300, "AUTHORISED", None, "ACC-P"),
@@ -114,7 +121,7 @@ def _seed(engine: sa.Engine) -> None:
              "fees_minor": 0, "net_minor": 999, "paid_out_on": DAY}])
         conn.execute(sa.insert(s.payments), [
             {"payment_id": pid, "partner_id": "acme", "invoice_id": iid, "source": src,
-             "amount_minor": amount, "currency": cur, "paid_on": DAY, "status": status,
+             "amount_minor": amount, "currency": cur, "paid_on": paid_later.get(pid, DAY), "status": status,
              "payout_id": payout, "xero_payment_id": xid}
             for pid, iid, src, amount, cur, status, payout, xid, _ in pays])
         writes = [(kind, pid, status, {"payment_id": pid}) for pid, *_, ws in pays for kind, status in ws]
@@ -225,7 +232,7 @@ def test_a_partner_with_no_rows_loads_empty_frames_and_an_empty_diff(db_url: str
         engine.dispose()
 
 
-def test_payout_payloads_are_read_as_json_text_on_both_backends(db_url: str) -> None:
+def test_payloads_and_odd_text_read_back_as_they_are(db_url: str) -> None:
     """The payout write's payload goes through CAST(... AS TEXT) + json.loads on both backends."""
     engine = _store(db_url)
     try:
@@ -234,5 +241,11 @@ def test_payout_payloads_are_read_as_json_text_on_both_backends(db_url: str) -> 
                 sa.select(sa.cast(schema.outbox.c.payload, sa.Text)).where(
                     schema.outbox.c.subject_id == "po_1"), {"payload": "str"})})["p"]["payload"]
         assert json.loads(text.iloc[0])["deposits"] == [{"payment_id": "pay_4", "amount_minor": 2500}]
+        # Values are rendered into the SQL on PostgreSQL (so ADBC can stream it with COPY):
+        # quotes, percents and backslashes must arrive as they are.
+        odd = "it's 100% \\ odd"
+        with engine.connect() as conn:
+            got = frames.read_frames(conn, {"x": (sa.select(sa.literal(odd)), {"x": "str"})})
+        assert got["x"]["x"].tolist() == [odd]
     finally:
         engine.dispose()

@@ -30,7 +30,7 @@ from xero_sync.platform.schema import (
     xero_invoices,
     xero_payments,
 )
-from xero_sync.sync import reconcile
+from xero_sync.sync import id_codes, reconcile
 from xero_sync.sync.reconcile import IN_FLIGHT_OUTBOX, ReconcileInput
 
 # The targeted pull looks at the partner's most recent payouts only, so a diff costs a bounded
@@ -85,7 +85,7 @@ _PLATFORM_INVOICES: frames.Spec = {
     "invoice_id": "int64", "xero_invoice_id": "str", "source": "str", "status": "str",
     "outstanding_minor": "int64", "total_minor": "int64", "currency": "str",
     "deleted_in_xero": "bool", "archived": "bool", "conflict": "str",
-    "pending_payments_minor": "int64", "xero_total_minor": "Int64", "edit_conflict": "str",
+    "xero_total_minor": "Int64", "edit_conflict": "str",
 }
 _XERO_INVOICES: frames.Spec = {
     "xero_invoice_id": "str", "status": "str", "amount_due_minor": "int64", "total_minor": "int64",
@@ -93,7 +93,7 @@ _XERO_INVOICES: frames.Spec = {
 }
 _PLATFORM_PAYMENTS: frames.Spec = {
     "payment_id": "str", "invoice_id": "int64", "source": "str", "amount_minor": "int64",
-    "status": "str", "payout_id": "str", "xero_payment_id": "str", "outbox_status": "str",
+    "status": "str", "payout_id": "str", "xero_payment_id": "str",
 }
 _XERO_PAYMENTS: frames.Spec = {
     "payment_id": "str", "invoice_id": "str", "amount_minor": "int64", "status": "str",
@@ -101,8 +101,8 @@ _XERO_PAYMENTS: frames.Spec = {
 }
 _PAYOUTS: frames.Spec = {
     "payout_id": "str", "net_minor": "int64", "gross_minor": "int64", "fees_minor": "int64",
-    "outbox_status": "str",
 }
+_OUTBOX: frames.Spec = {"subject_id": "str", "status": "str"}
 _CUSTOMERS: frames.Spec = {
     "customer_id": "int64", "xero_contact_id": "str", "deleted_in_xero": "bool", "archived": "bool",
 }
@@ -110,43 +110,33 @@ _REJECTED: frames.Spec = {"outbox_id": "int64", "kind": "str", "subject_id": "st
 
 
 def reconcile_queries(partner_id: str) -> dict[str, tuple[sa.Select, frames.Spec]]:
-    """The statements behind ReconcileInput's frames, with their column dtypes."""
-    latest = _latest_outbox(partner_id)
+    """The statements behind ReconcileInput's frames, with their column dtypes. The payments'
+    and payouts' `outbox_status` (their latest outbox row's) comes from "outbox", the
+    partner's outbox rows in order, matched by load_reconcile_input."""
     p, i = payments.c, invoices.c
-    pending = (
-        sa.select(p.invoice_id, sa.cast(sa.func.sum(p.amount_minor), sa.BigInteger)
-                  .label("pending_minor"))
-        .join(latest, latest.c.subject_id == p.payment_id)
-        .where(p.partner_id == partner_id, p.source == "alternative", p.status == "succeeded",
-               latest.c.status.in_(IN_FLIGHT_OUTBOX))
-        .group_by(p.invoice_id)
-        .subquery()
-    )
     x, xp, po, cu, o = xero_invoices.c, xero_payments.c, payouts.c, customers.c, outbox.c
     return {
         "platform_invoices": (sa.select(
             i.invoice_id, i.xero_invoice_id, i.source, i.status, i.outstanding_minor,
             i.total_minor, i.currency, i.deleted_in_xero, i.archived, i.conflict,
-            sa.cast(sa.func.coalesce(pending.c.pending_minor, 0), sa.BigInteger),
             i.xero_total_minor, i.edit_conflict,
-        ).outerjoin(pending, pending.c.invoice_id == i.invoice_id)
-            .where(i.partner_id == partner_id), _PLATFORM_INVOICES),
+        ).where(i.partner_id == partner_id), _PLATFORM_INVOICES),
         "xero_invoices": (sa.select(
             x.invoice_id, x.status, x.amount_due_minor, x.total_minor, x.amount_paid_minor,
             x.amount_credited_minor, x.currency, x.type,
         ).where(x.partner_id == partner_id), _XERO_INVOICES),
         "platform_payments": (sa.select(
             p.payment_id, p.invoice_id, p.source, p.amount_minor, p.status, p.payout_id,
-            p.xero_payment_id, latest.c.status,
-        ).outerjoin(latest, latest.c.subject_id == p.payment_id)
-            .where(p.partner_id == partner_id), _PLATFORM_PAYMENTS),
+            p.xero_payment_id,
+        ).where(p.partner_id == partner_id), _PLATFORM_PAYMENTS),
         "xero_payments": (sa.select(
             xp.payment_id, xp.invoice_id, xp.amount_minor, xp.status, xp.reference,
         ).where(xp.partner_id == partner_id), _XERO_PAYMENTS),
         "payouts": (sa.select(
-            po.payout_id, po.net_minor, po.gross_minor, po.fees_minor, latest.c.status,
-        ).outerjoin(latest, latest.c.subject_id == po.payout_id)
-            .where(po.partner_id == partner_id), _PAYOUTS),
+            po.payout_id, po.net_minor, po.gross_minor, po.fees_minor,
+        ).where(po.partner_id == partner_id), _PAYOUTS),
+        "outbox": (sa.select(o.subject_id, o.status).where(o.partner_id == partner_id)
+                   .order_by(o.outbox_id), _OUTBOX),
         "customers": (sa.select(
             cu.customer_id, cu.xero_contact_id, cu.deleted_in_xero, cu.archived,
         ).where(cu.partner_id == partner_id), _CUSTOMERS),
@@ -172,8 +162,11 @@ def load_reconcile_input(conn: sa.Connection, partner_id: str,
     (Reports/TrialBalance); None skips that check.
     """
     with frames.reader(conn) as read_frames:
-        position = money_position(read_frames, partner_id, as_of)
         read = read_frames(reconcile_queries(partner_id))
+        position = money_position(read_frames, partner_id, as_of, read)
+    for name, key in (("platform_payments", "payment_id"), ("payouts", "payout_id")):
+        read[name]["outbox_status"] = _latest_status(read["outbox"], read[name][key])
+    _add_pending_payments(read["platform_invoices"], read["platform_payments"])
     payout_frame = read["payouts"]
     _add_payout_money(payout_frame, position)
     if xero_payout_minor:
@@ -192,6 +185,30 @@ def load_reconcile_input(conn: sa.Connection, partner_id: str,
         currency=position.currency, in_doubt_minor=position.in_doubt_minor,
         as_of=None if as_of is None else as_of.isoformat(),
     )
+
+
+def _latest_status(rows: pd.DataFrame, subjects: pd.Series) -> pd.Series:
+    """Per subject (payment or payout id): the status of its latest outbox row, NA when it has
+    none. `rows` are the partner's outbox rows in outbox_id order; matched through integer
+    codes (id_codes) rather than a join per frame in the database."""
+    (subject_codes, row_codes), n = id_codes.codes(subjects, rows["subject_id"])
+    last = np.full(n + 1, -1, dtype=np.int64)  # slot n answers code -1 (no row)
+    np.maximum.at(last, row_codes, np.arange(len(row_codes), dtype=np.int64))
+    status = id_codes.take(id_codes.labels(rows["status"]), last[subject_codes])
+    return pd.Series(pd.array(status, dtype="str"), index=subjects.index)
+
+
+def _add_pending_payments(invoices_frame: pd.DataFrame, payments_frame: pd.DataFrame) -> None:
+    """pending_payments_minor per invoice: its succeeded Alternative payments whose latest
+    outbox row is still in flight (summed from the payments frame, not by a second join)."""
+    pp = payments_frame
+    flying = (pp["source"].eq("alternative") & pp["status"].eq("succeeded")
+              & pp["outbox_status"].isin(IN_FLIGHT_OUTBOX)).to_numpy(dtype=bool)
+    pos = pd.Index(invoices_frame["invoice_id"]).get_indexer(pp["invoice_id"].to_numpy()[flying])
+    pending = np.zeros(len(invoices_frame), dtype=np.int64)
+    np.add.at(pending, pos[pos >= 0], pp["amount_minor"].to_numpy(dtype=np.int64)[flying][pos >= 0])
+    invoices_frame.insert(invoices_frame.columns.get_loc("conflict") + 1,
+                          "pending_payments_minor", pending)
 
 
 def _add_payout_money(frame: pd.DataFrame, position: MoneyPosition) -> None:

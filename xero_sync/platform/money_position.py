@@ -15,9 +15,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import sqlalchemy as sa
 
 from xero_sync.platform import frames
@@ -52,14 +56,18 @@ class MoneyPosition:
     payouts: dict[str, PayoutMoney] = field(default_factory=dict)
 
 
-def _latest_writes(partner_id: str, kinds: tuple[str, ...] | None = None) -> sa.CTE:
-    """(subject_id, kind) -> status of the latest outbox row of that kind for the subject."""
+def _latest_writes(partner_id: str, kinds: tuple[str, ...],
+                   subjects: sa.Select | None = None) -> sa.Subquery:
+    """(subject_id, kind) -> status of the latest outbox row of that kind for the subject, for
+    the given kinds (and only the subjects `subjects` selects, when given)."""
     o = outbox.c
-    where = [o.partner_id == partner_id] + ([o.kind.in_(kinds)] if kinds else [])
+    where = [o.partner_id == partner_id, o.kind.in_(kinds)]
+    if subjects is not None:
+        where.append(o.subject_id.in_(subjects))
     newest = (sa.select(sa.func.max(o.outbox_id).label("outbox_id")).where(*where)
               .group_by(o.subject_id, o.kind).subquery())
     return (sa.select(o.subject_id, o.kind, o.status)
-            .join(newest, newest.c.outbox_id == o.outbox_id).cte("latest_writes"))
+            .join(newest, newest.c.outbox_id == o.outbox_id).subquery("latest_writes"))
 
 
 def _sum(expr: sa.ColumnElement) -> sa.ColumnElement:
@@ -67,9 +75,13 @@ def _sum(expr: sa.ColumnElement) -> sa.ColumnElement:
     return sa.cast(sa.func.coalesce(sa.func.sum(expr), 0), sa.BigInteger)
 
 
-def money_position(read: frames.Read, partner_id: str, as_of: dt.date | None) -> MoneyPosition:
-    """The partner's position, read through `read` (frames.reader): the sums over payments are
-    made by the database; only payouts come back row by row, with their latest payout write."""
+def money_position(read: frames.Read, partner_id: str, as_of: dt.date | None,
+                   loaded: Mapping[str, pd.DataFrame]) -> MoneyPosition:
+    """The partner's position, read through `read` (frames.reader) and from the frames already
+    `loaded` from the same snapshot (platform_payments, platform_invoices, xero_payments, as
+    diffs.reconcile_queries reads them): landed payments and writes in doubt are summed by the
+    database, our written payments from the frames, payouts come back row by row with their
+    latest payout write."""
     c = xero_connections.c
     found = read({"connection": (
         sa.select(c.payments_account_id, sa.func.coalesce(c.payments_account_is_bank, False),
@@ -81,58 +93,96 @@ def money_position(read: frames.Read, partner_id: str, as_of: dt.date | None) ->
     currency = None if row is None or pd.isna(row["currency"]) else str(row["currency"])
     position = MoneyPosition(account, currency)
     day = as_of or dt.date.max
-    queries = {"ours": _ours_written(partner_id, is_bank, day, counts_landed=bool(account))}
+    queries = {"in_doubt": _ours_in_doubt(partner_id, is_bank, day),
+               "excluded": _not_counted(partner_id, day)}
     if account:
         queries["landed"] = _landed_into(partner_id, account, day)
-    sums = read(queries)
-    if account:
-        position.awaiting_payout_minor += int(sums["landed"]["sum"].iloc[0])
-    position.awaiting_payout_minor += int(sums["ours"]["written"].iloc[0])
-    position.in_doubt_minor += int(sums["ours"]["in_doubt"].iloc[0])
+    got = read(queries)
+    position.awaiting_payout_minor += int(got["landed"].iloc[0, 0]) if account else 0
+    position.awaiting_payout_minor += _ours_written(loaded, got["excluded"]["payment_id"],
+                                                    is_bank, counts_landed=bool(account))
+    position.in_doubt_minor += int(got["in_doubt"].iloc[0, 0])
     _add_payouts(read, partner_id, position, is_bank, day)
     return position
 
 
 def _landed_into(partner_id: str, account: str, day: dt.date):
-    """Live landed Xero payments into the payments account up to `day` (ACCREC +, ACCPAY -)."""
+    """Live landed Xero payments into the payments account up to `day` (ACCREC +, ACCPAY -).
+
+    Bills (ACCPAY) are few: their ids are hashed once, rather than joining every landed payment
+    to its invoice for the type."""
     xp, xi = xero_payments.c, xero_invoices.c
-    signed = sa.case((xi.type == "ACCPAY", -xp.amount_minor), else_=xp.amount_minor)
+    bills = sa.select(xi.invoice_id).where(xi.partner_id == partner_id, xi.type == "ACCPAY")
+    signed = sa.case((xp.invoice_id.in_(bills), -xp.amount_minor), else_=xp.amount_minor)
     return (sa.select(_sum(signed))
-            .select_from(xero_payments.outerjoin(xero_invoices, sa.and_(
-                xi.partner_id == xp.partner_id, xi.invoice_id == xp.invoice_id)))
             .where(xp.partner_id == partner_id, xp.account_id == account,
                    xp.status != "DELETED", xp.date <= day),
             {"sum": "int64"})
 
 
-def _ours_written(partner_id: str, is_bank: bool, day: dt.date, *, counts_landed: bool):
-    """Alternative payments into the payments account up to `day`: (written to Xero and not
-    undone by a done delete, less those on Xero invoices already landed when `counts_landed`
-    (the landed sum has them); whose write is in doubt)."""
-    p, i, xp = payments.c, invoices.c, xero_payments.c
-    latest = _latest_writes(partner_id)
-    write, del_pay, del_dep = latest.alias("write"), latest.alias("del_pay"), latest.alias("del_dep")
-    kind = sa.case((i.source == "xero", "payment"), else_="deposit")
-    # A delete_payment row decides when there is one, else a delete_deposit row.
-    undone = sa.func.coalesce(del_pay.c.status, del_dep.c.status) == "done"
-    landed = sa.and_(i.source == "xero", sa.exists().where(
-        xp.partner_id == partner_id, xp.payment_id == p.xero_payment_id)) if counts_landed \
-        else sa.false()
-    written = sa.and_(p.xero_payment_id.is_not(None), p.xero_payment_id != "",
-                      sa.not_(sa.func.coalesce(undone, False)), sa.not_(landed))
+def _ours(partner_id: str, is_bank: bool, day: dt.date) -> list[sa.ColumnElement]:
+    """Alternative payments into the payments account, paid up to `day`."""
+    p, i = payments.c, invoices.c
     into_payments = [] if is_bank else [i.source == "xero"]
-    return (sa.select(_sum(sa.case((written, p.amount_minor), else_=0)),
-                      _sum(sa.case((write.c.status.in_(IN_DOUBT), p.amount_minor), else_=0)))
-            .select_from(
-                payments.join(invoices, i.invoice_id == p.invoice_id)
-                .outerjoin(write, sa.and_(write.c.subject_id == p.payment_id, write.c.kind == kind))
-                .outerjoin(del_pay, sa.and_(del_pay.c.subject_id == p.payment_id,
-                                            del_pay.c.kind == "delete_payment"))
-                .outerjoin(del_dep, sa.and_(del_dep.c.subject_id == p.payment_id,
-                                            del_dep.c.kind == "delete_deposit")))
-            .where(p.partner_id == partner_id, p.source == "alternative", p.paid_on <= day,
-                   *into_payments),
-            {"written": "int64", "in_doubt": "int64"})
+    return [p.partner_id == partner_id, p.source == "alternative", p.paid_on <= day, *into_payments]
+
+
+def _not_counted(partner_id: str, day: dt.date):
+    """Ours that never count as written: paid after `day`, or undone (the latest delete row
+    is done: a delete_payment row decides when there is one, else a delete_deposit row). Both
+    are rare: deletes are looked at for the few payments that have one."""
+    p = payments.c
+    deletes = _latest_writes(partner_id, ("delete_payment", "delete_deposit"))
+
+    def status_of(kind: str) -> sa.ColumnElement:
+        return sa.func.max(sa.case((deletes.c.kind == kind, deletes.c.status)))
+
+    undone = (sa.select(deletes.c.subject_id.label("payment_id"))
+              .group_by(deletes.c.subject_id)
+              .having(sa.func.coalesce(status_of("delete_payment"), status_of("delete_deposit"))
+                      == "done"))
+    later = sa.select(p.payment_id).where(p.partner_id == partner_id, p.source == "alternative",
+                                          p.paid_on > day)
+    return sa.union(undone, later), {"payment_id": "str"}
+
+
+def _ours_written(loaded: Mapping[str, pd.DataFrame], excluded: pd.Series, is_bank: bool, *,
+                  counts_landed: bool) -> int:
+    """Ours into the payments account written to Xero (not excluded), less those on Xero
+    invoices already landed when `counts_landed` (the landed sum has them), from the frames:
+    the joins to invoices and landed payments are made on arrays, not again by the database."""
+    pp, pi, xp = loaded["platform_payments"], loaded["platform_invoices"], loaded["xero_payments"]
+    pos = pd.Index(pi["invoice_id"]).get_indexer(pp["invoice_id"].to_numpy())
+    on_xero = (pos >= 0) & (pi["source"].eq("xero").to_numpy(dtype=bool)[pos] if len(pi)
+                            else np.zeros(len(pp), dtype=bool))
+    stored = pp["xero_payment_id"]
+    count = ((pos >= 0) & (on_xero | is_bank) & pp["source"].eq("alternative").to_numpy(dtype=bool)
+             & stored.notna().to_numpy(dtype=bool) & stored.ne("").fillna(False).to_numpy(dtype=bool)
+             & ~pp["payment_id"].isin(excluded).to_numpy(dtype=bool))
+    if counts_landed:
+        landed = pc.is_in(_arrow(stored), value_set=_arrow(xp["payment_id"]))
+        count &= ~(on_xero & landed.fill_null(False).to_numpy(zero_copy_only=False))
+    return int(pp["amount_minor"].to_numpy(dtype=np.int64)[count].sum())
+
+
+def _arrow(column: pd.Series) -> pa.Array:
+    values = pa.array(column.array) if len(column) else pa.array([], pa.large_string())
+    return values.cast(pa.large_string())
+
+
+def _ours_in_doubt(partner_id: str, is_bank: bool, day: dt.date):
+    """Ours whose latest write (payment on a Xero invoice, else deposit) is of unknown outcome;
+    only the few payments with a write in doubt are looked at."""
+    p, i, o = payments.c, invoices.c, outbox.c
+    doubted = sa.select(o.subject_id).where(o.partner_id == partner_id, o.status.in_(IN_DOUBT))
+    writes = _latest_writes(partner_id, ("payment", "deposit"), subjects=doubted)
+    kind = sa.case((i.source == "xero", "payment"), else_="deposit")
+    return (sa.select(_sum(p.amount_minor))
+            .select_from(payments.join(invoices, i.invoice_id == p.invoice_id)
+                         .join(writes, sa.and_(writes.c.subject_id == p.payment_id,
+                                               writes.c.kind == kind)))
+            .where(*_ours(partner_id, is_bank, day), writes.c.status.in_(IN_DOUBT)),
+            {"sum": "int64"})
 
 
 def _add_payouts(read: frames.Read, partner_id: str, position: MoneyPosition, is_bank: bool,
@@ -155,9 +205,10 @@ def _add_payouts(read: frames.Read, partner_id: str, position: MoneyPosition, is
     statuses = [None if pd.isna(v) else v for v in rows["status"].tolist()]
     compositions = [_composition(None if status is None else payload)
                     for status, payload in zip(statuses, rows["payload"].tolist())]
-    listed_ids = {pid for comp in compositions if comp is not None
-                  for pid, _ in comp.deposits} if not is_bank else set()
-    written, deposit_status = _deposit_writes(read, partner_id) if listed_ids else (set(), {})
+    listed_ids = sorted({pid for comp in compositions if comp is not None
+                         for pid, _ in comp.deposits}) if not is_bank else []
+    written, deposit_status = _deposit_writes(read, partner_id, listed_ids) if listed_ids \
+        else (set(), {})
     for payout_id, net, out, status, composition in zip(ids, nets, paid_out, statuses, compositions):
         if composition is None:
             position.payouts[payout_id] = PayoutMoney(net, 0, False)
@@ -189,10 +240,11 @@ def _composition(payload: str | None) -> ledger.PayoutComposition | None:
         return None
 
 
-def _deposit_writes(read: frames.Read,
-                    partner_id: str) -> tuple[set[str], dict[tuple[str, str], str]]:
-    """Alternative payments written to Xero, and the latest deposit / delete_deposit status per
-    payment (read column-wise: a partner may have many stand-alone deposits)."""
+def _deposit_writes(read: frames.Read, partner_id: str,
+                    listed: list[str]) -> tuple[set[str], dict[tuple[str, str], str]]:
+    """Of the payments payouts list as stand-alone deposits: those written to Xero, and the
+    latest deposit / delete_deposit status per payment. Read column-wise and matched in Arrow
+    (a partner may have many written payments; only the listed ones become Python strings)."""
     p = payments.c
     latest = _latest_writes(partner_id, ("deposit", "delete_deposit"))
     got = read({
@@ -202,6 +254,9 @@ def _deposit_writes(read: frames.Read,
         "status": (sa.select(latest.c.subject_id, latest.c.kind, latest.c.status),
                    {"subject_id": "str", "kind": "str", "status": "str"}),
     })
+    wanted = pa.array(listed, type=pa.large_string())
+    found = pc.is_in(wanted, value_set=pa.array(got["written"]["payment_id"].array)
+                     .cast(pa.large_string())).to_pylist()
     st = got["status"]
-    return (set(got["written"]["payment_id"].tolist()),
+    return ({pid for pid, yes in zip(listed, found) if yes},
             dict(zip(zip(st["subject_id"].tolist(), st["kind"].tolist()), st["status"].tolist())))

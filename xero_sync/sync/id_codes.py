@@ -26,8 +26,10 @@ def codes(*columns) -> tuple[list[np.ndarray], int]:
         return np.split(ints.astype(np.int64, copy=False), lengths), len(uniques)
     arrow = [_arrow_text(c) for c in columns]
     if all(a is not None for a in arrow):
-        joined = pa.chunked_array([a for a in arrow if len(a)] or [pa.array([], pa.large_string())],
-                                  type=pa.large_string()).combine_chunks()
+        # One offset width for all (casting copies, so only when the columns differ).
+        kind = pa.string() if all(a.type == pa.string() for a in arrow) else pa.large_string()
+        joined = pa.chunked_array([a.cast(kind) for a in arrow if len(a)] or [pa.array([], kind)],
+                                  type=kind).combine_chunks()
         codes, n = factorize_arrow(joined)
         return np.split(codes, lengths), n
     arrays = [np.asarray(c, dtype=object) for c in columns]
@@ -45,14 +47,14 @@ def _arrow_text(column) -> pa.Array | None:
     values = pa.array(getattr(column, "array", column))
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
-    return values.cast(pa.large_string())
+    return values if values.type in (pa.string(), pa.large_string()) else None
 
 
 # Masks keeping the first k bytes of a little-endian 8-byte word, k = 0..8.
 _KEEP = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [2**64 - 1], dtype=np.uint64)
 
 
-def factorize_arrow(values: pa.LargeStringArray) -> tuple[np.ndarray, int]:
+def factorize_arrow(values: pa.StringArray | pa.LargeStringArray) -> tuple[np.ndarray, int]:
     """factorize for an Arrow string array (null -> -1), from its buffers.
 
     Each value's bytes are gathered 8 at a time from the data buffer into uint64 words (bytes
@@ -65,7 +67,9 @@ def factorize_arrow(values: pa.LargeStringArray) -> tuple[np.ndarray, int]:
     if n == 0:
         return np.zeros(0, dtype=np.int64), 0
     _, offsets_buf, data_buf = values.buffers()
-    offsets = np.frombuffer(offsets_buf, dtype=np.int64)[values.offset: values.offset + n + 1]
+    width_type = np.int64 if values.type == pa.large_string() else np.int32
+    offsets = np.frombuffer(offsets_buf, dtype=width_type)[values.offset: values.offset + n + 1]
+    offsets = offsets.astype(np.int64, copy=False)
     starts, lengths = offsets[:-1], np.diff(offsets)
     valid = values.is_valid().to_numpy(zero_copy_only=False)
     width = int(lengths[valid].max()) if valid.any() else 0
