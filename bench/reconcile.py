@@ -37,8 +37,12 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-import reconcile_store
-from reconcile_sql import run_sql
+if __package__:  # imported as bench.reconcile (tests/sync/test_reconcile.py)
+    from bench import reconcile_store
+    from bench.reconcile_sql import run_sql
+else:  # run as a script: bench/ is on sys.path
+    import reconcile_store
+    from reconcile_sql import run_sql
 
 from xero_sync.sync.reconcile import (
     IN_FLIGHT_OUTBOX,

@@ -2,10 +2,10 @@
 
 PostgreSQL: each statement is run over ADBC (libpq; results streamed by COPY in PostgreSQL's
 binary format into Arrow's columnar format), so a million rows become pandas columns without a
-Python object per value: text stays Arrow-backed `str`, integers arrive as int64 buffers. The statements run on one
-ADBC connection of their own (opened from the SQLAlchemy connection's URL) in one read-only
-REPEATABLE READ transaction: every frame comes from the same snapshot of committed rows, and
-rows the caller's transaction wrote but has not committed are not seen.
+Python object per value: text stays Arrow-backed `str`, integers arrive as int64 buffers. The
+statements run on one ADBC connection of their own (opened from the SQLAlchemy connection's
+URL) in one read-only REPEATABLE READ transaction: every frame comes from the same snapshot of
+committed rows, and rows the caller's transaction wrote but has not committed are not seen.
 
 SQLite (the embedded default): SQLAlchemy rows through the caller's connection, converted column
 by column. Both backends give the same dtype per column, as the caller declares it: `str` (NULL
