@@ -152,8 +152,9 @@ def load_reconcile_input(conn: sa.Connection, partner_id: str,
     """Both sides of one partner as ReconcileInput frames (money as int minor units).
 
     Everything is read column-wise through frames.reader (on PostgreSQL over ADBC, from one
-    snapshot of committed rows, not through `conn`'s transaction; on SQLite through `conn`); the
-    money position's sums are made by the database (money_position).
+    snapshot of committed rows, not through `conn`'s transaction; on SQLite through `conn`).
+    Latest outbox statuses, pending payments and the money position's written payments are
+    matched on arrays from those frames; the rarer sums are made by the database.
 
     `xero_payout_minor` is what the targeted pull found in Xero per payout (None = not there).
     Payouts it does not cover were not looked up: NA while nothing was sent, else (older than
@@ -168,6 +169,8 @@ def load_reconcile_input(conn: sa.Connection, partner_id: str,
         read[name]["outbox_status"] = _latest_status(read["outbox"], read[name][key])
     _add_pending_payments(read["platform_invoices"], read["platform_payments"])
     payout_frame = read["payouts"]
+    # What Xero shows for a payout: from the targeted pull when it looked; otherwise the outbox's
+    # word (what its writes move once its row is done; NA while nothing was written).
     _add_payout_money(payout_frame, position)
     if xero_payout_minor:
         pulled = payout_frame["payout_id"].isin(list(xero_payout_minor)).to_numpy(dtype=bool)

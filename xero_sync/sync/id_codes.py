@@ -42,7 +42,10 @@ def _arrow_text(column) -> pa.Array | None:
     """The column as an Arrow large_string array without a Python object per value, or None
     when that is not how it is held (object and python-storage columns take the object path)."""
     dtype = getattr(column, "dtype", None)
-    if not (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"):
+    arrow_str = isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"
+    arrow_str |= isinstance(dtype, pd.ArrowDtype) and (pa.types.is_string(dtype.pyarrow_dtype)
+                                                       or pa.types.is_large_string(dtype.pyarrow_dtype))
+    if not arrow_str:
         return None
     values = pa.array(getattr(column, "array", column))
     if isinstance(values, pa.ChunkedArray):
@@ -78,7 +81,7 @@ def factorize_arrow(values: pa.StringArray | pa.LargeStringArray) -> tuple[np.nd
     data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
     data = np.concatenate([data, np.zeros(8, dtype=np.uint8)])  # 8-byte reads past the end stay in
     windows = np.lib.stride_tricks.sliding_window_view(data, 8)
-    words, mixed = [], lengths.astype(np.uint64) * _MIX
+    words, mixed = [], (lengths.astype(np.uint64) + np.uint64(1)) * _MIX  # "" hashes to non-0
     for k in range(0, width, 8):
         at = np.minimum(starts + k, len(data) - 8)
         word = np.ascontiguousarray(windows[at]).view("<u8").ravel()
