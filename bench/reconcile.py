@@ -9,16 +9,23 @@ size just before it (the kernel's high-water mark VmHWM is reset through /proc/s
 before the call and read after), and (2) the tracemalloc peak during a separate run (numpy and
 Python allocations). The target is checked against the larger of the two.
 
-Then it creates a throwaway PostgreSQL database `xs_bench_<random>` (127.0.0.1:5432, user
-postgres; `XS_BENCH_PG` overrides the conninfo), COPYs the same rows in with psycopg 3, runs the
-same diff as ONE SQL query, prints its time, checks that both give the same counts per kind (and
-the same number explained), and drops the database.
+Then, on PostgreSQL (127.0.0.1:5432, user postgres; `XS_BENCH_PG` overrides the conninfo), in
+throwaway databases `xs_bench_<random>` dropped at the end:
+
+- the asset path (reconcile_store.py): the same partner is written into a platform store created
+  by the project's migrations (COPY), then `diffs.load_reconcile_input` + `reconcile.diff` run
+  as the reconciliation_diff asset calls them, in a fresh process whose peak RSS (VmHWM) is
+  reported: target load + diff faster than the SQL baseline, peak <= 2 GiB;
+- the one-query SQL baseline (reconcile_sql.py): the frames COPYed into flat tables and the
+  same diff run as ONE SQL query.
+
+All three must give the same counts per kind (and the same number explained). Each target prints
+PASS or MISS; the exit status is 1 on any MISS.
 """
 
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import secrets
 import signal
@@ -29,6 +36,13 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+
+if __package__:  # imported as bench.reconcile (tests/sync/test_reconcile.py)
+    from bench import reconcile_store
+    from bench.reconcile_sql import run_sql
+else:  # run as a script: bench/ is on sys.path
+    import reconcile_store
+    from reconcile_sql import run_sql
 
 from xero_sync.sync.reconcile import (
     IN_FLIGHT_OUTBOX,
@@ -73,9 +87,10 @@ def generate(n: int, seed: int) -> ReconcileInput:
     pending = np.zeros(n, dtype=np.int64)
     # status + balance, unexplained: Xero shows paid, Alternative still unpaid.
     x_status[s_xpaid], x_due[s_xpaid], p_out[s_xpaid] = "PAID", 0, total[s_xpaid]
-    # status + balance, explained: Alternative paid by a payment not yet in Xero.
+    # status + balance, explained: Alternative paid in full by a payment whose write is still
+    # pending (it is not in Xero yet; pending_payments_minor is summed from the payments below).
     x_status[s_pending], x_due[s_pending] = "AUTHORISED", total[s_pending]
-    p_out[s_pending], pending[s_pending] = 0, total[s_pending]
+    p_out[s_pending] = 0
     # balance only: a credit in Xero not yet synced (stays partially paid in both).
     state[s_credit] = 1
     p_out[s_credit] = total[s_credit] - total[s_credit] // 3
@@ -113,11 +128,15 @@ def generate(n: int, seed: int) -> ReconcileInput:
     # Payments: one per paid/partly paid Xero invoice, one deposit per Alternative invoice.
     has_pay = (paid > 0) & ~alt_inv
     has_pay[s_xpaid] = True  # Xero saw a payment Alternative has not synced yet
+    has_pay[s_pending] = True
     pay_inv = np.flatnonzero(has_pay | alt_inv)
     m = len(pay_inv)
     pay_no = np.arange(m)
     amount = np.where(alt_inv[pay_inv], total[pay_inv], np.maximum(paid[pay_inv], 1))
     from_alt = alt_inv[pay_inv] | (rng.random(m) < 0.30)
+    paying_pending = np.isin(pay_inv, s_pending)
+    from_alt |= paying_pending
+    amount[paying_pending] = total[pay_inv[paying_pending]]
     xp_ids = _ids("XP-", pay_no)
     alt_ids = _ids("pay_", pay_no)
     bt_ids = _ids("BT-", pay_no)
@@ -128,7 +147,11 @@ def generate(n: int, seed: int) -> ReconcileInput:
     n_payouts = max(m // 100, 1)
     payout_of = np.where(from_alt & (rng.random(m) < 0.9),
                          _ids("po_", rng.integers(0, n_payouts, m)), None)
+    payout_of[paying_pending] = None
     in_xero = ~alt_inv[pay_inv]  # deposits are bank transactions, not Xero payments
+    outbox[paying_pending] = "pending"
+    in_xero[paying_pending] = False
+    xero_pay_id[paying_pending] = None
     inv_pos = np.full(n, -1)
     inv_pos[pay_inv] = pay_no
 
@@ -159,6 +182,10 @@ def generate(n: int, seed: int) -> ReconcileInput:
     x_pay_status = np.full(m, "AUTHORISED", dtype=object)
     x_pay_status[xdel_rows] = "DELETED"
 
+    # What the store's loader sums per invoice: Alternative payments whose write is in flight.
+    flying = from_alt & (status == "succeeded") & pd.Series(outbox).isin(IN_FLIGHT_OUTBOX).to_numpy()
+    np.add.at(pending, pay_inv[flying], amount[flying])
+    platform_invoices["pending_payments_minor"] = pending
     platform_payments = pd.DataFrame({
         "payment_id": pay_ids, "invoice_id": pay_inv + 1,
         "source": np.where(from_alt, "alternative", "xero"), "amount_minor": amount,
@@ -252,162 +279,6 @@ def traced_peak(fn: Callable[[], pd.DataFrame]) -> int:
         tracemalloc.stop()
 
 
-# --- PostgreSQL -------------------------------------------------------------------------------
-
-_TABLES = {
-    "pinv": ("platform_invoices", "invoice_id bigint, xero_invoice_id text, source text, status text, "
-             "outstanding_minor bigint, total_minor bigint, currency text, deleted_in_xero boolean, "
-             "archived boolean, conflict text, pending_payments_minor bigint"),
-    "xinv": ("xero_invoices", "xero_invoice_id text, status text, amount_due_minor bigint, "
-             "total_minor bigint, amount_paid_minor bigint, amount_credited_minor bigint, "
-             "currency text, type text"),
-    "ppay": ("platform_payments", "payment_id text, invoice_id bigint, source text, "
-             "amount_minor bigint, status text, payout_id text, xero_payment_id text, "
-             "outbox_status text"),
-    "xpay": ("xero_payments", "payment_id text, invoice_id text, amount_minor bigint, status text, "
-             "reference text"),
-    "payouts": ("payouts", "payout_id text, net_minor bigint, gross_minor bigint, fees_minor bigint, "
-                "outbox_status text, xero_amount_minor bigint"),
-    "customers": ("customers", "customer_id bigint, xero_contact_id text, deleted_in_xero boolean, "
-                  "archived boolean"),
-    "rejected": ("rejected", "outbox_id bigint, kind text, subject_id text, error text"),
-}
-
-_INFLIGHT_SQL = ", ".join(f"'{s}'" for s in IN_FLIGHT_OUTBOX)
-
-# The same rules as xero_sync.sync.reconcile, as one statement: one SELECT per kind, UNION ALL,
-# counted per kind (with how many are explained).
-DIFF_SQL = f"""
-WITH
-xi AS (SELECT DISTINCT ON (xero_invoice_id) * FROM xinv WHERE type = 'ACCREC'
-       ORDER BY xero_invoice_id),
-synced AS (SELECT * FROM pinv WHERE source = 'xero' AND xero_invoice_id IS NOT NULL),
-j AS (
-  SELECT s.status, s.outstanding_minor AS p_out, s.deleted_in_xero, x.status AS x_status,
-         x.amount_due_minor AS x_due, x.total_minor AS x_total,
-         coalesce(s.pending_payments_minor, 0) AS pending
-  FROM synced s JOIN xi x USING (xero_invoice_id)),
-jj AS (
-  SELECT *,
-    CASE WHEN x_due <= 0 THEN 'paid' WHEN x_due < x_total THEN 'partially_paid' ELSE 'unpaid' END
-      AS expected,
-    CASE WHEN x_due - pending <= 0 THEN 'paid' WHEN x_due - pending < x_total
-      THEN 'partially_paid' ELSE 'unpaid' END AS expected_after_pending,
-    (pending > 0 AND x_due - pending = p_out) AS by_pending,
-    x_status IN ('AUTHORISED', 'PAID') AS live
-  FROM j),
-inv1 AS (SELECT DISTINCT ON (invoice_id) invoice_id, source FROM pinv ORDER BY invoice_id),
-live_ids AS (SELECT DISTINCT payment_id FROM xpay WHERE status = 'AUTHORISED'),
-live_refs AS (SELECT DISTINCT reference FROM xpay
-              WHERE status = 'AUTHORISED' AND reference IS NOT NULL),
-pp AS (
-  SELECT p.*, i.source AS inv_source,
-         coalesce(p.outbox_status IN ({_INFLIGHT_SQL}), false) AS in_flight,
-         (li.payment_id IS NOT NULL OR lr.reference IS NOT NULL) AS in_xero,
-         coalesce(p.xero_payment_id, CASE WHEN p.payment_id LIKE 'xero\\_%%'
-                  THEN substr(p.payment_id, 6) ELSE p.payment_id END) AS xero_side_id
-  FROM ppay p LEFT JOIN inv1 i USING (invoice_id)
-  LEFT JOIN live_ids li ON li.payment_id = p.xero_payment_id
-  LEFT JOIN live_refs lr ON lr.reference = p.payment_id),
-xp1 AS (SELECT DISTINCT ON (payment_id) payment_id, status FROM xpay ORDER BY payment_id),
-live AS (SELECT * FROM xpay WHERE status = 'AUTHORISED'),
-acct AS (SELECT coalesce(sum(amount_minor), 0) AS pending FROM pp WHERE source = 'alternative'
-         AND in_flight AND status = 'succeeded' AND payout_id IS NULL),
-d AS (
-  SELECT 'status_mismatch' AS kind, (by_pending AND status = expected_after_pending) AS explained
-    FROM jj WHERE live AND status <> expected
-  UNION ALL SELECT 'status_mismatch', false FROM jj
-    WHERE x_status IN ('VOIDED', 'DELETED') AND NOT deleted_in_xero
-  UNION ALL SELECT 'balance_mismatch', by_pending FROM jj WHERE live AND p_out <> x_due
-  UNION ALL SELECT 'status_mismatch', false FROM synced s
-    WHERE NOT EXISTS (SELECT 1 FROM xi WHERE xi.xero_invoice_id = s.xero_invoice_id)
-  UNION ALL SELECT 'status_mismatch', false FROM xi
-    WHERE status IN ('AUTHORISED', 'PAID')
-      AND NOT EXISTS (SELECT 1 FROM synced s WHERE s.xero_invoice_id = xi.xero_invoice_id)
-  UNION ALL SELECT 'payment_missing_in_xero', in_flight FROM pp
-    WHERE source = 'alternative' AND status = 'succeeded'
-      AND outbox_status IS DISTINCT FROM 'rejected' AND inv_source IS NOT NULL
-      AND CASE WHEN inv_source = 'xero' THEN NOT in_xero ELSE xero_payment_id IS NULL END
-  UNION ALL SELECT 'status_mismatch', in_flight FROM pp
-    WHERE source = 'alternative' AND status IN ('failed', 'refunded')
-      AND inv_source = 'xero' AND in_xero
-  UNION ALL SELECT 'status_mismatch', false FROM pp JOIN xp1 ON xp1.payment_id = pp.xero_side_id
-    WHERE pp.source <> 'alternative'
-      AND pp.status <> CASE WHEN xp1.status = 'DELETED' THEN 'reversed' ELSE 'succeeded' END
-  UNION ALL SELECT 'xero_payment_unknown', false FROM live l
-    WHERE EXISTS (SELECT 1 FROM synced s WHERE s.xero_invoice_id = l.invoice_id)
-      AND NOT EXISTS (SELECT 1 FROM ppay p WHERE p.xero_payment_id = l.payment_id)
-      AND NOT EXISTS (SELECT 1 FROM pp WHERE pp.source <> 'alternative'
-                      AND pp.xero_side_id = l.payment_id)
-      AND NOT EXISTS (SELECT 1 FROM ppay p WHERE p.source = 'alternative'
-                      AND p.payment_id = l.reference)
-  UNION ALL SELECT 'payout_not_recorded', coalesce(outbox_status IN ({_INFLIGHT_SQL}), false)
-    FROM payouts WHERE xero_amount_minor IS NULL
-  UNION ALL SELECT 'payout_amount_mismatch', false FROM payouts
-    WHERE xero_amount_minor IS NOT NULL AND xero_amount_minor <> net_minor
-  UNION ALL SELECT 'payments_account_balance_mismatch', pending > 0 AND pending = %(gap)s
-    FROM acct WHERE %(known)s AND %(gap)s <> 0
-  UNION ALL SELECT 'deleted_in_xero', false FROM pinv WHERE deleted_in_xero AND NOT archived
-  UNION ALL SELECT 'deleted_in_xero', false FROM customers WHERE deleted_in_xero AND NOT archived
-  UNION ALL SELECT 'duplicate', false FROM live
-    WHERE reference IN (SELECT payment_id FROM ppay WHERE source = 'alternative')
-    GROUP BY reference HAVING count(*) > 1
-  UNION ALL SELECT 'duplicate', false FROM xpay GROUP BY payment_id HAVING count(*) > 1
-  UNION ALL SELECT 'duplicate', false FROM ppay WHERE xero_payment_id IS NOT NULL
-    GROUP BY xero_payment_id HAVING count(*) > 1
-  UNION ALL SELECT 'duplicate', false FROM pinv WHERE xero_invoice_id IS NOT NULL
-    GROUP BY xero_invoice_id HAVING count(*) > 1
-  UNION ALL SELECT 'duplicate', false FROM customers WHERE xero_contact_id IS NOT NULL
-    GROUP BY xero_contact_id HAVING count(*) > 1
-  UNION ALL SELECT 'rejected_write', false FROM rejected
-  UNION ALL SELECT 'conflict', false FROM pinv WHERE conflict IS NOT NULL AND conflict <> ''
-)
-SELECT kind, count(*) AS n, count(*) FILTER (WHERE explained) AS explained
-FROM d GROUP BY kind ORDER BY kind
-"""
-
-
-def _copy(conn, table: str, columns_sql: str, df: pd.DataFrame) -> None:
-    conn.execute(f"CREATE TABLE {table} ({columns_sql})")
-    buf = io.StringIO()
-    # to_csv writes NA as an empty unquoted field, which COPY ... CSV reads as NULL.
-    df.to_csv(buf, index=False, header=False)
-    with conn.cursor().copy(f"COPY {table} FROM STDIN WITH (FORMAT csv)") as copy:
-        copy.write(buf.getvalue())
-
-
-def run_sql(inp: ReconcileInput, conninfo: str) -> tuple[dict[str, tuple[int, int]], float, float]:
-    """Counts per kind from the SQL diff, its time, and the time spent loading."""
-    import psycopg
-
-    name = f"xs_bench_{secrets.token_hex(6)}"
-    with psycopg.connect(conninfo, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        with psycopg.connect(f"{conninfo} dbname={name}", autocommit=True) as conn:
-            start = time.perf_counter()
-            for table, (attr, columns_sql) in _TABLES.items():
-                df = getattr(inp, attr)
-                cols = [c.split()[0] for c in columns_sql.split(", ")]
-                _copy(conn, table, columns_sql, df[cols])
-            conn.execute("ANALYZE")
-            load = time.perf_counter() - start
-            # JIT compiles this many-branch query for ~1.5 s before it runs, on plans whose
-            # estimates are far off; off is the fair (faster) setting. Hashes stay in memory.
-            conn.execute("SET jit = off")
-            conn.execute("SET work_mem = '256MB'")
-            bal, awaiting = inp.payments_account_balance_minor, inp.awaiting_payout_minor
-            known = bal is not None and awaiting is not None
-            params = {"known": known, "gap": (awaiting - bal) if known else 0}
-            start = time.perf_counter()
-            rows = conn.execute(DIFF_SQL, params).fetchall()
-            seconds = time.perf_counter() - start
-        return {k: (n, e) for k, n, e in rows}, seconds, load
-    finally:
-        with psycopg.connect(conninfo, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def main(argv: list[str] | None = None) -> int:
     # Turn SIGTERM into SystemExit so the throwaway database is dropped on the way out.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -446,19 +317,61 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if ok else 1
 
     conninfo = os.environ.get("XS_BENCH_PG", "host=127.0.0.1 port=5432 user=postgres")
+    asset = asset_path(inp, conninfo)
+    asset_seconds = asset["load_s"] + asset["diff_s"]
+    asset_counts = {k: tuple(v) for k, v in asset["counts"].items()}
     sql_counts, sql_seconds, load = run_sql(inp, conninfo)
-    print(f"PostgreSQL: loaded with COPY + ANALYZE in {load:.1f} s; "
-          f"one-query diff {sql_seconds:.2f} s")
-    same = sql_counts == pandas_counts
-    print(f"same counts per kind (and explained): {same}")
+    print(f"PostgreSQL one-query baseline: flat tables loaded with COPY + ANALYZE in {load:.1f} s "
+          f"(not counted); one-query diff {sql_seconds:.2f} s")
+    same = sql_counts == pandas_counts == asset_counts
+    print(f"same counts per kind (and explained) in memory, through the store and in SQL: {same}")
     if not same:
-        for kind in sorted(set(sql_counts) | set(pandas_counts)):
-            print(f"  {kind:36s} pandas {pandas_counts.get(kind)}  sql {sql_counts.get(kind)}")
-    faster = seconds <= sql_seconds
-    print(f"targets: <= {TARGET_SECONDS:.0f} s {'met' if seconds <= TARGET_SECONDS else 'MISSED'}, "
-          f"<= 2 GiB {'met' if peak <= TARGET_BYTES else 'MISSED'}, "
-          f"no slower than SQL {'met' if faster else 'MISSED'}")
-    return 0 if ok and same and faster else 1
+        for kind in sorted(set(sql_counts) | set(pandas_counts) | set(asset_counts)):
+            print(f"  {kind:36s} memory {pandas_counts.get(kind)}  store {asset_counts.get(kind)}"
+                  f"  sql {sql_counts.get(kind)}")
+    results = [
+        ("in-memory diff <= 5 s", seconds <= TARGET_SECONDS, f"{seconds:.2f} s"),
+        ("in-memory diff peak <= 2 GiB", peak <= TARGET_BYTES, f"{peak / 2**20:.0f} MiB"),
+        ("in-memory diff no slower than SQL", seconds <= sql_seconds,
+         f"{seconds:.2f} s vs {sql_seconds:.2f} s"),
+        ("asset path load+diff faster than SQL", asset_seconds < sql_seconds,
+         f"{asset_seconds:.2f} s vs {sql_seconds:.2f} s"),
+        ("asset path peak RSS <= 2 GiB", asset["peak_rss"] <= TARGET_BYTES,
+         f"{asset['peak_rss'] / 2**20:.0f} MiB"),
+        ("same counts (memory, store, SQL)", same, ""),
+    ]
+    for name, passed, figure in results:
+        print(f"{'PASS' if passed else 'MISS'}  {name:40s} {figure}")
+    return 0 if all(passed for _, passed, _ in results) else 1
+
+
+def asset_path(inp: ReconcileInput, conninfo: str) -> dict:
+    """Seed a throwaway platform store, then load + diff it as the reconciliation_diff asset
+    does, in a fresh process (reconcile_store.run_asset_path); prints and returns its figures."""
+    import psycopg
+
+    name = f"xs_bench_{secrets.token_hex(6)}"
+    with psycopg.connect(conninfo, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        info = psycopg.conninfo.conninfo_to_dict(conninfo)
+        url = (f"postgresql+psycopg://{info.get('user', 'postgres')}@{info.get('host', '127.0.0.1')}"
+               f":{info.get('port', 5432)}/{name}")
+        start = time.perf_counter()
+        reconcile_store.seed(url, inp)
+        print(f"platform store seeded (migrations + COPY + VACUUM ANALYZE) in "
+              f"{time.perf_counter() - start:.1f} s, load average {os.getloadavg()[0]:.1f}")
+        asset = reconcile_store.run_asset_path(url, inp)
+    finally:
+        with psycopg.connect(conninfo, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    total = asset["load_s"] + asset["diff_s"]
+    print(f"asset path (diffs.load_reconcile_input + reconcile.diff, fresh process): "
+          f"load {asset['load_s']:.2f} s + diff {asset['diff_s']:.2f} s = {total:.2f} s, "
+          f"{asset['rows']:,} rows; peak RSS {asset['peak_rss'] / 2**20:.0f} MiB (VmHWM of the "
+          f"process; {asset['baseline_rss'] / 2**20:.0f} MiB before loading)")
+    print(f"  loaded dtypes: {asset['dtypes']}")
+    return asset
 
 
 if __name__ == "__main__":

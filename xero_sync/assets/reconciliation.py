@@ -12,6 +12,10 @@ and what Xero shows is matched as the bank feed line would be (sync.payout_match
 keep the outbox's word. One GET /Reports/TrialBalance gives the payments account's balance as at
 today (UTC), compared with the payments received into it and not yet paid out
 (sync.reconcile_money). No call is made when the accounts are not set up or the partner is parked.
+
+The partner's rows are read column-wise (diffs.load_reconcile_input over platform/frames.py: ADBC
+and Arrow on PostgreSQL, from one snapshot of committed rows); a million invoices load and diff
+in well under the time of the same diff as one SQL query (bench/reconcile.py).
 """
 
 import datetime as dt

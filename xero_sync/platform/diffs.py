@@ -13,9 +13,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from xero_sync.platform import frames
 from xero_sync.platform import outbox as outbox_repo
 from xero_sync.platform.money_position import MoneyPosition, money_position
 from xero_sync.platform.schema import (
@@ -28,7 +30,7 @@ from xero_sync.platform.schema import (
     xero_invoices,
     xero_payments,
 )
-from xero_sync.sync import invoice_edits, reconcile
+from xero_sync.sync import id_codes, reconcile
 from xero_sync.sync.reconcile import IN_FLIGHT_OUTBOX, ReconcileInput
 
 # The targeted pull looks at the partner's most recent payouts only, so a diff costs a bounded
@@ -77,11 +79,82 @@ def payouts_to_check(conn: sa.Connection, partner_id: str,
     return {r.payout_id: r.currency for r in rows}
 
 
+# Column dtypes of the frames sync.reconcile.diff takes (frames.read_frames): text is `str`,
+# money int64 minor units (Int64 where it may be missing), flags bool.
+_PLATFORM_INVOICES: frames.Spec = {
+    "invoice_id": "int64", "xero_invoice_id": "str", "source": "str", "status": "str",
+    "outstanding_minor": "int64", "total_minor": "int64", "currency": "str",
+    "deleted_in_xero": "bool", "archived": "bool", "conflict": "str",
+    "xero_total_minor": "Int64", "edit_conflict": "str",
+}
+_XERO_INVOICES: frames.Spec = {
+    "xero_invoice_id": "str", "status": "str", "amount_due_minor": "int64", "total_minor": "int64",
+    "amount_paid_minor": "int64", "amount_credited_minor": "int64", "currency": "str", "type": "str",
+}
+_PLATFORM_PAYMENTS: frames.Spec = {
+    "payment_id": "str", "invoice_id": "int64", "source": "str", "amount_minor": "int64",
+    "status": "str", "payout_id": "str", "xero_payment_id": "str",
+}
+_XERO_PAYMENTS: frames.Spec = {
+    "payment_id": "str", "invoice_id": "str", "amount_minor": "int64", "status": "str",
+    "reference": "str",
+}
+_PAYOUTS: frames.Spec = {
+    "payout_id": "str", "net_minor": "int64", "gross_minor": "int64", "fees_minor": "int64",
+}
+_OUTBOX: frames.Spec = {"subject_id": "str", "status": "str"}
+_CUSTOMERS: frames.Spec = {
+    "customer_id": "int64", "xero_contact_id": "str", "deleted_in_xero": "bool", "archived": "bool",
+}
+_REJECTED: frames.Spec = {"outbox_id": "int64", "kind": "str", "subject_id": "str", "error": "str"}
+
+
+def reconcile_queries(partner_id: str) -> dict[str, tuple[sa.Select, frames.Spec]]:
+    """The statements behind ReconcileInput's frames, with their column dtypes. The payments'
+    and payouts' `outbox_status` (their latest outbox row's) comes from "outbox", the
+    partner's outbox rows in order, matched by load_reconcile_input."""
+    p, i = payments.c, invoices.c
+    x, xp, po, cu, o = xero_invoices.c, xero_payments.c, payouts.c, customers.c, outbox.c
+    return {
+        "platform_invoices": (sa.select(
+            i.invoice_id, i.xero_invoice_id, i.source, i.status, i.outstanding_minor,
+            i.total_minor, i.currency, i.deleted_in_xero, i.archived, i.conflict,
+            i.xero_total_minor, i.edit_conflict,
+        ).where(i.partner_id == partner_id), _PLATFORM_INVOICES),
+        "xero_invoices": (sa.select(
+            x.invoice_id, x.status, x.amount_due_minor, x.total_minor, x.amount_paid_minor,
+            x.amount_credited_minor, x.currency, x.type,
+        ).where(x.partner_id == partner_id), _XERO_INVOICES),
+        "platform_payments": (sa.select(
+            p.payment_id, p.invoice_id, p.source, p.amount_minor, p.status, p.payout_id,
+            p.xero_payment_id,
+        ).where(p.partner_id == partner_id), _PLATFORM_PAYMENTS),
+        "xero_payments": (sa.select(
+            xp.payment_id, xp.invoice_id, xp.amount_minor, xp.status, xp.reference,
+        ).where(xp.partner_id == partner_id), _XERO_PAYMENTS),
+        "payouts": (sa.select(
+            po.payout_id, po.net_minor, po.gross_minor, po.fees_minor,
+        ).where(po.partner_id == partner_id), _PAYOUTS),
+        "outbox": (sa.select(o.subject_id, o.status).where(o.partner_id == partner_id)
+                   .order_by(o.outbox_id), _OUTBOX),
+        "customers": (sa.select(
+            cu.customer_id, cu.xero_contact_id, cu.deleted_in_xero, cu.archived,
+        ).where(cu.partner_id == partner_id), _CUSTOMERS),
+        "rejected": (sa.select(o.outbox_id, o.kind, o.subject_id, o.error).where(
+            o.partner_id == partner_id, o.status == "rejected"), _REJECTED),
+    }
+
+
 def load_reconcile_input(conn: sa.Connection, partner_id: str,
                          xero_payout_minor: Mapping[str, int | None] | None = None, *,
                          payments_account_minor: int | None = None,
                          as_of: dt.date | None = None) -> ReconcileInput:
     """Both sides of one partner as ReconcileInput frames (money as int minor units).
+
+    Everything is read column-wise through frames.reader (on PostgreSQL over ADBC, from one
+    snapshot of committed rows, not through `conn`'s transaction; on SQLite through `conn`).
+    Latest outbox statuses, pending payments and the money position's written payments are
+    matched on arrays from those frames; the rarer sums are made by the database.
 
     `xero_payout_minor` is what the targeted pull found in Xero per payout (None = not there).
     Payouts it does not cover were not looked up: NA while nothing was sent, else (older than
@@ -89,78 +162,27 @@ def load_reconcile_input(conn: sa.Connection, partner_id: str,
     is done. `payments_account_minor` is the payments account's balance in Xero as at `as_of`
     (Reports/TrialBalance); None skips that check.
     """
-    position = money_position(conn, partner_id, as_of)
-    latest = _latest_outbox(partner_id)
-    p, i = payments.c, invoices.c
-    pending = (
-        sa.select(p.invoice_id, sa.func.sum(p.amount_minor).label("pending_minor"))
-        .join(latest, latest.c.subject_id == p.payment_id)
-        .where(p.partner_id == partner_id, p.source == "alternative", p.status == "succeeded",
-               latest.c.status.in_(IN_FLIGHT_OUTBOX))
-        .group_by(p.invoice_id)
-        .subquery()
-    )
-    platform_invoices = _frame(conn, sa.select(
-        i.invoice_id, i.xero_invoice_id, i.source, i.status, i.outstanding_minor, i.total_minor,
-        i.currency, i.deleted_in_xero, i.archived, i.conflict,
-        sa.func.coalesce(pending.c.pending_minor, 0), i.xero_total_minor, i.edit_conflict,
-    ).outerjoin(pending, pending.c.invoice_id == i.invoice_id).where(i.partner_id == partner_id),
-        reconcile.PLATFORM_INVOICE_COLUMNS + invoice_edits.EDIT_COLUMNS)
-
-    x = xero_invoices.c
-    xero_inv = _frame(conn, sa.select(
-        x.invoice_id, x.status, x.amount_due_minor, x.total_minor, x.amount_paid_minor,
-        x.amount_credited_minor, x.currency, x.type,
-    ).where(x.partner_id == partner_id), reconcile.XERO_INVOICE_COLUMNS)
-
-    platform_payments = _frame(conn, sa.select(
-        p.payment_id, p.invoice_id, p.source, p.amount_minor, p.status, p.payout_id,
-        p.xero_payment_id, latest.c.status,
-    ).outerjoin(latest, latest.c.subject_id == p.payment_id).where(p.partner_id == partner_id),
-        reconcile.PLATFORM_PAYMENT_COLUMNS)
-
-    xp = xero_payments.c
-    xero_pay = _frame(conn, sa.select(
-        xp.payment_id, xp.invoice_id, xp.amount_minor, xp.status, xp.reference,
-    ).where(xp.partner_id == partner_id), reconcile.XERO_PAYMENT_COLUMNS)
-
+    with frames.reader(conn) as read_frames:
+        read = read_frames(reconcile_queries(partner_id))
+        position = money_position(read_frames, partner_id, as_of, read)
+    for name, key in (("platform_payments", "payment_id"), ("payouts", "payout_id")):
+        read[name]["outbox_status"] = _latest_status(read["outbox"], read[name][key])
+    _add_pending_payments(read["platform_invoices"], read["platform_payments"])
+    payout_frame = read["payouts"]
     # What Xero shows for a payout: from the targeted pull when it looked; otherwise the outbox's
-    # word (the net once its row is done; NA while nothing was written).
-    po = payouts.c
-    payout_frame = _frame(conn, sa.select(
-        po.payout_id, po.net_minor, po.gross_minor, po.fees_minor, latest.c.status,
-        sa.case((latest.c.status == "done", sa.literal(0)), else_=None),
-    ).outerjoin(latest, latest.c.subject_id == po.payout_id).where(po.partner_id == partner_id),
-        reconcile.PAYOUT_COLUMNS)
+    # word (what its writes move once its row is done; NA while nothing was written).
     _add_payout_money(payout_frame, position)
     if xero_payout_minor:
-        pulled = payout_frame["payout_id"].isin(list(xero_payout_minor))
-        amounts = payout_frame["xero_amount_minor"].astype(object)
-        amounts[pulled] = payout_frame.loc[pulled, "payout_id"].map(
-            lambda pid: xero_payout_minor[pid]).astype(object)
-        payout_frame["xero_amount_minor"] = pd.array(
-            [None if v is None or pd.isna(v) else int(v) for v in amounts], dtype="Int64")
-
-    cu = customers.c
-    customer_frame = _frame(conn, sa.select(
-        cu.customer_id, cu.xero_contact_id, cu.deleted_in_xero, cu.archived,
-    ).where(cu.partner_id == partner_id), reconcile.CUSTOMER_COLUMNS)
-
-    o = outbox.c
-    rejected = _frame(conn, sa.select(o.outbox_id, o.kind, o.subject_id, o.error).where(
-        o.partner_id == partner_id, o.status == "rejected"), reconcile.REJECTED_COLUMNS)
-
-    for frame, cols in ((platform_invoices, ("outstanding_minor", "total_minor")),
-                        (platform_payments, ("amount_minor",))):
-        for col in cols:
-            frame[col] = frame[col].astype("int64")
-    platform_invoices["pending_payments_minor"] = (
-        platform_invoices["pending_payments_minor"].astype("int64"))
+        pulled = payout_frame["payout_id"].isin(list(xero_payout_minor)).to_numpy(dtype=bool)
+        found = payout_frame["payout_id"].to_numpy(dtype=object)[pulled]
+        amounts = payout_frame["xero_amount_minor"].copy()
+        amounts[pulled] = pd.array([xero_payout_minor[pid] for pid in found], dtype="Int64")
+        payout_frame["xero_amount_minor"] = amounts
     checked = payments_account_minor is not None and position.payments_account_id is not None
     return ReconcileInput(
-        platform_invoices=platform_invoices, xero_invoices=xero_inv,
-        platform_payments=platform_payments, xero_payments=xero_pay, payouts=payout_frame,
-        customers=customer_frame, rejected=rejected,
+        platform_invoices=read["platform_invoices"], xero_invoices=read["xero_invoices"],
+        platform_payments=read["platform_payments"], xero_payments=read["xero_payments"],
+        payouts=payout_frame, customers=read["customers"], rejected=read["rejected"],
         payments_account_balance_minor=payments_account_minor if checked else None,
         awaiting_payout_minor=position.awaiting_payout_minor if checked else None,
         currency=position.currency, in_doubt_minor=position.in_doubt_minor,
@@ -168,18 +190,41 @@ def load_reconcile_input(conn: sa.Connection, partner_id: str,
     )
 
 
+def _latest_status(rows: pd.DataFrame, subjects: pd.Series) -> pd.Series:
+    """Per subject (payment or payout id): the status of its latest outbox row, NA when it has
+    none. `rows` are the partner's outbox rows in outbox_id order; matched through integer
+    codes (id_codes) rather than a join per frame in the database."""
+    (subject_codes, row_codes), n = id_codes.codes(subjects, rows["subject_id"])
+    last = np.full(n + 1, -1, dtype=np.int64)  # slot n answers code -1 (no row)
+    np.maximum.at(last, row_codes, np.arange(len(row_codes), dtype=np.int64))
+    status = id_codes.take(id_codes.labels(rows["status"]), last[subject_codes])
+    return pd.Series(pd.array(status, dtype="str"), index=subjects.index)
+
+
+def _add_pending_payments(invoices_frame: pd.DataFrame, payments_frame: pd.DataFrame) -> None:
+    """pending_payments_minor per invoice: its succeeded Alternative payments whose latest
+    outbox row is still in flight (summed from the payments frame, not by a second join)."""
+    pp = payments_frame
+    flying = (pp["source"].eq("alternative") & pp["status"].eq("succeeded")
+              & pp["outbox_status"].isin(IN_FLIGHT_OUTBOX)).to_numpy(dtype=bool)
+    pos = pd.Index(invoices_frame["invoice_id"]).get_indexer(pp["invoice_id"].to_numpy()[flying])
+    pending = np.zeros(len(invoices_frame), dtype=np.int64)
+    np.add.at(pending, pos[pos >= 0], pp["amount_minor"].to_numpy(dtype=np.int64)[flying][pos >= 0])
+    invoices_frame.insert(invoices_frame.columns.get_loc("conflict") + 1,
+                          "pending_payments_minor", pending)
+
+
 def _add_payout_money(frame: pd.DataFrame, position: MoneyPosition) -> None:
     """The payout columns of sync.reconcile_money: what the payout's own writes should move in
     the deposit account, its listed stand-alone deposits there, and whether one is in flight.
     A done payout the targeted pull did not cover is taken at the outbox's word."""
-    ids = frame["payout_id"].astype(str)
-    expected = ids.map(lambda pid: position.payouts[pid].expected if pid in position.payouts else None)
+    money = [position.payouts.get(pid) for pid in frame["payout_id"].tolist()]
     frame["expected_xero_minor"] = pd.array(
-        [None if v is None else int(v) for v in expected], dtype="Int64")
+        [None if m is None else m.expected for m in money], dtype="Int64")
     frame["listed_deposits_minor"] = pd.array(
-        [position.payouts[p].listed if p in position.payouts else 0 for p in ids], dtype="Int64")
-    frame["listed_in_flight"] = [position.payouts[p].listed_in_flight if p in position.payouts
-                                 else False for p in ids]
+        [0 if m is None else m.listed for m in money], dtype="Int64")
+    frame["listed_in_flight"] = np.array([m is not None and m.listed_in_flight for m in money],
+                                         dtype=bool)
     done = frame["outbox_status"].eq("done").to_numpy(dtype=bool)
     word = frame["expected_xero_minor"].fillna(frame["net_minor"].astype("Int64"))
     frame["xero_amount_minor"] = word.where(done, pd.NA).astype("Int64")

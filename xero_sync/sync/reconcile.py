@@ -155,7 +155,8 @@ class _Context:
         pi, pp, xp = inp.platform_invoices, inp.platform_payments, inp.xero_payments
         xi = inp.xero_invoices
         self.invoices = pi
-        self.xi = xi.loc[xi["type"].eq("ACCREC")]
+        accrec = xi["type"].eq("ACCREC").to_numpy(dtype=bool)
+        self.xi = xi if accrec.all() else xi.loc[accrec]
         (self.xi_code, self.pi_xcode, self.xp_inv_code), self.n_inv = id_codes.codes(
             self.xi["xero_invoice_id"], pi["xero_invoice_id"], xp["invoice_id"]
         )
@@ -165,17 +166,17 @@ class _Context:
         # payment -> the platform invoice it belongs to (first row per invoice_id)
         (pi_icode, pp_icode), n = id_codes.codes(pi["invoice_id"], pp["invoice_id"])
         pos = id_codes.first_position(pi_icode, n)[pp_icode]
-        self.payment_invoice_source = id_codes.take(pi["source"], pos)
-        self.payment_currency = id_codes.take(pi["currency"], pos)
+        self.payment_invoice_source = id_codes.take(id_codes.labels(pi["source"]), pos)
+        self.payment_currency = id_codes.take(id_codes.labels(pi["currency"]), pos)
         self.alt_mask = pp["source"].eq("alternative").to_numpy(dtype=bool)
         self.in_flight = pp["outbox_status"].isin(IN_FLIGHT_OUTBOX).to_numpy(dtype=bool)
 
         # Xero PaymentIDs: Xero's own, the ids stored on platform rows, and for Xero-side rows
         # the id behind "xero_" when none is stored.
-        stored = pp["xero_payment_id"].to_numpy(dtype=object)
-        need = ~self.alt_mask & pd.isna(stored)
-        tail = pd.Series(pp["payment_id"].to_numpy(dtype=object)[need], dtype=object)
-        tail = tail.astype(str).str.removeprefix("xero_").to_numpy(dtype=object)
+        stored = pp["xero_payment_id"]
+        need = ~self.alt_mask & stored.isna().to_numpy(dtype=bool)
+        tail = pp["payment_id"].loc[need]
+        tail = tail.astype(str).str.removeprefix("xero_")
         (self.xp_code, self.pp_xcode, tail_code), self.n_pay = id_codes.codes(
             xp["payment_id"], stored, tail
         )
@@ -206,9 +207,13 @@ def _invoice_differences(ctx: _Context) -> list[pd.DataFrame]:
     prow, xrow = synced_rows[found], pos[found]
 
     def pcol(name: str, dtype=None) -> np.ndarray:
+        if dtype is object:  # low-cardinality text: shared objects, cheap to compare
+            return id_codes.labels(pi[name])[prow]
         return pi[name].to_numpy(dtype=dtype)[prow]
 
     def xcol(name: str, dtype=None) -> np.ndarray:
+        if dtype is object:
+            return id_codes.labels(xi[name])[xrow]
         return xi[name].to_numpy(dtype=dtype)[xrow]
 
     p_ids, p_cur = pcol("invoice_id"), pcol("currency", object)
@@ -291,8 +296,12 @@ def _payment_differences(ctx: _Context) -> list[pd.DataFrame]:
     parts = []
     on_xero_invoice = ctx.payment_invoice_source == "xero"
     alt = ctx.alt_mask
-    status = pp["status"].to_numpy(dtype=object)
-    ids = pp["payment_id"].to_numpy(dtype=object)
+    status = id_codes.labels(pp["status"])
+    id_column = pp["payment_id"]
+
+    def ids(mask: np.ndarray) -> np.ndarray:  # only the rows listed become Python objects
+        return id_column.loc[mask].to_numpy(dtype=object)
+
     amounts = pp["amount_minor"].to_numpy(dtype=np.int64)
     # An Alternative payment is in Xero when its stored PaymentID is live there or a live Xero
     # payment carries its id as Reference (the lookup the push run makes after a lost response).
@@ -307,7 +316,7 @@ def _payment_differences(ctx: _Context) -> list[pd.DataFrame]:
     if missing.any():
         m = missing
         parts.append(_rows(
-            "payment_missing_in_xero", "payment", ids[m],
+            "payment_missing_in_xero", "payment", ids(m),
             platform_minor=amounts[m], currency=ctx.payment_currency[m],
             explained=ctx.in_flight[m], action="push",
             detail=np.where(on_xero_invoice[m], "payment", "stand-alone deposit").astype(object)
@@ -318,21 +327,22 @@ def _payment_differences(ctx: _Context) -> list[pd.DataFrame]:
     if undone.any():
         m = undone
         parts.append(_rows(
-            "status_mismatch", "payment", ids[m],
+            "status_mismatch", "payment", ids(m),
             platform_minor=amounts[m], currency=ctx.payment_currency[m],
             explained=ctx.in_flight[m], action="delete payment in Xero",
             detail=("Alternative " + status[m] + ", Xero AUTHORISED").astype(object),
         ))
     # Xero-side rows whose status disagrees with Xero (deleted there, still counted here).
     pos = id_codes.first_position(ctx.xp_code, ctx.n_pay)[ctx.pp_side_code]
-    x_status = id_codes.take(xp["status"], pos)
+    x_status = id_codes.take(id_codes.labels(xp["status"]), pos)
     expected = np.where(x_status == "DELETED", "reversed", "succeeded")
     drift = ~alt & (pos >= 0) & (status != expected)
     if drift.any():
         m = drift
         parts.append(_rows(
-            "status_mismatch", "payment", ids[m], platform_minor=amounts[m],
-            xero_minor=id_codes.take(xp["amount_minor"], pos)[m], currency=ctx.payment_currency[m],
+            "status_mismatch", "payment", ids(m), platform_minor=amounts[m],
+            xero_minor=xp["amount_minor"].to_numpy(dtype=np.int64)[pos[m]],
+            currency=ctx.payment_currency[m],
             action="re-sync payments",
             detail=("Alternative " + status[m] + ", Xero " + x_status[m]).astype(object),
         ))
@@ -358,7 +368,7 @@ def _payment_differences(ctx: _Context) -> list[pd.DataFrame]:
 def _xero_currency(ctx: _Context, rows: np.ndarray) -> np.ndarray:
     """Currency of the Xero invoice each selected Xero payment is on."""
     pos = id_codes.first_position(ctx.xi_code, ctx.n_inv)[ctx.xp_inv_code[rows]]
-    return id_codes.take(ctx.xi["currency"], pos)
+    return id_codes.take(id_codes.labels(ctx.xi["currency"]), pos)
 
 
 # --- flags, duplicates, rejected writes, conflicts ---------------------------------------------
@@ -400,7 +410,7 @@ def _duplicates(ctx: _Context) -> list[pd.DataFrame]:
         repeated = np.flatnonzero(counts > 1)
         first = id_codes.first_position(codes, n)[repeated]
         parts.append(_rows(
-            "duplicate", subject_type, column.to_numpy(dtype=object)[first],
+            "duplicate", subject_type, column.iloc[first].to_numpy(dtype=object),
             action="investigate duplicate id",
             detail=(counts[repeated].astype(str).astype(object)
                     + f" rows with this id in {column.name}"),
