@@ -68,7 +68,7 @@ def partner_times(engine: sa.Engine, t0: float, today: dt.date) -> PartnerTimes:
     c, m = xero_connections.c, partner_months.c
     recent = set(recent_months(today, 12))
     with engine.connect() as conn:
-        firsts = dict(conn.execute(sa.select(c.partner_id, c.first_month)).tuples().all())
+        firsts = {p: first for p, first in conn.execute(sa.select(c.partner_id, c.first_month))}
         connected = conn.execute(sa.select(sa.func.count()).where(c.status == "connected")).scalar_one()
         landed: dict[str, dict[dt.date, float]] = {p: {} for p in firsts}
         for partner_id, month, at in conn.execute(sa.select(m.partner_id, m.month, m.landed_at)):
