@@ -48,6 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from xero_sync.demo.ui import Stopped, stop_on_signals  # noqa: E402
 from xero_sync.deploy.main import Deployment, DeployOptions  # noqa: E402
+from xero_sync.deploy.partners import CONNECT_WORKERS  # noqa: E402
 from xero_sync.deploy.services import http_json  # noqa: E402
 from xero_sync.platform.schema import partner_months, xero_connections  # noqa: E402
 from xero_sync.sync.month_slices import months_in, recent_months  # noqa: E402
@@ -228,7 +229,9 @@ def main() -> int:
             print(f"[bench] deployment ready: UI {deployment.ui_url}; connecting {args.partners} partners",
                   flush=True)
             t0 = time.time()
-            deployment.connect(say=lambda line: print(line, flush=True))
+            connections = deployment.connect(say=lambda line: print(line, flush=True), workers=CONNECT_WORKERS)
+            print(f"[bench] partners per shard: {dict(sorted(Counter(c.shard for c in connections).items()))}",
+                  flush=True)
             times = watch(deployment, t0, args)
             ok = report(args, deployment, t0, times)
         except Stopped:

@@ -169,12 +169,14 @@ class Deployment:
         self.children.wait_for("the Dagster daemon", lambda: services.unhealthy_daemons(self.ui_url) == set(),
                                DAGSTER_SECONDS, interval=1.0)
 
-    def connect(self, say=print) -> list[Connection]:
+    def connect(self, say=print, workers: int = 1) -> list[Connection]:
+        """Connect the partners, `workers` consents at a time (one: each joins the least filled
+        shard knowing where the previous ones went)."""
         settings = Settings.from_env()
         count = self.options.partner_count
         started = time.monotonic()
         self.connected_at = time.time()
-        connections = connect_partners(settings, self.engine, self.sandbox_url, count)
+        connections = connect_partners(settings, self.engine, self.sandbox_url, count, workers)
         say(f"[deploy] {count} partners connected to the sandbox's organisations in "
             f"{time.monotonic() - started:.1f} s (Pending: the onboarding sensor takes it from here)")
         return connections
