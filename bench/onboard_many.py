@@ -47,7 +47,7 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from xero_sync.demo.ui import Stopped, stop_on_signals  # noqa: E402
-from xero_sync.deploy.main import Deployment, DeployOptions  # noqa: E402
+from xero_sync.deploy.deployment import Deployment, DeployOptions  # noqa: E402
 from xero_sync.deploy.partners import CONNECT_WORKERS  # noqa: E402
 from xero_sync.deploy.services import http_json  # noqa: E402
 from xero_sync.platform.schema import partner_months, xero_connections  # noqa: E402
