@@ -47,7 +47,8 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from xero_sync.demo.ui import Stopped, stop_on_signals  # noqa: E402
-from xero_sync.deploy.main import Deployment, DeployOptions  # noqa: E402
+from xero_sync.deploy.deployment import Deployment, DeployOptions  # noqa: E402
+from xero_sync.deploy.partners import CONNECT_WORKERS  # noqa: E402
 from xero_sync.deploy.services import http_json  # noqa: E402
 from xero_sync.platform.schema import partner_months, xero_connections  # noqa: E402
 from xero_sync.sync.month_slices import months_in, recent_months  # noqa: E402
@@ -68,7 +69,7 @@ def partner_times(engine: sa.Engine, t0: float, today: dt.date) -> PartnerTimes:
     c, m = xero_connections.c, partner_months.c
     recent = set(recent_months(today, 12))
     with engine.connect() as conn:
-        firsts = dict(conn.execute(sa.select(c.partner_id, c.first_month)).tuples().all())
+        firsts = {p: first for p, first in conn.execute(sa.select(c.partner_id, c.first_month))}
         connected = conn.execute(sa.select(sa.func.count()).where(c.status == "connected")).scalar_one()
         landed: dict[str, dict[dt.date, float]] = {p: {} for p in firsts}
         for partner_id, month, at in conn.execute(sa.select(m.partner_id, m.month, m.landed_at)):
@@ -228,7 +229,9 @@ def main() -> int:
             print(f"[bench] deployment ready: UI {deployment.ui_url}; connecting {args.partners} partners",
                   flush=True)
             t0 = time.time()
-            deployment.connect(say=lambda line: print(line, flush=True))
+            connections = deployment.connect(say=lambda line: print(line, flush=True), workers=CONNECT_WORKERS)
+            print(f"[bench] partners per shard: {dict(sorted(Counter(c.shard for c in connections).items()))}",
+                  flush=True)
             times = watch(deployment, t0, args)
             ok = report(args, deployment, t0, times)
         except Stopped:

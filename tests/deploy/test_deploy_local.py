@@ -6,7 +6,7 @@ SIGTERM stops every process it started and drops its throwaway database.
 The one slow end-to-end test of the deployment, kept as small as still meaningful: two
 organisations with three months of history each (one onboarding run per partner, then the
 months before the first transaction marked empty). XERO_SYNC_DEPLOY_TEST_SHARDS sets the shard
-count (default 1 until partner shards land; 2 once they have).
+count (default 2: partners spread over both shards' code locations).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from xero_sync.deploy.services import code_locations
 from xero_sync.platform.schema import partner_months, xero_connections
 
 ROOT = Path(__file__).resolve().parents[2]
-SHARDS = int(os.environ.get("XERO_SYNC_DEPLOY_TEST_SHARDS", "1"))
+SHARDS = int(os.environ.get("XERO_SYNC_DEPLOY_TEST_SHARDS", "2"))
 TENANTS = 2
 READY_SECONDS = 300  # database, sandbox, code servers, webserver and daemon answering
 CONNECTED_SECONDS = 420  # both partners Connected (sensor ticks every 30 s; runs; empty months)
@@ -104,9 +104,12 @@ def test_deploy_local_onboards_partners_through_the_daemon_and_stops_everything(
             runs = instance.get_runs(dg.RunsFilter(tags={"xero/phase": "onboarding"}))
         assert {r.tags["xero/partner"] for r in runs if r.status == dg.DagsterRunStatus.SUCCESS} == set(planned)
         assert all(r.tags.get("dagster/sensor_name") == "new_connection_sensor" for r in runs)
+        # Partners join the least filled shard: each shard's code location onboarded one.
+        locations = {f"xero_sync_shard_{i}" for i in range(SHARDS)}
+        assert {r.remote_job_origin.location_name for r in runs} == locations
 
         # The webserver answers GraphQL with one loaded code location per shard.
-        assert code_locations(ui) == {f"xero_sync_shard_{i}": "LOADED" for i in range(SHARDS)}
+        assert code_locations(ui) == dict.fromkeys(locations, "LOADED")
 
         tree = descendants(proc.pid)
         groups = {pid for pid in tree if (stat := proc_stat(pid)) and stat[0] == proc.pid}

@@ -16,7 +16,10 @@ from xero_sync.platform.connections import Connection
 from xero_sync.platform.token_cipher import TokenCipher
 from xero_sync.xero.oauth import OAuthApp
 
-CONNECT_WORKERS = 8  # consents in flight: partners arrive together, as in a launch
+# Consents in flight when partners should arrive together (bench/onboard_many.py). deploy-local
+# connects one at a time: a partner's shard is the least filled when its connection is created,
+# and connections created at the same moment can see the same counts and pick the same shard.
+CONNECT_WORKERS = 8
 
 
 def partner_ids(count: int) -> list[str]:
@@ -42,11 +45,12 @@ def connect_one(settings: Settings, engine: sa.Engine, partner_id: str, tenant_i
                    partner_name=partner_id.upper(), token_set=consent.token_set, organisation=organisation)
 
 
-def connect_partners(settings: Settings, engine: sa.Engine, sandbox_url: str, count: int) -> list[Connection]:
-    """Partners `msp-001`.. connected to the first `count` organisations, several at a time."""
+def connect_partners(settings: Settings, engine: sa.Engine, sandbox_url: str, count: int,
+                     workers: int = 1) -> list[Connection]:
+    """Partners `msp-001`.. connected to the first `count` organisations, `workers` at a time."""
     tenants = sandbox_tenants(sandbox_url)
     if count > len(tenants):
         raise ConnectError(f"{count} partners need {count} organisations; the sandbox has {len(tenants)}")
     ids = partner_ids(count)
-    with ThreadPoolExecutor(CONNECT_WORKERS, thread_name_prefix="connect") as pool:
+    with ThreadPoolExecutor(workers, thread_name_prefix="connect") as pool:
         return list(pool.map(lambda pair: connect_one(settings, engine, *pair), zip(ids, tenants)))
