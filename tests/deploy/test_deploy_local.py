@@ -29,6 +29,7 @@ from tests.process_tree import descendants, in_groups, proc_stat, still_running
 from xero_sync.deploy.progress import progress
 from xero_sync.deploy.services import code_locations
 from xero_sync.platform.schema import partner_months, xero_connections
+from xero_sync.shards.layout import location_name as shard_location_name
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARDS = int(os.environ.get("XERO_SYNC_DEPLOY_TEST_SHARDS", "2"))
@@ -105,7 +106,7 @@ def test_deploy_local_onboards_partners_through_the_daemon_and_stops_everything(
         assert {r.tags["xero/partner"] for r in runs if r.status == dg.DagsterRunStatus.SUCCESS} == set(planned)
         assert all(r.tags.get("dagster/sensor_name") == "new_connection_sensor" for r in runs)
         # Partners join the least filled shard: each shard's code location onboarded one.
-        locations = {f"xero_sync_shard_{i}" for i in range(SHARDS)}
+        locations = {shard_location_name(i) for i in range(SHARDS)}
         assert {r.remote_job_origin.location_name for r in runs} == locations
 
         # The webserver answers GraphQL with one loaded code location per shard.

@@ -47,7 +47,7 @@ def test_one_grpc_server_entry_per_shard():
     servers = [CodeServer(0, 41000), CodeServer(1, 41001)]
     entries = yaml.safe_load(workspace_yaml(servers))["load_from"]
     assert entries == [
-        {"grpc_server": {"host": "127.0.0.1", "port": 41000, "location_name": "xero_sync_shard_0"}},
+        {"grpc_server": {"host": "127.0.0.1", "port": 41000, "location_name": "xero_sync"}},
         {"grpc_server": {"host": "127.0.0.1", "port": 41001, "location_name": "xero_sync_shard_1"}},
     ]
 

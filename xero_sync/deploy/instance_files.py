@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 import yaml
 
+from xero_sync.shards.layout import location_name as shard_location_name
+
 DAGSTER_SCHEMA = "dagster"
 # The same three per-tenant limits as the production dagster.yaml (tests hold them equal).
 TAG_CONCURRENCY_LIMITS = [
@@ -30,7 +32,8 @@ class CodeServer:
 
     @property
     def location_name(self) -> str:
-        return f"xero_sync_shard_{self.shard}"
+        """The name the README's workspaces give the shard (shard 0 keeps `xero_sync`)."""
+        return shard_location_name(self.shard)
 
 
 def dagster_yaml(database: sa.URL, max_concurrent_runs: int) -> str:

@@ -16,6 +16,11 @@ import dagster as dg
 from xero_sync import partitions
 
 
+def location_name(index: int) -> str:
+    """The code location name the README's workspaces give shard `index`."""
+    return "xero_sync" if index == 0 else f"xero_sync_shard_{index}"
+
+
 @dataclass(frozen=True, eq=False)  # one object per index (shard()), compared by identity
 class Shard:
     index: int
@@ -31,8 +36,7 @@ class Shard:
 
     @property
     def location_name(self) -> str:
-        """The code location name the README's workspace gives this shard."""
-        return "xero_sync" if self.index == 0 else f"xero_sync_shard_{self.index}"
+        return location_name(self.index)
 
     @property
     def label(self) -> str:
