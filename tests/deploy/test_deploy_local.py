@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SHARDS = int(os.environ.get("XERO_SYNC_DEPLOY_TEST_SHARDS", "2"))
 TENANTS = 2
 READY_SECONDS = 300  # database, sandbox, code servers, webserver and daemon answering
-CONNECTED_SECONDS = 420  # both partners Connected (sensor ticks every 30 s; runs; empty months)
+CONNECTED_SECONDS = 420  # both partners Connected (sensor ticks; runs; empty months)
 STOP_SECONDS = 120
 
 
@@ -68,7 +68,9 @@ def test_deploy_local_onboards_partners_through_the_daemon_and_stops_everything(
     started_at = time.monotonic()
     env = {**os.environ, "PYTHONUNBUFFERED": "1",
            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-           "XERO_SYNC_DEPLOY_PG_URL": pg_admin_url.render_as_string(hide_password=False)}
+           "XERO_SYNC_DEPLOY_PG_URL": pg_admin_url.render_as_string(hide_password=False),
+           # Sensors every 5 s instead of 30: the same ticks in the same order, less waiting.
+           "XERO_SYNC_SENSOR_INTERVAL": "5"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "xero_sync.commands.cli", "deploy-local", "--home", str(tmp_path),
          "--shards", str(SHARDS), "--tenants", str(TENANTS), "--invoices", "20", "--months", "3",

@@ -29,6 +29,7 @@ from xero_sync.jobs.run_tags import connection_tags
 from xero_sync.partitions import HISTORY_START, check_partner_key, existing_partners, range_tags
 from xero_sync.platform import connections, onboarding_progress
 from xero_sync.resources.platform import PlatformResource
+from xero_sync.sensors.intervals import interval
 from xero_sync.sensors.shard_moves import handle_moves, missing_month_events
 from xero_sync.shards.layout import Shard, shard as shard_at
 from xero_sync.sync.month_slices import months_in
@@ -125,7 +126,7 @@ def new_connection_sensor_for(shard: Shard) -> dg.SensorDefinition:
     @dg.sensor(
         name="new_connection_sensor",
         job=onboarding_job_for(shard),
-        minimum_interval_seconds=30,
+        minimum_interval_seconds=interval(30),
         default_status=dg.DefaultSensorStatus.RUNNING,
         description="Initial sync of newly connected partners: last 12 months first, then history.",
     )

@@ -27,6 +27,7 @@ from xero_sync.partitions import existing_partners
 from xero_sync.platform.ids import is_partner_id
 from xero_sync.platform.outbox_work import partners_with_work
 from xero_sync.resources.platform import PlatformResource
+from xero_sync.sensors.intervals import interval
 from xero_sync.shards.layout import Shard, shard as shard_at
 
 MAX_PARTNERS_PER_TICK = 200
@@ -51,7 +52,7 @@ def _run_key(row: sa.Row, now: dt.datetime) -> str | None:
 def payment_outbox_sensor_for(shard: Shard) -> dg.SensorDefinition:
     """Pushes for this shard's partners."""
 
-    @dg.sensor(name="payment_outbox_sensor", job=push_job_for(shard), minimum_interval_seconds=30,
+    @dg.sensor(name="payment_outbox_sensor", job=push_job_for(shard), minimum_interval_seconds=interval(30),
                default_status=dg.DefaultSensorStatus.RUNNING,
                description="Launches push_job for partners with outbox rows to write to Xero.")
     def payment_outbox_sensor(context: dg.SensorEvaluationContext,

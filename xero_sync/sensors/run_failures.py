@@ -24,6 +24,7 @@ from xero_sync.cohorts.plan import SAME_WORK
 from xero_sync.platform import connections
 from xero_sync.platform import health as health_store
 from xero_sync.resources.platform import PlatformResource
+from xero_sync.sensors.intervals import interval
 from xero_sync.sync.health import safe_failure_message
 
 _PARTITION_TAGS = ("dagster/partition", "dagster/asset_partition_range_start")
@@ -89,7 +90,7 @@ def _timestamp(ts: float | None) -> dt.datetime:
     return dt.datetime.fromtimestamp(ts or dt.datetime.now(dt.timezone.utc).timestamp(), tz=dt.timezone.utc)
 
 
-@dg.run_failure_sensor(default_status=dg.DefaultSensorStatus.RUNNING, minimum_interval_seconds=30,
+@dg.run_failure_sensor(default_status=dg.DefaultSensorStatus.RUNNING, minimum_interval_seconds=interval(30),
                        description="Records a partner's failed run (job, time, message) on its connection.")
 def partner_run_failure_sensor(context: dg.RunFailureSensorContext, platform: PlatformResource):
     run = context.dagster_run
@@ -108,7 +109,7 @@ def partner_run_failure_sensor(context: dg.RunFailureSensorContext, platform: Pl
 
 
 @dg.run_status_sensor(run_status=dg.DagsterRunStatus.SUCCESS, name="partner_run_success_sensor",
-                      default_status=dg.DefaultSensorStatus.RUNNING, minimum_interval_seconds=30,
+                      default_status=dg.DefaultSensorStatus.RUNNING, minimum_interval_seconds=interval(30),
                       description="Clears a partner's recorded failure when the same job succeeds later.")
 def partner_run_success_sensor(context: dg.RunStatusSensorContext, platform: PlatformResource):
     run = context.dagster_run

@@ -22,6 +22,7 @@ from xero_sync.platform import connections
 from xero_sync.platform.ids import is_partner_id
 from xero_sync.platform.schema import webhook_events
 from xero_sync.resources.platform import PlatformResource
+from xero_sync.sensors.intervals import interval
 from xero_sync.shards.layout import Shard, shard as shard_at
 
 CATEGORIES = ("INVOICE", "CONTACT", "CREDITNOTE")
@@ -43,7 +44,7 @@ def xero_webhook_sensor_for(shard: Shard) -> dg.SensorDefinition:
     @dg.sensor(
         name="xero_webhook_sensor",
         job=incremental_sync_job_for(shard),
-        minimum_interval_seconds=15,
+        minimum_interval_seconds=interval(15),
         default_status=dg.DefaultSensorStatus.RUNNING,
         description="Xero webhook events (INVOICE, CONTACT, CREDITNOTE) -> incremental sync of that partner.",
     )

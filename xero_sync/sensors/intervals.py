@@ -1,0 +1,27 @@
+"""How often the daemon evaluates our sensors.
+
+XERO_SYNC_SENSOR_INTERVAL (seconds) replaces every sensor's default interval when set: read when
+the definitions load (each code server process loads them once). Production keeps the defaults;
+the deployment's end-to-end test shortens them instead of waiting out 30-second ticks.
+"""
+
+from __future__ import annotations
+
+import os
+
+from xero_sync.config import ConfigError
+
+ENV = "XERO_SYNC_SENSOR_INTERVAL"
+
+
+def interval(default: int) -> int:
+    raw = os.environ.get(ENV, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{ENV}={raw!r} is not a whole number of seconds") from None
+    if value < 1:
+        raise ConfigError(f"{ENV}={value} must be at least 1 second")
+    return value
