@@ -102,7 +102,7 @@ _XERO_PAYMENTS: frames.Spec = {
 _PAYOUTS: frames.Spec = {
     "payout_id": "str", "net_minor": "int64", "gross_minor": "int64", "fees_minor": "int64",
 }
-_OUTBOX: frames.Spec = {"subject_id": "str", "status": "str"}
+_OUTBOX: frames.Spec = {"subject_id": "str", "kind": "str", "status": "str"}
 _CUSTOMERS: frames.Spec = {
     "customer_id": "int64", "xero_contact_id": "str", "deleted_in_xero": "bool", "archived": "bool",
 }
@@ -135,7 +135,7 @@ def reconcile_queries(partner_id: str) -> dict[str, tuple[sa.Select, frames.Spec
         "payouts": (sa.select(
             po.payout_id, po.net_minor, po.gross_minor, po.fees_minor,
         ).where(po.partner_id == partner_id), _PAYOUTS),
-        "outbox": (sa.select(o.subject_id, o.status).where(o.partner_id == partner_id)
+        "outbox": (sa.select(o.subject_id, o.kind, o.status).where(o.partner_id == partner_id)
                    .order_by(o.outbox_id), _OUTBOX),
         "customers": (sa.select(
             cu.customer_id, cu.xero_contact_id, cu.deleted_in_xero, cu.archived,
