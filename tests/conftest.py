@@ -70,3 +70,13 @@ def store_engine(db_url: str) -> Iterator[sa.Engine]:
         yield engine
     finally:
         engine.dispose()
+
+
+# The longest files start first, so on two workers they overlap the rest instead of trailing it
+# (pytest-xdist hands out files in collection order).
+_LONG_FIRST = ("tests/deploy/test_deploy_local.py", "tests/dagster/test_incremental.py",
+               "tests/dagster/test_dagster_ui_browser.py", "tests/sandbox/test_fuzz_spec.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    items.sort(key=lambda item: 0 if item.nodeid.startswith(_LONG_FIRST) else 1)
