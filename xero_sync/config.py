@@ -8,6 +8,7 @@ the bundled Xero sandbox on 127.0.0.1:5055 with its demo app credentials. Produc
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -132,18 +133,26 @@ class Settings:
             web_secret=env.get("XERO_SYNC_WEB_SECRET") or None,
             public_url=parse_public_url(env.get(PUBLIC_URL_ENV), real=use_real == "real"),
             has_encryption_key=bool(env.get("XERO_SYNC_ENCRYPTION_KEY", "").strip()),
-            app_minute_limit=parse_positive(env, APP_MINUTE_LIMIT_ENV),
+            app_minute_limit=env_int(env, APP_MINUTE_LIMIT_ENV, None),
         )
 
 
-def parse_positive(env: dict[str, str], name: str) -> int | None:
-    """An optional positive integer setting (None when unset or empty)."""
-    value = env.get(name, "").strip()
-    if not value:
-        return None
-    if not value.isdigit() or int(value) < 1:
-        raise ConfigError(f"{name}={value!r} must be a positive integer")
-    return int(value)
+def env_int(env: Mapping[str, str], name: str, default: int | None, *, minimum: int = 1,
+            maximum: int | None = None) -> int | None:
+    """A whole-number setting: `default` when unset or empty, else within minimum..maximum (a
+    ConfigError naming the variable otherwise)."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a whole number") from None
+    if maximum is not None and not minimum <= value <= maximum:
+        raise ConfigError(f"{name}={value} must be between {minimum} and {maximum}")
+    if value < minimum:
+        raise ConfigError(f"{name}={value} must be at least {minimum}")
+    return value
 
 
 def parse_public_url(value: str | None, *, real: bool) -> str | None:

@@ -10,7 +10,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from xero_sync.config import ConfigError
+from xero_sync.config import env_int
 
 DEFAULT_SIZE = 100
 DEFAULT_WORKERS = 8
@@ -26,18 +26,5 @@ class CohortSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "CohortSettings":
         env = os.environ if env is None else env
-        return cls(size=_int(env, "XERO_SYNC_COHORT_SIZE", DEFAULT_SIZE, MAX_SIZE),
-                   workers=_int(env, "XERO_SYNC_COHORT_WORKERS", DEFAULT_WORKERS, MAX_WORKERS))
-
-
-def _int(env: Mapping[str, str], name: str, default: int, maximum: int) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name}={raw!r} is not a whole number") from None
-    if not 1 <= value <= maximum:
-        raise ConfigError(f"{name}={value} must be between 1 and {maximum}")
-    return value
+        return cls(size=env_int(env, "XERO_SYNC_COHORT_SIZE", DEFAULT_SIZE, maximum=MAX_SIZE),
+                   workers=env_int(env, "XERO_SYNC_COHORT_WORKERS", DEFAULT_WORKERS, maximum=MAX_WORKERS))

@@ -9,19 +9,10 @@ from __future__ import annotations
 
 import os
 
-from xero_sync.config import ConfigError
+from xero_sync.config import env_int
 
 ENV = "XERO_SYNC_SENSOR_INTERVAL"
 
 
 def interval(default: int) -> int:
-    raw = os.environ.get(ENV, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{ENV}={raw!r} is not a whole number of seconds") from None
-    if value < 1:
-        raise ConfigError(f"{ENV}={value} must be at least 1 second")
-    return value
+    return env_int(os.environ, ENV, default)

@@ -11,7 +11,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from xero_sync.config import ConfigError
+from xero_sync.config import ConfigError, env_int
 from xero_sync.shards.plan import DEFAULT_MAX_PARTITIONS
 
 
@@ -24,23 +24,11 @@ class ShardSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "ShardSettings":
         env = os.environ if env is None else env
-        count = _int(env, "XERO_SYNC_SHARDS", 1, minimum=1)
-        current = _int(env, "XERO_SYNC_SHARD", 0, minimum=0)
+        count = env_int(env, "XERO_SYNC_SHARDS", 1)
+        current = env_int(env, "XERO_SYNC_SHARD", 0, minimum=0)
         if current >= count:
             raise ConfigError(f"XERO_SYNC_SHARD={current} but XERO_SYNC_SHARDS={count}: "
                               f"shards are numbered 0..{count - 1}")
-        max_partitions = _int(env, "XERO_SYNC_SHARD_PARTITIONS", DEFAULT_MAX_PARTITIONS, minimum=1)
+        max_partitions = env_int(env, "XERO_SYNC_SHARD_PARTITIONS", DEFAULT_MAX_PARTITIONS)
         return cls(count, current, max_partitions)
 
-
-def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name}={raw!r} is not a whole number") from None
-    if value < minimum:
-        raise ConfigError(f"{name}={value} must be at least {minimum}")
-    return value
