@@ -10,8 +10,9 @@ import dagster as dg
 from xero_sync.assets.platform_records import platform_records
 from xero_sync.assets.xero_records import xero_records
 from xero_sync.demo.main import drive_headless
-from xero_sync.partitions import partner_months
-from xero_sync.platform import connections
+from xero_sync.partitions import HISTORY_START, partner_months
+from xero_sync.platform import connections, onboarding_progress
+from xero_sync.sync.month_slices import months_in
 
 
 def test_after_onboarding_every_partition_of_the_partner_is_materialized_without_extra_calls(world):
@@ -42,11 +43,15 @@ def test_after_onboarding_every_partition_of_the_partner_is_materialized_without
 
 
 def test_a_tick_cut_short_while_recording_the_empty_months_is_completed_by_the_next(world):
-    """The daemon records a tick's events after the tick; if it stops half way, the partner stays
-    Pending and the next tick asks for exactly the events still missing, then connects."""
-    from xero_sync.sensors.onboarding import new_connection_sensor
+    """The tick that completes onboarding writes the empty months in batches, one asset at a
+    time. If an earlier tick stopped after some of them, the next writes exactly the rest (none
+    twice) and connects the partner in the same tick."""
+    from xero_sync.sensors.onboarding import _month_asset_keys, missing_empty_history, new_connection_sensor
+    from xero_sync.sensors.recorded_months import record_materializations
+    from xero_sync.shards.layout import shard
 
     job = world.defs.resolve_job_def("onboarding_job")
+    keys = _month_asset_keys(shard(0))
 
     def tick():
         with dg.build_sensor_context(instance=world.instance, definitions=world.defs,
@@ -54,28 +59,37 @@ def test_a_tick_cut_short_while_recording_the_empty_months_is_completed_by_the_n
             result = new_connection_sensor.evaluate_tick(context)
         for request in result.dynamic_partitions_requests or []:
             world.instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+        assert not result.asset_events  # written by the tick itself, never left to the daemon
         return result
 
-    def status():
+    def connection():
         with world.engine.begin() as conn:
-            return connections.get_connection(conn, world.partner_id).status
+            return connections.get_connection(conn, world.partner_id)
 
-    for _ in range(10):  # the onboarding runs, until the tick that reports the empty months
-        result = tick()
-        if result.asset_events:
-            break
-        for request in result.run_requests:
+    def all_landed() -> bool:
+        with world.engine.begin() as conn:
+            landed = onboarding_progress.landed_months(conn, [world.partner_id])[world.partner_id]
+        return connection().months_total > 0 and len(landed) == connection().months_total
+
+    for _ in range(10):  # the onboarding runs, until every planned month has landed
+        for request in tick().run_requests:
             assert job.execute_in_process(instance=world.instance, tags=request.tags).success
-    events = list(result.asset_events)
-    assert events and status() == "pending"
-    half = len(events) // 2
-    for event in events[:half]:  # the daemon stopped half way
-        world.instance.report_runless_asset_event(event)
+        if all_landed():
+            break
+    assert all_landed() and connection().status == "pending"
 
-    again = tick()
-    assert {(e.asset_key, e.partition) for e in again.asset_events} == {(e.asset_key, e.partition) for e in events[half:]}
-    assert status() == "pending" and not again.run_requests
-    for event in again.asset_events:
-        world.instance.report_runless_asset_event(event)
+    first_month = connection().first_month
+    missing = missing_empty_history(world.instance, world.partner_id, first_month, keys)
+    assert len(missing) == len(keys) * len(months_in(HISTORY_START, first_month))
+    by_asset = {k: [e for e in missing if e.asset_key == k] for k in keys}
+    written = by_asset[keys[0]] + by_asset[keys[1]][: len(by_asset[keys[1]]) // 2]
+    record_materializations(world.instance, written)  # the earlier tick stopped here
+
     last = tick()
-    assert not last.asset_events and not last.run_requests and status() == "connected"
+    assert not last.run_requests and connection().status == "connected"
+    for key in keys:
+        records = world.instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=key, asset_partitions=[str(e.partition) for e in by_asset[key]]),
+            limit=10 * len(by_asset[key])).records
+        assert sorted(r.partition_key for r in records) == sorted(str(e.partition) for e in by_asset[key]), key
+    assert missing_empty_history(world.instance, world.partner_id, first_month, keys) == []

@@ -30,7 +30,9 @@ def test_instance_config_validates_and_limits_runs_per_tenant(source, tmp_path, 
     assert limits["dagster/partition"]["limit"] == 1
     assert config["run_coordinator"]["class"] == "QueuedRunCoordinator"
     if source == "production":
-        assert config["storage"]["postgres"]["postgres_db"]["scheme"] == "postgresql+psycopg2"
+        storage = config["storage"]["custom"]
+        assert (storage["module"], storage["class"]) == ("xero_sync.deploy.pg_storage", "PooledPostgresStorage")
+        assert storage["config"]["postgres_db"]["scheme"] == "postgresql+psycopg2"
 
 
 @pytest.mark.postgres
@@ -51,6 +53,7 @@ def test_production_instance_runs_on_dagster_postgres(pg_url, tmp_path, monkeypa
         return 1
 
     with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        assert type(instance.get_ref().storage).__name__ == "PooledPostgresStorage"
         result = dg.materialize([probe], instance=instance)
         assert result.success
         assert instance.get_latest_materialization_event(dg.AssetKey("probe")) is not None

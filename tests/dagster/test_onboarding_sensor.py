@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 import xero_sync.sensors.onboarding as sensor_module
+from xero_sync.partitions import HISTORY_START, partition_key
 from xero_sync.platform import connections, onboarding_progress
 from xero_sync.platform.schema import partner_months
 from xero_sync.resources.platform import PlatformResource
@@ -67,15 +68,20 @@ def test_progress_comes_from_months_landed_in_the_store(store_engine, instance):
     land(store_engine, "half", recent_months(TODAY, 12))
 
     result = tick(store_engine, instance)
-    # "done" has every planned month in the store: the tick first marks the months before its
-    # first transaction materialized-empty (recorded by the daemon from the tick's result) ...
-    assert status(store_engine, "done").status == "pending"
-    empty = [e for e in result.asset_events if e.partition.endswith("|done")]
-    assert empty and all(e.metadata["records_pulled"].value == 0 for e in empty)
-    for event in result.asset_events:
-        instance.report_runless_asset_event(event)
-    # ... and connects it on the next tick, once they are recorded.
+    # "done" has every planned month in the store: the tick records the months before its first
+    # transaction materialized-empty, in Dagster's event log, and connects it in the same tick.
+    empty = {k for k in instance.get_materialized_partitions(dg.AssetKey("xero_invoices")) if k.endswith("|done")}
+    assert empty == {str(partition_key("done", m)) for m in months_in(HISTORY_START, FIRST)}
+    record = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey("platform_payments"), asset_partitions=[min(empty)]),
+        limit=5).records
+    assert len(record) == 1 and record[0].asset_materialization.metadata["records_pulled"].value == 0
+    assert not result.asset_events  # nothing left for the daemon to write one event at a time
+    # A second tick finds them all and writes none again.
     tick(store_engine, instance, result.cursor)
+    assert len(instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey("platform_payments"), asset_partitions=[min(empty)]),
+        limit=5).records) == 1
 
     # No Dagster materialization of a landed month exists at all: the store alone says what has
     # landed.

@@ -37,7 +37,7 @@ def test_the_run_limits_are_the_production_ones():
 
 def test_a_password_stays_out_of_the_file():
     text = dagster_yaml(sa.make_url("postgresql+psycopg://app:s3cret@db.internal:6543/xs"), 4)
-    db = yaml.safe_load(text)["storage"]["postgres"]["postgres_db"]
+    db = yaml.safe_load(text)["storage"]["custom"]["config"]["postgres_db"]
     assert "s3cret" not in text
     assert db["password"] == {"env": "DAGSTER_PG_PASSWORD"}
     assert (db["hostname"], db["port"], db["db_name"], db["username"]) == ("db.internal", 6543, "xs", "app")

@@ -16,6 +16,7 @@ import yaml
 from xero_sync.shards.layout import location_name as shard_location_name
 
 DAGSTER_SCHEMA = "dagster"
+POOLED_STORAGE = ("xero_sync.deploy.pg_storage", "PooledPostgresStorage")
 # The same three per-tenant limits as the production dagster.yaml (tests hold them equal).
 TAG_CONCURRENCY_LIMITS = [
     {"key": key, "value": {"applyLimitPerUniqueValue": True}, "limit": 1}
@@ -50,7 +51,9 @@ def dagster_yaml(database: sa.URL, max_concurrent_runs: int) -> str:
     if database.password:
         postgres_db["password"] = {"env": "DAGSTER_PG_PASSWORD"}
     config = {
-        "storage": {"postgres": {"postgres_db": postgres_db}},
+        # dagster-postgres's storage with pooled connections (xero_sync/deploy/pg_storage.py).
+        "storage": {"custom": {"module": POOLED_STORAGE[0], "class": POOLED_STORAGE[1],
+                               "config": {"postgres_db": postgres_db}}},
         "run_coordinator": {
             "module": "dagster.core.run_coordinator",
             "class": "QueuedRunCoordinator",

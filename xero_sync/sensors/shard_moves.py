@@ -3,22 +3,23 @@
 The platform store is keyed by partner, so a move keeps every record; what moves is the Dagster
 side. The shard it left removes its partition (the runs and materializations recorded under the
 old shard's asset keys stay in Dagster's history). The shard it joined adds the partition, then
-reports the months already landed (and the empty months before the organisation's first
-transaction) as materializations of its own assets, with the move named in their metadata, so
-the partner shows the same partitions there without a single Xero call. Each step is checked
-against Dagster before the move is marked done, so a tick cut short is completed by the next one.
+records the months already landed (and the empty months before the organisation's first
+transaction) as materializations of its own assets (recorded_months: batch inserts, in the tick),
+with the move named in their metadata, so the partner shows the same partitions there without a
+single Xero call. Each step is checked against Dagster before the move is marked done, so a tick
+cut short is completed by the next one.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 
 import dagster as dg
 
-from xero_sync.partitions import existing_partners, partition_key
+from xero_sync.partitions import existing_partners
 from xero_sync.platform import connections, onboarding_progress, shards
 from xero_sync.resources.platform import PlatformResource
+from xero_sync.sensors.recorded_months import missing_month_events, record_materializations
 from xero_sync.shards.layout import Shard
 
 MOVES_PER_TICK = 20
@@ -28,24 +29,8 @@ MOVES_PER_TICK = 20
 class MoveWork:
     to_add: list[str] = field(default_factory=list)
     to_delete: list[str] = field(default_factory=list)
-    events: list[dg.AssetMaterialization] = field(default_factory=list)
+    recorded: int = 0  # month x asset materializations written for partners that arrived
     arriving: set[str] = field(default_factory=set)  # not ready for runs in this shard yet
-
-
-def missing_month_events(instance: dg.DagsterInstance, keys: list[dg.AssetKey], partner_id: str,
-                         months: dict[dt.date, dict]) -> list[dg.AssetMaterialization]:
-    """Materializations to report for `months` of `partner_id` (metadata per month) on each of
-    `keys`, leaving out those Dagster already holds (one bounded query per asset)."""
-    by_key = {str(partition_key(partner_id, m)): m for m in months}
-    events = []
-    for key in keys:
-        found = instance.fetch_materializations(
-            dg.AssetRecordsFilter(asset_key=key, asset_partitions=list(by_key)), limit=4 * len(by_key)
-        ).records
-        done = {r.partition_key for r in found}
-        events += [dg.AssetMaterialization(asset_key=key, partition=p, metadata=months[m])
-                   for p, m in by_key.items() if p not in done]
-    return events
 
 
 def handle_moves(context: dg.SensorEvaluationContext, platform: PlatformResource, shard: Shard,
@@ -79,13 +64,12 @@ def handle_moves(context: dg.SensorEvaluationContext, platform: PlatformResource
         connection = joined[partner_id]
         if connection is not None:
             events += empty_history(context.instance, partner_id, connection.first_month)
+        record_materializations(context.instance, events)
+        work.recorded += len(events)
         if events:
-            work.events += events
-            work.arriving.add(partner_id)
             context.log.info(f"partner {partner_id} joined {shard.label} from shard {move.from_shard}: "
-                             f"reporting {len(events)} month x asset materializations")
-        else:
-            arrived.append(move.move_id)
+                             f"recorded {len(events)} month x asset materializations")
+        arrived.append(move.move_id)
     with platform.begin() as conn:
         shards.mark_departed(conn, departed, shard.index)
         shards.mark_arrived(conn, arrived)
