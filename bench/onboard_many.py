@@ -22,10 +22,14 @@ Measured from the moment the partners connect:
 Tenant histories are modest (default 60 invoices over 24 months each: one recent run and one
 history run per partner) so it finishes on 2 cores; the output says so. The bench stops once every
 partner's last 12 months are in and some partner has its full history (or `--history-wait` s
-later), so the many materialized-empty events of the months before 2012... are not waited for.
+later). With `--until-connected` it runs on until every partner is Connected (whole history in,
+and the months before its first transaction recorded in Dagster as materialized-empty) and
+reports 5. how long after a partner's last month landed it became Connected; target
+`--connected-lag` s.
 
     .venv/bin/python bench/onboard_many.py [--partners 200] [--invoices 60] [--months 24]
         [--shards 1] [--max-runs N] [--app-minute-limit 10000] [--recent-target 900]
+        [--until-connected [--connected-lag 120]]
 Exit status 0 only if every target is met.
 """
 
@@ -62,6 +66,7 @@ class PartnerTimes:
     recent_done: dict[str, float]  # partner -> seconds after connecting when its last 12 months were in
     full_done: dict[str, float]  # partner -> seconds after connecting when every month was in
     connected: int
+    connected_at: dict[str, float]  # partner -> seconds after connecting when it was marked Connected
 
 
 def partner_times(engine: sa.Engine, t0: float, today: dt.date) -> PartnerTimes:
@@ -71,6 +76,8 @@ def partner_times(engine: sa.Engine, t0: float, today: dt.date) -> PartnerTimes:
     with engine.connect() as conn:
         firsts = {p: first for p, first in conn.execute(sa.select(c.partner_id, c.first_month))}
         connected = conn.execute(sa.select(sa.func.count()).where(c.status == "connected")).scalar_one()
+        connected_at = {p: at.timestamp() - t0 for p, at in conn.execute(
+            sa.select(c.partner_id, c.connected_at).where(c.status == "connected", c.connected_at.is_not(None)))}
         landed: dict[str, dict[dt.date, float]] = {p: {} for p in firsts}
         for partner_id, month, at in conn.execute(sa.select(m.partner_id, m.month, m.landed_at)):
             landed.setdefault(partner_id, {})[month] = at.timestamp() - t0
@@ -84,7 +91,7 @@ def partner_times(engine: sa.Engine, t0: float, today: dt.date) -> PartnerTimes:
             every = set(months_in(first, max(recent))) | wanted
             if every <= months.keys():
                 full_done[partner_id] = max(months[mo] for mo in every)
-    return PartnerTimes(recent_done, full_done, connected)
+    return PartnerTimes(recent_done, full_done, connected, connected_at)
 
 
 def busiest_minute(times: list[float]) -> int:
@@ -141,7 +148,10 @@ def watch(deployment: Deployment, t0: float, args: argparse.Namespace) -> Partne
             last_report = elapsed
         if len(times.recent_done) == args.partners and all_recent_at is None:
             all_recent_at = elapsed
-        if all_recent_at is not None and (times.full_done or elapsed - all_recent_at > args.history_wait):
+        if args.until_connected:
+            if times.connected == args.partners:
+                return times
+        elif all_recent_at is not None and (times.full_done or elapsed - all_recent_at > args.history_wait):
             return times
         if elapsed > args.timeout:
             print(f"[bench] deadline of {args.timeout:.0f} s reached", flush=True)
@@ -199,8 +209,20 @@ def report(args, deployment: Deployment, t0: float, times: PartnerTimes) -> bool
            f"{len(ahead)} history runs started while a last-12-months run was queued; last partner's last "
            f"12 months at {all_recent or float('nan'):.0f} s, first partner's full history at "
            f"{first_full if first_full is not None else float('nan'):.0f} s")
-    print(f"  connected when the bench stopped: {times.connected}/{args.partners} (Connected also needs "
-          "the months before the first transaction recorded as empty: not waited for)")
+    if args.until_connected:
+        # Connected needs every month landed and the months before the first transaction recorded
+        # in Dagster as materialized-empty; how long after its last month landed was each partner
+        # told it is Connected?
+        lags = [times.connected_at[p] - times.full_done[p] for p in times.connected_at if p in times.full_done]
+        worst = max(lags, default=float("nan"))
+        all_connected = max(times.connected_at.values()) if times.connected == args.partners else None
+        target("Connected follows the data", times.connected == args.partners and worst <= args.connected_lag,
+               f"{times.connected}/{args.partners} connected"
+               + (f", the last at {all_connected:.0f} s" if all_connected is not None else "")
+               + f"; at most {worst:.0f} s after a partner's last month landed (target {args.connected_lag:.0f} s)")
+    else:
+        print(f"  connected when the bench stopped: {times.connected}/{args.partners} (Connected also needs "
+              "the whole history and the months before the first transaction: `--until-connected` waits)")
     return ok
 
 
@@ -215,6 +237,10 @@ def main() -> int:
     parser.add_argument("--recent-target", type=float, default=900.0,
                         help="seconds until every partner's last 12 months are in")
     parser.add_argument("--history-wait", type=float, default=300.0)
+    parser.add_argument("--until-connected", action="store_true",
+                        help="run until every partner is Connected and time how long after its data")
+    parser.add_argument("--connected-lag", type=float, default=120.0,
+                        help="seconds from a partner's last month landing to Connected (with --until-connected)")
     parser.add_argument("--timeout", type=float, default=3600.0)
     args = parser.parse_args()
 

@@ -7,27 +7,25 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
-from tests.push.test_reconciliation_payouts import WorldXero
-from tests.push.world import PAID_ON, World, build_world
+from tests.push.test_reconciliation_payouts import connected_world, resources
+from tests.push.world import PAID_ON, World
 from xero_sync.assets.platform_records import platform_records
 from xero_sync.assets.reconciliation import reconciliation_diff
 from xero_sync.assets.xero_records import xero_records
 from xero_sync.commands.cli import main
 from xero_sync.platform.schema import outbox, payments
-from xero_sync.resources.platform import PlatformResource
 
 
 @pytest.fixture
-def world(sandbox_factory, store_engine) -> World:
-    return build_world(sandbox_factory(invoices=120), store_engine, payments_code="615")
+def world(sandbox_factory, store_engine, monkeypatch, tmp_path) -> World:
+    return connected_world(sandbox_factory(invoices=120), store_engine, monkeypatch, tmp_path, payments_code="615")
 
 
 def _materialize(world: World, instance: dg.DagsterInstance) -> dg.ExecuteInJobResult:
     return dg.materialize(
         [xero_records, platform_records, reconciliation_diff], selection=["reconciliation_diff"],
         partition_key=world.partner_id, instance=instance, raise_on_error=False,
-        resources={"platform": PlatformResource(database_url=world.engine.url.render_as_string(
-            hide_password=False)), "xero": dg.ResourceDefinition.hardcoded_resource(WorldXero(world))},
+        resources=resources(world),
     )
 
 

@@ -4,38 +4,46 @@ backends, for a non-BANK payments account (RECEIVE) and a BANK one (transfer).""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
 from decimal import Decimal
 
 import dagster as dg
 import pytest
+import sqlalchemy as sa
 
 from tests.push.world import PAID_ON, World, build_world
+from tests.sandbox_fixtures import use_sandbox_settings
 from xero_sync.assets.platform_records import platform_records
 from xero_sync.assets.reconciliation import reconciliation_diff
 from xero_sync.assets.xero_records import xero_records
-from xero_sync.platform import connections
 from xero_sync.platform.diffs import latest_diff
 from xero_sync.resources.platform import PlatformResource
+from xero_sync.resources.xero import XeroResource
+from xero_sync.sandbox.server import SandboxServer
 
 
-@dataclass
-class WorldXero:
-    """Stands in for XeroResource: the world's real client (its token store has its own key)."""
+def connected_world(server: SandboxServer, engine: sa.Engine, monkeypatch, tmp_path, **kwargs) -> World:
+    """build_world with the environment the real XeroResource reads (sandbox, store, key)."""
+    use_sandbox_settings(monkeypatch, server, store_url(engine), tmp_path / "home")
+    return build_world(server, engine, cipher_key=os.environ["XERO_SYNC_ENCRYPTION_KEY"], **kwargs)
 
-    world: World
 
-    def client_for(self, connection: connections.Connection):
-        assert connection.tenant_id == self.world.tenant_id
-        return self.world.client()
+def store_url(engine: sa.Engine) -> str:
+    return engine.url.render_as_string(hide_password=False)
+
+
+def resources(world: World) -> dict:
+    """The resources of the code location: the real XeroResource, over HTTP to the sandbox."""
+    url = store_url(world.engine)
+    return {"platform": PlatformResource(database_url=url),
+            "xero": XeroResource(database_url=url, sandbox_url=world.server.base_url)}
 
 
 def materialize(world: World, instance: dg.DagsterInstance) -> dict:
     result = dg.materialize(
         [xero_records, platform_records, reconciliation_diff], selection=["reconciliation_diff"],
         partition_key=world.partner_id, instance=instance,
-        resources={"platform": PlatformResource(database_url=world.engine.url.render_as_string(
-            hide_password=False)), "xero": dg.ResourceDefinition.hardcoded_resource(WorldXero(world))},
+        resources=resources(world),
     )
     (mat,) = result.asset_materializations_for_node("reconciliation_diff")
     (check,) = result.get_asset_check_evaluations()
@@ -64,9 +72,9 @@ def instance():
 
 
 def test_payout_deleted_in_xero_then_booked_with_another_amount(
-    sandbox_factory, store_engine, instance
+    sandbox_factory, store_engine, instance, monkeypatch, tmp_path
 ) -> None:
-    world = build_world(sandbox_factory(invoices=60), store_engine, payments_code="615")
+    world = connected_world(sandbox_factory(invoices=60), store_engine, monkeypatch, tmp_path, payments_code="615")
     instance.add_dynamic_partitions("partners", [world.partner_id])
     payout_id, net = pushed_payout(world)
 
@@ -96,9 +104,9 @@ def test_payout_deleted_in_xero_then_booked_with_another_amount(
 
 
 def test_fees_booked_as_a_separate_spend_still_match_the_net(
-    sandbox_factory, store_engine, instance
+    sandbox_factory, store_engine, instance, monkeypatch, tmp_path
 ) -> None:
-    world = build_world(sandbox_factory(invoices=60), store_engine, payments_code="615")
+    world = connected_world(sandbox_factory(invoices=60), store_engine, monkeypatch, tmp_path, payments_code="615")
     instance.add_dynamic_partitions("partners", [world.partner_id])
     payout_id, net = pushed_payout(world)
     (ours,) = [t for t in world.org.bank_transactions.values() if t.reference == payout_id]
@@ -116,9 +124,9 @@ def test_fees_booked_as_a_separate_spend_still_match_the_net(
 
 
 def test_bank_payments_account_payout_is_checked_by_its_transfer(
-    sandbox_factory, store_engine, instance
+    sandbox_factory, store_engine, instance, monkeypatch, tmp_path
 ) -> None:
-    world = build_world(sandbox_factory(invoices=60, seed=11), store_engine, payments_code="095")
+    world = connected_world(sandbox_factory(invoices=60, seed=11), store_engine, monkeypatch, tmp_path, payments_code="095")
     instance.add_dynamic_partitions("partners", [world.partner_id])
     payout_id, net = pushed_payout(world)
     (ours,) = [t for t in world.org.bank_transfers.values() if t.reference == payout_id]

@@ -232,12 +232,14 @@ def account_id(org: Organisation, code: str) -> str:
 
 def build_world(server: SandboxServer, engine: sa.Engine, *, partner_id: str = "acme",
                 tenant_id: str | None = None, payments_code: str | None = "615",
-                pull: bool = True) -> World:
+                pull: bool = True, cipher_key: str | None = None) -> World:
     """Connect `partner_id` to the sandbox tenant, pull its records, and (unless payments_code is
-    None) set up accounts: payments `payments_code`, deposit 090, fees 404, income 200."""
+    None) set up accounts: payments `payments_code`, deposit 090, fees 404, income 200. Tokens are
+    encrypted with `cipher_key` (a fresh key unless given: give XERO_SYNC_ENCRYPTION_KEY's when
+    the real XeroResource must read them)."""
     tenant = tenant_id or next(iter(server.sandbox.orgs))
     clock = server.sandbox.clock
-    store = SqlTokenStore(engine, TokenCipher(TokenCipher.generate_key()), clock=clock.time)
+    store = SqlTokenStore(engine, TokenCipher(cipher_key or TokenCipher.generate_key()), clock=clock.time)
     tokens = TokenSet.from_token_response(issue_tokens(server, tenant), clock.time())
     endpoints = XeroEndpoints.for_base(server.base_url)
     app = OAuthApp(endpoints, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, clock=clock.time, sleep=clock.sleep)

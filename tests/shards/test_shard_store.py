@@ -87,3 +87,29 @@ def test_outbox_work_is_read_per_shard(store_engine):
             return [r.partner_id for r in outbox_work.partners_with_work(
                 conn, None, now, limit=10, stranded_after=dt.timedelta(minutes=5), shard=shard)]
         assert work(0) == ["a"] and work(1) == ["b"] and work(None) == ["a", "b"]
+
+
+def test_partners_created_at_once_still_spread_over_shards(store_engine):
+    """Many partners registered at the same moment (a go-live: consents in parallel) each see the
+    counts the others left, so two shards end up even, not all on the one that was least filled."""
+    import threading
+
+    partners = [f"p{i:02d}" for i in range(16)]
+    start = threading.Barrier(len(partners))
+    errors: list[BaseException] = []
+
+    def create(partner_id: str) -> None:
+        try:
+            start.wait()
+            make(store_engine, partner_id, count=2)
+        except BaseException as exc:  # reported below, with the partner
+            errors.append(exc)
+
+    threads = [threading.Thread(target=create, args=(p,)) for p in partners]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with store_engine.begin() as conn:
+        assert shards.counts(conn) == {0: 8, 1: 8}

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from tests.sync.test_rules import T0, T1, pinv, xinv
+from tests.sync.rule_builders import T0, T1, pinv, xinv
 from xero_sync.sync.rules import EditChoice, reconcile_invoice, three_way
 
 D0, D1, D2 = date(2025, 3, 3), date(2025, 4, 1), date(2025, 5, 1)

@@ -25,7 +25,7 @@ from xero_sync.config import Settings
 from xero_sync.deploy import database, services
 from xero_sync.deploy.children import Children
 from xero_sync.deploy.instance_files import CodeServer, dagster_yaml, default_max_runs, workspace_yaml
-from xero_sync.deploy.partners import connect_partners
+from xero_sync.deploy.partners import CONNECT_WORKERS, connect_partners
 from xero_sync.deploy.progress import Progress, progress
 from xero_sync.platform.connections import Connection
 from xero_sync.platform.db import make_engine, upgrade
@@ -173,9 +173,9 @@ class Deployment:
         self.children.wait_for("the Dagster daemon", lambda: services.unhealthy_daemons(self.ui_url) == set(),
                                DAGSTER_SECONDS, interval=1.0)
 
-    def connect(self, say=print, workers: int = 1) -> list[Connection]:
-        """Connect the partners, `workers` consents at a time (one: each joins the least filled
-        shard knowing where the previous ones went)."""
+    def connect(self, say=print, workers: int = CONNECT_WORKERS) -> list[Connection]:
+        """Connect the partners, `workers` consents at a time (each still joins the least filled
+        shard: the store serializes the assignment)."""
         settings = Settings.from_env()
         count = self.options.partner_count
         started = time.monotonic()

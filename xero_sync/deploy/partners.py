@@ -16,9 +16,8 @@ from xero_sync.platform.connections import Connection
 from xero_sync.platform.token_cipher import TokenCipher
 from xero_sync.xero.oauth import OAuthApp
 
-# Consents in flight when partners should arrive together (bench/onboard_many.py). deploy-local
-# connects one at a time: a partner's shard is the least filled when its connection is created,
-# and connections created at the same moment can see the same counts and pick the same shard.
+# Consents in flight. Partners created at the same moment still spread evenly over the shards:
+# the store serializes shard assignment (platform/shards.py, ASSIGN_LOCK).
 CONNECT_WORKERS = 8
 
 

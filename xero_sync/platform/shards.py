@@ -48,7 +48,16 @@ def members(conn: sa.Connection) -> dict[int, list[str]]:
     return found
 
 
+# Partners created at once (consents in parallel at a go-live) must each count after the others'
+# inserts, or they all pick the same "least filled" shard. On PostgreSQL a transaction-scoped
+# advisory lock serializes count-and-insert until the creating transaction ends; SQLite has one
+# writer at a time, and `ensure_partner` has written (taken the write lock) before it counts.
+ASSIGN_LOCK = int.from_bytes(b"xs:shard", "big") >> 1  # a fixed bigint key for pg_advisory_xact_lock
+
+
 def choose_for_new(conn: sa.Connection, shard_count: int) -> int:
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(ASSIGN_LOCK)))
     return plan.choose(counts(conn), shard_count)
 
 
