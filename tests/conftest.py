@@ -9,6 +9,7 @@ own database, created and dropped here; nothing depends on data left by an earli
 from __future__ import annotations
 
 import os
+import signal
 import uuid
 from collections.abc import Iterator
 
@@ -80,3 +81,15 @@ _LONG_FIRST = ("tests/deploy/test_deploy_local.py", "tests/dagster/test_incremen
 
 def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: 0 if item.nodeid.startswith(_LONG_FIRST) else 1)
+
+
+def pytest_configure(config):
+    """Signals as in a terminal, in the main process and every xdist worker.
+
+    A test command started in the background (`cmd &`, nohup, some CI runners) inherits SIGINT
+    ignored. After every in-process Dagster run, Dagster's `capture_interrupts` maps SIGTERM to
+    SIGINT's handler, so an ignored SIGINT becomes an ignored SIGTERM, and every process a test
+    starts afterwards inherits it: `Pool.terminate()` then waits forever on its workers, and a
+    child told to stop with SIGTERM never does (tests/test_test_signals.py)."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)

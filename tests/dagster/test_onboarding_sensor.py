@@ -147,3 +147,30 @@ def test_landing_a_month_twice_keeps_one_row(store_engine):
     with store_engine.begin() as conn:
         rows = conn.execute(sa.select(partner_months.c.month).where(partner_months.c.partner_id == "acme")).all()
     assert sorted(r.month for r in rows) == [add_months(CURRENT, -1), CURRENT]
+
+
+def test_a_tick_records_a_bounded_number_of_empty_months_and_the_next_goes_on(store_engine, instance,
+                                                                              monkeypatch):
+    """Many partners completing together (a go-live): a tick writes at most
+    EMPTY_EVENTS_PER_TICK empty months, connecting the partners it finished; the next tick
+    connects the rest, and nobody's months are written twice."""
+    per_partner = 7 * len(months_in(HISTORY_START, FIRST))  # seven partner x month assets
+    monkeypatch.setattr(sensor_module, "EMPTY_EVENTS_PER_TICK", per_partner)
+    instance.add_dynamic_partitions("partners", ["a", "b"])
+    for partner_id in ("a", "b"):
+        pending(store_engine, partner_id, FIRST)
+        land(store_engine, partner_id, months_in(FIRST, add_months(CURRENT, 1)))
+
+    first = tick(store_engine, instance)
+    assert [status(store_engine, p).status for p in ("a", "b")] == ["connected", "pending"]
+    tick(store_engine, instance, first.cursor)
+    assert [status(store_engine, p).status for p in ("a", "b")] == ["connected", "connected"]
+    first_empty = str(partition_key("a", HISTORY_START))
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey("xero_contacts"), asset_partitions=[first_empty]),
+        limit=5).records
+    assert len(records) == 1
+    for partner_id in ("a", "b"):
+        done = {k for k in instance.get_materialized_partitions(dg.AssetKey("platform_invoices"))
+                if k.endswith(f"|{partner_id}")}
+        assert done == {str(partition_key(partner_id, m)) for m in months_in(HISTORY_START, FIRST)}

@@ -128,11 +128,17 @@ def run_two_processes(server, store_engine, db_url: str, tenants: list[str], lim
     store = SqlTokenStore(store_engine, TokenCipher(key), clock=server.sandbox.clock.time)
     token_sets = {t: store.save_new(TokenSet.from_token_response(issue_tokens(server, t), server.sandbox.clock.time()))
                   for t in set(tenants)}
-    with multiprocessing.get_context("spawn").Pool(2) as pool:
+    pool = multiprocessing.get_context("spawn").Pool(2)
+    try:
         results = [pool.apply_async(make_calls, (server.base_url, db_url, key, t, token_sets[t], limits,
                                                    str(tmp_path / "clock.lock")))
                    for t in tenants]
-        return [r.get(timeout=300) for r in results]
+        answers = [r.get(timeout=300) for r in results]
+        pool.close()  # workers finish and exit on their own
+        return answers
+    finally:
+        pool.terminate()
+        pool.join()
 
 
 def api_calls(server) -> list[dict]:
