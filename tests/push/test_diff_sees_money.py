@@ -14,7 +14,7 @@ import dagster as dg
 import pytest
 
 from tests.push.test_payout_money import Books
-from tests.push.test_reconciliation_payouts import materialize, payout_rows
+from tests.push.test_reconciliation_payouts import connected_world, materialize, payout_rows
 from tests.push.world import PAID_ON, World, build_world
 from tests.sandbox_fixtures import control
 from xero_sync.platform import outbox
@@ -43,9 +43,10 @@ def _account_row(world: World):
 
 @pytest.mark.parametrize("payments_code", ["615", "095"])
 def test_correct_booking_gives_an_empty_diff_because_the_money_is_right(
-    sandbox_factory, store_engine, instance, payments_code
+    sandbox_factory, store_engine, instance, payments_code, monkeypatch, tmp_path
 ) -> None:
-    world = build_world(sandbox_factory(invoices=60, seed=8), store_engine, payments_code=payments_code)
+    world = connected_world(sandbox_factory(invoices=60, seed=8), store_engine, monkeypatch, tmp_path,
+                            payments_code=payments_code)
     instance.add_dynamic_partitions("partners", [world.partner_id])
     books = Books(world, payments_code)
     books.payout([books.deposit(25_000), books.pay(10_000)], 200)
@@ -60,9 +61,10 @@ def test_correct_booking_gives_an_empty_diff_because_the_money_is_right(
 
 
 def test_old_double_booking_turns_the_diff_red_naming_the_payout(
-    sandbox_factory, store_engine, instance
+    sandbox_factory, store_engine, instance, monkeypatch, tmp_path
 ) -> None:
-    world = build_world(sandbox_factory(invoices=60, seed=8), store_engine, payments_code="615")
+    world = connected_world(sandbox_factory(invoices=60, seed=8), store_engine, monkeypatch, tmp_path,
+                            payments_code="615")
     instance.add_dynamic_partitions("partners", [world.partner_id])
     payout_id = _finding_one(world)
     world.pull()
@@ -92,9 +94,10 @@ def test_old_double_booking_turns_the_diff_red_naming_the_payout(
 
 
 def test_an_extra_receive_with_the_payouts_reference_turns_the_diff_red(
-    sandbox_factory, store_engine, instance
+    sandbox_factory, store_engine, instance, monkeypatch, tmp_path
 ) -> None:
-    world = build_world(sandbox_factory(invoices=60, seed=8), store_engine, payments_code="615")
+    world = connected_world(sandbox_factory(invoices=60, seed=8), store_engine, monkeypatch, tmp_path,
+                            payments_code="615")
     instance.add_dynamic_partitions("partners", [world.partner_id])
     payout_id = _finding_one(world)
     (ours,) = [t for t in world.org.bank_transactions.values() if t.reference == payout_id]
@@ -113,11 +116,12 @@ def test_an_extra_receive_with_the_payouts_reference_turns_the_diff_red(
 
 
 def test_mis_booked_payout_of_a_bank_payments_account_is_seen(
-    sandbox_factory, store_engine, instance
+    sandbox_factory, store_engine, instance, monkeypatch, tmp_path
 ) -> None:
     """Old composition on a BANK payments account (the deposit booked into the deposit account
     and transferred again) shows as a payments-account balance the transfer emptied too much."""
-    world = build_world(sandbox_factory(invoices=60, seed=8), store_engine, payments_code="095")
+    world = connected_world(sandbox_factory(invoices=60, seed=8), store_engine, monkeypatch, tmp_path,
+                            payments_code="095")
     instance.add_dynamic_partitions("partners", [world.partner_id])
     payout_id = _finding_one(world)
     world.pull()
@@ -148,9 +152,10 @@ def test_pending_payout_rows_keep_the_outbox_word(sandbox_factory, store_engine)
 
 
 def test_a_payout_deleted_in_xero_is_re_pushed_by_the_diff(
-    sandbox_factory, store_engine, instance
+    sandbox_factory, store_engine, instance, monkeypatch, tmp_path
 ) -> None:
-    world = build_world(sandbox_factory(invoices=60, seed=8), store_engine, payments_code="615")
+    world = connected_world(sandbox_factory(invoices=60, seed=8), store_engine, monkeypatch, tmp_path,
+                            payments_code="615")
     instance.add_dynamic_partitions("partners", [world.partner_id])
     payout_id = _finding_one(world)
     (ours,) = [t for t in world.org.bank_transactions.values() if t.reference == payout_id]

@@ -46,7 +46,7 @@ MAX_ATTEMPTS = 5  # per range; after that a person looks at the failed runs
 # Pending partners looked at per tick; measured by bench/scale.py (README "Operations").
 PARTNERS_PER_TICK = 500
 # Empty months (month x asset) recorded per tick: about 3,000 a second in batches on PostgreSQL
-# (xero_sync/sensors/recorded_months.py), so ~7 s, ~18 partners of 2024.
+# (xero_sync/sensors/recorded_months.py), so ~7 s: ~20 partners whose history starts in 2024.
 EMPTY_EVENTS_PER_TICK = 20_000
 IN_FLIGHT = [
     dg.DagsterRunStatus.QUEUED,

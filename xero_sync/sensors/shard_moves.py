@@ -29,7 +29,6 @@ MOVES_PER_TICK = 20
 class MoveWork:
     to_add: list[str] = field(default_factory=list)
     to_delete: list[str] = field(default_factory=list)
-    recorded: int = 0  # month x asset materializations written for partners that arrived
     arriving: set[str] = field(default_factory=set)  # not ready for runs in this shard yet
 
 
@@ -65,7 +64,6 @@ def handle_moves(context: dg.SensorEvaluationContext, platform: PlatformResource
         if connection is not None:
             events += empty_history(context.instance, partner_id, connection.first_month)
         record_materializations(context.instance, events)
-        work.recorded += len(events)
         if events:
             context.log.info(f"partner {partner_id} joined {shard.label} from shard {move.from_shard}: "
                              f"recorded {len(events)} month x asset materializations")
