@@ -18,6 +18,7 @@ from collections.abc import Iterator
 import dagster as dg
 import sqlalchemy as sa
 
+from xero_sync.deploy.instance_files import POOLED_STORAGE
 from xero_sync.platform import schema
 from xero_sync.shards import plan
 from xero_sync.shards.layout import shard as shard_at
@@ -37,8 +38,8 @@ def store(sqlite: bool) -> Iterator[str]:
 
 @contextlib.contextmanager
 def dagster_instance(sqlite: bool) -> Iterator[tuple[dg.DagsterInstance, str | None]]:
-    """dagster-postgres storage as in production (or a SQLite test instance on /dev/shm), and the
-    storage's SQLAlchemy URL (None for SQLite)."""
+    """dagster-postgres storage as in production (pooled, `PooledPostgresStorage`), or a SQLite
+    test instance on /dev/shm, and the storage's SQLAlchemy URL (None for SQLite)."""
     shm = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
     with tempfile.TemporaryDirectory(dir=shm) as home:
         if sqlite:
@@ -46,8 +47,10 @@ def dagster_instance(sqlite: bool) -> Iterator[tuple[dg.DagsterInstance, str | N
                 yield instance, None
             return
         with pg_database() as url:
-            pg = sa.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-            with dg.instance_for_test(temp_dir=home, overrides={"storage": {"postgres": {"postgres_url": pg}}}) as instance:
+            pg = sa.make_url(url).set(drivername="postgresql+psycopg2").render_as_string(hide_password=False)
+            storage = {"custom": {"module": POOLED_STORAGE[0], "class": POOLED_STORAGE[1],
+                                  "config": {"postgres_url": pg}}}
+            with dg.instance_for_test(temp_dir=home, overrides={"storage": storage}) as instance:
                 yield instance, url
 
 

@@ -86,3 +86,12 @@ def test_a_ranged_runs_materializations_are_one_insert_per_asset(tmp_path, pg_ur
     home.mkdir()
     batched = event_inserts(instance_home(home, pg_url, "pooled"))
     assert one_by_one - batched == 11, (one_by_one, batched)
+
+
+def test_a_driver_other_than_psycopg2_is_refused_with_the_setting_to_change():
+    from xero_sync.config import ConfigError
+    from xero_sync.deploy.pg_storage import PooledPostgresStorage
+
+    with pytest.raises(ConfigError, match=r"driver 'psycopg'; set `scheme: postgresql\+psycopg2`") as refused:
+        PooledPostgresStorage("postgresql+psycopg://dagster:s3cret@db.internal/dagster")
+    assert "s3cret" not in str(refused.value)

@@ -9,14 +9,19 @@ process that loads the instance (daemon, code servers, run workers), with the sa
 one connection kept per storage, more opened only while threads overlap.
 
 Configured exactly like dagster-postgres's `storage: postgres:` block, under `storage: custom:`
-(see dagster.yaml). Known upstream: dagster-io/dagster#20325, #33936.
+(see dagster.yaml), with the psycopg2 driver (`scheme: postgresql+psycopg2`): SQLAlchemy 2.1 maps
+plain `postgresql://` to psycopg 3, whose pooled connections dagster-postgres closes under it.
+Known upstream: dagster-io/dagster#20325, #33936.
 """
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from dagster._core.storage.config import pg_config
 from dagster_postgres import DagsterPostgresStorage
 from dagster_postgres.utils import get_token_provider_from_config, pg_url_from_config
+
+from xero_sync.config import ConfigError
 
 # Each storage keeps one connection; a thread finding it busy opens one of at most this many
 # extra, closed when returned (the daemon's and code servers' thread pools are 4 wide).
@@ -31,6 +36,11 @@ class PooledPostgresStorage(DagsterPostgresStorage):
 
     def __init__(self, postgres_url: str, should_autocreate_tables: bool = True, inst_data=None,
                  token_provider=None):
+        driver = sa.make_url(postgres_url).get_driver_name()
+        if driver != "psycopg2":
+            raise ConfigError(
+                f"Dagster storage (dagster.yaml, PooledPostgresStorage): driver {driver!r}; set "
+                "`scheme: postgresql+psycopg2` (dagster-postgres works with psycopg2 only)")
         super().__init__(postgres_url, should_autocreate_tables, inst_data=inst_data,
                          token_provider=token_provider)
         for storage in (self._run_storage, self._event_log_storage, self._schedule_storage):
