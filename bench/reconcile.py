@@ -249,23 +249,15 @@ def generate(n: int, seed: int) -> ReconcileInput:
 # --- measuring --------------------------------------------------------------------------------
 
 
-def _rss_kib(field: str) -> int:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise RuntimeError(f"{field} not in /proc/self/status")
-
-
 def measure(fn: Callable[[], pd.DataFrame]) -> tuple[pd.DataFrame, float, int]:
     """(result, wall seconds, peak RSS growth in bytes) for one call."""
     with open("/proc/self/clear_refs", "w") as f:
         f.write("5")  # reset VmHWM to the current RSS
-    before = _rss_kib("VmRSS")
+    before = reconcile_store.status_kib("VmRSS")
     start = time.perf_counter()
     result = fn()
     seconds = time.perf_counter() - start
-    peak = _rss_kib("VmHWM")
+    peak = reconcile_store.status_kib("VmHWM")
     return result, seconds, (peak - before) * 1024
 
 

@@ -229,7 +229,8 @@ def run_asset_path(url: str, inp: ReconcileInput) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def _status_kib(field: str) -> int:
+def status_kib(field: str) -> int:
+    """A memory figure of this process from /proc/self/status (VmRSS, VmHWM), in KiB."""
     with open("/proc/self/status") as f:
         for line in f:
             if line.startswith(field + ":"):
@@ -247,7 +248,7 @@ def _child(url: str, amounts_file: str, balance: str, as_of: str) -> None:
 
     amounts = json.loads(Path(amounts_file).read_text())
     engine = db.make_engine(url)
-    baseline = _status_kib("VmRSS")
+    baseline = status_kib("VmRSS")
     start = time.perf_counter()
     with engine.begin() as conn:
         inputs = diffs.load_reconcile_input(conn, PARTNER, amounts,
@@ -260,7 +261,7 @@ def _child(url: str, amounts_file: str, balance: str, as_of: str) -> None:
               for k, n in reconcile.summary(out).items()}
     print(json.dumps({
         "load_s": loaded - start, "diff_s": end - loaded, "rows": len(out),
-        "peak_rss": _status_kib("VmHWM") * 1024, "baseline_rss": baseline * 1024,
+        "peak_rss": status_kib("VmHWM") * 1024, "baseline_rss": baseline * 1024,
         "counts": counts,
         "dtypes": {name: sorted({str(t) for t in getattr(inputs, name).dtypes})
                    for name in ("platform_invoices", "platform_payments", "xero_invoices",

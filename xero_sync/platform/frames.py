@@ -80,10 +80,10 @@ def _adbc_snapshot(url: sa.URL) -> Iterator[object]:
     try:
         with conn.cursor() as cur:
             cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            cur.execute("SET LOCAL standard_conforming_strings = on")  # see _PG_LITERAL
             # Plain scans and hash joins over one partner: JIT compiling them costs seconds
             # (measured 3.5 s of 8 s on a million payments) and saves nothing; hashes of a few
             # hundred thousand outbox rows fit in memory instead of spilling to disk.
-            cur.execute("SET LOCAL standard_conforming_strings = on")  # see _PG_LITERAL
             cur.execute("SET LOCAL jit = off")
             cur.execute("SET LOCAL work_mem = '64MB'")
         yield conn

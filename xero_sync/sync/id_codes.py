@@ -87,16 +87,12 @@ def factorize_arrow(values: pa.StringArray | pa.LargeStringArray) -> tuple[np.nd
         word = np.ascontiguousarray(windows[at]).view("<u8").ravel()
         word &= _KEEP[np.clip(lengths - k, 0, 8)]
         words.append(word)
-        mixed ^= word
-        mixed *= _MIX
-        mixed ^= mixed >> np.uint64(29)
+        _mix(mixed, word)
     codes, uniques = pd.factorize(np.where(valid, mixed, np.uint64(0)))
     codes = codes.astype(np.int64, copy=False)
     codes[~valid] = -1
     rows = np.flatnonzero(valid)
-    first = np.empty(len(uniques), dtype=np.int64)
-    first[codes[rows[::-1]]] = rows[::-1]  # reversed: the first row of each code is written last
-    lead = first[codes[rows]]
+    lead = first_position(codes, len(uniques))[codes[rows]]
     same = lengths[rows] == lengths[lead]
     for word in words:
         same &= word[rows] == word[lead]
@@ -132,6 +128,13 @@ def labels(column) -> np.ndarray:
 # Ids up to this many bytes take the fixed-width path; longer ones would cost too much memory.
 _FAST_WIDTH = 64
 _MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _mix(mixed: np.ndarray, word: np.ndarray) -> None:
+    """Fold one 8-byte word per row into the rows' running hashes, in place."""
+    mixed ^= word
+    mixed *= _MIX
+    mixed ^= mixed >> np.uint64(29)
 
 
 def factorize(values: np.ndarray) -> tuple[np.ndarray, int]:
@@ -173,13 +176,9 @@ def factorize_ids(values: np.ndarray) -> tuple[np.ndarray, int] | None:
     words = matrix.view(np.uint64)
     mixed = np.zeros(len(packed), dtype=np.uint64)
     for j in range(words.shape[1]):
-        mixed ^= words[:, j]
-        mixed *= _MIX
-        mixed ^= mixed >> np.uint64(29)
+        _mix(mixed, words[:, j])
     codes, uniques = pd.factorize(mixed)
-    first = np.empty(len(uniques), dtype=np.int64)
-    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
-    if not (packed == packed[first[codes]]).all():
+    if not (packed == packed[first_position(codes, len(uniques))[codes]]).all():
         return None  # a hash collision: let pd.factorize decide exactly
     if not na.any():
         return codes.astype(np.int64, copy=False), len(uniques)
