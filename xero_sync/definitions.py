@@ -2,7 +2,7 @@
 
 `defs` serves the shard named by XERO_SYNC_SHARD (default 0; read when this module is loaded, as
 each code server process loads it once). `shard_0`, `shard_1`, ... are the same for a given
-shard, for workspaces that load several shards from one environment (README "Partner shards").
+shard, for workspaces that load several shards from one environment (docs/operations.md "Partner shards").
 Shard 0 also carries `partner_health`, which covers every partner of every shard and says which
 shard each one is in. Nothing here calls the network: resources resolve their settings when a
 run, sensor tick or schedule tick starts.

@@ -1,5 +1,5 @@
 """The command the demo prints for the Integrations page reaches the demo's sandbox, whatever port
-it is on (XERO_SYNC_SANDBOX_URL included), and README's command is the demo's default one."""
+it is on (XERO_SYNC_SANDBOX_URL included), and docs/demo.md's command is the demo's default one."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from xero_sync.demo.main import DemoEnv, prepare_home
 from xero_sync.platform.db import make_engine, upgrade
 from xero_sync.web.app import create_app
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+DEMO_DOC = Path(__file__).resolve().parents[2] / "docs" / "demo.md"
 
 
 def env_of(command: str) -> dict[str, str]:
@@ -56,8 +56,8 @@ def test_the_web_app_built_from_the_demos_command_reaches_a_sandbox_on_another_p
         engine.dispose()
 
 
-def test_readme_shows_the_demos_default_command():
-    text = README.read_text()
+def test_demo_doc_shows_the_demos_default_command():
+    text = DEMO_DOC.read_text()
     env = DemoEnv(Path(".xero-sync/demo"), "sqlite:///.xero-sync/demo/xero_sync.db",
                   "http://127.0.0.1:5055", Path(".xero-sync/demo/dagster"))
     assert env.web_command() in text

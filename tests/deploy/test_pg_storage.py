@@ -77,7 +77,7 @@ def event_inserts(home: str) -> int:
 
 
 def test_a_ranged_runs_materializations_are_one_insert_per_asset(tmp_path, pg_url, monkeypatch):
-    """With DAGSTER_EVENT_BATCH_SIZE (set by deploy-local; README "Operations") the 12
+    """With DAGSTER_EVENT_BATCH_SIZE (set by deploy-local; docs/operations.md) the 12
     materializations of the asset go to the event log in one statement instead of twelve."""
     monkeypatch.delenv("DAGSTER_EVENT_BATCH_SIZE", raising=False)
     one_by_one = event_inserts(instance_home(tmp_path, pg_url, "pooled"))

@@ -104,7 +104,7 @@ class Deployment:
             "XERO_SYNC_APP_MINUTE_LIMIT": str(max(1, int(opts.app_minute_limit * APP_BUDGET_SHARE))),
             "DAGSTER_HOME": str(self.dagster_home),
             # Dagster writes a run's per-partition materializations of one asset in one insert
-            # instead of one each (12 months x 7 assets per onboarding run); README "Operations".
+            # instead of one each (12 months x 7 assets per onboarding run); docs/operations.md.
             "DAGSTER_EVENT_BATCH_SIZE": str(EVENT_BATCH_SIZE),
         }
         if self.db.url.password:

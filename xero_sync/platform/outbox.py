@@ -5,7 +5,7 @@ Status: pending -> sending -> done | rejected; `unknown` after a lost response (
 re-sends the very request it first sent, same key, while Xero may replay it, and looks it up by
 `reference` once the original can no longer be in flight; see push/settle.py); `waiting_accounts`
 until Set Up Accounts is done; `cancelled` when the payment failed before its write was sent;
-`held` when a row reached MAX_ATTEMPTS sends without settling (a person looks; README "Exactly
+`held` when a row reached MAX_ATTEMPTS sends without settling (a person looks; docs/operations.md "Exactly
 once"). Only `claim` moves a row to sending, and only from pending/unknown, so two pushers never
 send the same row; the pusher holding a `sending` row is named in `claimed_by`.
 """

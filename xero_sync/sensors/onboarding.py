@@ -43,7 +43,7 @@ from xero_sync.sync.onboarding import (
 )
 
 MAX_ATTEMPTS = 5  # per range; after that a person looks at the failed runs
-# Pending partners looked at per tick; measured by bench/scale.py (README "Operations").
+# Pending partners looked at per tick; measured by bench/scale.py (bench/README.md).
 PARTNERS_PER_TICK = 500
 # Empty months (month x asset) recorded per tick: about 3,000 a second in batches on PostgreSQL
 # (xero_sync/sensors/recorded_months.py), so ~7 s: ~20 partners whose history starts in 2024.
