@@ -23,7 +23,7 @@ def test_instance_config_validates_and_limits_runs_per_tenant(source, tmp_path, 
         text = resources.files("xero_sync.instance").joinpath("local.yaml").read_text()
         (tmp_path / "dagster.yaml").write_text(text)
     config, _custom = dagster_instance_config(str(tmp_path))
-    limits = {l["key"]: l for l in config["concurrency"]["runs"]["tag_concurrency_limits"]}
+    limits = {limit["key"]: limit for limit in config["concurrency"]["runs"]["tag_concurrency_limits"]}
     assert limits["xero/tenant"]["limit"] == 1
     assert limits["xero/tenant"]["value"] == {"applyLimitPerUniqueValue": True}
     # push_job launched by hand carries only `dagster/partition` (the partner): limited too.

@@ -14,7 +14,9 @@ TIMING = Timing(in_flight_seconds=1040, key_window_seconds=330, read_lag_seconds
 
 
 def row(first: float | None = 0, last: float | None = 0) -> OutboxRow:
-    at = (lambda s: None if s is None else T0 + dt.timedelta(seconds=s))
+    def at(s: float | None) -> dt.datetime | None:
+        return None if s is None else T0 + dt.timedelta(seconds=s)
+
     return OutboxRow(1, "acme", "payment", "p1", "k", "p1", {}, "unknown", 1, None, None, T0, T0,
                      request_key=None if first is None else "k1", request=None,
                      first_sent_at=at(first), sent_at=at(last), ever_unknown=True)

@@ -9,7 +9,6 @@ import tempfile
 
 import dagster as dg
 import pytest
-import sqlalchemy as sa
 
 from xero_sync.partitions import HISTORY_START, months, partition_key
 from xero_sync.platform import connections, onboarding_progress, shards
