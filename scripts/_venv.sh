@@ -15,11 +15,18 @@ fi
 "$py" -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] < (3, 13) else 1)' || {
   echo "xero-sync: $py is $("$py" --version 2>&1); Python 3.11 or 3.12 is required" >&2; exit 1; }
 [ -x .venv/bin/python ] || "$py" -m venv .venv
-stamp=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)${extras:+-$extras}"
+# requirements.lock holds every package's exact version (scripts/lock writes it); its first line
+# names the pyproject.toml it was made from, so a dependency change without a new lock is refused.
+project_hash="$(sha256sum pyproject.toml | cut -c1-16)"
+if ! head -n1 requirements.lock | grep -q "sha256 $project_hash "; then
+  echo "xero-sync: requirements.lock was made for another pyproject.toml; run scripts/lock" >&2
+  exit 1
+fi
+stamp=".venv/.installed-$(cat pyproject.toml requirements.lock | sha256sum | cut -c1-16)${extras:+-$extras}"
 if [ ! -f "$stamp" ]; then
-  echo "[setup] installing xero-sync and its pinned dependencies into .venv (first run only)"
+  echo "[setup] installing xero-sync and its locked dependencies into .venv (first run only)"
   .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -e ".${extras:+[$extras]}"
+  .venv/bin/python -m pip install --quiet -c requirements.lock -e ".${extras:+[$extras]}"
   touch "$stamp"
 fi
 export PATH="$root/.venv/bin:$PATH"
