@@ -20,6 +20,7 @@ import urllib3
 from flask import Flask
 from flask.testing import FlaskClient
 
+from tests.web.sign_in import dev_sign_in
 from tests.sandbox_fixtures import use_sandbox_settings
 from xero_sync.config import Settings
 from xero_sync.platform import connections
@@ -48,7 +49,7 @@ class Web:
     def client(self, partner_id: str, name: str | None = None) -> FlaskClient:
         """A browser session signed in as `partner_id`."""
         client = self.app.test_client()
-        answer = client.post("/signin", data={"partner_id": partner_id, "name": name or partner_id.title()})
+        answer = dev_sign_in(client, partner_id, name)
         assert answer.status_code == 302, answer.text
         return client
 
