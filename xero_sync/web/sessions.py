@@ -116,11 +116,13 @@ def check_same_origin() -> None:
     from xero_sync.web.app import public_url
     from xero_sync.web.serving import origin
 
-    if request.headers.get("Sec-Fetch-Site", "").lower() == "cross-site":
+    if request.headers.get("Sec-Fetch-Site", "").lower() in {"cross-site", "same-site"}:
         abort(403, description="This form was sent from another site, so it was refused.")
     sent = request.headers.get("Origin")
-    if sent is None:
-        return  # not a browser form post from another origin (browsers send Origin on POST)
+    if sent is None or sent == "null":
+        # No Origin: not a browser's cross-origin POST. "null": our own pages say no-referrer, so
+        # browsers send that on their forms; the form token (and Sec-Fetch-Site) decide then.
+        return
     allowed = {origin(public_url(current_app)), origin(request.host_url)}
     if sent.rstrip("/") not in allowed or urlsplit(sent).scheme not in {"http", "https"}:
         abort(403, description="This form was sent from another site, so it was refused.")
