@@ -121,3 +121,18 @@ def test_a_store_that_already_reached_0010_lying_is_repaired(db_url, tmp_path, c
             "missing table tenant_locks", "missing column outbox.request_key"} <= set(lies), lies
     assert cli_main(["db", "upgrade", "--url", db_url]) == 0, capsys.readouterr().err
     assert schema_differences(db_url) == []
+
+
+def test_concurrent_upgrades_of_a_lying_store(db_url, tmp_path):
+    """Several processes starting at once (code servers, the web app) all upgrade it: the repair
+    and the upgrade happen once, every caller reaches head, and the schema is the models'."""
+    import concurrent.futures
+
+    from xero_sync.platform.db import upgrade
+
+    by_commit = {h["commit"][:7]: h for h in HEADS}
+    build_old_store(db_url, by_commit["dff8f74"], tmp_path)
+    with concurrent.futures.ThreadPoolExecutor(6) as pool:
+        reached = list(pool.map(lambda _: upgrade(db_url), range(6)))
+    assert len(set(reached)) == 1 and reached[0] is not None
+    assert schema_differences(db_url) == []

@@ -223,3 +223,17 @@ def test_rs256_assertions_checked_against_the_dashboards_jwks(rs256_web):
     # An HS256 token is not what this dashboard signs: refused whatever its secret.
     hs256 = SigninSettings(issuer=web.web.signin.issuer, audience=web.web.signin.audience, secret="s" * 40)
     assert web.browser().get(f"/signin/assertion?token={sign_assertion(hs256, 'acme')}").status == 401
+
+
+def test_concurrent_sign_outs_end_every_session(real_web: RealWeb):
+    browsers = [real_web.signed_in("acme") for _ in range(10)]
+    tokens = [b.form_token() for b in browsers]
+    cookies = [b.cookie for b in browsers]
+    with concurrent.futures.ThreadPoolExecutor(10) as pool:
+        statuses = list(pool.map(lambda pair: pair[0].post("/signout", {"form_token": pair[1]}).status,
+                                 zip(browsers, tokens)))
+    # The first sign-out ends them all; later ones find no session (or a stale token): none opens.
+    assert all(status in (303, 400) for status in statuses) and 303 in statuses, statuses
+    assert all(Browser(real_web.url, cookie=c).get("/integrations").status == 401 for c in cookies)
+    with real_web.engine.connect() as conn:
+        assert conn.execute(sa.select(partner_sessions.c.generation)).scalar_one() >= 1

@@ -21,6 +21,9 @@ from xero_sync.platform.private_files import PRIVATE_MODE, make_private
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Two processes upgrading one PostgreSQL database at once (e.g. two code servers starting) would
+# race on CREATE TABLE; a transaction-scoped advisory lock serialises them.
+PG_MIGRATION_LOCK = 0x78735F6D6967  # "xs_mig"
 
 
 class DatabaseUrlError(ValueError):
@@ -154,6 +157,8 @@ def upgrade(url: str | sa.URL, revision: str = "head") -> str | None:
     script = ScriptDirectory.from_config(_script_config())
     try:
         with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":  # the lock migrations/env.py takes, before the repair
+                connection.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_MIGRATION_LOCK})
             stamped = MigrationContext.configure(connection).get_current_revision()
             repaired = repair(connection, script, stamped)
             command.upgrade(_alembic_config(connection), revision)
