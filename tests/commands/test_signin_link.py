@@ -3,10 +3,18 @@ partner's page on the real-mode server (waitress) once; bad arguments are one cl
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
-from tests.web.real_mode import RealWeb, real_web  # noqa: F401
+import pytest
+
+from tests.web.real_mode import RealWeb, serve_real
 from tests.web.test_deployment import PUBLIC, cli
+
+
+@pytest.fixture
+def real_web(db_url, tmp_path, monkeypatch) -> Iterator[RealWeb]:
+    yield from serve_real(db_url, tmp_path, monkeypatch)
 
 
 def test_the_printed_link_opens_the_partners_page_once(real_web: RealWeb):

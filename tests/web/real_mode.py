@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
-import pytest
 import sqlalchemy as sa
 from flask import Flask
 
@@ -145,12 +144,6 @@ def serve_real(db_url: str, tmp_path: Path, monkeypatch, **overrides: str) -> It
             yield RealWeb(app, served.url, engine, web, env)
     finally:
         engine.dispose()
-
-
-@pytest.fixture
-def real_web(db_url, tmp_path, monkeypatch) -> Iterator[RealWeb]:
-    """Real mode under waitress, on SQLite and PostgreSQL."""
-    yield from serve_real(db_url, tmp_path, monkeypatch)
 
 
 def old_cookie(app: Flask, partner_id: str, generation: int, hours_ago: float) -> str:

@@ -8,14 +8,12 @@ import datetime as dt
 
 import pytest
 
-from tests.web.real_mode import RealWeb, real_web  # noqa: F401
-from tests.web.test_browser import browser, page  # noqa: F401
+from tests.web.real_mode import RealWeb
 
 pytestmark = pytest.mark.browser
 
 
-def test_signed_link_opens_the_page_once_and_sign_out_then_back_opens_nothing(real_web: RealWeb, page,
-                                                                             browser):  # noqa: F811
+def test_signed_link_opens_the_page_once_and_sign_out_then_back_opens_nothing(real_web: RealWeb, page, browser):
     base = real_web.url
     link = base + real_web.link("acme", name="Acme MSP")
     page.goto(link)

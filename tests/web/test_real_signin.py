@@ -20,7 +20,7 @@ import pytest
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.web.real_mode import Browser, RealWeb, old_cookie, real_web, serve_real  # noqa: F401
+from tests.web.real_mode import Browser, RealWeb, old_cookie, serve_real
 from xero_sync.platform import connections
 from xero_sync.platform.schema import partner_sessions, signin_assertions
 from xero_sync.web.identity import sign_assertion

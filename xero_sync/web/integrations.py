@@ -133,7 +133,6 @@ def callback():
 
 
 def _confirm_page(consent_id: str, organisations, error: str | None = None, status: int = 200):
-    partner_id = current_partner()
     return render_template(
         "confirm.html", consent_id=consent_id, organisations=organisations,
         form_token=form_token(), error=error,
