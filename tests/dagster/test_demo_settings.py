@@ -44,7 +44,8 @@ def test_the_web_app_built_from_the_demos_command_reaches_a_sandbox_on_another_p
     engine = make_engine(settings.database_url)
     try:
         client = create_app(settings, engine).test_client()
-        client.post("/signin", data={"partner_id": "acme", "name": "Acme"})
+        from tests.web.sign_in import dev_sign_in
+        dev_sign_in(client, "acme", "Acme")
         page = client.get("/integrations").text
         token = re.search(r'name="form_token" value="([^"]+)"', page).group(1)
         answer = client.post("/integrations/xero/connect", data={"form_token": token})

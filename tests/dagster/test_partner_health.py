@@ -165,7 +165,8 @@ def test_a_failed_run_reaches_the_connection_and_the_card_and_a_later_success_cl
     # The Integrations card shows it to the partner.
     from xero_sync.web.app import create_app
     client = create_app(engine=world.engine).test_client()
-    assert client.post("/signin", data={"partner_id": "beta", "name": "Beta MSP"}).status_code == 302
+    from tests.web.sign_in import dev_sign_in
+    assert dev_sign_in(client, "beta", "Beta MSP").status_code == 302
     page = client.get("/integrations").text
     assert 'id="xero-last-failure"' in page and "incremental_sync_job" in page
     assert "reconnect" in page.split('id="xero-last-failure"')[1].split("</div>")[0].lower()

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import html
 import re
+import shutil
 import threading
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -21,6 +23,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.sandbox_fixtures import use_sandbox_settings
+from tests.web.sign_in import dev_sign_in
 from xero_sync.config import Settings
 from xero_sync.platform import connections
 from xero_sync.platform.db import make_engine, upgrade
@@ -48,7 +51,7 @@ class Web:
     def client(self, partner_id: str, name: str | None = None) -> FlaskClient:
         """A browser session signed in as `partner_id`."""
         client = self.app.test_client()
-        answer = client.post("/signin", data={"partner_id": partner_id, "name": name or partner_id.title()})
+        answer = dev_sign_in(client, partner_id, name)
         assert answer.status_code == 302, answer.text
         return client
 
@@ -157,3 +160,49 @@ class LiveServer:
 def live_web(web: Web) -> Iterator[LiveServer]:
     with LiveServer(web.app) as server:
         yield server
+
+
+@pytest.fixture
+def real_web(db_url, tmp_path, monkeypatch):
+    """Real mode under waitress, on SQLite and PostgreSQL (tests/web/real_mode.py)."""
+    from tests.web.real_mode import serve_real
+
+    yield from serve_real(db_url, tmp_path, monkeypatch)
+
+
+# --- headless Chromium (Debian's, via Playwright; never a downloaded browser) ----------------
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "web"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    context = browser.new_context(viewport={"width": 1000, "height": 800})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    folder = ARTIFACTS / request.node.name
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    page.shots = iter(range(1, 100))
+    page.shot = lambda name: page.screenshot(path=str(folder / f"{next(page.shots):02d}-{name}.png"), full_page=True)
+    try:
+        yield page
+    finally:
+        context.close()

@@ -5,10 +5,6 @@ Accounts, plus a refused choice and a cancelled consent. Screenshots go to test-
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
-
 import dagster as dg
 import pytest
 
@@ -17,41 +13,6 @@ from xero_sync.definitions import build_defs
 from xero_sync.demo.main import drive_headless
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "web"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-@pytest.fixture
-def page(browser, request):
-    context = browser.new_context(viewport={"width": 1000, "height": 800})
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    folder = ARTIFACTS / request.node.name
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    page.shots = iter(range(1, 100))
-    page.shot = lambda name: page.screenshot(path=str(folder / f"{next(page.shots):02d}-{name}.png"), full_page=True)
-    try:
-        yield page
-    finally:
-        context.close()
 
 
 def sign_in(page, base: str, partner_id: str, name: str) -> None:

@@ -11,6 +11,7 @@ import urllib.parse
 
 import pytest
 
+from tests.web.sign_in import dev_sign_in
 from tests.web.conftest import hidden_fields, make_web
 from xero_sync.xero.oauth import OAuthApp
 
@@ -31,7 +32,7 @@ def query_of(path: str) -> dict[str, str]:
 def test_sign_in_required_and_partner_id_checked(web):
     client = web.app.test_client()
     assert client.get("/integrations").headers["Location"].endswith("/signin")
-    bad = client.post("/signin", data={"partner_id": "Acme|1", "name": "x"})
+    bad = dev_sign_in(client, "Acme|1", "x")
     assert bad.status_code == 400 and "lowercase letters" in bad.text
 
 

@@ -21,10 +21,13 @@ from xero_sync.config import DEMO_WEBHOOK_KEY, ConfigError, Settings
 from xero_sync.platform.db import upgrade
 from xero_sync.platform.token_cipher import TokenCipher
 from xero_sync.web.app import create_app
+from xero_sync.web.settings import WebSettings
 from xero_sync.web.webhooks import signature
 
 PUBLIC = "https://xero.partners.example"
-REAL_MODE_SECRETS = ["XERO_WEBHOOK_KEY", "XERO_SYNC_WEB_SECRET", "XERO_SYNC_PUBLIC_URL", "XERO_SYNC_ENCRYPTION_KEY"]
+REAL_MODE_SECRETS = ["XERO_WEBHOOK_KEY", "XERO_SYNC_WEB_SECRET", "XERO_SYNC_PUBLIC_URL", "XERO_SYNC_ENCRYPTION_KEY",
+                     "XERO_SYNC_SIGNIN_SECRET"]
+SIGNIN_SECRET = "the-partner-dashboards-shared-signing-secret"
 
 
 def real_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
@@ -38,16 +41,22 @@ def real_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
         "XERO_SYNC_WEB_SECRET": "a-long-random-session-secret-for-this-test",
         "XERO_SYNC_PUBLIC_URL": PUBLIC,
         "XERO_SYNC_ENCRYPTION_KEY": TokenCipher.generate_key(),
+        "XERO_SYNC_SIGNIN_SECRET": SIGNIN_SECRET,
     }
     env.update(overrides)
     return {k: v for k, v in env.items() if v}
 
 
+def real_app(env: dict[str, str]):
+    """The app as `xero-sync web` builds it from `env` (real mode)."""
+    return create_app(Settings.from_env(env), web=WebSettings.from_env(PUBLIC, real=True, env=env))
+
+
 @pytest.mark.parametrize("unset", REAL_MODE_SECRETS)
 def test_real_mode_without_its_own_secrets_refuses_to_build_the_app(tmp_path, unset):
-    settings = Settings.from_env(real_env(tmp_path, **{unset: ""}))
+    env = real_env(tmp_path, **{unset: ""})
     with pytest.raises(ConfigError, match=unset):
-        create_app(settings)
+        real_app(env)
 
 
 @pytest.mark.parametrize("name", ["XERO_CLIENT_ID", "XERO_CLIENT_SECRET", "XERO_WEBHOOK_KEY"])
@@ -68,7 +77,7 @@ def test_real_mode_refuses_plain_http_public_url(tmp_path):
 def test_real_mode_refuses_a_body_signed_with_the_demo_key(tmp_path):
     env = real_env(tmp_path)
     upgrade(env["XERO_SYNC_DATABASE_URL"])
-    app = create_app(Settings.from_env(env))
+    app = real_app(env)
     client = app.test_client()
     body = payload(event())
     headers = {"Content-Type": "application/json"}
@@ -84,7 +93,7 @@ def test_a_real_mode_receiver_without_a_key_answers_401_if_reached(tmp_path):
     """Belt and braces: should an app ever run with the key missing, it still refuses."""
     env = real_env(tmp_path)
     upgrade(env["XERO_SYNC_DATABASE_URL"])
-    app = create_app(Settings.from_env(env))
+    app = real_app(env)
     state = app.extensions["xero_sync_web"]
     state.settings = dataclasses.replace(state.settings, webhook_key=None)
     body = payload(event())
@@ -145,8 +154,11 @@ def test_production_server_headers_cookies_and_public_callback(served):
     assert page.headers["X-Frame-Options"] == "DENY"
     assert page.headers["Strict-Transport-Security"].startswith("max-age=")
 
-    signin = http.request("POST", f"{served}/signin", fields={"partner_id": "acme", "name": "Acme"},
-                          encode_multipart=False, redirect=False)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.data.decode()).group(1)
+    signin = http.request("POST", f"{served}/signin", fields={"partner_id": "acme", "name": "Acme",
+                                                              "csrf_token": csrf},
+                          encode_multipart=False, redirect=False,
+                          headers={"Cookie": page.headers["Set-Cookie"].split(";")[0]})
     assert signin.status == 302
     cookie = signin.headers["Set-Cookie"]
     flags = {part.strip().lower() for part in cookie.split(";")[1:]}

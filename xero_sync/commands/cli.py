@@ -22,6 +22,7 @@ _COMMANDS = (
     "xero_sync.demo.main",  # xero-sync demo [--headless]
     "xero_sync.deploy.main",  # xero-sync deploy-local [--shards N] [--tenants T]
     "xero_sync.web.cli",  # xero-sync web [--port 8000]
+    "xero_sync.commands.signin_link",  # xero-sync signin-link --partner P [--minutes N]
     "xero_sync.commands.diff",  # xero-sync diff --partner P [--csv FILE]
     "xero_sync.commands.accounts",  # xero-sync accounts --partner P [--list] [--payments-account ..]
     "xero_sync.commands.events",  # xero-sync event payment-taken --partner P --payment-id ..
@@ -68,4 +69,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Through the package, so `python -m` sees the same UserError class the commands raise.
+    from xero_sync.commands.cli import main as package_main
+
+    sys.exit(package_main())

@@ -21,6 +21,9 @@ from xero_sync.platform.private_files import PRIVATE_MODE, make_private
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Two processes upgrading one PostgreSQL database at once (e.g. two code servers starting) would
+# race on CREATE TABLE; a transaction-scoped advisory lock serialises them.
+PG_MIGRATION_LOCK = 0x78735F6D6967  # "xs_mig"
 
 
 class DatabaseUrlError(ValueError):
@@ -141,14 +144,87 @@ def _alembic_config(connection: sa.Connection) -> Config:
 
 
 def upgrade(url: str | sa.URL, revision: str = "head") -> str | None:
-    """Migrate the store at `url` to `revision`; returns the revision reached. Re-running is a no-op."""
+    """Migrate the store at `url` to `revision`; returns the revision reached. Re-running is a no-op.
+
+    One transaction (on SQLite too): a store stamped past re-chained migrations it lacks has them
+    applied first (`migration_repair`); upgraded to head, its schema must then be the models'
+    exactly, else StoreSchemaMismatch names the differences and nothing was changed."""
+    from xero_sync.platform.migration_repair import repair
+
     engine = make_engine(url)
+    if engine.dialect.name == "sqlite":
+        _transactional_ddl(engine)
+    script = ScriptDirectory.from_config(_script_config())
     try:
         with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":  # the lock migrations/env.py takes, before the repair
+                connection.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_MIGRATION_LOCK})
+            stamped = MigrationContext.configure(connection).get_current_revision()
+            repaired = repair(connection, script, stamped)
             command.upgrade(_alembic_config(connection), revision)
+            if revision == "head" and stamped is not None:
+                differences = schema_differences(connection)
+                if differences:
+                    shown = normalize_url(url).render_as_string(hide_password=True)
+                    raise StoreSchemaMismatch(
+                        f"the platform store at {shown} is stamped at revision {stamped} but its schema "
+                        f"differs from what the migrations give{' even after applying ' + ', '.join(repaired) if repaired else ''}: "
+                        f"{describe_differences(differences)}. Nothing was changed; restore the store "
+                        "from a backup or fix its schema by hand, then run `xero-sync db upgrade` again")
         return current_revision(engine)
     finally:
         engine.dispose()
+
+
+class StoreSchemaMismatch(DatabaseUrlError):
+    """The store's tables differ from what its stamped revision promises; nothing was changed."""
+
+
+def schema_differences(connection: sa.Connection) -> list:
+    """Alembic's differences between the store and the models (`schema.metadata`); [] when equal."""
+    from alembic.autogenerate import compare_metadata
+
+    from xero_sync.platform.schema import metadata
+
+    return compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), metadata)
+
+
+def describe_differences(differences: list, limit: int = 8) -> str:
+    """Alembic's difference tuples in words: "missing table xero_api_calls; missing column ..."."""
+    words = []
+    for diff in differences:
+        item = diff[0] if isinstance(diff, list) else diff  # column modifications come as lists
+        kind = item[0]
+        if kind == "add_table":
+            words.append(f"missing table {item[1].name}")
+        elif kind == "remove_table":
+            words.append(f"unexpected table {item[1].name}")
+        elif kind == "add_column":
+            words.append(f"missing column {item[2]}.{item[3].name}")
+        elif kind == "remove_column":
+            words.append(f"unexpected column {item[2]}.{item[3].name}")
+        elif kind in ("add_index", "remove_index", "add_constraint", "remove_constraint"):
+            thing = item[1]
+            table = getattr(getattr(thing, "table", None), "name", "?")
+            words.append(f"{'missing' if kind.startswith('add') else 'unexpected'} "
+                         f"{kind.split('_')[1]} {thing.name} on {table}")
+        else:
+            words.append(f"{kind} on {item[2]}.{item[3]}" if len(item) > 3 else kind)
+    more = f" and {len(words) - limit} more" if len(words) > limit else ""
+    return "; ".join(words[:limit]) + more
+
+
+def _transactional_ddl(engine: sa.Engine) -> None:
+    """pysqlite commits before DDL on its own; we BEGIN ourselves so a failed upgrade rolls back."""
+
+    @sa.event.listens_for(engine, "connect")
+    def _autocommit_driver(dbapi_conn, _record) -> None:
+        dbapi_conn.isolation_level = None
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(connection: sa.Connection) -> None:
+        if not connection.connection.dbapi_connection.in_transaction:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def current_revision(url_or_engine: str | sa.URL | sa.Engine) -> str | None:

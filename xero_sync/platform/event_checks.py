@@ -14,6 +14,7 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from xero_sync.money import exponent
+from xero_sync.sync.currency_codes import is_iso4217
 
 # Alternative's string ids (payments, payouts, partners, invoice numbers): ASCII letters, digits
 # and `_ . : -`, starting with a letter or digit, at most 64 characters (the columns' width).
@@ -87,6 +88,8 @@ def row_id(field: str, value: object) -> int:
 def currency(field: str, value: object) -> str:
     if not isinstance(value, str) or not CURRENCY_PATTERN.fullmatch(value):
         raise EventRefused(field, f"{shown(value)} is not a currency code (three capital letters, e.g. USD)")
+    if not is_iso4217(value):
+        raise EventRefused(field, f"{value} is not an ISO 4217 currency code")
     return value
 
 

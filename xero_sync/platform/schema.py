@@ -448,3 +448,27 @@ reconciliation_diffs = sa.Table(
     sa.Column("action", sa.String(64), nullable=False),
     sa.Column("detail", sa.Text, nullable=True),
 )
+
+# --- who is signed in to the Integrations page (web/sessions.py) ------------------------------
+
+# One row per partner: a session cookie carries the generation it was issued at and opens
+# nothing once sign-out or Disconnect has bumped it (every earlier cookie of the partner ends).
+partner_sessions = sa.Table(
+    "partner_sessions",
+    metadata,
+    sa.Column("partner_id", sa.String(64), sa.ForeignKey("partners.partner_id"), primary_key=True),
+    sa.Column("generation", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("updated_at", TS, nullable=False, server_default=_now_default()),
+)
+
+# The `jti` of every sign-in assertion exchanged for a session: the primary key refuses a replay,
+# even two at once. Rows are kept until the assertion could no longer be accepted anyway.
+signin_assertions = sa.Table(
+    "signin_assertions",
+    metadata,
+    sa.Column("jti", sa.String(128), primary_key=True),
+    sa.Column("partner_id", sa.String(64), nullable=False),
+    sa.Column("expires_at", TS, nullable=False),
+    sa.Column("used_at", TS, nullable=False, server_default=_now_default()),
+    sa.Index("ix_signin_assertions_expires_at", "expires_at"),
+)

@@ -65,7 +65,7 @@ def _form(current, chart, chosen: dict, errors: list[str], status: int = 200,
         chosen=chosen,
         fees_as_spend=current.fees_as_spend if fees_as_spend is None else fees_as_spend,
         errors=errors,
-        form_token=form_token(current_partner()),
+        form_token=form_token(),
     ), status
 
 

@@ -4,14 +4,16 @@ It stands in for the partner dashboard's Integrations section: the Xero module c
 initial-sync progress, problems that need the partner), Connect (OAuth2 with `state`), Confirm,
 Set Up Accounts and Disconnect, plus Xero's webhook receiver at POST /webhooks/xero.
 
-The session is Flask's signed cookie and holds only `partner_id` and the OAuth `state`. Tokens
-never go into it: a consent waiting for *Confirm* is kept server-side (`consents.PendingConsents`).
-In production the dashboard's own authentication sets `session["partner_id"]`; the dev sign-in
-form (`signin.py`) does it here.
+The session is Flask's signed cookie: the partner, its session generation, a random id, when it
+signed in, and the OAuth `state` (web/sessions.py). Tokens never go into it: a consent waiting for
+*Confirm* is kept server-side (`consents.PendingConsents`). In real mode a partner signs in only
+with a short-lived assertion signed by the partner dashboard (web/identity.py); the development
+sign-in form is registered only in sandbox mode (web/signin.py).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import secrets
@@ -26,7 +28,9 @@ from xero_sync.platform.db import make_engine
 from xero_sync.platform.private_files import read_or_create_secret
 from xero_sync.platform.token_cipher import TokenCipher
 from xero_sync.web.consents import PendingConsents
+from xero_sync.web.identity import AssertionVerifier
 from xero_sync.web.serving import install_security_headers
+from xero_sync.web.settings import WebSettings
 
 SECRET_ENV = "XERO_SYNC_WEB_SECRET"
 SECRET_FILE = "web_secret.key"
@@ -46,6 +50,8 @@ class WebState:
     engine: sa.Engine
     cipher: TokenCipher
     consents: PendingConsents
+    web: WebSettings
+    verifier: AssertionVerifier
     webhook_purged_at: float = float("-inf")  # time.monotonic() of the last purge of unknown tenants
 
 
@@ -67,14 +73,17 @@ def callback_url(app: Flask) -> str:
     return f"{public_url(app)}/integrations/xero/callback"
 
 
-def create_app(settings: Settings | None = None, engine: sa.Engine | None = None) -> Flask:
+def create_app(settings: Settings | None = None, engine: sa.Engine | None = None,
+               web: WebSettings | None = None) -> Flask:
     """The Integrations page and webhook receiver over the platform store (already migrated).
 
-    Real mode refuses to build the app with any demo default (ConfigError naming what to set).
+    Real mode refuses to build the app with any demo default or without the dashboard's sign-in
+    key (ConfigError naming what to set).
     """
     settings = settings or Settings.from_env()
     settings.check_web()
     base_url = settings.public_url or DEFAULT_PUBLIC_URL
+    web = web or WebSettings.from_env(base_url, real=not settings.uses_sandbox)
     engine = engine or make_engine(settings.database_url)
     app = Flask(__name__)
     app.config.update(
@@ -86,7 +95,9 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
         SESSION_COOKIE_SAMESITE="Lax",
         # Secure whenever partners reach us over https (always, in production).
         SESSION_COOKIE_SECURE=base_url.startswith("https://"),
-        MAX_CONTENT_LENGTH=5 * 1024 * 1024,  # webhook payloads are small; refuse giant bodies
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=web.session_hours),
+        # waitress refuses larger bodies before reading them; this covers any other server.
+        MAX_CONTENT_LENGTH=web.limits.max_body_bytes,
     )
     app.config[PUBLIC_URL_KEY] = base_url
     install_security_headers(app, public_url=base_url, authorize_url=settings.xero.authorize_url)
@@ -95,14 +106,24 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
         engine=engine,
         cipher=TokenCipher.from_env(settings.home),
         consents=PendingConsents(),
+        web=web,
+        verifier=AssertionVerifier(web.signin),
     )
 
-    from xero_sync.web import accounts, errors, events_api, integrations, signin, webhooks
+    from xero_sync.web import accounts, errors, events_api, integrations, sessions, signin, webhooks
 
     app.register_blueprint(signin.blueprint)
+    if settings.uses_sandbox:  # real mode: the partner dashboard's signed assertion is the only way in
+        app.register_blueprint(signin.dev_blueprint)
     app.register_blueprint(integrations.blueprint)
     app.register_blueprint(accounts.blueprint)
     app.register_blueprint(webhooks.blueprint)
     events_api.register(app, os.environ.get(events_api.SERVICE_TOKEN_ENV))  # Alternative's services
     errors.register(app)
+
+    @app.context_processor
+    def _signed_in() -> dict[str, str | None]:  # base.html's header: who, and the sign-out form
+        partner_id = sessions.current_partner()
+        return {"signed_in_partner": partner_id, "session_form_token": sessions.form_token() if partner_id else ""}
+
     return app

@@ -10,19 +10,21 @@ def _web_command(args: argparse.Namespace) -> int:
     from xero_sync.config import Settings
     from xero_sync.platform.db import require_folder, upgrade
     from xero_sync.platform.token_cipher import TokenCipher
-    from xero_sync.web.app import PUBLIC_URL_KEY, create_app
+    from xero_sync.web.app import DEFAULT_PUBLIC_URL, PUBLIC_URL_KEY, create_app
     from xero_sync.web.serving import make_server
+    from xero_sync.web.settings import WebSettings
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings.from_env()
     settings.check_web()  # real mode without its own secrets: one line, exit 2, nothing created
+    web = WebSettings.from_env(settings.public_url or DEFAULT_PUBLIC_URL, real=not settings.uses_sandbox)
     if not settings.store_is_default:
         require_folder(settings.database_url)
     if settings.has_encryption_key:
         TokenCipher.from_env(settings.home)  # a malformed key: one line before anything is created
     upgrade(settings.database_url)
-    app = create_app(settings)
-    server = make_server(app, args.host, args.port)
+    app = create_app(settings, web=web)
+    server = make_server(app, args.host, args.port, limits=web.limits)
     if settings.public_url is None:  # sandbox mode only: callbacks come back to where we listen
         host = "127.0.0.1" if args.host in {"0.0.0.0", "::", ""} else args.host
         app.config[PUBLIC_URL_KEY] = f"http://{host}:{server.effective_port}"

@@ -14,7 +14,6 @@ strings ("12.50") or numbers, read as Decimal (never a binary float).
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -24,6 +23,7 @@ from flask.typing import ResponseReturnValue
 
 from xero_sync.platform import events
 from xero_sync.platform.event_checks import EventRefused, UnknownPartner, shown
+from xero_sync.web.json_body import JsonRefused, load_json
 
 SERVICE_TOKEN_ENV = "XERO_SYNC_SERVICE_TOKEN"
 MIN_TOKEN_LENGTH = 32
@@ -82,10 +82,10 @@ def record(partner_id: str, event: str) -> ResponseReturnValue:
     if (request.content_length or 0) > MAX_BODY:
         return _error(413, f"body larger than {MAX_BODY} bytes", "body")
     try:
-        body = json.loads(request.get_data(cache=False) or b"null", parse_float=Decimal,
-                          parse_constant=_refuse_constant)
-    except (ValueError, UnicodeDecodeError) as exc:
-        return _error(400, f"body is not JSON: {shown(str(exc))}", "body")
+        body = load_json(request.get_data(cache=False) or b"null", parse_float=Decimal,
+                         parse_constant=_refuse_constant)
+    except JsonRefused as exc:
+        return _error(400, str(exc), "body")
     if not isinstance(body, dict):
         return _error(400, "body must be a JSON object of the event's fields", "body")
     try:

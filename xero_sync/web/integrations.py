@@ -17,6 +17,7 @@ from xero_sync.platform import connections
 from xero_sync.web.app import EXTENSION, WebState, callback_url
 from xero_sync.web.consents import new_state, take_state
 from xero_sync.web.errors import message_page
+from xero_sync.web.sessions import end_all
 from xero_sync.web.signin import check_form_token, current_partner, form_token, partner_name, signed_in
 from xero_sync.web.status import CAN_CONNECT, CAN_DISCONNECT, load_card
 from xero_sync.web.xero_access import explain, oauth_app, token_store
@@ -63,7 +64,7 @@ def page():
         card = load_card(conn, partner_id)
         name = partner_name(conn, partner_id)
     return render_template(
-        "integrations.html", card=card, partner_name=name, form_token=form_token(partner_id),
+        "integrations.html", card=card, partner_name=name, form_token=form_token(),
         notice=NOTICES.get(request.args.get("done", "")),
     )
 
@@ -132,10 +133,9 @@ def callback():
 
 
 def _confirm_page(consent_id: str, organisations, error: str | None = None, status: int = 200):
-    partner_id = current_partner()
     return render_template(
         "confirm.html", consent_id=consent_id, organisations=organisations,
-        form_token=form_token(partner_id), error=error,
+        form_token=form_token(), error=error,
     ), status
 
 
@@ -211,5 +211,7 @@ def disconnect():
         when = dt.datetime.now(dt.timezone.utc)
         connections.set_status(conn, partner_id, "disconnected",
                                f"Disconnected from the Integrations page on {when:%Y-%m-%d %H:%M} UTC.")
+    # Whoever else held a session of this partner (another browser, a stolen cookie) is out now.
+    end_all(partner_id, keep_this_one=True)
     log.info("partner %s disconnected Xero tenant %s", partner_id, current.tenant_id)
     return redirect(url_for(CONNECT_AGAIN, done="disconnected"))

@@ -18,13 +18,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import logging
 import time
 
 from flask import Blueprint, Response, current_app, request
 
 from xero_sync.platform.webhook_inbox import StoreBusy, dedupe_key, store_events
+from xero_sync.web.json_body import JsonRefused, load_json
 from xero_sync.xero.parse import parse_datetime
 
 log = logging.getLogger(__name__)
@@ -58,9 +58,9 @@ def signature_valid(key: str, body: bytes, header: str | None) -> bool:
 def event_rows(body: bytes) -> list[dict]:
     """The `webhook_events` rows for a payload; MalformedWebhook if it is not Xero's shape."""
     try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise MalformedWebhook(f"body is not JSON ({exc})") from None
+        payload = load_json(body)
+    except JsonRefused as exc:
+        raise MalformedWebhook(str(exc)) from None
     if not isinstance(payload, dict) or not isinstance(payload.get("events"), list):
         raise MalformedWebhook('body must be an object with an "events" list')
     if len(payload["events"]) > MAX_EVENTS_PER_BODY:
