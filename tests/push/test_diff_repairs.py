@@ -190,7 +190,7 @@ def test_item_4_a_write_deleted_again_after_its_repair_is_left_to_a_person(world
     first_id = delete_live()
     diff, _ = _diff(world)
     (old, repair) = _outbox(world, victim)
-    assert repair.repairs_outbox_id == old.outbox_id and f"{first_id} is DELETED" in repair.error
+    assert repair.repairs_outbox_id == old.outbox_id and f"PaymentID {first_id} DELETED" in repair.error
     assert _push(world, defs)["written"] == 1
 
     delete_live()  # a person deletes our payment again
@@ -198,8 +198,8 @@ def test_item_4_a_write_deleted_again_after_its_repair_is_left_to_a_person(world
 
     row = diff.loc[diff["kind"] == "payment_missing_in_xero"].iloc[0]
     assert not passed and not bool(row.explained)
-    assert row.action.startswith("review: deleted in Xero again after its repair"), row.action
-    assert f"outbox requeue {_outbox(world, victim)[-1].outbox_id}" in row.action
+    assert row.action == "review: deleted in Xero again after its repair", row.action
+    assert f"xero-sync outbox requeue {_outbox(world, victim)[-1].outbox_id}" in row.detail
     assert len(_outbox(world, victim)) == 2  # not re-created by the diff
     again, _ = _diff(world)
     assert len(_outbox(world, victim)) == 2 and not again.empty

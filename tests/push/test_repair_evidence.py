@@ -123,7 +123,7 @@ def test_a_write_not_shown_by_id_after_the_settle_bound_is_for_review(world: Wor
     diff, repaired = world.reconcile()
 
     row = one(diff, "payment_missing_in_xero", pid)
-    assert row.action.startswith("review: not shown by id") and not bool(row.explained)
+    assert row.action.startswith("review: not confirmed by id") and not bool(row.explained)
     assert repaired == [] and len(rows_of(world, pid)) == 1
 
 
@@ -163,5 +163,6 @@ def test_item_7_a_manual_double_booking_is_a_warning_never_a_repair(world: World
     control(world.server, "DELETE", f"/tenants/{world.tenant_id}/bank-transactions/{ours.bank_transaction_id}")
     diff, repaired = world.reconcile()
     row = one(diff, "payout_not_recorded", payout_id)
-    assert row.action.startswith("review: our write is gone and a possible manual booking"), row.action
+    assert row.action == "review: gone, and a possible manual booking", row.action
+    assert "outbox requeue" in row.detail
     assert repaired == [] and len(rows_of(world, payout_id)) == 1

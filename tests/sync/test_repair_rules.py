@@ -22,14 +22,15 @@ def _diff(kind: str = "payout_not_recorded", subject: str = "po_1"):
     (rr.ABSENT, False, "push", True),
     (rr.IN_FLIGHT, True, "none: write in flight", False),
     (rr.PRESENT, True, "none: in Xero, not in the listing yet", False),
-    (rr.UNCONFIRMED, False, "review: not shown by id", False),
-    (rr.DELETED_AGAIN, False, "review: deleted in Xero again after its repair (outbox 7)", False),
+    (rr.UNCONFIRMED, False, "review: not confirmed by id", False),
+    (rr.DELETED_AGAIN, False, "review: deleted in Xero again after its repair", False),
 ])
 def test_each_verdict(verdict: str, explained: bool, action: str, proof: bool) -> None:
     out, proofs = rr.apply(_diff(), {"po_1": rr.Evidence("po_1", 7, verdict, "seen")})
     row = out.iloc[0]
     assert bool(row.explained) is explained and row.action.startswith(action)
-    assert row.detail == "not in Xero; seen"
+    assert row.detail.startswith("not in Xero; seen") and len(row.action) <= 64
+    assert ("outbox requeue 7" in row.detail) is action.startswith("review")
     assert ("po_1" in proofs) is proof
 
 
@@ -37,7 +38,7 @@ def test_no_evidence_no_change_and_a_manual_booking_turns_a_gone_payout_to_revie
     unchanged, proofs = rr.apply(_diff(), {})
     assert unchanged.equals(_diff()) and proofs == {}
     out, proofs = rr.apply(_diff(), {"po_1": rr.Evidence("po_1", 7, rr.GONE, "deleted")}, ["po_1"])
-    assert out.iloc[0].action.startswith("review: our write is gone and a possible manual booking")
+    assert out.iloc[0].action == "review: gone, and a possible manual booking"
     assert proofs == {}
     with pytest.raises(ValueError, match="unknown verdict"):
         rr.Evidence("po_1", 7, "maybe", "")

@@ -105,25 +105,36 @@ def gather_evidence(engine: sa.Engine, client: XeroClient, partner_id: str, diff
 
 
 def _verdict(client: XeroClient, w: sa.Row, timing: Timing, now: dt.datetime) -> tuple[str, str]:
+    """Every record the write created, fetched by id: all gone -> GONE, all live -> PRESENT; some
+    not shown -> IN_FLIGHT before the settle bound, else UNCONFIRMED; some gone and some live
+    (e.g. a payout's fees SPEND kept) -> UNCONFIRMED: re-creating the whole write would double
+    what is left. No id at all: a look-up by reference, only after the settle bound."""
     sent = w.sent_at or w.updated_at
     if sent.tzinfo is None:
         sent = sent.replace(tzinfo=dt.timezone.utc)
     settled = now >= sent + dt.timedelta(seconds=timing.in_flight_seconds + timing.read_lag_seconds)
+    fetchers = {"PaymentID": client.payment_by_id, "BankTransactionID": client.bank_transaction_by_id,
+                "FeesBankTransactionID": client.bank_transaction_by_id,
+                "BankTransferID": client.bank_transfer_by_id}
     ids = w.xero_ids or {}
-    for name, fetch in (("PaymentID", client.payment_by_id),
-                        ("BankTransactionID", client.bank_transaction_by_id),
-                        ("BankTransferID", client.bank_transfer_by_id)):
-        if ids.get(name):
-            record = fetch(ids[name])
+    known = [(name, ids[name]) for name in fetchers if ids.get(name)]
+    if known:
+        seen: dict[str, list[str]] = {"gone": [], "live": [], "unseen": []}
+        for name, xero_id in known:
+            record = fetchers[name](xero_id)
             status = getattr(record, "status", None) if record is not None else None
-            if status in GONE_STATUSES:
-                return repair_rules.GONE, f"{name} {ids[name]} is {status} in Xero (fetched by id)"
-            if record is not None:
-                return repair_rules.PRESENT, f"{name} {ids[name]} is live in Xero (fetched by id)"
-            if not settled:
-                return repair_rules.IN_FLIGHT, (f"{name} {ids[name]} not shown yet; written at "
-                                                f"{sent:%Y-%m-%d %H:%M:%S} UTC, within the settle bound")
-            return repair_rules.UNCONFIRMED, f"{name} {ids[name]} not shown by Xero when fetched by id"
+            state = "unseen" if record is None else "gone" if status in GONE_STATUSES else "live"
+            seen[state].append(f"{name} {xero_id}" + (f" {status}" if state == "gone" else ""))
+        said = "; ".join(f"{state}: {', '.join(v)}" for state, v in seen.items() if v) + \
+            " (fetched by id)"
+        if seen["gone"] and not (seen["live"] or seen["unseen"]):
+            return repair_rules.GONE, f"{' and '.join(seen['gone'])} in Xero (fetched by id)"
+        if seen["live"] and not (seen["gone"] or seen["unseen"]):
+            return repair_rules.PRESENT, f"{', '.join(seen['live'])} live in Xero (fetched by id)"
+        if seen["unseen"] and not seen["gone"] and not settled:
+            return repair_rules.IN_FLIGHT, (f"not shown yet, {said}; written at "
+                                            f"{sent:%Y-%m-%d %H:%M:%S} UTC, within the settle bound")
+        return repair_rules.UNCONFIRMED, said
     if not settled:
         return repair_rules.IN_FLIGHT, (f"written at {sent:%Y-%m-%d %H:%M:%S} UTC, within the "
                                         "settle bound; no id to fetch")

@@ -59,6 +59,7 @@ def requeue_command(outbox_id: int) -> str:
     return f"xero-sync outbox requeue {outbox_id} --note ..."
 
 
+# Actions fit the diff table's 64 characters; what a person needs to act goes in the detail.
 def apply(diff: pd.DataFrame, evidence: Mapping[str, Evidence],
           manual_payouts: Iterable[str] = ()) -> tuple[pd.DataFrame, dict[str, Evidence]]:
     """The diff with each repair row's explanation and action set by its evidence, and the
@@ -78,18 +79,20 @@ def apply(diff: pd.DataFrame, evidence: Mapping[str, Evidence],
             continue  # no write of ours to check (e.g. a payment that never had an outbox row)
         detail = f"{out.at[i, 'detail']}; {ev.seen}"
         explained, action = False, "push"
+        requeue = f"; a person re-queues it with `{requeue_command(ev.outbox_id)}`"
         if ev.verdict in (IN_FLIGHT, PRESENT):
             explained = True
             action = "none: write in flight" if ev.verdict == IN_FLIGHT else \
                 "none: in Xero, not in the listing yet"
         elif ev.verdict == UNCONFIRMED:
-            action = f"review: not shown by id in Xero; re-queue with {requeue_command(ev.outbox_id)}"
+            action = "review: not confirmed by id in Xero"
+            detail += f"; not re-created (not shown by id, or partly deleted){requeue}"
         elif ev.verdict == DELETED_AGAIN:
-            action = (f"review: deleted in Xero again after its repair (outbox {ev.outbox_id}); "
-                      f"not re-created; re-queue with {requeue_command(ev.outbox_id)}")
+            action = "review: deleted in Xero again after its repair"
+            detail += f"; deleted again: not re-created{requeue}"
         elif out.at[i, "kind"] == "payout_not_recorded" and subject in manual:
-            action = (f"review: our write is gone and a possible manual booking of it exists; "
-                      f"re-queue with {requeue_command(ev.outbox_id)}")
+            action = "review: gone, and a possible manual booking"
+            detail += f"; a RECEIVE of its net without our reference exists{requeue}"
         else:
             proofs[subject] = ev
         out.at[i, "explained"] = explained
@@ -134,7 +137,7 @@ def manual_bookings(payouts: Iterable[Payout], receives: Iterable[Receive],
         xero_minor=np.array([r.total_minor for _, r in found], dtype=np.int64),
         currency=np.array([p.currency for p, _ in found], dtype=object),
         explained=True,
-        action="warning: check the deposit account; never repaired",
+        action="warning: possible manual booking",
         detail=np.array([
             f"possible manual booking of payout {p.payout_id}: RECEIVE {r.bank_transaction_id} of "
             f"{r.total_minor} on {r.date.isoformat()} (reference {r.reference or 'none'!r}), "
