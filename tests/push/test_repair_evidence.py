@@ -166,3 +166,38 @@ def test_item_7_a_manual_double_booking_is_a_warning_never_a_repair(world: World
     assert row.action == "review: gone, and a possible manual booking", row.action
     assert "outbox requeue" in row.detail
     assert repaired == [] and len(rows_of(world, payout_id)) == 1
+
+
+def test_repairs_enqueued_from_many_threads_at_once_are_queued_once(world: World) -> None:
+    """Two diffs of one partner finishing together (or an operator beside them): the unique
+    `repairs_outbox_id` lets one repair in; the others insert nothing and fail nothing."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from xero_sync.platform import connections, diffs, outbox
+    from xero_sync.push import repairs
+
+    (pid,) = world.record_payments(1)
+    world.push_until_quiet()
+    (live,) = [p for p in world.org.payments.values() if p.reference == pid]
+    control(world.server, "DELETE", f"/tenants/{world.tenant_id}/payments/{live.payment_id}")
+    diff = world.diff()
+    with world.engine.connect() as conn:
+        connection = connections.get_connection(conn, world.partner_id)
+    looked = repairs.second_look(world.engine, world.client(), connection, diff)
+    assert set(looked.proofs) == {pid}
+    (original,) = rows_of(world, pid)
+
+    def enqueue(n: int) -> list[str]:
+        with world.engine.begin() as conn:
+            if n % 2:
+                made = outbox.requeue_repair(conn, original.outbox_id, note="beside")
+                return [pid] if made is not None else []
+            return diffs.enqueue_repairs(conn, world.partner_id, looked.diff, looked.proofs)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        made = list(pool.map(enqueue, range(16)))
+
+    assert sum(len(m) for m in made) == 1, made
+    assert [r.repairs_outbox_id for r in rows_of(world, pid)] == [None, original.outbox_id]
+    world.push_until_quiet()
+    assert sum(p.reference == pid and p.status != "DELETED" for p in world.org.payments.values()) == 1

@@ -20,6 +20,7 @@ from dataclasses import dataclass, fields
 
 import sqlalchemy as sa
 
+from xero_sync.platform.bulk import dialect_insert
 from xero_sync.platform.ids import check_record_id
 from xero_sync.platform.schema import invoices, outbox, payments, payouts, reconciliation_diffs
 
@@ -118,17 +119,17 @@ def requeue_repair(conn: sa.Connection, outbox_id: int, note: str | None = None)
     old = get(conn, outbox_id)
     if old is None or old.kind not in REPAIRABLE or old.status != "done":
         return None
-    if conn.execute(sa.select(outbox.c.outbox_id).where(outbox.c.repairs_outbox_id == outbox_id)).first():
-        return None
+    # The unique repairs_outbox_id (and the repair's deterministic key) is the guard: a second
+    # repair of the same write, however concurrent, inserts nothing.
     return conn.execute(
-        sa.insert(outbox).values(
+        dialect_insert(conn, outbox).values(
             partner_id=old.partner_id, kind=old.kind, subject_id=old.subject_id,
             idempotency_key=idempotency_key(old.partner_id, old.kind, old.subject_id,
                                             repair_of=outbox_id),
             reference=old.reference, payload=dict(old.payload), status="pending",
             repairs_outbox_id=outbox_id, error=note[:500] if note else None,
-        ).returning(outbox.c.outbox_id)
-    ).scalar_one()
+        ).on_conflict_do_nothing().returning(outbox.c.outbox_id)
+    ).scalar()
 
 
 def requeue_reviewed(conn: sa.Connection, outbox_id: int, note: str) -> int:
@@ -152,8 +153,8 @@ def requeue_reviewed(conn: sa.Connection, outbox_id: int, note: str) -> int:
             f"outbox row {outbox_id} ({old.kind} {old.subject_id}): the partner's latest "
             "reconciliation diff has no review row for it; materialize reconciliation_diff first "
             "(a write is re-queued only after Xero was seen without it)")
-    # Two operators at once: the unique index on repairs_outbox_id refuses the second insert
-    # (IntegrityError, reported by the command); a check before the insert is not the guard.
+    # Two operators at once: the unique index on repairs_outbox_id lets one insert; the others
+    # insert nothing and are told so.
     new = requeue_repair(conn, outbox_id, note=f"re-queued by a person: {note}")
     if new is None:
         raise OutboxError(f"outbox row {outbox_id} was already re-queued")
