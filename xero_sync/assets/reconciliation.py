@@ -87,7 +87,8 @@ def reconciliation_diff_for(shard: Shard) -> dg.AssetsDefinition:
                 "repairs_enqueued": len(repaired),
                 "payouts_checked_in_xero": len(pulled.payout_amounts),
                 "payments_account_checked": pulled.payments_account_minor is not None,
-                "xero_calls": pulled.calls + looked.calls,
+                "xero_calls": pulled.calls,
+                "second_look_calls": looked.calls,  # evidence before repairs, manual bookings
                 "warnings": int(diff["action"].astype(str).str.startswith("warning").sum())
                 if len(diff) else 0,
                 "preview": dg.MetadataValue.md(_preview(diff)),
