@@ -201,3 +201,18 @@ def test_repairs_enqueued_from_many_threads_at_once_are_queued_once(world: World
     assert [r.repairs_outbox_id for r in rows_of(world, pid)] == [None, original.outbox_id]
     world.push_until_quiet()
     assert sum(p.reference == pid and p.status != "DELETED" for p in world.org.payments.values()) == 1
+
+
+def test_requeue_refuses_a_write_the_diff_did_not_mark_for_review(world: World, capsys) -> None:
+    from xero_sync.commands.cli import main
+
+    (pid,) = world.record_payments(1)
+    world.push_until_quiet()
+    world.reconcile()
+    (row,) = rows_of(world, pid)
+    url = world.engine.url.render_as_string(hide_password=False)
+    assert main(["outbox", "--database-url", url, "requeue", str(row.outbox_id), "--note", "x"]) == 2
+    assert "has no review row" in capsys.readouterr().err
+    assert main(["outbox", "--database-url", url, "requeue", "999999", "--note", "x"]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert len(rows_of(world, pid)) == 1
