@@ -48,9 +48,9 @@ def test_record_payment_writes_payment_and_outbox_rows(setup):
         row = outbox.get(conn, oid)
         dep = outbox.get(conn, did)
         pay = conn.execute(sa.select(payments).where(payments.c.payment_id == "pay_1")).one()
-    assert (row.kind, row.status, row.reference, row.idempotency_key) == ("payment", "pending", "pay_1", "xs-acme-payment-pay_1")
+    assert (row.kind, row.status, row.reference, row.idempotency_key) == ("payment", "pending", "pay_1", "xs/acme/payment/pay_1")
     assert row.payload["xero_invoice_id"] == "x-inv-1" and row.payload["amount_minor"] == 4_000
-    assert (dep.kind, dep.idempotency_key) == ("deposit", "xs-acme-deposit-pay_2")
+    assert (dep.kind, dep.idempotency_key) == ("deposit", "xs/acme/deposit/pay_2")
     assert (pay.source, pay.status, pay.amount_minor, pay.fee_minor) == ("alternative", "succeeded", 4_000, 100)
 
 
@@ -62,7 +62,7 @@ def test_record_payment_is_atomic_with_the_callers_transaction(setup):
     # A failure inside record_payment itself (outbox insert refused) leaves no payment row either.
     with engine.begin() as conn:
         conn.execute(sa.insert(outbox_table).values(
-            partner_id="acme", kind="payment", subject_id="other", idempotency_key="xs-acme-payment-pay_2",
+            partner_id="acme", kind="payment", subject_id="other", idempotency_key=outbox.idempotency_key("acme", "payment", "pay_2"),
             reference="other", payload={}))
     with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
         _pay(conn, "pay_2", xero_inv)
@@ -165,7 +165,7 @@ def test_record_payout_links_payments(setup):
                                  payment_ids=["nope"], fees_minor=0, paid_out_on=DAY)
     assert (po.gross_minor, po.fees_minor, po.net_minor) == (6_500, 300, 6_200)
     assert linked == ["po_1", "po_1"]
-    assert (row.kind, row.idempotency_key, row.payload["net_minor"]) == ("payout", "xs-acme-payout-po_1", 6_200)
+    assert (row.kind, row.idempotency_key, row.payload["net_minor"]) == ("payout", "xs/acme/payout/po_1", 6_200)
 
 
 def test_payout_payload_splits_xero_invoice_money_from_standalone_deposits(setup):

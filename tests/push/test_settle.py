@@ -23,7 +23,8 @@ def row(first: float | None = 0, last: float | None = 0) -> OutboxRow:
 
 
 @pytest.mark.parametrize("seconds, expect", [
-    (0, "resend"), (329, "resend"),  # the key window (W = 330 s)
+    (0, "wait"), (59, "wait"),  # a look-up could miss what was just written (L = 60 s)
+    (60, "check"), (329, "check"),  # the key window (W = 330 s): look up, re-send if absent
     (330, "wait"), (1099, "wait"),  # key maybe forgotten, original maybe in flight (B + L)
     (1100, "look_up"), (5000, "look_up"),
 ])
@@ -32,8 +33,14 @@ def test_decide_on_both_sides_of_each_bound(seconds: float, expect: str) -> None
 
 
 def test_a_re_send_moves_the_look_up_but_not_the_key_window() -> None:
-    resent = row(first=0, last=300)  # re-sent at 300 s with the same key
+    resent = row(first=0, last=200)  # re-sent at 200 s with the same key
+    assert TIMING.decide(resent, T0 + dt.timedelta(seconds=259)) == "wait"
+    assert TIMING.decide(resent, T0 + dt.timedelta(seconds=260)) == "check"
     assert TIMING.decide(resent, T0 + dt.timedelta(seconds=331)) == "wait"
+    assert TIMING.next_step_at(resent, T0 + dt.timedelta(seconds=201)) == T0 + dt.timedelta(seconds=260)
+    assert TIMING.next_step_at(resent, T0 + dt.timedelta(seconds=331)) == T0 + dt.timedelta(seconds=1300)
+    resent = row(first=0, last=300)  # re-sent at 300 s: S + L is past the key window
+    assert TIMING.decide(resent, T0 + dt.timedelta(seconds=330)) == "wait"
     assert TIMING.decide(resent, T0 + dt.timedelta(seconds=1399)) == "wait"
     assert TIMING.decide(resent, T0 + dt.timedelta(seconds=1400)) == "look_up"
 

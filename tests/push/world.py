@@ -197,6 +197,22 @@ class World:
                 conn, self.partner_id, side.payout_amounts,
                 payments_account_minor=side.payments_account_minor, as_of=as_of))
 
+    def reconcile(self, as_of: dt.date | None = None):
+        """What the reconciliation asset does after the diff: its second look at Xero (evidence
+        for repairs, manual bookings; push/repairs.py), the diff saved, repairs enqueued on
+        evidence only. Returns (diff, subjects re-queued)."""
+        from xero_sync.platform import diffs
+        from xero_sync.push import repairs
+
+        diff = self.diff(as_of)
+        with self.engine.connect() as conn:
+            connection = connections.get_connection(conn, self.partner_id)
+        looked = repairs.second_look(self.engine, self.client(), connection, diff)
+        with self.engine.begin() as conn:
+            diffs.save_diff(conn, self.partner_id, looked.diff)
+            repaired = diffs.enqueue_repairs(conn, self.partner_id, looked.diff, looked.proofs)
+        return looked.diff, repaired
+
     # --- what Xero holds ----------------------------------------------------------------------
 
     def xero_payments_by_reference(self) -> Counter:

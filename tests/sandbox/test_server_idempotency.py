@@ -78,3 +78,39 @@ def test_keys_are_scoped_per_tenant(sandbox_factory):
             sdk.tenant_id, payment_body(invoice, Decimal("1.00"), "scoped"), idempotency_key="shared"
         )
         assert answer.payments[0].invoice.invoice_id == invoice.invoice_id
+
+
+def test_a_key_is_remembered_for_the_window_after_its_answer_not_its_arrival(sandbox_sdk):
+    """Xero caches the first *response* for ~6 minutes: a write applied late (here 400 s after
+    it arrived, while the clock moved on) keeps its key for the window after it answered."""
+    sdk = sandbox_sdk
+    invoice = unpaid_invoices(sdk)[0]
+    body = payment_body(invoice, Decimal("2.00"), "late-key")
+    control(sdk.server, "POST", "/faults", {"kind": "applied_late", "delay": 400, "count": 1,
+                                            "method": "PUT", "path_prefix": "/Payments"})
+    with pytest.raises(Exception):
+        sdk.accounting.create_payments(sdk.tenant_id, body, idempotency_key="k-late")
+    control(sdk.server, "POST", "/clock/advance", {"seconds": 400})  # the write lands now
+    again = sdk.accounting.create_payments(sdk.tenant_id, body, idempotency_key="k-late")
+    assert len(payments_with_reference(sdk, "late-key")) == 1
+    assert again.payments[0].payment_id == payments_with_reference(sdk, "late-key")[0].payment_id
+
+
+def test_a_xero_that_forgets_keys_early(sandbox_sdk):
+    sdk = sandbox_sdk
+    invoice = unpaid_invoices(sdk)[0]
+    body = payment_body(invoice, Decimal("1.00"), "forgetful")
+    assert control(sdk.server, "POST", "/idempotency", {"window_seconds": 30}) == {"window_seconds": 30.0}
+    assert control(sdk.server, "GET", "/idempotency") == {"window_seconds": 30.0}
+    sdk.accounting.create_payments(sdk.tenant_id, body, idempotency_key="k-short")
+    sdk.server.sandbox.clock.advance(31)
+    sdk.accounting.create_payments(sdk.tenant_id, body, idempotency_key="k-short")
+    assert len(payments_with_reference(sdk, "forgetful")) == 2  # the key was forgotten: a second write
+    sdk.accounting.create_payments(sdk.tenant_id, body, idempotency_key="k-now")
+    assert control(sdk.server, "POST", "/idempotency/forget", {}) == {"forgotten": 2}
+    sdk.accounting.create_payments(sdk.tenant_id, body, idempotency_key="k-now")
+    assert len(payments_with_reference(sdk, "forgetful")) == 4
+    import urllib.error
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        control(sdk.server, "POST", "/idempotency", {"window_seconds": -1})
+    assert refused.value.code == 400

@@ -28,6 +28,7 @@ from xero_sync.assets.table_metadata import OWNERS, table_metadata
 from xero_sync.assets.reconciliation_reads import XeroSide, read_xero_side
 from xero_sync.platform import connections, diffs
 from xero_sync.platform.schema import reconciliation_diffs
+from xero_sync.push import repairs
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.resources.xero import XeroResource
 from xero_sync.shards.layout import Shard, shard as shard_at
@@ -69,11 +70,13 @@ def reconciliation_diff_for(shard: Shard) -> dg.AssetsDefinition:
                 conn, partner_id, pulled.payout_amounts,
                 payments_account_minor=pulled.payments_account_minor, as_of=pulled.as_of)
         diff = reconcile.diff(inputs)
+        looked = _second_look(platform, xero, partner_id, diff)
+        diff = looked.diff
         with platform.begin() as conn:
             stored = diffs.save_diff(conn, partner_id, diff)
-            repaired = diffs.enqueue_repairs(conn, partner_id, diff)
+            repaired = diffs.enqueue_repairs(conn, partner_id, diff, looked.proofs)
         if repaired:
-            context.log.info(f"enqueued pushes for {len(repaired)} payments missing in Xero: {repaired[:10]}")
+            context.log.info(f"re-queued {len(repaired)} writes Xero showed gone: {repaired[:10]}")
         open_rows = reconcile.unexplained(diff)
         counts = reconcile.summary(diff)
         return dg.MaterializeResult(
@@ -85,6 +88,9 @@ def reconciliation_diff_for(shard: Shard) -> dg.AssetsDefinition:
                 "payouts_checked_in_xero": len(pulled.payout_amounts),
                 "payments_account_checked": pulled.payments_account_minor is not None,
                 "xero_calls": pulled.calls,
+                "second_look_calls": looked.calls,  # evidence before repairs, manual bookings
+                "warnings": int(diff["action"].astype(str).str.startswith("warning").sum())
+                if len(diff) else 0,
                 "preview": dg.MetadataValue.md(_preview(diff)),
             },
             check_results=[
@@ -127,6 +133,20 @@ def _read_xero(context: dg.AssetExecutionContext, platform: PlatformResource,
     with held_tenant(platform, connection, f"reconciliation diff of {partner_id}"), \
             xero_failures(platform, connection):
         return read_xero_side(xero.client_for(connection), connection, to_check, as_of)
+
+
+def _second_look(platform: PlatformResource, xero: XeroResource, partner_id: str,
+                 diff) -> repairs.SecondLook:
+    """Evidence before any repair and the manual-booking warnings (push/repairs.py); nothing
+    is read, and nothing re-queued, while the accounts are not set up or the partner is parked."""
+    with platform.begin() as conn:
+        connection = connections.get_connection(conn, partner_id)
+    if connection is None or connection.payments_account_is_bank is None or \
+            connection.is_parked(dt.datetime.now(dt.timezone.utc)):
+        return repairs.SecondLook(diff)
+    with held_tenant(platform, connection, f"reconciliation diff of {partner_id}"), \
+            xero_failures(platform, connection):
+        return repairs.second_look(platform.engine, xero.client_for(connection), connection, diff)
 
 
 def _preview(diff) -> str:

@@ -266,32 +266,29 @@ def latest_diff(conn: sa.Connection, partner_id: str) -> pd.DataFrame:
     return frame
 
 
-def enqueue_repairs(conn: sa.Connection, partner_id: str, diff: pd.DataFrame) -> list[str]:
+def enqueue_repairs(conn: sa.Connection, partner_id: str, diff: pd.DataFrame,
+                    proofs: Mapping[str, object] | None = None) -> list[str]:
     """Outbox rows that repair what the diff found a push can repair (action "push", not
-    explained by a write in flight): Alternative payments missing in Xero and payouts not
-    recorded there whose write is `done` (Xero lost or deleted it) get a new write linked to the
-    old one (outbox.requeue_repair); payments with no outbox row at all (e.g.
-    recorded before the outbox existed) get their first. Rows in flight or rejected are left
-    alone; a write already repaired is not queued again, so re-materializing queues once."""
+    explained). A payment with no outbox row at all (e.g. recorded before the outbox existed)
+    gets its first write. A done write is re-queued (outbox.requeue_repair: new row, new key,
+    linked to the old one) only when `proofs` holds positive evidence for its subject that Xero
+    no longer has it (push/repairs.py: fetched by id DELETED/VOIDED, or, ids never learned,
+    absent from a look-up by reference after the settle bound); the evidence is kept as the new
+    row's reason. Without evidence nothing done is re-queued: a listing that does not show a
+    write yet proves nothing. A write already repaired is not queued again."""
     pushable = diff["action"].eq("push") & ~diff["explained"].astype(bool)
     missing = diff.loc[pushable & diff["kind"].eq("payment_missing_in_xero"), "subject_id"].astype(str)
     lost_payouts = diff.loc[pushable & diff["kind"].eq("payout_not_recorded"), "subject_id"].astype(str)
     if missing.empty and lost_payouts.empty:
         return []
     made = _first_writes(conn, partner_id, list(missing)) if not missing.empty else []
-    o = outbox.c
-    subjects = [*missing, *lost_payouts]
-    newest = (sa.select(o.subject_id, sa.func.max(o.outbox_id).label("outbox_id"))
-              .where(o.partner_id == partner_id, o.subject_id.in_(subjects),
-                     o.kind.in_(outbox_repo.REPAIRABLE))
-              .group_by(o.subject_id).subquery())
-    done = conn.execute(
-        sa.select(o.outbox_id, o.subject_id).join(newest, newest.c.outbox_id == o.outbox_id)
-        .where(o.status == "done")
-    ).all()
-    for row in done:
-        if outbox_repo.requeue_repair(conn, row.outbox_id) is not None:
-            made.append(row.subject_id)
+    proven = {s: p for s, p in (proofs or {}).items() if s in set(missing) | set(lost_payouts)}
+    for subject, proof in sorted(proven.items()):
+        outbox_id = int(getattr(proof, "outbox_id"))
+        seen = getattr(proof, "seen", "")
+        if outbox_repo.requeue_repair(conn, outbox_id, note=f"repair of outbox {outbox_id}: {seen}") \
+                is not None:
+            made.append(subject)
     return made
 
 

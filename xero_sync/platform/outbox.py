@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 
 import sqlalchemy as sa
 
+from xero_sync.platform.bulk import dialect_insert
 from xero_sync.platform.ids import check_record_id
-from xero_sync.platform.schema import invoices, outbox, payments, payouts
+from xero_sync.platform.schema import invoices, outbox, payments, payouts, reconciliation_diffs
 
 WRITE_KINDS = ("payment", "deposit")  # the original write of an Alternative payment
 DELETE_KIND = {"payment": "delete_payment", "deposit": "delete_deposit"}
@@ -64,12 +66,21 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
-def idempotency_key(partner_id: str, kind: str, subject_id: str) -> str:
-    """`xs-{partner}-{kind}-{subject}`; hashed when that would exceed the column's 128 chars."""
-    key = f"xs-{partner_id}-{kind}-{subject_id}"
-    if len(key) <= _MAX_KEY:
+KEY_SEPARATOR = "/"  # in no partner id, record id or kind (platform/ids.py): keys cannot collide
+
+
+def idempotency_key(partner_id: str, kind: str, subject_id: str, repair_of: int | None = None) -> str:
+    """`xs/{partner}/{kind}/{subject}` (+ `/repair/{outbox id}` for a repair): its parts are
+    joined with a separator none of them can contain, so two different writes never share a
+    key. A part holding the separator, or a key over the column's 128 characters, is replaced by
+    `xs/{kind}/h/` + a hash of the parts' canonical JSON encoding. Rows already in the outbox keep
+    the keys they were given (`xs-...`, joined with '-'): a key is never changed once stored."""
+    parts = [partner_id, kind, subject_id] + ([] if repair_of is None else ["repair", str(repair_of)])
+    key = KEY_SEPARATOR.join(["xs", *parts])
+    if len(key) <= _MAX_KEY and all(p and KEY_SEPARATOR not in p for p in parts):
         return key
-    return f"xs-{kind}-{hashlib.sha256(key.encode()).hexdigest()}"
+    canonical = json.dumps(parts, separators=(",", ":"), ensure_ascii=True)
+    return f"xs/{kind}/h/{hashlib.sha256(canonical.encode()).hexdigest()}"
 
 
 def _insert(conn: sa.Connection, *, partner_id: str, kind: str, subject_id: str, reference: str,
@@ -98,25 +109,56 @@ def _original_write(conn: sa.Connection, payment_id: str, *, latest: bool = Fals
 REPAIRABLE = (*WRITE_KINDS, "payout")
 
 
-def requeue_repair(conn: sa.Connection, outbox_id: int) -> int | None:
-    """A done write Xero no longer has (a payment or payout deleted there): queue it again as a
-    NEW row (new idempotency key, same reference and payload) linked to it by
-    `repairs_outbox_id`. Returns the new row's id, or None when that write already has its
-    repair (so a diff materialized twice queues once) or is not a done REPAIRABLE write."""
+def requeue_repair(conn: sa.Connection, outbox_id: int, note: str | None = None) -> int | None:
+    """A done write Xero showed gone (a payment or payout deleted there: push/repairs.py's
+    evidence): queue it again as a NEW row (new idempotency key, same reference and payload)
+    linked to it by `repairs_outbox_id`, with `note` (the evidence) as its visible reason.
+    Returns the new row's id, or None when that write already has its repair (so a diff
+    materialized twice queues once; the unique index keeps it so under concurrency) or is not a
+    done REPAIRABLE write."""
     old = get(conn, outbox_id)
     if old is None or old.kind not in REPAIRABLE or old.status != "done":
         return None
-    if conn.execute(sa.select(outbox.c.outbox_id).where(outbox.c.repairs_outbox_id == outbox_id)).first():
-        return None
+    # The unique repairs_outbox_id (and the repair's deterministic key) is the guard: a second
+    # repair of the same write, however concurrent, inserts nothing.
     return conn.execute(
-        sa.insert(outbox).values(
+        dialect_insert(conn, outbox).values(
             partner_id=old.partner_id, kind=old.kind, subject_id=old.subject_id,
-            idempotency_key=idempotency_key(old.partner_id, old.kind,
-                                            f"{old.subject_id}-repair-{outbox_id}"),
+            idempotency_key=idempotency_key(old.partner_id, old.kind, old.subject_id,
+                                            repair_of=outbox_id),
             reference=old.reference, payload=dict(old.payload), status="pending",
-            repairs_outbox_id=outbox_id,
-        ).returning(outbox.c.outbox_id)
-    ).scalar_one()
+            repairs_outbox_id=outbox_id, error=note[:500] if note else None,
+        ).on_conflict_do_nothing().returning(outbox.c.outbox_id)
+    ).scalar()
+
+
+def requeue_reviewed(conn: sa.Connection, outbox_id: int, note: str) -> int:
+    """A person re-queues a write the diff would not re-create (deleted in Xero again after its
+    repair, not shown by id, or gone beside a possible manual booking). Only a done write whose
+    subject has a "review" row in the partner's latest reconciliation diff; at most once per
+    write (the unique `repairs_outbox_id`), so two operators cannot write it twice."""
+    old = get(conn, outbox_id)
+    if old is None:
+        raise OutboxError(f"outbox row {outbox_id} does not exist")
+    if old.kind not in REPAIRABLE or old.status != "done":
+        raise OutboxError(f"outbox row {outbox_id} is a {old.status} {old.kind} write; only a done "
+                          f"{'/'.join(REPAIRABLE)} write can be re-queued")
+    d = reconciliation_diffs.c
+    review = conn.execute(
+        sa.select(d.action).where(d.partner_id == old.partner_id, d.subject_id == old.subject_id,
+                                  d.action.like("review:%"))
+    ).first()
+    if review is None:
+        raise OutboxError(
+            f"outbox row {outbox_id} ({old.kind} {old.subject_id}): the partner's latest "
+            "reconciliation diff has no review row for it; materialize reconciliation_diff first "
+            "(a write is re-queued only after Xero was seen without it)")
+    # Two operators at once: the unique index on repairs_outbox_id lets one insert; the others
+    # insert nothing and are told so.
+    new = requeue_repair(conn, outbox_id, note=f"re-queued by a person: {note}")
+    if new is None:
+        raise OutboxError(f"outbox row {outbox_id} was already re-queued")
+    return new
 
 
 def record_payment(

@@ -148,23 +148,17 @@ class _Push:
         decisions = {r.outbox_id: self.timing.decide(r, now) for r in in_doubt}
         for r in in_doubt:
             if decisions[r.outbox_id] == "wait":
-                self._wait(r)
+                self._wait(r, now)
 
-        # Re-send stored PUT /Payments requests with their keys (Xero replays or says 409).
-        resend = [r for r in in_doubt if decisions[r.outbox_id] == "resend"]
-        self._resend_payment_requests([r for r in resend if r.kind == "payment"], by_id)
-        for r in resend:
-            if r.kind != "payment":
-                self._isolated(r, lambda r=r: self._send_row(r, planned[r.outbox_id], {}))
-
-        # Look up what settled; send what is missing. A row whose request was just re-sent (for
-        # a sibling row of the same batch) is in flight again: its outcome is that re-send's.
-        resent = {r.request_key for r in resend if r.kind == "payment"}
-        look = [r for r in in_doubt if decisions[r.outbox_id] == "look_up"
-                and not (r.kind == "payment" and r.request_key in resent)]
+        # Inside the key window: look up first; re-send (same request, same key) only what the
+        # look-up did not find (settle.py).
+        check = [r for r in in_doubt if decisions[r.outbox_id] == "check"]
+        self._check_payments([r for r in check if r.kind == "payment"], planned, now)
+        # The settle bound has passed: look up; send what is missing.
+        look = [r for r in in_doubt if decisions[r.outbox_id] == "look_up"]
         self._settle_payments([r for r in look if r.kind == "payment"], planned, by_id)
-        for r in look:
-            if r.kind != "payment":
+        for r in check + look:
+            if r.kind != "payment":  # each write has its own key: look up, send the missing
                 self._isolated(r, lambda r=r: self._settle_row(r, planned[r.outbox_id]))
 
         new_payments = [w for r in fresh if r.kind == "payment" for w in planned[r.outbox_id]]
@@ -297,17 +291,54 @@ class _Push:
             self._record(lambda conn: replace(conn, ids, key=key, request=request, sent_at=self.now()))
             self._send_payment_request(request, in_doubt=bool(generation))
 
-    def _resend_payment_requests(self, rows: list[OutboxRow], by_id: Mapping[int, OutboxRow]) -> None:
-        """Each stored request once, as first sent, with its key (whichever of its rows we hold)."""
-        requests: dict[str, dict] = {}
+    def _look_up_payments(self, rows: Sequence[OutboxRow],
+                          planned: Mapping[int, list[PlannedWrite]]) -> dict[int, object]:
+        """outbox id -> the live Xero payment found for its write (LOOKUP_CHUNK references per
+        GET; a batch of 50 takes two). Rows not found are left out."""
+        refs = [w.reference for r in rows for w in planned[r.outbox_id]]
+        for start in range(0, len(refs), LOOKUP_CHUNK):
+            for p in self.client.find_payments_by_references(refs[start : start + LOOKUP_CHUNK]):
+                if p.status not in GONE_STATUSES and p.reference:
+                    known = self._payments_by_ref.setdefault(p.reference, [])
+                    if all(k.payment_id != p.payment_id for k in known):
+                        known.append(p)
+        hits = {}
         for r in rows:
-            if r.request is not None:
-                requests.setdefault(r.request_key, r.request)
-        for request in requests.values():
-            ids = [oid for oid, _ in send.stored_payments(request) if oid in by_id]
-            self._record(lambda conn, ids=ids, request=request: outbox.record_request(
-                conn, ids, key=request["key"], request=request, sent_at=self.now()))
-            self._send_payment_request(request, in_doubt=True)
+            w = planned[r.outbox_id][0]
+            hit = next((p for p in self._payments_by_ref.get(w.reference, [])
+                        if p.invoice_id == w.invoice_id), None)
+            if hit is not None:
+                hits[r.outbox_id] = hit
+        return hits
+
+    def _found(self, outbox_id: int, hit) -> None:
+        self._done(outbox_id, {"PaymentID": hit.payment_id}, found=True)
+        self.landing.add_payment_record(hit)
+
+    def _check_payments(self, rows: list[OutboxRow], planned: Mapping[int, list[PlannedWrite]],
+                        now: dt.datetime) -> None:
+        """Unknown payments inside their key window: found ones are done; a request none of
+        whose payments Xero shows is re-sent as first sent, with its key; the rest of a request
+        Xero shows in part waits for the settle bound (its key could be forgotten)."""
+        if not rows:
+            return
+        hits = self._look_up_payments(rows, planned)
+        for oid, hit in hits.items():
+            self._found(oid, hit)
+        by_request: dict[str, list[OutboxRow]] = {}
+        for r in rows:
+            if r.outbox_id not in hits:
+                by_request.setdefault(r.request_key or "", []).append(r)
+        for group in by_request.values():
+            request = group[0].request
+            stored = {oid for oid, _ in send.stored_payments(request)} if request else set()
+            if request is not None and stored == {r.outbox_id for r in group}:
+                self._record(lambda conn, g=group, rq=request: outbox.record_request(
+                    conn, [r.outbox_id for r in g], key=rq["key"], request=rq, sent_at=self.now()))
+                self._send_payment_request(request, in_doubt=True)
+            else:
+                for r in group:
+                    self._wait(r, now, part=True)
 
     def _send_payment_request(self, request: dict, *, in_doubt: bool) -> None:
         stored = send.stored_payments(request)
@@ -352,19 +383,11 @@ class _Push:
                          by_id: Mapping[int, OutboxRow]) -> None:
         """Payments whose originals have settled: found by reference (25 per call), or sent
         again — the stored request if all of it is missing, else the missing ones anew."""
-        refs = [w.reference for r in rows for w in planned[r.outbox_id]]
-        for start in range(0, len(refs), LOOKUP_CHUNK):
-            for p in self.client.find_payments_by_references(refs[start : start + LOOKUP_CHUNK]):
-                if p.status not in GONE_STATUSES and p.reference:
-                    self._payments_by_ref.setdefault(p.reference, []).append(p)
+        hits = self._look_up_payments(rows, planned)
         missing: dict[str, list[OutboxRow]] = {}
         for r in rows:
-            w = planned[r.outbox_id][0]
-            hit = next((p for p in self._payments_by_ref.get(w.reference, [])
-                        if p.invoice_id == w.invoice_id), None)
-            if hit is not None:
-                self._done(r.outbox_id, {"PaymentID": hit.payment_id}, found=True)
-                self.landing.add_payment_record(hit)
+            if r.outbox_id in hits:
+                self._found(r.outbox_id, hits[r.outbox_id])
             else:
                 missing.setdefault(r.request_key or "", []).append(r)
         anew: list[PlannedWrite] = []
@@ -452,11 +475,18 @@ class _Push:
         with self.engine.begin() as conn:
             step(conn)
 
-    def _wait(self, row: OutboxRow) -> None:
-        until = self.timing.look_up_from(row)
+    def _wait(self, row: OutboxRow, now: dt.datetime, *, part: bool = False) -> None:
+        until = self.timing.next_step_at(row, now)
+        if part:
+            why = ("part of its request is in Xero and the key may be forgotten: the rest is sent "
+                   "only once the original has settled")
+        elif now < self.timing.visible_from(row):
+            why = ("a look-up now could miss what the last send made (Xero's read lag); nothing "
+                   "is re-sent before a look-up that can see it")
+        else:
+            why = "the original request may still be in flight and Xero may no longer remember its key"
         self._record(lambda conn: outbox.release(
-            conn, row.outbox_id, f"waiting until {until:%Y-%m-%d %H:%M:%S} UTC to look it up: the "
-            "original request may still be in flight and Xero no longer remembers its key"))
+            conn, row.outbox_id, f"waiting until {until:%Y-%m-%d %H:%M:%S} UTC to look it up: {why}"))
         self.report.waiting += 1
 
     def _refused(self, outbox_id: int, message: str, *, in_doubt: bool) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from collections.abc import Sequence
 from decimal import Decimal
 
@@ -30,11 +31,13 @@ PAYMENTS_CALL = "PUT /Payments"
 
 
 def batch_key(partner_id: str, outbox_keys: Sequence[str], generation: int = 0) -> str:
-    """One Idempotency-Key for a PUT /Payments batch: a function of its rows' outbox keys (and,
-    for a batch re-formed after its original settled absent, the generation), ≤ 128 characters."""
-    digest = hashlib.sha256("\n".join(outbox_keys).encode()).hexdigest()[:40]
-    suffix = f"-g{generation}" if generation else ""
-    return ledger.write_key(f"xs-{partner_id}-payments-{len(outbox_keys)}-{digest}{suffix}")
+    """One Idempotency-Key for a PUT /Payments batch: a hash of the canonical JSON encoding of
+    its partner, its rows' outbox keys in order and (for a batch re-formed after its original
+    settled absent) the generation, so two different batches never share a key; ≤ 128
+    characters. Batches already sent keep their stored keys (re-sent byte for byte)."""
+    canonical = json.dumps([partner_id, list(outbox_keys), generation], separators=(",", ":"))
+    digest = hashlib.sha256(canonical.encode()).hexdigest()[:48]
+    return f"xs/{partner_id}/payments/{len(outbox_keys)}/{digest}"
 
 
 def payments_request(key: str, batch: Sequence[PaymentWrite]) -> dict:

@@ -102,17 +102,21 @@ def _too_many(problem_name: str, retry_after: int, headers: dict[str, str]) -> R
 
 
 def _gate() -> Response | None:
+    sandbox = _sandbox()
+    deferred_secret = request.headers.get(DEFERRED_HEADER)
+    internal = deferred_secret is not None and deferred_secret == sandbox.deferred.secret
+    if not internal:
+        # Before this request's own state is set: a deferred write runs as a nested request
+        # sharing `g`, and must leave nothing of its own (read lag, internal flag) to this one.
+        sandbox.deferred.run_due()
     g.correlation_id = str(uuid.uuid4())
     g.started = time.monotonic()
     g.tenant_id = g.acquired = g.idem_key = g.lost = g.fault = g.problem = g.read_lag = None
     g.limit_headers = {}
     g.replayed = g.internal = False
     path = request.path
-    sandbox = _sandbox()
-    deferred_secret = request.headers.get(DEFERRED_HEADER)
-    if deferred_secret is not None and deferred_secret == sandbox.deferred.secret:
+    if internal:
         return _internal_apply(sandbox)
-    sandbox.deferred.run_due()
     is_api = path.startswith(API_PREFIX)
     if path.lower() == TOKEN_PATH:
         return _token_endpoint_fault()

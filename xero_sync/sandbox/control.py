@@ -31,6 +31,10 @@ GET    /_sandbox/calls[?tenant_id=]    → {tenant_id: {"total", "in_flight", "r
 GET    /_sandbox/clock                 → {"now": ISO, "time": epoch seconds, "frozen": bool}
 POST   /_sandbox/clock/advance         {"seconds"} → the clock as GET shows it; `applied_late`
                                        writes now due are applied before it answers
+GET    /_sandbox/idempotency           → {"window_seconds"}: how long a key is remembered after
+                                       its response (Xero: about 6 minutes)
+POST   /_sandbox/idempotency           {"window_seconds"} → the same: a Xero that forgets keys early
+POST   /_sandbox/idempotency/forget    {"tenant_id"?} → {"forgotten": n}: answered keys forgotten now
 GET    /_sandbox/webhooks              → {"url", "events": [...], "deliveries": [...]}
 POST   /_sandbox/webhooks              {"url", "key"?} → the configuration (url null disables)
 POST   /_sandbox/webhooks/intent       → {"ok", "valid_signature_status", "invalid_signature_status"}
@@ -198,6 +202,28 @@ def clock_advance():
     sandbox().clock.advance(seconds)
     sandbox().deferred.run_due()  # `applied_late` writes whose time has come land now
     return jsonify(_clock_json())
+
+
+@control.get("/idempotency")
+def idempotency_get():
+    return jsonify({"window_seconds": sandbox().idempotency.window_seconds})
+
+
+@control.post("/idempotency")
+def idempotency_set():
+    seconds = _body().get("window_seconds")
+    if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or seconds < 0:
+        return _error('body needs "window_seconds": a non-negative number')
+    sandbox().idempotency.set_window(seconds)
+    return jsonify({"window_seconds": sandbox().idempotency.window_seconds})
+
+
+@control.post("/idempotency/forget")
+def idempotency_forget():
+    tenant_id = _body().get("tenant_id")
+    if tenant_id is not None and not isinstance(tenant_id, str):
+        return _error('"tenant_id" must be a string')
+    return jsonify({"forgotten": sandbox().idempotency.forget_answered(tenant_id)})
 
 
 @control.get("/webhooks")

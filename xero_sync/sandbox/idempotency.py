@@ -1,4 +1,5 @@
-"""Xero's `Idempotency-Key` on POST/PUT, per tenant, remembered 6 minutes on the sandbox clock.
+"""Xero's `Idempotency-Key` on POST/PUT, per tenant, remembered 6 minutes on the sandbox clock
+from the response it caches (Xero: "the first response is cached for about 6 minutes").
 
 - a key longer than 128 characters → 400;
 - the same key with the same method, path, query and body within the window → the first response
@@ -10,6 +11,12 @@ with it arriving while the first is still being handled (slow, or `applied_late`
 once as "in progress" (409, see app.py), never run a second time. Xero's exact answer here is not
 documented (XERO_API_NOTES.md section 4); 409 Conflict is what the client treats as "outcome
 unknown, ask again later".
+
+The window runs from the response, not from the arrival: a request processed for longer than the
+window (slow, or applied late while the test moves the clock on) is remembered for the window
+after it answered, as Xero caches its first response. Tests make Xero forget keys early with
+`window_seconds` (control API `POST /_sandbox/idempotency {"window_seconds": N}`) or at once
+(`POST /_sandbox/idempotency/forget`): a pusher must not rely on the key alone.
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ class StoredResponse:
 class _Entry:
     fingerprint: str
     created: float
+    answered: float | None = None  # when the cached response was stored (the window's start)
     done: threading.Event = field(default_factory=threading.Event)
     response: StoredResponse | None = None
 
@@ -82,7 +90,24 @@ class IdempotencyStore:
             entry = self._entries.get((tenant_id, key))
         if entry is not None:
             entry.response = response
+            entry.answered = self.clock.time()
             entry.done.set()
+
+    def set_window(self, seconds: float) -> None:
+        """How long a key is remembered after its response (tests: a Xero that forgets early)."""
+        if not seconds >= 0:
+            raise ValueError(f"window_seconds {seconds!r} must be a number >= 0")
+        with self._lock:
+            self.window_seconds = float(seconds)
+
+    def forget_answered(self, tenant_id: str | None = None) -> int:
+        """Forget every key whose request has answered (requests in progress keep theirs)."""
+        with self._lock:
+            gone = [k for k, e in self._entries.items()
+                    if e.done.is_set() and (tenant_id is None or k[0] == tenant_id)]
+            for k in gone:
+                del self._entries[k]
+        return len(gone)
 
     def abandon(self, tenant_id: str, key: str) -> None:
         """The request never produced a response (crash): forget the key so a retry can run."""
@@ -92,8 +117,10 @@ class IdempotencyStore:
             entry.done.set()
 
     def _expire(self, now: float) -> None:
-        # A request still being processed keeps its key (a late write must not run twice).
+        # A request still being processed keeps its key (a late write must not run twice); an
+        # answered one keeps it for the window after its answer.
         stale = [k for k, e in self._entries.items()
-                 if now - e.created >= self.window_seconds and e.done.is_set()]
+                 if e.done.is_set() and now - (e.answered if e.answered is not None else e.created)
+                 >= self.window_seconds]
         for k in stale:
             del self._entries[k]

@@ -176,7 +176,11 @@ def write_key(outbox_key: str, suffix: str = "") -> str:
     Kept within Xero's 128 characters: a key that would be longer is shortened to a prefix plus
     a hash of the whole key, so it stays deterministic and distinct.
     """
-    key = f"{outbox_key}:{suffix}" if suffix else outbox_key
+    # Keys of the structured form (platform.outbox.idempotency_key, `xs/...`) take the suffix
+    # after a '/', which no id contains; older keys (`xs-...`) keep ':' so their writes keep the
+    # keys they were first sent with.
+    sep = "/" if outbox_key.startswith("xs/") else ":"
+    key = f"{outbox_key}{sep}{suffix}" if suffix else outbox_key
     if len(key) <= MAX_KEY_LENGTH:
         return key
     digest = hashlib.sha256(key.encode()).hexdigest()[:32]

@@ -19,7 +19,7 @@ from xero_python.accounting import AccountingApi
 from xero_python.accounting.models import PaymentDelete
 
 from xero_sync.config import XeroEndpoints
-from xero_sync.xero.errors import MalformedXeroPayload, NeedsReauth
+from xero_sync.xero.errors import MalformedXeroPayload, NeedsReauth, XeroNotFound
 from xero_sync.xero.oauth import OAuthApp
 from xero_sync.xero.parse import loads, parse_collection
 from xero_sync.xero.rate_budget import RateBudget, budget_for
@@ -373,6 +373,66 @@ class XeroClient:
         if not isinstance(items, list):
             raise MalformedXeroPayload("BankTransfer", None, "BankTransfers", "missing list")
         return [parse_bank_transfer(item) for item in items]
+
+    # --- by id: the evidence a repair needs (a listing that does not show a write is none) -------
+
+    def payment_by_id(self, payment_id: str) -> PaymentRecord | None:
+        """GET /Payments/{id}: the payment as Xero holds it now, DELETED included; None when Xero
+        does not show it (unknown id, or not visible yet)."""
+        try:
+            payload = self._get("GET /Payments/{id}", self._accounting.get_payment,
+                                payment_id=payment_id)
+        except XeroNotFound:
+            return None
+        records, _, _ = parse_collection("Payments", payload)
+        return records[0] if records else None
+
+    def bank_transaction_by_id(self, bank_transaction_id: str) -> BankTransactionRecord | None:
+        """GET /BankTransactions/{id}, DELETED and VOIDED included; None when not shown."""
+        try:
+            payload = self._get("GET /BankTransactions/{id}", self._accounting.get_bank_transaction,
+                                bank_transaction_id=bank_transaction_id)
+        except XeroNotFound:
+            return None
+        items = payload.get("BankTransactions") if isinstance(payload, dict) else None
+        if not isinstance(items, list):
+            raise MalformedXeroPayload("BankTransaction", None, "BankTransactions", "missing list")
+        return parse_bank_transaction(items[0]) if items else None
+
+    def bank_transfer_by_id(self, bank_transfer_id: str) -> BankTransferRecord | None:
+        """GET /BankTransfers/{id}; None when Xero does not show it (transfers have no status:
+        a deleted one is gone)."""
+        try:
+            payload = self._get("GET /BankTransfers/{id}", self._accounting.get_bank_transfer,
+                                bank_transfer_id=bank_transfer_id)
+        except XeroNotFound:
+            return None
+        items = payload.get("BankTransfers") if isinstance(payload, dict) else None
+        if not isinstance(items, list):
+            raise MalformedXeroPayload("BankTransfer", None, "BankTransfers", "missing list")
+        return parse_bank_transfer(items[0]) if items else None
+
+    def receives_into(self, bank_account_id: str, since: dt.date, until: dt.date, *,
+                      max_pages: int = 5) -> list[BankTransactionRecord]:
+        """Live RECEIVE bank transactions into one account dated within [since, until] (paged,
+        at most `max_pages` pages): what the deposit account received around some payouts."""
+        if '"' in bank_account_id or "\\" in bank_account_id:
+            raise ValueError(f"account id {bank_account_id!r} contains a quote or backslash")
+        where = (f'BankAccount.AccountID==Guid("{bank_account_id}") AND Type=="RECEIVE" AND '
+                 f'Status=="AUTHORISED" AND Date>=DateTime({since.year},{since.month},{since.day})'
+                 f' AND Date<=DateTime({until.year},{until.month},{until.day})')
+        found: list[BankTransactionRecord] = []
+        for page in range(1, max_pages + 1):
+            payload = self._get("GET /BankTransactions (receives into an account)",
+                                self._accounting.get_bank_transactions, where=where, page=page,
+                                page_size=PAGE_SIZE)
+            items = payload.get("BankTransactions") if isinstance(payload, dict) else None
+            if not isinstance(items, list):
+                raise MalformedXeroPayload("BankTransaction", None, "BankTransactions", "missing list")
+            found += [parse_bank_transaction(item) for item in items]
+            if len(items) < PAGE_SIZE:
+                break
+        return found
 
     def create_contact(self, name: str, idempotency_key: str) -> str:
         """PUT /Contacts with one contact (e.g. the clearing contact of stand-alone deposits)."""
