@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+import urllib3
 from xero_python.exceptions import AccountingBadRequestException
 
 from tests.sandbox.sdk_helpers import payment_body, payments_with_reference, unpaid_invoices
@@ -88,7 +89,7 @@ def test_a_key_is_remembered_for_the_window_after_its_answer_not_its_arrival(san
     body = payment_body(invoice, Decimal("2.00"), "late-key")
     control(sdk.server, "POST", "/faults", {"kind": "applied_late", "delay": 400, "count": 1,
                                             "method": "PUT", "path_prefix": "/Payments"})
-    with pytest.raises(Exception):
+    with pytest.raises(urllib3.exceptions.ProtocolError):  # the answer is lost: socket closed
         sdk.accounting.create_payments(sdk.tenant_id, body, idempotency_key="k-late")
     control(sdk.server, "POST", "/clock/advance", {"seconds": 400})  # the write lands now
     again = sdk.accounting.create_payments(sdk.tenant_id, body, idempotency_key="k-late")

@@ -284,7 +284,7 @@ def enqueue_repairs(conn: sa.Connection, partner_id: str, diff: pd.DataFrame,
     made = _first_writes(conn, partner_id, list(missing)) if not missing.empty else []
     proven = {s: p for s, p in (proofs or {}).items() if s in set(missing) | set(lost_payouts)}
     for subject, proof in sorted(proven.items()):
-        outbox_id = int(getattr(proof, "outbox_id"))
+        outbox_id = int(proof.outbox_id)
         seen = getattr(proof, "seen", "")
         if outbox_repo.requeue_repair(conn, outbox_id, note=f"repair of outbox {outbox_id}: {seen}") \
                 is not None:

@@ -15,7 +15,6 @@ import json
 from collections.abc import Sequence
 from decimal import Decimal
 
-from xero_sync.sync import ledger
 from xero_sync.sync.ledger import (
     BankTransactionWrite,
     BankTransferWrite,
