@@ -70,7 +70,7 @@ def reconciliation_diff_for(shard: Shard) -> dg.AssetsDefinition:
     )
     def reconciliation_diff(context: dg.AssetExecutionContext, platform: PlatformResource,
                             xero: XeroResource) -> dg.MaterializeResult:
-        done = reconcile_partner(platform, xero.client_for, context.partition_key, context.log, context.run_id,
+        done = reconcile_partner(platform, xero.client_for, context.partition_key, context.log, context.run.run_id,
                                  context.job_name)
         return dg.MaterializeResult(metadata=diff_metadata(done),
                                     check_results=[check_result(platform, shard, [done])])

@@ -82,13 +82,12 @@ def _refresh_connection(conn: sa.Connection, partner_id: str) -> None:
     """The connection's last_failure_* = the partner's latest open failure (or none)."""
     f, c = partner_failures.c, xero_connections.c
     latest = conn.execute(
-        sa.select(f.work, f.first_month, f.last_month, f.failed_at, f.message, f.run_id)
+        sa.select(f.job, f.failed_at, f.message, f.run_id)
         .where(f.partner_id == partner_id).order_by(f.failed_at.desc(), f.work).limit(1)).first()
     values = ({"last_failure_job": None, "last_failure_at": None, "last_failure_message": None,
                "last_failure_run_id": None} if latest is None else
-              {"last_failure_job": Work(latest.work, latest.first_month, latest.last_month).label()[:200],
-               "last_failure_at": latest.failed_at, "last_failure_message": latest.message,
-               "last_failure_run_id": latest.run_id})
+              {"last_failure_job": latest.job, "last_failure_at": latest.failed_at,
+               "last_failure_message": latest.message, "last_failure_run_id": latest.run_id})
     conn.execute(sa.update(xero_connections).where(c.partner_id == partner_id).values(**values))
 
 
