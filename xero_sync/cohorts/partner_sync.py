@@ -98,7 +98,8 @@ class PartnerSync:
     def reread(self, partner_id: str, months: list[dt.date]) -> PartnerResult:
         """The daily re-read of `months` (ascending) of one partner: pulled, landed, applied."""
         connection = self._due(partner_id)
-        pulled = pull_months(self.platform, self._client(connection), connection, months, lock_wait=self.lock_wait)
+        pulled = pull_months(self.platform, self._client(connection), connection, months,
+                             lock_wait=self.lock_wait, read_organisation=True)
         applied = apply_months(self.platform, partner_id, months)
         events = months_materializations(self.shard, pulled, applied, row_counts(self.platform, XERO_TABLES),
                                          row_counts(self.platform, PLATFORM_TABLES))

@@ -53,6 +53,20 @@ class MoneyPosition:
     awaiting_payout_minor: int = 0
     in_doubt_minor: int = 0
     payouts: dict[str, PayoutMoney] = field(default_factory=dict)
+    # Currencies of the payments reaching the payments account (landed from Xero, and ours):
+    # its balance is comparable only when they are all the account's (the base) currency.
+    payment_currencies: set[str] = field(default_factory=set)
+
+    def unverifiable_because(self) -> str | None:
+        """Why the payments account's balance cannot be compared, in words (None: it can)."""
+        base = self.currency or (next(iter(self.payment_currencies))
+                                 if len(self.payment_currencies) == 1 else None)
+        foreign = sorted(self.payment_currencies - {base}) if base else sorted(self.payment_currencies)
+        if not foreign:
+            return None
+        return (f"payments in {', '.join(sorted(self.payment_currencies))} reach the payments "
+                f"account (organisation base currency {base or 'unknown'}): its balance cannot be "
+                "verified in one currency; check it in Xero")
 
 
 class LatestWrites:
@@ -105,10 +119,14 @@ def money_position(read: frames.Read, partner_id: str, as_of: dt.date | None,
     currency = None if row is None or pd.isna(row["currency"]) else str(row["currency"])
     position = MoneyPosition(account, currency)
     if account:
-        landed = read({"landed": _landed_into(partner_id, account, day)})["landed"]
-        position.awaiting_payout_minor += int(landed.iloc[0, 0])
+        landed = read({"landed": _landed_into(partner_id, account, day),
+                       "currencies": _currencies_into(partner_id, account, day)})
+        position.awaiting_payout_minor += int(landed["landed"].iloc[0, 0])
+        position.payment_currencies |= {str(c) for c in landed["currencies"]["currency"].tolist()
+                                        if isinstance(c, str) and c}
     writes = LatestWrites(loaded["outbox"])
     ours = _ours(loaded, set(got["later"]["payment_id"].tolist()), is_bank)
+    position.payment_currencies |= _currencies_of(loaded, ours)
     position.awaiting_payout_minor += _ours_written(loaded, ours, writes.undone(),
                                                     counts_landed=bool(account))
     position.in_doubt_minor += _ours_in_doubt(loaded, ours, writes)
@@ -128,6 +146,23 @@ def _landed_into(partner_id: str, account: str, day: dt.date) -> tuple[sa.Select
     return (sa.select(total).where(xp.partner_id == partner_id, xp.account_id == account,
                                    xp.status != "DELETED", xp.date <= day),
             {"sum": "int64"})
+
+
+def _currencies_into(partner_id: str, account: str, day: dt.date) -> tuple[sa.Select, frames.Spec]:
+    """The currencies of the live landed payments into the payments account up to `day`."""
+    xp = xero_payments.c
+    return (sa.select(xp.currency).distinct().where(
+        xp.partner_id == partner_id, xp.account_id == account, xp.status != "DELETED", xp.date <= day),
+        {"currency": "str"})
+
+
+def _currencies_of(loaded: Mapping[str, pd.DataFrame], ours: np.ndarray) -> set[str]:
+    """The currencies (their invoices') of our payments into the payments account."""
+    pp, pi = loaded["platform_payments"], loaded["platform_invoices"]
+    if not ours.any():
+        return set()
+    pos = pd.Index(pi["invoice_id"]).get_indexer(pp["invoice_id"].to_numpy()[ours])
+    return {str(c) for c in pi["currency"].to_numpy(dtype=object)[pos[pos >= 0]] if isinstance(c, str) and c}
 
 
 def _invoice_of(loaded: Mapping[str, pd.DataFrame]) -> tuple[np.ndarray, np.ndarray]:
