@@ -17,7 +17,7 @@ from tests.push.test_reconciliation_payouts import connected_world
 from tests.push.world import PAID_ON, World
 from tests.sandbox_fixtures import control
 from xero_sync.platform import connections, events
-from xero_sync.platform.schema import invoices, outbox, xero_connections
+from xero_sync.platform.schema import invoices, outbox, xero_connections, xero_payments
 from xero_sync.pulls.months import pull_months
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.sync.month_slices import month_start
@@ -71,22 +71,44 @@ def test_a_cad_organisation_with_usd_and_cad_payments_through_one_payout_each(wo
                              amount=Decimal("120.00"), currency="CAD", paid_on=PAID_ON)
         events.payment_taken(conn, partner_id=world.partner_id, payment_id="pay_usd", invoice_id=usd_invoice,
                              amount=Decimal("200.00"), currency="USD", paid_on=PAID_ON)
+    world.push_until_quiet()
+    # Xero booked the USD payment at its rate: 200.00 USD is 273.97 CAD in the payments account,
+    # and the landed payment carries that rate (the write's answer, landed by the push).
+    (usd_payment,) = [p for p in world.org.payments.values() if p.reference == "pay_usd"]
+    assert usd_payment.currency_rate == Decimal("0.730000")
+    with world.engine.connect() as conn:
+        rate = conn.execute(sa.select(xero_payments.c.currency_rate).where(
+            xero_payments.c.payment_id == usd_payment.payment_id)).scalar_one()
+    assert Decimal(rate) == Decimal("0.73")
+
+    # Received, not paid out yet: the balance is checked in CAD, the USD payment at its rate.
+    received = world.diff(as_of=PAID_ON)
+    assert received.empty, received.to_dict("records")
+    world.org.create_manual_journal(narration="by hand", date=PAID_ON, lines=[
+        {"AccountCode": "615", "LineAmount": Decimal("-30.00"), "Description": "moved"},
+        {"AccountCode": "404", "LineAmount": Decimal("30.00"), "Description": "moved"}])
+    moved = world.diff(as_of=PAID_ON)
+    (row,) = moved.loc[moved["kind"] == "payments_account_balance_mismatch"].itertuples()
+    assert (row.currency, row.platform_minor - row.xero_minor, row.explained) == ("CAD", 3000, False)
+    world.org.create_manual_journal(narration="put back", date=PAID_ON, lines=[
+        {"AccountCode": "615", "LineAmount": Decimal("30.00"), "Description": "back"},
+        {"AccountCode": "404", "LineAmount": Decimal("-30.00"), "Description": "back"}])
+
+    # One payout each: the USD payout moves money out at a rate we do not read back, and the diff
+    # says so plainly instead of comparing (no false difference).
+    with world.engine.begin() as conn:
         events.payout_sent(conn, partner_id=world.partner_id, payout_id="po_cad", currency="CAD",
                            payment_ids=["pay_cad"], fees=Decimal("2.50"), paid_out_on=PAID_ON)
         events.payout_sent(conn, partner_id=world.partner_id, payout_id="po_usd", currency="USD",
                            payment_ids=["pay_usd"], fees=Decimal("4.00"), paid_out_on=PAID_ON)
     world.push_until_quiet()
     assert set(world.statuses()) == {"done"}, world.statuses()
-    # Xero booked the USD payment at its rate: 200.00 USD is 273.97 CAD in the payments account.
-    (usd_payment,) = [p for p in world.org.payments.values() if p.reference == "pay_usd"]
-    assert usd_payment.currency_rate == Decimal("0.730000")
-
     diff = world.diff(as_of=PAID_ON)
-    assert not diff.loc[~diff["explained"].astype(bool)].to_dict("records")  # no false difference
+    assert not diff.loc[~diff["explained"].astype(bool)].to_dict("records")
     assert "payments_account_balance_mismatch" not in set(diff["kind"])
     (said,) = diff.loc[diff["kind"] == "payments_account_unverified"].itertuples()
     assert said.explained and said.action.startswith("review")
-    assert "CAD, USD" in said.detail and "base currency CAD" in said.detail
+    assert "base currency (CAD)" in said.detail and "payouts in USD" in said.detail
 
     # A real difference is still caught: our CAD payment deleted in Xero.
     with world.engine.connect() as conn:

@@ -204,6 +204,10 @@ xero_payments = sa.Table(
     sa.Column("status", sa.String(32), nullable=False),
     sa.Column("reference", sa.String(500), nullable=True),
     sa.Column("account_id", sa.String(64), nullable=True),
+    # Xero's CurrencyRate for the payment (foreign units per base unit; 1 in the base currency):
+    # what the payment is worth in the organisation's base currency is amount / rate. Kept as
+    # Xero's decimal text, exact on both backends (no float on the way).
+    sa.Column("currency_rate", sa.String(32), nullable=True),
     sa.Column("updated_at", TS, nullable=False),
     sa.Column("pulled_at", TS, nullable=False),
 )

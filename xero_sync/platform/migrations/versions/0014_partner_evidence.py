@@ -1,5 +1,6 @@
 """Partner health's evidence: the latest reconciliation per partner, failures per partner and
-work (asset + months, job or check), and each phase's last success per partner.
+work (asset + months, job or check), and each phase's last success per partner; the CurrencyRate
+Xero booked each landed payment at.
 
 Revision ID: 0014
 Revises: 0010
@@ -20,6 +21,8 @@ TS = sa.DateTime(timezone=True)
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("xero_payments") as batch:
+        batch.add_column(sa.Column("currency_rate", sa.String(length=32), nullable=True))
     op.create_table(
         "partner_reconciliations",
         sa.Column("partner_id", sa.String(length=64), nullable=False),
@@ -61,3 +64,5 @@ def downgrade() -> None:
     op.drop_table("partner_phase_successes")
     op.drop_table("partner_failures")
     op.drop_table("partner_reconciliations")
+    with op.batch_alter_table("xero_payments") as batch:
+        batch.drop_column("currency_rate")
