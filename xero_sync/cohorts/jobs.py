@@ -141,7 +141,7 @@ def reconcile_cohort_job_for(shard: Shard) -> dg.JobDefinition:
                                             check_name=CHECK_NAME,
                                             severity=dg.AssetCheckSeverity.ERROR, **check)]
 
-        work = lambda p: sync.reconcile(p, context.run_id, context.job_name, context.log)  # noqa: E731
+        work = lambda p: sync.reconcile(p, context.run_id, context.job_name)  # noqa: E731
         yield from _run_cohort(context, config.partners, sync, work,
                                asset_works(["reconciliation_diff"], []), "reconcile", finish)
 

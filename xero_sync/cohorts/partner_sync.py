@@ -107,15 +107,28 @@ class PartnerSync:
         pulled_counts = {e: len(r.records) for e, r in pulled.reads.items()}
         return PartnerResult(events, f"{pulled_counts}; api calls {pulled.stats.get('calls', 0)}")
 
-
-    def reconcile(self, partner_id: str, run_id: str | None, job: str, log) -> PartnerResult:
-        """The reconciliation of one partner (the reconciliation_diff asset's work)."""
+    def reconcile(self, partner_id: str, run_id: str | None, job: str) -> PartnerResult:
+        """The reconciliation of one partner (the reconciliation_diff asset's work); what it
+        would log goes into the summary, which the run logs from its own thread."""
         self._due(partner_id)
-        done = reconcile_partner(self.platform, self._client, partner_id, log, run_id, job)
+        notes = _Notes()
+        done = reconcile_partner(self.platform, self._client, partner_id, notes, run_id, job)
         event = dg.AssetMaterialization(asset_key=self.shard.key("reconciliation_diff"),
                                         partition=partner_id, metadata=diff_metadata(done))
-        return PartnerResult([event], f"{len(done.diff)} differences, {len(done.unexplained)} unexplained",
-                             done)
+        summary = f"{len(done.diff)} differences, {len(done.unexplained)} unexplained"
+        return PartnerResult([event], "; ".join([summary, *notes.lines]), done)
+
+
+class _Notes:
+    """A logger for a worker thread: keeps the lines for the run's own thread to log."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def info(self, message: str) -> None:
+        self.lines.append(message)
+
+    warning = info
 
 
 def record_failure(platform: PlatformResource, partner_id: str, works: Iterable[Work], job: str,

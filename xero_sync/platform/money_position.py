@@ -160,7 +160,8 @@ def _landed_into(partner_id: str, account: str, day: dt.date,
 def _foreign_into(partner_id: str, account: str, day: dt.date,
                   base: str | None) -> tuple[sa.Select, frames.Spec]:
     """Live landed payments into the payments account up to `day` in another currency than the
-    base (all with a currency when the base is not known), with the rate Xero booked them at."""
+    base (all with a currency when the base is not stored: _converted skips those found to be in
+    it), with the rate Xero booked them at."""
     xp, xi = xero_payments.c, xero_invoices.c
     bills = sa.select(xi.invoice_id).where(xi.partner_id == partner_id, xi.type == "ACCPAY")
     query = sa.select(xp.amount_minor, xp.currency, xp.currency_rate,
@@ -195,8 +196,8 @@ def _converted(foreign: pd.DataFrame | None, base: str | None, unverifiable: lis
     total, missing = 0, set()
     for amount, cur, rate, bill in zip(foreign["amount_minor"].tolist(), foreign["currency"].tolist(),
                                        foreign["rate"].tolist(), foreign["bill"].tolist()):
-        if base is None:
-            continue  # said above: the base currency is not known
+        if base is None or cur == base:
+            continue  # not known (said above) / summed by the database with the base currency
         value = to_base_minor(int(amount), str(cur), None if pd.isna(rate) else str(rate), base)
         if value is None:
             missing.add(str(cur))

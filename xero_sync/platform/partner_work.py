@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from xero_sync.platform.schema import (
+    outbox,
     partner_failures,
     partner_phase_successes,
     partner_reconciliations,
@@ -200,8 +201,6 @@ def reconciliations_due_after_writes(conn: sa.Connection, shard: int, now: dt.da
     `look_back`) is past the settle bound (sent before now - settle) and whose latest
     reconciliation did not see it settled (none, or computed before written_at + settle).
     One grouped query over the recent done rows; at most `limit` partners, oldest write first."""
-    from xero_sync.platform.schema import outbox  # noqa: PLC0415 (kept beside its one use)
-
     o, c, r = outbox.c, xero_connections.c, partner_reconciliations.c
     sent = sa.func.coalesce(o.sent_at, o.updated_at, type_=o.sent_at.type)
     writes = (sa.select(o.partner_id, sa.func.max(sent).label("written_at"),
