@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from xero_sync.platform import connections, partner_work
 from xero_sync.platform import health as store
-from xero_sync.platform.schema import outbox, partner_failures
+from xero_sync.platform.schema import outbox, partner_failures, partners, xero_connections
 from xero_sync.sync.failure_policy import Work, asset_works, check_work, job_work
 
 NOW = dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.timezone.utc)
@@ -151,3 +151,26 @@ def test_failure_bookkeeping_from_many_threads_keeps_the_newest_and_the_mirror(s
     assert {r.work: partner_work._aware(r.failed_at) for r in rows} == writers
     assert latest.at == max(writers.values())
     assert reconciled.computed_at == NOW + dt.timedelta(seconds=4 * threads + threads - 1)
+
+
+def test_a_failure_recorded_before_0014_stays_open_until_its_job_succeeds(db_url):
+    """The one failure per partner kept on the connection before 0014 becomes its job's open
+    failure, so a later success of that job clears it (and only that)."""
+    from xero_sync.platform.db import make_engine, upgrade
+
+    upgrade(db_url, "0010")
+    engine = make_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.insert(partners).values(partner_id="acme", name="Acme"))
+            conn.execute(sa.insert(xero_connections).values(
+                partner_id="acme", status="connected", last_failure_job="incremental_cohort_job",
+                last_failure_at=NOW, last_failure_message="HTTP 503", last_failure_run_id="r0"))
+        upgrade(db_url)
+        with engine.begin() as conn:
+            assert _open(conn) == {"incremental_sync_job"}
+            assert partner_work.clear_failures(conn, "acme", [job_work("push_job")], NOW + MIN) == 0
+            assert partner_work.clear_failures(conn, "acme", [job_work("incremental_sync_job")], NOW + MIN) == 1
+            assert store.last_failure(conn, "acme") is None
+    finally:
+        engine.dispose()

@@ -156,5 +156,6 @@ def partner_run_success_sensor(context: dg.RunStatusSensorContext, platform: Pla
         if found is None:
             return _skip(context, f"run {run.run_id} ({run.job_name}) has no partner tag")
         works = run_works(context.instance, run)
-        partner_work.clear_failures(conn, found[0], works, at)
+        # (and the job itself: a failure recorded by job before failures were kept per work)
+        partner_work.clear_failures(conn, found[0], [*works, job_work(run.job_name)], at)
         partner_work.record_phase_success(conn, found[0], run_phase(run, works), at)

@@ -49,6 +49,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("partner_id", "work", "first_month", "last_month",
                                 name=op.f("pk_partner_failures")),
     )
+    # A failure recorded before this revision (one per partner, by job) stays open as that job's
+    # failure: a later success of the same job clears it.
+    op.execute(sa.text(
+        "INSERT INTO partner_failures (partner_id, work, first_month, last_month, job, failed_at, "
+        "message, run_id) SELECT partner_id, CASE WHEN last_failure_job = 'incremental_cohort_job' "
+        "THEN 'incremental_sync_job' ELSE last_failure_job END, '', '', last_failure_job, "
+        "last_failure_at, COALESCE(last_failure_message, ''), last_failure_run_id "
+        "FROM xero_connections WHERE last_failure_at IS NOT NULL AND last_failure_job IS NOT NULL"))
     op.create_table(
         "partner_phase_successes",
         sa.Column("partner_id", sa.String(length=64), nullable=False),
