@@ -26,13 +26,22 @@ from xero_sync.assets.partner_health import partner_health  # noqa: E402
 from xero_sync.assets.platform_records import platform_records_for  # noqa: E402
 from xero_sync.assets.reconciliation import reconciliation_diff_for  # noqa: E402
 from xero_sync.assets.xero_records import xero_records_for  # noqa: E402
-from xero_sync.cohorts.jobs import incremental_cohort_job_for, reread_cohort_job_for  # noqa: E402
+from xero_sync.cohorts.jobs import (  # noqa: E402
+    incremental_cohort_job_for,
+    reconcile_cohort_job_for,
+    reread_cohort_job_for,
+)
 from xero_sync.jobs.incremental import incremental_sync_job_for  # noqa: E402
 from xero_sync.jobs.onboarding import onboarding_job_for  # noqa: E402
 from xero_sync.jobs.push import push_job_for  # noqa: E402
 from xero_sync.resources.platform import PlatformResource  # noqa: E402
 from xero_sync.resources.xero import XeroResource  # noqa: E402
 from xero_sync.schedules.health import partner_health_job, partner_health_schedule  # noqa: E402
+from xero_sync.schedules.reconciliation import (  # noqa: E402
+    daily_reconciliation_schedule_for,
+    reconciliation_after_push_sensor_for,
+    reconciliation_job_for,
+)
 from xero_sync.schedules.sync import (  # noqa: E402
     daily_reread_schedule_for,
     incremental_sync_schedule_for,
@@ -56,8 +65,10 @@ def build_defs(*, shard: int | None = None, database_url: str | None = None,
     s = shard_at(ShardSettings.from_env().current if shard is None else shard)
     assets = [xero_records_for(s), platform_records_for(s), reconciliation_diff_for(s)]
     jobs = [onboarding_job_for(s), pull_job_for(s), incremental_sync_job_for(s), push_job_for(s),
-            incremental_cohort_job_for(s), reread_cohort_job_for(s)]
-    schedules = [incremental_sync_schedule_for(s), daily_reread_schedule_for(s)]
+            incremental_cohort_job_for(s), reread_cohort_job_for(s), reconcile_cohort_job_for(s),
+            reconciliation_job_for(s)]
+    schedules = [incremental_sync_schedule_for(s), daily_reread_schedule_for(s),
+                 daily_reconciliation_schedule_for(s)]
     if s.index == 0:  # one health table for all partners, in the first shard's location
         assets.append(partner_health)
         jobs.append(partner_health_job)
@@ -66,7 +77,8 @@ def build_defs(*, shard: int | None = None, database_url: str | None = None,
         assets=assets,
         jobs=jobs,
         sensors=[new_connection_sensor_for(s), xero_webhook_sensor_for(s), payment_outbox_sensor_for(s),
-                 partner_run_failure_sensor, partner_run_success_sensor],
+                 reconciliation_after_push_sensor_for(s), partner_run_failure_sensor,
+                 partner_run_success_sensor],
         schedules=schedules,
         resources={
             "platform": PlatformResource(database_url=database_url),

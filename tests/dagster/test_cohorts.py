@@ -31,6 +31,7 @@ from xero_sync.sensors.run_failures import (
     partner_run_success_sensor,
 )
 from xero_sync.shards.layout import shard
+from xero_sync.sync.failure_policy import asset_works
 from xero_sync.sync.month_slices import add_months, month_start
 
 TICK = dt.datetime(2026, 11, 25, 3, 0, tzinfo=dt.timezone.utc)
@@ -171,7 +172,8 @@ def test_a_cohort_run_lands_every_partner_but_the_failing_one_and_records_its_fa
                                               "tenant_id": world.tenants["beta"], "retry_after": 3600})
     with world.engine.begin() as conn:
         health_store.record_run_failure(conn, "acme", health_store.RunFailure(
-            "reread_cohort_job", dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1), "old", "r0"))
+            "reread_cohort_job", dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1), "old", "r0"),
+            works=asset_works(ASSETS, [f"{m:%Y-%m-%d}|acme" for m in months]))
     failures_cursor = _sensor_tick(world, None)
     successes_cursor = _sensor_tick(world, None, partner_run_success_sensor)
 

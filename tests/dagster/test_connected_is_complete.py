@@ -35,11 +35,13 @@ def test_after_onboarding_every_partition_of_the_partner_is_materialized_without
     meta = {k: v.value for k, v in record.asset_materialization.metadata.items()}
     assert meta["records_pulled"] == 0 and "first transaction" in meta["empty_because"]
 
-    # No Xero call covered those months: one call to learn the first month, then one page per
-    # entity per onboarding run (a small organisation), and nothing else.
+    # No Xero call covered those months: one call to learn the first month and one for the
+    # organisation's base currency (GET /Organisation), then one page per entity per onboarding
+    # run (a small organisation), and nothing else.
     runs = world.instance.get_runs(filters=dg.RunsFilter(tags={"xero/phase": "onboarding"}))
     reads = [e for e in world.server.sandbox.requests.entries(world.tenant_id) if e["method"] == "GET"]
-    assert len(reads) == 1 + 4 * len(runs)
+    assert len(reads) == 2 + 4 * len(runs)
+    assert sum(e["path"].endswith("/Organisation") for e in reads) == 1
 
 
 def test_a_tick_cut_short_while_recording_the_empty_months_is_completed_by_the_next(world):

@@ -15,6 +15,7 @@ from xero_sync.assets.reconciliation import reconciliation_diff
 from xero_sync.platform import connections, schema
 from xero_sync.platform import health as health_store
 from xero_sync.platform.schema import invoices, outbox
+from xero_sync.sync import health
 from xero_sync.sensors.run_failures import (
     partner_run_failure_sensor,
     partner_run_success_sensor,
@@ -63,12 +64,21 @@ def test_health_rows_table_and_checks_for_a_healthy_and_an_unhealthy_partner(two
     assert metadata["dagster/row_count"].value == 2
     assert all(checks[name].passed for name in CHECKS), {n: c.description for n, c in checks.items()}
 
+    # Never reconciled is not "ok" (issue 20 item 1): evidence or attention.
+    assert {r["partner"]: (r["verdict"], r["reconciled"]) for r in _rows(metadata)} == {
+        "acme": ("attention", "never"), "beta": ("attention", "never")}
+
     _make_beta_unhealthy(world)
+    assert dg.materialize([reconciliation_diff], instance=world.instance, partition_key="acme",
+                          resources=world.defs.resources).success
     metadata, checks = _materialize_health(world)
-    table = metadata["health"].value.splitlines()
-    assert table[2].startswith("| beta | 0 | failing | connected |"), table   # worst first
-    assert table[3].startswith("| acme | 0 | ok | connected |"), table
-    assert "pending 1" in table[2] and "| 45m |" in table[2] and "last sync 2h 0m ago" in table[2]
+    beta, acme = _rows(metadata)  # worst first
+    assert (beta["partner"], beta["shard"], beta["verdict"], beta["status"]) == ("beta", 0, "failing", "connected")
+    assert (acme["partner"], acme["shard"], acme["verdict"], acme["status"]) == ("acme", 0, "ok", "connected")
+    assert "pending 1" in beta["outbox"] and beta["oldest pending"] == "45m"
+    assert "last sync 2h 0m ago" in beta["problems"]
+    assert beta["reconciled"].endswith(f"{beta['unexplained']} unexplained") and beta["unexplained"] >= 1
+    assert metadata["partners_not_shown"].value == 0
     assert metadata["partners_by_verdict"].value == {"failing": 1, "attention": 0, "ok": 1, "not connected": 0}
     for name in CHECKS:
         assert not checks[name].passed, name
@@ -99,6 +109,13 @@ def test_api_calls_today_are_what_the_sandbox_counted_and_row_counts_are_the_tab
         assert counted > 0
         assert facts[partner_id].api_calls_today == counted, partner_id
         assert facts[partner_id].api_day_remaining is not None
+
+
+def _rows(metadata) -> list[dict]:
+    """The health table's rows (a Dagster table: MetadataValue.table with its schema)."""
+    table = metadata["health"]
+    assert [c.name for c in table.schema.columns] == list(health.HEADER)
+    return [dict(r.data) for r in table.records]
 
 
 def _sensor_tick(world, sensor, cursor=None):
@@ -172,5 +189,5 @@ def test_a_failed_run_reaches_the_connection_and_the_card_and_a_later_success_cl
     assert "reconnect" in page.split('id="xero-last-failure"')[1].split("</div>")[0].lower()
 
     metadata, _ = _materialize_health(world)
-    beta_row = next(line for line in metadata["health"].value.splitlines() if line.startswith("| beta |"))
-    assert "incremental_sync_job at" in beta_row and "needs re-authorisation" in beta_row
+    beta_row = next(r for r in _rows(metadata) if r["partner"] == "beta")
+    assert beta_row["failures"].startswith("incremental_sync_job [") and "needs re-authorisation" in beta_row["problems"]

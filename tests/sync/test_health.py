@@ -21,7 +21,7 @@ MIN = dt.timedelta(minutes=1)
 
 def facts(**kw) -> PartnerFacts:
     base = dict(partner_id="acme", name="Acme", status="connected", months_done=36, months_total=36,
-                last_sync_at=NOW - 5 * MIN)
+                last_sync_at=NOW - 5 * MIN, diff_computed_at=NOW - 60 * MIN)
     return PartnerFacts(**{**base, **kw})
 
 
@@ -77,6 +77,30 @@ def test_attention_without_failing_a_check(kw, words):
     assert any(words in p for p in row.problems), row.problems
 
 
+@pytest.mark.parametrize("reconciled_ago,words", [
+    (None, "never reconciled"),                       # issue 20 item 1: not "ok, 0 unexplained"
+    (27 * 60 * MIN, "reconciled 1d 3h ago"),          # missed the daily run
+    (25 * 60 * MIN, None),
+])
+def test_reconciliation_evidence_or_attention(reconciled_ago, words):
+    row = assess(facts(diff_computed_at=None if reconciled_ago is None else NOW - reconciled_ago), NOW)
+    assert row.verdict == (health.OK if words is None else health.ATTENTION)
+    assert words is None or words in row.problems
+    cells = health.row_cells(row, NOW)
+    assert cells["reconciled"] == ("never" if reconciled_ago is None else cells["reconciled"])
+    assert reconciled_ago is None or cells["reconciled"].endswith(": ok")
+
+
+def test_open_failures_name_their_work_and_keep_the_cause_first():
+    long = ("xero_invoices: Xero did not answer after 4 attempts over 180 s while reading "
+            "invoices page 3 of the month 2024-06 for tenant t-1; the last answer was HTTP 503")
+    row = assess(facts(failures=(health.Failure("xero_invoices 2024-06", "__ASSET_JOB", NOW - MIN, long),)), NOW)
+    assert row.verdict == health.ATTENTION and "failed: xero_invoices 2024-06" in row.problems
+    cell = health.row_cells(row, NOW)["failures"]
+    assert cell.startswith("xero_invoices 2024-06 [HTTP 503] at 2026-11-30 11:59: xero_invoices: Xero")
+    assert health.failure_text("w", "x" * 1000).endswith("…") and len(health.failure_text("w", "x" * 1000)) == 300
+
+
 def test_parked_in_the_past_is_not_attention():
     assert assess(facts(parked_until=NOW - MIN), NOW).verdict == health.OK
 
@@ -95,18 +119,21 @@ def test_worst_first_orders_by_verdict_then_problems_then_staleness():
         "everything", "staler", "stale", "reauth", "healthy", "not-yet"]
 
 
-def test_markdown_table_names_partners_worst_first_with_every_column():
+def test_table_rows_name_partners_worst_first_with_every_column():
     rows = worst_first([
-        assess(facts(partner_id="good"), NOW),
+        assess(facts(partner_id="good", phase_successes={"push": NOW - 3 * MIN}), NOW),
         assess(facts(partner_id="bad", shard=3, unexplained=2, outbox_by_status={"pending": 1, "done": 4},
                      oldest_pending_at=NOW - 45 * MIN, api_calls_today=120), NOW),
     ])
-    table = health.markdown_table(rows)
-    lines = table.splitlines()
-    assert lines[0].startswith("| partner | shard | verdict | status | months | last pull")
-    assert lines[2].startswith("| bad | 3 | failing | connected | 36 / 36 |")
-    assert "done 4, pending 1" in lines[2] and "| 45m |" in lines[2] and "120 / 5000" in lines[2]
-    assert lines[3].startswith("| good | 0 | ok |")
+    bad, good = (health.row_cells(r, NOW) for r in rows)
+    assert tuple(bad) == health.HEADER
+    assert (bad["partner"], bad["shard"], bad["verdict"], bad["unexplained"]) == ("bad", 3, "failing", 2)
+    assert bad["outbox"] == "done 4, pending 1" and bad["oldest pending"] == "45m"
+    assert bad["API calls today"] == "120 / 5000"
+    assert bad["reconciled"] == "2026-11-30 11:00 (1h 0m ago): 2 unexplained"
+    assert (good["partner"], good["verdict"], good["last success by phase"]) == ("good", "ok", "push 3m ago")
+    lines = health.markdown_table(rows, now=NOW).splitlines()
+    assert lines[0].startswith("| partner | verdict | problems | shard |") and lines[2].startswith("| bad |")
     assert health.markdown_table([]) == "_no partners yet_"
 
 

@@ -5,7 +5,11 @@ outbox, the latest stored reconciliation diffs, today's API calls) and makes no 
 idempotent (it only reads) and refreshed by `partner_health_schedule` every 5 minutes.
 Three checks fail naming the partners: a connected partner not synced for twice the incremental
 schedule's interval, a write to Xero pending for longer than `pending_write_minutes`, and
-unexplained differences in a partner's latest reconciliation diff.
+unexplained differences in a partner's latest reconciliation (each partner's own latest result,
+platform/partner_work.py, so one partner's pass never hides another's failure).
+
+The table (`health`, a Dagster table with a schema) shows the worst TABLE_ROWS partners, each
+naming its shard; `partners_not_shown` counts the rest.
 """
 
 
@@ -43,6 +47,7 @@ class PartnerHealthConfig(dg.Config):
     pending_write_minutes: int = health.DEFAULT_PENDING_WRITE_MINUTES
     sync_interval_minutes: int = int(health.SYNC_INTERVAL.total_seconds() // 60)
     daily_call_limit: int = health.XERO_DAILY_LIMIT
+    reconcile_after_hours: int = int(health.RECONCILE_AFTER.total_seconds() // 3600)
 
 
 @dg.asset(
@@ -52,11 +57,13 @@ class PartnerHealthConfig(dg.Config):
     kinds={"python", "sqlalchemy"},
     owners=OWNERS,
     metadata={"dagster/column_schema": dg.TableSchema(
-        columns=[dg.TableColumn(name, "string") for name in health.HEADER])},
+        columns=[dg.TableColumn(name, "int" if name in health.INTEGER_COLUMNS else "string")
+                 for name in health.HEADER])},
     description="One row per partner, worst first: connection status, months synced, last "
                 "successful pull and its age, parked until, re-auth, outbox rows by state and the "
-                "oldest pending write's age, unexplained differences, API calls today vs the "
-                "daily limit, the last failed run. Window: now (refreshed every 5 minutes).",
+                "oldest pending write's age, the latest reconciliation (when, result), each phase's "
+                "last success, open failures by work, API calls today vs the daily limit. "
+                "Window: now (refreshed every 5 minutes).",
 )
 def partner_health(context: dg.AssetExecutionContext, config: PartnerHealthConfig,
                    platform: PlatformResource) -> dg.MaterializeResult:
@@ -65,6 +72,7 @@ def partner_health(context: dg.AssetExecutionContext, config: PartnerHealthConfi
         sync_interval=dt.timedelta(minutes=config.sync_interval_minutes),
         pending_write_after=dt.timedelta(minutes=config.pending_write_minutes),
         daily_limit=config.daily_call_limit,
+        reconcile_after=dt.timedelta(hours=config.reconcile_after_hours),
     )
     with platform.begin() as conn:
         facts = health_store.load_facts(conn, now)
@@ -75,11 +83,21 @@ def partner_health(context: dg.AssetExecutionContext, config: PartnerHealthConfi
         metadata={
             "dagster/row_count": len(rows),
             "partners_by_verdict": dg.MetadataValue.json(by_verdict),
-            "health": dg.MetadataValue.md(health.markdown_table(rows, thresholds.daily_limit)),
+            "health": _table(rows[:health.TABLE_ROWS], now, thresholds.daily_limit),
+            "partners_not_shown": max(0, len(rows) - health.TABLE_ROWS),
             "evaluated_at": now.isoformat(timespec="seconds"),
         },
         check_results=[_check(name, attr, rows) for name, (attr, _) in CHECKS.items()],
     )
+
+
+_SCHEMA = dg.TableSchema(columns=[
+    dg.TableColumn(name, "int" if name in health.INTEGER_COLUMNS else "string") for name in health.HEADER])
+
+
+def _table(rows: list[health.PartnerHealth], now: dt.datetime, daily_limit: int) -> dg.TableMetadataValue:
+    return dg.MetadataValue.table(
+        [dg.TableRecord(health.row_cells(r, now, daily_limit)) for r in rows], schema=_SCHEMA)
 
 
 def _check(name: str, attr: str, rows: list[health.PartnerHealth]) -> dg.AssetCheckResult:

@@ -16,25 +16,27 @@ today (UTC), compared with the payments received into it and not yet paid out
 The partner's rows are read column-wise (diffs.load_reconcile_input over platform/frames.py: ADBC
 and Arrow on PostgreSQL, from one snapshot of committed rows); a million invoices load and diff
 in well under the time of the same diff as one SQL query (bench/reconcile.py).
+
+The work itself (reconciliation_run.reconcile_partner) is shared with reconcile_cohort_job; the
+check `no_unexplained_differences` is partitioned like the asset, one result per partner.
 """
 
-import datetime as dt
 import functools
 
 import dagster as dg
+import pandas as pd
 
-from xero_sync.assets.connection_errors import held_tenant, xero_failures
+from xero_sync.assets.reconciliation_run import CHECK_NAME, Reconciled, reconcile_partner
 from xero_sync.assets.table_metadata import OWNERS, table_metadata
-from xero_sync.assets.reconciliation_reads import XeroSide, read_xero_side
-from xero_sync.platform import connections, diffs
+from xero_sync.platform import partner_work
 from xero_sync.platform.schema import reconciliation_diffs
-from xero_sync.push import repairs
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.resources.xero import XeroResource
 from xero_sync.shards.layout import Shard, shard as shard_at
 from xero_sync.sync import reconcile
 
 PREVIEW_ROWS = 20
+MAX_NAMED = 50  # partners named in the check's description (all of them in `partners`)
 _BY_PARTNER = dg.MultiToSingleDimensionPartitionMapping(partition_dimension_name="partner")
 _UPSTREAM = ("platform_invoices", "platform_payments", "xero_invoices", "xero_payments")
 
@@ -43,9 +45,12 @@ _UPSTREAM = ("platform_invoices", "platform_payments", "xero_invoices", "xero_pa
 def reconciliation_diff_for(shard: Shard) -> dg.AssetsDefinition:
     """The reconciliation diff of one shard's partners (one partition per partner)."""
     no_unexplained = dg.AssetCheckSpec(
-        "no_unexplained_differences",
+        CHECK_NAME,
         asset=shard.key("reconciliation_diff"),
-        description="Fails while the diff holds differences no push in flight explains.",
+        description="Fails while any partner of the shard has differences no push in flight "
+                    "explains in its latest reconciliation, naming every such partner (each "
+                    "partner's own latest result, so a later partner's pass never hides another "
+                    "partner's failure).",
     )
 
     @dg.asset(
@@ -59,53 +64,16 @@ def reconciliation_diff_for(shard: Shard) -> dg.AssetsDefinition:
         metadata=table_metadata(reconciliation_diffs),
         description="Every difference between Alternative and Xero for the partner, by kind; stored "
                     "in the reconciliation_diffs table (xero-sync diff --partner P). Business window: "
-                    "the partner's whole history (one partition per partner, all months).",
+                    "the partner's whole history (one partition per partner, all months). Runs daily "
+                    "(daily_reconciliation_schedule) and after a push once its writes settled "
+                    "(reconciliation_after_push_sensor).",
     )
     def reconciliation_diff(context: dg.AssetExecutionContext, platform: PlatformResource,
                             xero: XeroResource) -> dg.MaterializeResult:
-        partner_id = context.partition_key
-        pulled = _read_xero(context, platform, xero, partner_id)
-        with platform.begin() as conn:
-            inputs = diffs.load_reconcile_input(
-                conn, partner_id, pulled.payout_amounts,
-                payments_account_minor=pulled.payments_account_minor, as_of=pulled.as_of)
-        diff = reconcile.diff(inputs)
-        looked = _second_look(platform, xero, partner_id, diff)
-        diff = looked.diff
-        with platform.begin() as conn:
-            stored = diffs.save_diff(conn, partner_id, diff)
-            repaired = diffs.enqueue_repairs(conn, partner_id, diff, looked.proofs)
-        if repaired:
-            context.log.info(f"re-queued {len(repaired)} writes Xero showed gone: {repaired[:10]}")
-        open_rows = reconcile.unexplained(diff)
-        counts = reconcile.summary(diff)
-        return dg.MaterializeResult(
-            metadata={
-                "dagster/row_count": stored,
-                "unexplained": len(open_rows),
-                "counts_by_kind": dg.MetadataValue.json(counts),
-                "repairs_enqueued": len(repaired),
-                "payouts_checked_in_xero": len(pulled.payout_amounts),
-                "payments_account_checked": pulled.payments_account_minor is not None,
-                "xero_calls": pulled.calls,
-                "second_look_calls": looked.calls,  # evidence before repairs, manual bookings
-                "warnings": int(diff["action"].astype(str).str.startswith("warning").sum())
-                if len(diff) else 0,
-                "preview": dg.MetadataValue.md(_preview(diff)),
-            },
-            check_results=[
-                dg.AssetCheckResult(
-                    check_name="no_unexplained_differences",
-                    passed=open_rows.empty,
-                    severity=dg.AssetCheckSeverity.ERROR,
-                    metadata={
-                        "unexplained": len(open_rows),
-                        "by_kind": dg.MetadataValue.json(reconcile.summary(open_rows)),
-                        "preview": dg.MetadataValue.md(_preview(open_rows)),
-                    },
-                )
-            ],
-        )
+        done = reconcile_partner(platform, xero.client_for, context.partition_key, context.log, context.run.run_id,
+                                 context.job_name)
+        return dg.MaterializeResult(metadata=diff_metadata(done),
+                                    check_results=[check_result(platform, shard, [done])])
 
     return reconciliation_diff
 
@@ -113,40 +81,49 @@ def reconciliation_diff_for(shard: Shard) -> dg.AssetsDefinition:
 reconciliation_diff = reconciliation_diff_for(shard_at(0))
 
 
-def _read_xero(context: dg.AssetExecutionContext, platform: PlatformResource,
-               xero: XeroResource, partner_id: str) -> XeroSide:
-    """Payout amounts and the payments account's balance (nothing read, no call, when the
-    payments account is not set up yet or the partner is parked)."""
-    as_of = dt.datetime.now(dt.timezone.utc).date()
-    with platform.begin() as conn:
-        connection = connections.get_connection(conn, partner_id)
-        to_check = diffs.payouts_to_check(conn, partner_id)
-    if connection is None or connection.payments_account_is_bank is None:
-        return XeroSide(as_of)
-    if connection.is_parked(dt.datetime.now(dt.timezone.utc)):
-        # Spending calls while Xero's daily window is closed would only earn more 429s.
-        until = f"{connection.parked_until:%Y-%m-%d %H:%M} UTC"
-        context.log.warning(f"partner {partner_id} is parked until {until}: Xero not read, the "
-                            "outbox's word is used for payouts and the balance is not checked")
-        return XeroSide(as_of)
-    # One run calls Xero per tenant at a time, however it was launched (push/tenant_lock.py).
-    with held_tenant(platform, connection, f"reconciliation diff of {partner_id}"), \
-            xero_failures(platform, connection):
-        return read_xero_side(xero.client_for(connection), connection, to_check, as_of)
+def diff_metadata(done: Reconciled) -> dict:
+    diff, pulled = done.diff, done.pulled
+    return {
+        "dagster/row_count": done.stored,
+        "unexplained": len(done.unexplained),
+        "counts_by_kind": dg.MetadataValue.json(reconcile.summary(diff)),
+        "repairs_enqueued": len(done.repaired),
+        "payouts_checked_in_xero": len(pulled.payout_amounts),
+        "payments_account_checked": pulled.payments_account_minor is not None,
+        "xero_calls": pulled.calls,
+        "second_look_calls": done.second_look_calls,  # evidence before repairs, manual bookings
+        "warnings": int(diff["action"].astype(str).str.startswith("warning").sum()) if len(diff) else 0,
+        "computed_at": done.computed_at.isoformat(timespec="seconds"),
+        "preview": dg.MetadataValue.md(_preview(diff)),
+    }
 
 
-def _second_look(platform: PlatformResource, xero: XeroResource, partner_id: str,
-                 diff) -> repairs.SecondLook:
-    """Evidence before any repair and the manual-booking warnings (push/repairs.py); nothing
-    is read, and nothing re-queued, while the accounts are not set up or the partner is parked."""
+def shard_check(platform: PlatformResource, shard: Shard, done: list[Reconciled]) -> dict:
+    """The check's verdict over the shard: every partner whose latest stored reconciliation has
+    unexplained differences (read after this run stored its own results)."""
     with platform.begin() as conn:
-        connection = connections.get_connection(conn, partner_id)
-    if connection is None or connection.payments_account_is_bank is None or \
-            connection.is_parked(dt.datetime.now(dt.timezone.utc)):
-        return repairs.SecondLook(diff)
-    with held_tenant(platform, connection, f"reconciliation diff of {partner_id}"), \
-            xero_failures(platform, connection):
-        return repairs.second_look(platform.engine, xero.client_for(connection), connection, diff)
+        failing = partner_work.failing_reconciliations(conn, shard.index)
+    names = ", ".join(f"{p} ({n})" for p, n in sorted(failing.items())[:MAX_NAMED])
+    more = f" and {len(failing) - MAX_NAMED} more" if len(failing) > MAX_NAMED else ""
+    this_run = pd.concat([d.unexplained for d in done]) if done else reconcile.empty_frame(
+        reconcile.DIFF_COLUMNS)
+    return {
+        "passed": not failing,
+        "description": (f"{len(failing)} partner(s) with unexplained differences: {names}{more}"
+                        if failing else "no partner of the shard has unexplained differences"),
+        "metadata": {
+            "partners": dg.MetadataValue.json(sorted(failing)),
+            "failing": len(failing),
+            "reconciled_in_this_run": dg.MetadataValue.json(
+                {d.partner_id: len(d.unexplained) for d in done}),
+            "preview": dg.MetadataValue.md(_preview(this_run)),
+        },
+    }
+
+
+def check_result(platform: PlatformResource, shard: Shard, done: list[Reconciled]) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(check_name=CHECK_NAME, severity=dg.AssetCheckSeverity.ERROR,
+                               **shard_check(platform, shard, done))
 
 
 def _preview(diff) -> str:

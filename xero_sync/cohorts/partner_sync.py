@@ -5,9 +5,10 @@ Each partner gets its own Xero client (its own tenant budget; the app-wide budge
 through the store), holds its tenant's lock while it calls Xero and turns Xero's refusals into
 connection state exactly like a per-partner run (connection_errors.py). A partner that is no
 longer due when the run reaches it (disconnected, needs re-auth, parked since the tick) is
-skipped, not failed. Its failure is written on its connection like `partner_run_failure_sensor`
-writes a failed run's (job, time, message with secrets masked, run id); its success clears its
-earlier failure of the same work.
+skipped, not failed. Its failure and success are recorded by the same policy as
+`partner_run_failure_sensor` / `partner_run_success_sensor` (sync/failure_policy.py): per partner
+and per work (the reread's assets over its months, the incremental job, the reconciliation), so a
+success clears only the same work's earlier failure.
 """
 
 from __future__ import annotations
@@ -17,9 +18,12 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import dagster as dg
+
+from xero_sync.assets.reconciliation import diff_metadata
+from xero_sync.assets.reconciliation_run import Reconciled, reconcile_partner
 from xero_sync.assets.table_metadata import row_counts
-from xero_sync.platform import connections
-from xero_sync.platform import health as health_store
+from xero_sync.platform import connections, partner_work
 from xero_sync.platform.connections import Connection
 from xero_sync.pulls.changes import pull_changes
 from xero_sync.pulls.metadata import (
@@ -35,6 +39,7 @@ from xero_sync.pulls.months import apply_months, pull_months
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.resources.xero import XeroResource
 from xero_sync.shards.layout import Shard
+from xero_sync.sync.failure_policy import Work
 from xero_sync.sync.health import safe_failure_message
 from xero_sync.xero.client import XeroClient
 
@@ -51,6 +56,7 @@ class NotDue(Exception):
 class PartnerResult:
     events: list  # AssetMaterialization / AssetCheckEvaluation to report, in order
     summary: str
+    reconciled: Reconciled | None = None
 
 
 def _now() -> dt.datetime:
@@ -92,7 +98,8 @@ class PartnerSync:
     def reread(self, partner_id: str, months: list[dt.date]) -> PartnerResult:
         """The daily re-read of `months` (ascending) of one partner: pulled, landed, applied."""
         connection = self._due(partner_id)
-        pulled = pull_months(self.platform, self._client(connection), connection, months, lock_wait=self.lock_wait)
+        pulled = pull_months(self.platform, self._client(connection), connection, months,
+                             lock_wait=self.lock_wait, read_organisation=True)
         applied = apply_months(self.platform, partner_id, months)
         events = months_materializations(self.shard, pulled, applied, row_counts(self.platform, XERO_TABLES),
                                          row_counts(self.platform, PLATFORM_TABLES))
@@ -100,20 +107,42 @@ class PartnerSync:
         pulled_counts = {e: len(r.records) for e, r in pulled.reads.items()}
         return PartnerResult(events, f"{pulled_counts}; api calls {pulled.stats.get('calls', 0)}")
 
+    def reconcile(self, partner_id: str, run_id: str | None, job: str) -> PartnerResult:
+        """The reconciliation of one partner (the reconciliation_diff asset's work); what it
+        would log goes into the summary, which the run logs from its own thread."""
+        self._due(partner_id)
+        notes = _Notes()
+        done = reconcile_partner(self.platform, self._client, partner_id, notes, run_id, job)
+        event = dg.AssetMaterialization(asset_key=self.shard.key("reconciliation_diff"),
+                                        partition=partner_id, metadata=diff_metadata(done))
+        summary = f"{len(done.diff)} differences, {len(done.unexplained)} unexplained"
+        return PartnerResult([event], "; ".join([summary, *notes.lines]), done)
 
-def record_failure(platform: PlatformResource, partner_id: str, job: str, message: str,
-                   run_id: str | None) -> None:
-    """What `partner_run_failure_sensor` records for a failed per-partner run."""
-    failure = health_store.RunFailure(job, _now(), safe_failure_message(message), run_id)
+
+class _Notes:
+    """A logger for a worker thread: keeps the lines for the run's own thread to log."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def info(self, message: str) -> None:
+        self.lines.append(message)
+
+    warning = info
+
+
+def record_failure(platform: PlatformResource, partner_id: str, works: Iterable[Work], job: str,
+                   message: str, run_id: str | None) -> None:
+    """What `partner_run_failure_sensor` records for a failed per-partner run of the same work."""
     with platform.begin() as conn:
-        health_store.record_run_failure(conn, partner_id, failure)
+        partner_work.record_failure(conn, partner_id, works, job=job, at=_now(),
+                                    message=safe_failure_message(message), run_id=run_id)
 
 
-def clear_failures(platform: PlatformResource, partner_id: str, jobs: Iterable[str]) -> None:
-    """What `partner_run_success_sensor` does for a successful per-partner run, for each job
-    doing this work."""
+def record_success(platform: PlatformResource, partner_id: str, works: Iterable[Work], phase: str) -> None:
+    """What `partner_run_success_sensor` does for a successful per-partner run of the same work:
+    clears that work's earlier failures and notes the phase's success."""
     at = _now()
     with platform.begin() as conn:
-        for job in jobs:
-            health_store.clear_run_failure(conn, partner_id, job, at)
-
+        partner_work.clear_failures(conn, partner_id, works, at)
+        partner_work.record_phase_success(conn, partner_id, phase, at)

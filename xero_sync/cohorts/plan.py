@@ -11,11 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-PHASES = ("incremental", "reread")
+PHASES = ("incremental", "reread", "reconcile")
 INCREMENTAL_JOB, REREAD_JOB = "incremental_cohort_job", "reread_cohort_job"
-# The per-partner job doing the same work as each cohort job: a partner's success in either
-# clears its recorded failure of both.
-SAME_WORK = {INCREMENTAL_JOB: "incremental_sync_job", REREAD_JOB: "pull_months_job"}
+RECONCILE_JOB = "reconcile_cohort_job"
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from xero_sync.platform.connections import Connection
 
 PARTNER, TENANT, PHASE, COHORT = "xero/partner", "xero/tenant", "xero/phase", "xero/cohort"
 POLICY_TAGS = (PARTNER, TENANT, PHASE)
-PHASES = ("onboarding", "incremental", "reread", "webhook", "push")
+PHASES = ("onboarding", "incremental", "reread", "webhook", "push", "reconcile")
 
 
 def run_tags(partner_id: str, tenant_id: str | None, phase: str) -> dict[str, str]:

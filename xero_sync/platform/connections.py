@@ -368,6 +368,13 @@ def set_accounts(
     return result
 
 
+def set_base_currency(conn: sa.Connection, partner_id: str, currency: str) -> None:
+    """The organisation's base currency as Xero last said (GET /Organisation BaseCurrency)."""
+    c = xero_connections.c
+    conn.execute(sa.update(xero_connections).where(c.partner_id == partner_id)
+                 .values(base_currency=currency.strip().upper()[:3]))
+
+
 def touch_last_sync(conn: sa.Connection, partner_id: str, at: dt.datetime | None = None) -> None:
     _require(conn, partner_id)
     _update(conn, partner_id, last_sync_at=at or _now())

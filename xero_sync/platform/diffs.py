@@ -179,6 +179,8 @@ def load_reconcile_input(conn: sa.Connection, partner_id: str,
         amounts[pulled] = pd.array([xero_payout_minor[pid] for pid in found], dtype="Int64")
         payout_frame["xero_amount_minor"] = amounts
     checked = payments_account_minor is not None and position.payments_account_id is not None
+    unverified = position.unverifiable_because() if checked else None
+    checked = checked and unverified is None
     return ReconcileInput(
         platform_invoices=read["platform_invoices"], xero_invoices=read["xero_invoices"],
         platform_payments=read["platform_payments"], xero_payments=read["xero_payments"],
@@ -186,7 +188,7 @@ def load_reconcile_input(conn: sa.Connection, partner_id: str,
         payments_account_balance_minor=payments_account_minor if checked else None,
         awaiting_payout_minor=position.awaiting_payout_minor if checked else None,
         currency=position.currency, in_doubt_minor=position.in_doubt_minor,
-        as_of=None if as_of is None else as_of.isoformat(),
+        as_of=None if as_of is None else as_of.isoformat(), balance_unverified=unverified,
     )
 
 

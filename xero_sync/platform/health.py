@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from xero_sync.platform import partner_work
 from xero_sync.platform.schema import (
     outbox,
     partners,
@@ -20,7 +21,8 @@ from xero_sync.platform.schema import (
     xero_api_calls,
     xero_connections,
 )
-from xero_sync.sync.health import IN_FLIGHT_WRITES, PartnerFacts
+from xero_sync.sync.failure_policy import Work, job_work
+from xero_sync.sync.health import IN_FLIGHT_WRITES, Failure, PartnerFacts
 
 
 def _utc_day(now: dt.datetime) -> dt.date:
@@ -37,6 +39,11 @@ def load_facts(conn: sa.Connection, now: dt.datetime) -> list[PartnerFacts]:
     oldest = dict(conn.execute(
         sa.select(o.partner_id, sa.func.min(o.created_at))
         .where(o.status.in_(IN_FLIGHT_WRITES)).group_by(o.partner_id)).all())
+    # The latest reconciliation of each partner (partner_work); the stored diff rows only for a
+    # diff computed before that record existed.
+    reconciled = partner_work.reconciliations(conn)
+    failures = partner_work.open_failures(conn)
+    phases = partner_work.phase_successes(conn)
     diffs = {r[0]: (int(r[1] or 0), r[2]) for r in conn.execute(
         sa.select(d.partner_id,
                   sa.func.sum(sa.case((d.explained.is_(False), 1), else_=0)),
@@ -54,6 +61,9 @@ def load_facts(conn: sa.Connection, now: dt.datetime) -> list[PartnerFacts]:
     facts = []
     for r in rows:
         unexplained, computed_at = diffs.get(r.partner_id, (0, None))
+        if r.partner_id in reconciled:
+            unexplained = reconciled[r.partner_id].unexplained
+            computed_at = reconciled[r.partner_id].computed_at
         today = calls.get(r.partner_id)
         facts.append(PartnerFacts(
             partner_id=r.partner_id, name=r.name, status=r.status or "not_connected",
@@ -66,6 +76,9 @@ def load_facts(conn: sa.Connection, now: dt.datetime) -> list[PartnerFacts]:
             api_day_remaining=today.day_remaining if today else None,
             last_failure_job=r.last_failure_job, last_failure_at=r.last_failure_at,
             last_failure_message=r.last_failure_message, shard=r.shard or 0,
+            failures=tuple(Failure(f.work.label(), f.job, f.failed_at, f.message)
+                           for f in failures.get(r.partner_id, [])),
+            phase_successes=phases.get(r.partner_id, {}),
         ))
     return facts
 
@@ -89,32 +102,18 @@ class RunFailure:
     run_id: str | None
 
 
-def record_run_failure(conn: sa.Connection, partner_id: str, failure: RunFailure) -> bool:
-    """Keep the partner's latest failure (an older one arriving late does not replace a newer
-    one). False if the partner has no connection row."""
-    c = xero_connections.c
-    result = conn.execute(
-        sa.update(xero_connections)
-        .where(c.partner_id == partner_id,
-               sa.or_(c.last_failure_at.is_(None), c.last_failure_at <= failure.at))
-        .values(last_failure_job=failure.job[:200], last_failure_at=failure.at,
-                last_failure_message=failure.message, last_failure_run_id=failure.run_id)
-    )
-    if result.rowcount:
-        return True
-    return conn.execute(sa.select(c.partner_id).where(c.partner_id == partner_id)).first() is not None
+def record_run_failure(conn: sa.Connection, partner_id: str, failure: RunFailure,
+                       works: list[Work] | None = None) -> bool:
+    """Record a failure of `works` (default: the failed job itself) for the partner, per
+    sync/failure_policy.py. False if the partner has no connection row."""
+    return partner_work.record_failure(
+        conn, partner_id, works or [job_work(failure.job)], job=failure.job, at=failure.at,
+        message=failure.message, run_id=failure.run_id)
 
 
 def clear_run_failure(conn: sa.Connection, partner_id: str, job: str, succeeded_at: dt.datetime) -> bool:
-    """A later successful run of the same job supersedes the recorded failure: clear it."""
-    c = xero_connections.c
-    result = conn.execute(
-        sa.update(xero_connections)
-        .where(c.partner_id == partner_id, c.last_failure_job == job, c.last_failure_at <= succeeded_at)
-        .values(last_failure_job=None, last_failure_at=None, last_failure_message=None,
-                last_failure_run_id=None)
-    )
-    return bool(result.rowcount)
+    """A later successful run of the same job clears the failure recorded for that job."""
+    return bool(partner_work.clear_failures(conn, partner_id, [job_work(job)], succeeded_at))
 
 
 def last_failure(conn: sa.Connection, partner_id: str) -> RunFailure | None:

@@ -148,7 +148,8 @@ def upsert_payments(conn: sa.Connection, partner_id: str, records: Sequence[Paym
          "month": month_of(r.date), "date": r.date, "currency": r.currency_code,
          "amount_minor": to_minor(r.amount, r.currency_code or "USD"), "status": r.status,
          "reference": r.reference, "account_id": r.account_id, "updated_at": r.updated_at,
-         "pulled_at": pulled_at}
+         "pulled_at": pulled_at,
+         "currency_rate": None if r.currency_rate is None else str(r.currency_rate)}
         for r in records
     ]
     return _upsert(conn, xero_payments, "payment_id", rows)

@@ -34,6 +34,7 @@ from xero_sync.platform.schema import (
     xero_payments,
 )
 from xero_sync.sync import ledger
+from xero_sync.sync.currency import to_base_minor
 from xero_sync.sync.diff_rows import IN_FLIGHT_OUTBOX
 
 IN_DOUBT = ("sending", "unknown")
@@ -53,6 +54,15 @@ class MoneyPosition:
     awaiting_payout_minor: int = 0
     in_doubt_minor: int = 0
     payouts: dict[str, PayoutMoney] = field(default_factory=dict)
+    # Why the payments account's balance cannot be compared in the base currency (a foreign
+    # amount whose rate is not known): said plainly in the diff instead of a wrong comparison.
+    unverifiable: list[str] = field(default_factory=list)
+
+    def unverifiable_because(self) -> str | None:
+        if not self.unverifiable:
+            return None
+        return ("the payments account's balance cannot be verified in the base currency "
+                f"({self.currency or 'unknown'}): " + "; ".join(self.unverifiable) + "; check it in Xero")
 
 
 class LatestWrites:
@@ -103,21 +113,36 @@ def money_position(read: frames.Read, partner_id: str, as_of: dt.date | None,
     account = None if row is None or pd.isna(row["account"]) else str(row["account"])
     is_bank = bool(row is not None and row["is_bank"])
     currency = None if row is None or pd.isna(row["currency"]) else str(row["currency"])
-    position = MoneyPosition(account, currency)
-    if account:
-        landed = read({"landed": _landed_into(partner_id, account, day)})["landed"]
-        position.awaiting_payout_minor += int(landed.iloc[0, 0])
     writes = LatestWrites(loaded["outbox"])
     ours = _ours(loaded, set(got["later"]["payment_id"].tolist()), is_bank)
-    position.awaiting_payout_minor += _ours_written(loaded, ours, writes.undone(),
-                                                    counts_landed=bool(account))
-    position.in_doubt_minor += _ours_in_doubt(loaded, ours, writes)
+    written = _ours_written(loaded, ours, writes.undone(), counts_landed=bool(account))
+    foreign_landed = (read({"foreign": _foreign_into(partner_id, account, day, currency)})["foreign"]
+                      if account else None)
+    # Without a stored base currency (connected before it was read): the currency every payment
+    # into the account is in, when there is exactly one.
+    found = _currencies_found(loaded, ours, foreign_landed)
+    base = currency or (next(iter(found)) if len(found) == 1 else None)
+    position = MoneyPosition(account, base)
+    if base is None and len(found) > 1:
+        position.unverifiable.append(f"payments in {', '.join(sorted(found))} and the organisation's "
+                                     "base currency not read from Xero yet")
+    if account:
+        landed = read({"landed": _landed_into(partner_id, account, day, base)})["landed"]
+        position.awaiting_payout_minor += int(landed.iloc[0, 0])
+        position.awaiting_payout_minor += _converted(foreign_landed, base, position.unverifiable)
+    position.awaiting_payout_minor += _in_base(loaded, written, base, position.unverifiable,
+                                               "written to Xero and not landed yet (rate unknown)")
+    doubted = _ours_in_doubt(loaded, ours, writes)
+    position.in_doubt_minor += _in_base(loaded, doubted, base, position.unverifiable,
+                                        "of unknown outcome (rate unknown)")
     _add_payouts(read, partner_id, position, is_bank, day, loaded, writes)
     return position
 
 
-def _landed_into(partner_id: str, account: str, day: dt.date) -> tuple[sa.Select, frames.Spec]:
-    """Live landed Xero payments into the payments account up to `day` (ACCREC +, ACCPAY -).
+def _landed_into(partner_id: str, account: str, day: dt.date,
+                 base: str | None) -> tuple[sa.Select, frames.Spec]:
+    """Live landed Xero payments in the base currency (or with none: Xero omits it on some) into
+    the payments account up to `day` (ACCREC +, ACCPAY -).
 
     Bills (ACCPAY) are few: their ids are hashed once, rather than joining every landed payment
     to its invoice for the type."""
@@ -125,9 +150,78 @@ def _landed_into(partner_id: str, account: str, day: dt.date) -> tuple[sa.Select
     bills = sa.select(xi.invoice_id).where(xi.partner_id == partner_id, xi.type == "ACCPAY")
     signed = sa.case((xp.invoice_id.in_(bills), -xp.amount_minor), else_=xp.amount_minor)
     total = sa.cast(sa.func.coalesce(sa.func.sum(signed), 0), sa.BigInteger)  # numeric on PG
-    return (sa.select(total).where(xp.partner_id == partner_id, xp.account_id == account,
-                                   xp.status != "DELETED", xp.date <= day),
-            {"sum": "int64"})
+    query = sa.select(total).where(xp.partner_id == partner_id, xp.account_id == account,
+                                   xp.status != "DELETED", xp.date <= day)
+    if base is not None:
+        query = query.where(sa.or_(xp.currency.is_(None), xp.currency == base))
+    return query, {"sum": "int64"}
+
+
+def _foreign_into(partner_id: str, account: str, day: dt.date,
+                  base: str | None) -> tuple[sa.Select, frames.Spec]:
+    """Live landed payments into the payments account up to `day` in another currency than the
+    base (all with a currency when the base is not stored: _converted skips those found to be in
+    it), with the rate Xero booked them at."""
+    xp, xi = xero_payments.c, xero_invoices.c
+    bills = sa.select(xi.invoice_id).where(xi.partner_id == partner_id, xi.type == "ACCPAY")
+    query = sa.select(xp.amount_minor, xp.currency, xp.currency_rate,
+                      xp.invoice_id.in_(bills)).where(
+        xp.partner_id == partner_id, xp.account_id == account, xp.status != "DELETED",
+        xp.date <= day, xp.currency.is_not(None))
+    if base is not None:
+        query = query.where(xp.currency != base)
+    return query, {"amount_minor": "int64", "currency": "str", "rate": "str", "bill": "bool"}
+
+
+def _currencies_found(loaded: Mapping[str, pd.DataFrame], ours: np.ndarray,
+                      landed: pd.DataFrame | None) -> set[str]:
+    found = {str(c) for c in _currencies(loaded, ours).tolist() if isinstance(c, str) and c}
+    if landed is not None:
+        found |= {str(c) for c in landed["currency"].tolist() if isinstance(c, str) and c}
+    return found
+
+
+def _currencies(loaded: Mapping[str, pd.DataFrame], mask: np.ndarray) -> np.ndarray:
+    """Per platform payment selected by `mask`: its invoice's currency."""
+    pp, pi = loaded["platform_payments"], loaded["platform_invoices"]
+    pos = pd.Index(pi["invoice_id"]).get_indexer(pp["invoice_id"].to_numpy()[mask])
+    currencies = pi["currency"].to_numpy(dtype=object)
+    return np.array([currencies[p] if p >= 0 else None for p in pos], dtype=object)
+
+
+def _converted(foreign: pd.DataFrame | None, base: str | None, unverifiable: list[str]) -> int:
+    """The landed foreign payments in base minor units, each at the rate Xero booked it at."""
+    if foreign is None or foreign.empty:
+        return 0
+    total, missing = 0, set()
+    for amount, cur, rate, bill in zip(foreign["amount_minor"].tolist(), foreign["currency"].tolist(),
+                                       foreign["rate"].tolist(), foreign["bill"].tolist()):
+        if base is None or cur == base:
+            continue  # not known (said above) / summed by the database with the base currency
+        value = to_base_minor(int(amount), str(cur), None if pd.isna(rate) else str(rate), base)
+        if value is None:
+            missing.add(str(cur))
+            continue
+        total += -value if bill else value
+    if missing:
+        unverifiable.append(f"payments in {', '.join(sorted(missing))} landed without a rate "
+                            "Xero booked them at")
+    return total
+
+
+def _in_base(loaded: Mapping[str, pd.DataFrame], mask: np.ndarray, base: str | None,
+             unverifiable: list[str], what: str) -> int:
+    """Our payments selected by `mask`, in base minor units: those in the base currency are
+    summed; others (no rate known for them yet) make the balance unverifiable."""
+    if not mask.any():
+        return 0
+    amounts = loaded["platform_payments"]["amount_minor"].to_numpy(dtype=np.int64)[mask]
+    currencies = _currencies(loaded, mask)
+    in_base = np.array([c == base or base is None for c in currencies], dtype=bool)
+    others = sorted({str(c) for c in currencies[~in_base]})
+    if others:
+        unverifiable.append(f"our payments in {', '.join(others)} {what}")
+    return int(amounts[in_base].sum())
 
 
 def _invoice_of(loaded: Mapping[str, pd.DataFrame]) -> tuple[np.ndarray, np.ndarray]:
@@ -150,9 +244,10 @@ def _ours(loaded: Mapping[str, pd.DataFrame], later: set[str], is_bank: bool) ->
 
 
 def _ours_written(loaded: Mapping[str, pd.DataFrame], ours: np.ndarray, undone: set[str], *,
-                  counts_landed: bool) -> int:
-    """Ours written to Xero and not undone, less those on Xero invoices already landed when
-    `counts_landed` (the landed sum has them): matched on arrays, not joined by the database."""
+                  counts_landed: bool) -> np.ndarray:
+    """Per platform payment: ours, written to Xero and not undone, less those on Xero invoices
+    already landed when `counts_landed` (the landed sums have them): matched on arrays, not
+    joined by the database."""
     pp, xp = loaded["platform_payments"], loaded["xero_payments"]
     stored = pp["xero_payment_id"]
     count = (ours & stored.notna().to_numpy(dtype=bool)
@@ -161,22 +256,24 @@ def _ours_written(loaded: Mapping[str, pd.DataFrame], ours: np.ndarray, undone: 
     if counts_landed:
         landed = pc.is_in(_arrow(stored), value_set=_arrow(xp["payment_id"]))
         count &= ~(_invoice_of(loaded)[1] & landed.fill_null(False).to_numpy(zero_copy_only=False))
-    return int(pp["amount_minor"].to_numpy(dtype=np.int64)[count].sum())
+    return count
 
 
 def _ours_in_doubt(loaded: Mapping[str, pd.DataFrame], ours: np.ndarray,
-                   writes: LatestWrites) -> int:
-    """Ours whose latest write (payment on a Xero invoice, else deposit) is of unknown outcome."""
-    doubted = writes.of_kinds(("payment", "deposit"), IN_DOUBT)
-    if not doubted:
-        return 0
+                   writes: LatestWrites) -> np.ndarray:
+    """Per platform payment: ours whose latest write (payment on a Xero invoice, else deposit)
+    is of unknown outcome."""
     pp = loaded["platform_payments"]
+    doubted = writes.of_kinds(("payment", "deposit"), IN_DOUBT)
+    mask = np.zeros(len(pp), dtype=bool)
+    if not doubted:
+        return mask
     rows = ours & pp["payment_id"].isin([pid for pid, _ in doubted]).to_numpy(dtype=bool)
-    on_xero = _invoice_of(loaded)[1][rows]
-    return sum(int(amount) for pid, amount, xero in zip(
-        pp["payment_id"].to_numpy(dtype=object)[rows] if rows.any() else [],
-        pp["amount_minor"].to_numpy(dtype=np.int64)[rows], on_xero)
-        if (pid, "payment" if xero else "deposit") in doubted)
+    on_xero = _invoice_of(loaded)[1]
+    ids = pp["payment_id"].to_numpy(dtype=object)
+    for i in np.flatnonzero(rows):
+        mask[i] = (ids[i], "payment" if on_xero[i] else "deposit") in doubted
+    return mask
 
 
 def _arrow(column: pd.Series) -> pa.Array:
@@ -196,10 +293,10 @@ def _add_payouts(read: frames.Read, partner_id: str, position: MoneyPosition, is
              .join(newest, newest.c.outbox_id == o.outbox_id).subquery())
     rows = read({"payouts": (
         sa.select(po.payout_id, po.net_minor, po.paid_out_on <= day, write.c.status,
-                  write.c.payload)
+                  write.c.payload, po.currency)
         .outerjoin(write, write.c.subject_id == po.payout_id).where(po.partner_id == partner_id),
         {"payout_id": "str", "net_minor": "int64", "paid_out": "bool", "status": "str",
-         "payload": "str"})})["payouts"]
+         "payload": "str", "currency": "str"})})["payouts"]
     ids, nets, paid_out = rows["payout_id"].tolist(), rows["net_minor"].tolist(), rows["paid_out"].tolist()
     statuses = [None if pd.isna(v) else v for v in rows["status"].tolist()]
     compositions = [_composition(None if status is None else payload)
@@ -213,11 +310,16 @@ def _add_payouts(read: frames.Read, partner_id: str, position: MoneyPosition, is
                 & pp["xero_payment_id"].notna()).to_numpy(dtype=bool)
         written = set(pp["payment_id"].loc[mine].tolist())
         deposit_status = writes.of_kinds(("deposit", "delete_deposit"))
+    currency_of = dict(zip(ids, rows["currency"].tolist()))
+    foreign_payouts: set[str] = set()
     for payout_id, net, out, status, composition in zip(ids, nets, paid_out, statuses, compositions):
         if composition is None:
             position.payouts[payout_id] = PayoutMoney(net, 0, False)
             continue
         moved = composition.moved(payments_account_is_bank=is_bank)
+        if moved and currency_of[payout_id] != position.currency and (
+                (out and status == "done") or status in IN_DOUBT):
+            foreign_payouts.add(currency_of[payout_id])
         if out and status == "done":
             position.awaiting_payout_minor -= moved
         elif status in IN_DOUBT:
@@ -232,6 +334,10 @@ def _add_payouts(read: frames.Read, partner_id: str, position: MoneyPosition, is
                     listed += amount
         position.payouts[payout_id] = PayoutMoney(
             composition.deposit_account_movement(payments_account_is_bank=is_bank), listed, in_flight)
+    if foreign_payouts and position.currency is not None:
+        # Xero converts a payout's writes at the rate of the day; we do not read it back.
+        position.unverifiable.append(f"payouts in {', '.join(sorted(foreign_payouts))} moved money "
+                                     "out of it at a rate not read from Xero")
 
 
 def _composition(payload: str | None) -> ledger.PayoutComposition | None:

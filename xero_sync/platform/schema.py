@@ -204,6 +204,10 @@ xero_payments = sa.Table(
     sa.Column("status", sa.String(32), nullable=False),
     sa.Column("reference", sa.String(500), nullable=True),
     sa.Column("account_id", sa.String(64), nullable=True),
+    # Xero's CurrencyRate for the payment (foreign units per base unit; 1 in the base currency):
+    # what the payment is worth in the organisation's base currency is amount / rate. Kept as
+    # Xero's decimal text, exact on both backends (no float on the way).
+    sa.Column("currency_rate", sa.String(32), nullable=True),
     sa.Column("updated_at", TS, nullable=False),
     sa.Column("pulled_at", TS, nullable=False),
 )
@@ -253,6 +257,45 @@ shard_moves = sa.Table(
     sa.Column("arrived_at", TS, nullable=True),
     sa.Index("ix_shard_moves_from", "from_shard", "departed_at"),
     sa.Index("ix_shard_moves_to", "to_shard", "arrived_at"),
+)
+
+# Partner health's evidence (platform/partner_work.py). The latest reconciliation of each partner,
+# whatever launched it (a clean diff stores no reconciliation_diffs rows, so this is what says
+# "reconciled, 0 unexplained" rather than "never reconciled"); a newer one only ever replaces it.
+partner_reconciliations = sa.Table(
+    "partner_reconciliations",
+    metadata,
+    sa.Column("partner_id", sa.String(64), sa.ForeignKey("partners.partner_id"), primary_key=True),
+    sa.Column("computed_at", TS, nullable=False),
+    sa.Column("differences", sa.Integer, nullable=False),
+    sa.Column("unexplained", sa.Integer, nullable=False),
+    sa.Column("run_id", sa.String(64), nullable=True),
+)
+
+# What failed for a partner and is still broken, per work: an asset over a range of months
+# ('' when the asset is partitioned by partner only), a job, or a check. Only a later success of
+# the same work (same asset covering those months, same job, the check passing) deletes the row.
+partner_failures = sa.Table(
+    "partner_failures",
+    metadata,
+    sa.Column("partner_id", sa.String(64), sa.ForeignKey("partners.partner_id"), primary_key=True),
+    sa.Column("work", sa.String(200), primary_key=True),
+    sa.Column("first_month", sa.String(10), primary_key=True),  # YYYY-MM-DD or ''
+    sa.Column("last_month", sa.String(10), primary_key=True),
+    sa.Column("job", sa.String(200), nullable=False),
+    sa.Column("failed_at", TS, nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("run_id", sa.String(64), nullable=True),
+)
+
+# When each phase (xero/phase: onboarding, incremental, reread, webhook, push, reconcile) last
+# succeeded for a partner.
+partner_phase_successes = sa.Table(
+    "partner_phase_successes",
+    metadata,
+    sa.Column("partner_id", sa.String(64), sa.ForeignKey("partners.partner_id"), primary_key=True),
+    sa.Column("phase", sa.String(32), primary_key=True),
+    sa.Column("succeeded_at", TS, nullable=False),
 )
 
 partner_months = sa.Table(

@@ -81,9 +81,14 @@ class MonthsPulled:
 
 
 def pull_months(platform: PlatformResource, client: XeroClient, connection: Connection,
-                month_list: list[dt.date], *, lock_wait: float | None = None) -> MonthsPulled:
+                month_list: list[dt.date], *, lock_wait: float | None = None,
+                read_organisation: bool = False) -> MonthsPulled:
     """Read `month_list` (ascending) of the partner from Xero and land it. Raises dg.Failure when
-    the partner is parked, its tenant is busy, or Xero refuses (connection_errors.py)."""
+    the partner is parked, its tenant is busy, or Xero refuses (connection_errors.py).
+
+    The organisation's base currency (GET /Organisation, one call) is read and stored when it is
+    not known yet (the first onboarding run, right after connect) and when `read_organisation`
+    (the daily re-read): the reconciliation compares balances in it."""
     partner_id = connection.partner_id
     if connection.is_parked(dt.datetime.now(dt.timezone.utc)):
         raise dg.Failure(
@@ -97,6 +102,9 @@ def pull_months(platform: PlatformResource, client: XeroClient, connection: Conn
         first_month = connection.first_month
         if first_month is None:  # the first onboarding run: one call to learn the plan's extent
             first_month = month_start(client.first_invoice_date() or dt.date.today())
+        base_currency = None
+        if read_organisation or connection.base_currency is None:
+            base_currency = next((o.base_currency for o in client.organisation().records), None)
         window = window_for(month_list, first_month)
         reads = {
             "contacts": client.contacts(window=window),
@@ -112,6 +120,8 @@ def pull_months(platform: PlatformResource, client: XeroClient, connection: Conn
             e: {m: _UPSERTS[e](conn, partner_id, records, pulled_at) for m, records in slices[e].items()}
             for e in reads
         }
+        if base_currency:
+            connections.set_base_currency(conn, partner_id, base_currency)
         if connection.first_month is None:
             total = plan_size(dt.date.today(), first_month, HISTORY_START)
             connections.set_plan(conn, partner_id, first_month, total)

@@ -9,7 +9,8 @@ Columns as the sandbox fills them (the official spec documents the shape, not th
 Debit/Credit = the account's balance as at `date` (every posting dated on or before it), on the
 side it falls; YTD Debit/Credit = the movement from 1 January of that year to `date`.
 
-Postings (double entry, amounts in the organisation's currency):
+Postings (double entry, amounts in the organisation's base currency; a payment on a foreign
+currency invoice is converted at the CurrencyRate it was booked at, amount / rate):
 - approved sales invoices: AR debit total, lines' accounts credit (bills the other way round);
   sales credit notes the reverse of invoices;
 - payments (AUTHORISED): the payment's account debit and AR credit for ACCREC payments; the
@@ -62,6 +63,10 @@ class _Ledger:
                 self.post(day, "820", sign * line.tax_amount)
 
 
+def _in_base(amount: Decimal, rate: Decimal) -> Decimal:
+    return amount if rate == 1 else (amount / rate).quantize(Decimal("0.01"))
+
+
 def _postings(org: Organisation) -> list[tuple[dt.date, str, Decimal]]:
     led = _Ledger(org)
     code_of = {a.account_id: a.code for a in org.accounts.values()}
@@ -82,8 +87,9 @@ def _postings(org: Organisation) -> list[tuple[dt.date, str, Decimal]]:
             continue
         sign = 1 if p.payment_type in _MONEY_IN else -1
         control = "610" if p.payment_type.startswith(_AR_SIDE) else "800"
-        led.post(p.date, code_of.get(p.account_id, ""), sign * p.amount)
-        led.post(p.date, control, -sign * p.amount)
+        base = _in_base(p.amount, p.currency_rate)  # a foreign payment at the rate it was booked at
+        led.post(p.date, code_of.get(p.account_id, ""), sign * base)
+        led.post(p.date, control, -sign * base)
     for t in org.bank_transactions.values():
         if t.status != "AUTHORISED":
             continue

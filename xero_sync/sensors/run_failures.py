@@ -1,15 +1,16 @@
-"""Run failures reach the partner's record.
+"""Run failures reach the partner's record, per partner and per work (sync/failure_policy.py).
 
 `partner_run_failure_sensor` records a failed run of a partner (job, time, message: secrets
-masked, at most 500 characters) on its connection; the Integrations card and partner_health show
-it. `partner_run_success_sensor` clears it when a later run of the same job for that partner
-succeeds, so the record always says "this is still broken" (the failed run stays in Dagster's
-run history). Runs carry their partner in tags: `xero/partner` (our sensors and schedules),
-`dagster/partition/partner` (UI launches), the partition key or range tags, or `xero/tenant`.
-Runs without a partner (partner_health_job) are ignored, and so are cohort runs (many partners
-in one run, `xero/cohort` tag, no partner tag): they record each partner's failure and clear
-each partner's success on its connection themselves (xero_sync/cohorts/); a per-partner run's
-success also clears the failure its cohort job recorded for the same work.
+masked, at most 500 characters) for each piece of work the run was doing: each asset it planned
+over the run's months (UI `__ASSET_JOB` runs and backfills included), or the job when it has no
+assets; the Integrations card and partner_health show it. `partner_run_success_sensor` clears
+only the same work's earlier failures (the same asset over covering months, the same job) and
+notes the phase's success, so the record always says "this is still broken" (the failed run stays
+in Dagster's run history) and materializing another asset clears nothing. Runs carry their
+partner in tags: `xero/partner` (our sensors and schedules), `dagster/partition/partner` (UI
+launches), the partition key or range tags, or `xero/tenant`. Runs without a partner
+(partner_health_job) are ignored, and so are cohort runs (many partners in one run, `xero/cohort`
+tag, no partner tag): they apply the same policy to each partner themselves (xero_sync/cohorts/).
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ from collections.abc import Mapping
 import dagster as dg
 import sqlalchemy as sa
 
-from xero_sync.cohorts.plan import SAME_WORK
-from xero_sync.platform import connections
-from xero_sync.platform import health as health_store
+from xero_sync.jobs.run_tags import PHASE
+from xero_sync.platform import connections, partner_work
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.sensors.intervals import interval
+from xero_sync.sync.failure_policy import Work, asset_name, asset_works, job_work
 from xero_sync.sync.health import safe_failure_message
 
 _PARTITION_TAGS = ("dagster/partition", "dagster/asset_partition_range_start")
@@ -55,15 +56,47 @@ def partner_for_run(conn: sa.Connection, tags: Mapping[str, str]) -> tuple[str, 
     return None
 
 
-def _succeeded_since(instance: dg.DagsterInstance, run: dg.DagsterRun, tag: str, after: float) -> bool:
-    """Did the same job succeed for the same partner after this run started? (The success sensor
-    may have seen that run before this failure was recorded: do not bring back a fixed failure.)"""
+LATER_SUCCESSES_LOOKED_AT = 20
+
+
+def _not_fixed_since(instance: dg.DagsterInstance, run: dg.DagsterRun, tag: str, after: float,
+                     works: list[Work]) -> list[Work]:
+    """The run's works that no later success of the same job for the same partner covered (the
+    success sensor may have seen that success before this failure was recorded: do not bring
+    back a fixed failure; a later success of other work fixes nothing)."""
     later = instance.get_run_records(
         filters=dg.RunsFilter(job_name=run.job_name, statuses=[dg.DagsterRunStatus.SUCCESS],
                               tags={tag: run.tags[tag]},
                               created_after=dt.datetime.fromtimestamp(after, tz=dt.timezone.utc)),
-        limit=1)
-    return bool(later)
+        limit=LATER_SUCCESSES_LOOKED_AT)
+    done = [w for r in later for w in run_works(instance, r.dagster_run)]
+    return [w for w in works if not any(d.covers(w) for d in done)]
+
+
+def run_works(instance: dg.DagsterInstance, run: dg.DagsterRun) -> list[Work]:
+    """What the run was doing: each asset it planned to materialize over the run's months, or
+    its job when it planned no asset (op jobs: push_job, incremental_sync_job)."""
+    planned = instance.get_records_for_run(
+        run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED).records
+    assets = {asset_name(r.event_log_entry.dagster_event.asset_key.path) for r in planned
+              if r.event_log_entry.dagster_event and r.event_log_entry.dagster_event.asset_key}
+    if not assets and run.asset_selection:
+        assets = {asset_name(key.path) for key in run.asset_selection}
+    if not assets:
+        return [job_work(run.job_name)]
+    keys = [run.tags[t] for t in ("dagster/partition", "dagster/asset_partition_range_start",
+                                  "dagster/asset_partition_range_end") if run.tags.get(t)]
+    return asset_works(assets, keys)
+
+
+def run_phase(run: dg.DagsterRun, works: list[Work]) -> str:
+    """The run's phase: its `xero/phase` tag; a run launched from the UI by what it did."""
+    if run.tags.get(PHASE):
+        return run.tags[PHASE]
+    names = {w.name for w in works}
+    if "reconciliation_diff" in names:
+        return "reconcile"
+    return "pull" if any(w.first_month for w in works) else run.job_name
 
 
 def failure_message(context: dg.RunFailureSensorContext) -> str:
@@ -101,16 +134,19 @@ def partner_run_failure_sensor(context: dg.RunFailureSensorContext, platform: Pl
         if found is None:
             return _skip(context, f"run {run.run_id} ({run.job_name}) has no partner tag")
         partner_id, tag = found
-        if record and _succeeded_since(context.instance, run, tag, record.create_timestamp.timestamp()):
+        works = run_works(context.instance, run)
+        if record:
+            works = _not_fixed_since(context.instance, run, tag, record.create_timestamp.timestamp(), works)
+        if not works:
             return _skip(context, f"run {run.run_id} of {partner_id} was superseded by a later success")
-        failure = health_store.RunFailure(run.job_name, at, failure_message(context), run.run_id)
-        health_store.record_run_failure(conn, partner_id, failure)
+        partner_work.record_failure(conn, partner_id, works, job=run.job_name, at=at,
+                                    message=failure_message(context), run_id=run.run_id)
     context.log.info(f"partner {partner_id}: recorded failed run {run.run_id} of {run.job_name}")
 
 
 @dg.run_status_sensor(run_status=dg.DagsterRunStatus.SUCCESS, name="partner_run_success_sensor",
                       default_status=dg.DefaultSensorStatus.RUNNING, minimum_interval_seconds=interval(30),
-                      description="Clears a partner's recorded failure when the same job succeeds later.")
+                      description="Clears a partner's recorded failure when the same work succeeds later.")
 def partner_run_success_sensor(context: dg.RunStatusSensorContext, platform: PlatformResource):
     run = context.dagster_run
     record = context.instance.get_run_record_by_id(run.run_id)
@@ -119,5 +155,7 @@ def partner_run_success_sensor(context: dg.RunStatusSensorContext, platform: Pla
         found = partner_for_run(conn, run.tags)
         if found is None:
             return _skip(context, f"run {run.run_id} ({run.job_name}) has no partner tag")
-        for job in [run.job_name, *(c for c, single in SAME_WORK.items() if single == run.job_name)]:
-            health_store.clear_run_failure(conn, found[0], job, at)
+        works = run_works(context.instance, run)
+        # (and the job itself: a failure recorded by job before failures were kept per work)
+        partner_work.clear_failures(conn, found[0], [*works, job_work(run.job_name)], at)
+        partner_work.record_phase_success(conn, found[0], run_phase(run, works), at)

@@ -7,8 +7,9 @@ The store gives `PartnerFacts` (xero_sync.platform.health.load_facts); `assess` 
 - writes_stuck: an outbox write on its way to Xero (pending, sending, unknown) older than
   `pending_write_after`;
 - has_unexplained: the latest stored reconciliation diff holds unexplained differences.
-Other facts (needs re-auth, parked, a failed run, most of the day's API calls spent) make a row
-need attention without failing a check. `worst_first` sorts rows for the markdown table.
+Other facts (needs re-auth, parked, an open failure, most of the day's API calls spent, a
+connected partner never reconciled or not for `reconcile_after`) make a row need attention
+without failing a check. `worst_first` sorts rows for the table (`table_records`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 SYNC_INTERVAL = dt.timedelta(minutes=15)  # incremental_sync_schedule's cron
+# daily_reconciliation_schedule runs once a day: a reconciliation older than a day and a bit has
+# missed its run.
+RECONCILE_AFTER = dt.timedelta(hours=26)
+TABLE_ROWS = 50  # partner_health's table shows the worst 50 partners (and counts the rest)
+FAILURE_CELL_LIMIT = 300
 DEFAULT_PENDING_WRITE_MINUTES = 30
 XERO_DAILY_LIMIT = 5000  # calls per tenant per day (developer.xero.com/faq/limits)
 API_ATTENTION_SHARE = 0.8  # most of the day's calls spent: the next big pull may park the partner
@@ -28,6 +34,16 @@ FAILURE_MESSAGE_LIMIT = 500
 
 FAILING, ATTENTION, OK, INACTIVE = "failing", "attention", "ok", "not connected"
 _RANK = {FAILING: 0, ATTENTION: 1, OK: 2, INACTIVE: 3}
+
+
+@dataclass(frozen=True)
+class Failure:
+    """An open failure of one piece of work (sync/failure_policy.py)."""
+
+    work: str  # its label: `xero_invoices 2024-01..2024-03`, `push_job`, `check:...`
+    job: str
+    at: dt.datetime
+    message: str
 
 
 @dataclass(frozen=True)
@@ -52,6 +68,8 @@ class PartnerFacts:
     last_failure_at: dt.datetime | None = None
     last_failure_message: str | None = None
     shard: int = 0  # the shard whose code location holds the partner's partitions
+    failures: tuple[Failure, ...] = ()  # open failures, newest first
+    phase_successes: Mapping[str, dt.datetime] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -59,6 +77,7 @@ class Thresholds:
     sync_interval: dt.timedelta = SYNC_INTERVAL
     pending_write_after: dt.timedelta = dt.timedelta(minutes=DEFAULT_PENDING_WRITE_MINUTES)
     daily_limit: int = XERO_DAILY_LIMIT
+    reconcile_after: dt.timedelta = RECONCILE_AFTER
 
 
 @dataclass(frozen=True)
@@ -109,7 +128,14 @@ def assess(facts: PartnerFacts, now: dt.datetime, thresholds: Thresholds = Thres
         warnings.append("disconnected from Xero")
     if parked:
         warnings.append(f"parked until {facts.parked_until:%Y-%m-%d %H:%M} UTC")
-    if facts.last_failure_at is not None:
+    if facts.status == "connected" and facts.diff_computed_at is None:
+        warnings.append("never reconciled")
+    elif facts.status == "connected" and now - facts.diff_computed_at > thresholds.reconcile_after:
+        warnings.append(f"reconciled {format_age(now - facts.diff_computed_at)} ago")
+    for failure in facts.failures:
+        if not failure.work.startswith("check:"):  # a check's failure is a problem above
+            warnings.append(f"failed: {failure.work}")
+    if not facts.failures and facts.last_failure_at is not None:
         warnings.append(f"run failed: {facts.last_failure_job}")
     if used >= API_ATTENTION_SHARE * thresholds.daily_limit:
         warnings.append(f"{used} of {thresholds.daily_limit} API calls used today")
@@ -161,29 +187,80 @@ def _cell(text: object) -> str:
     return str(text).replace("|", "/").replace("\n", " ").strip()
 
 
-HEADER = ("partner", "shard", "verdict", "status", "months", "last pull", "parked until", "re-auth",
-          "outbox", "oldest pending", "unexplained", "API calls today", "last failure", "problems")
+HEADER = ("partner", "verdict", "problems", "shard", "status", "reconciled", "unexplained",
+          "failures", "last success by phase", "months", "last pull", "parked until", "re-auth",
+          "outbox", "oldest pending", "API calls today")
+INTEGER_COLUMNS = ("shard", "unexplained")
+
+# The cause at the start of a failure cell: an HTTP status, or an error class, anywhere in it.
+_CAUSE = re.compile(r"\b(?:HTTP|status|answered|returned)\s*:?\s*([1-5]\d\d)\b|\b([1-5]\d\d) [A-Z][a-z]+"
+                    r"|\b(\w+(?:Error|Exception|Unavailable|Forbidden|Reached|Reauth|Disconnected))\b")
 
 
-def markdown_table(rows: list[PartnerHealth], daily_limit: int = XERO_DAILY_LIMIT) -> str:
+def failure_text(work: str, message: str, at: dt.datetime | None = None,
+                 limit: int = FAILURE_CELL_LIMIT) -> str:
+    """`xero_invoices 2024-06 [HTTP 503] at 10:02: <message>`: what failed, its cause first (an
+    HTTP status or error class found anywhere in the message), then the message, cut at `limit`."""
+    found = _CAUSE.search(message or "")
+    cause = ""
+    if found:
+        status = found.group(1) or found.group(2)
+        cause = f" [HTTP {status}]" if status else f" [{found.group(3)}]"
+    when = f" at {at:%Y-%m-%d %H:%M}" if at else ""
+    text = f"{work}{cause}{when}: {' '.join((message or '').split())}"
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _reconciled_cell(r: "PartnerHealth", now: dt.datetime) -> str:
+    f = r.facts
+    if f.diff_computed_at is None:
+        return "never"
+    result = f"{f.unexplained} unexplained" if f.unexplained else "ok"
+    return f"{f.diff_computed_at:%Y-%m-%d %H:%M} ({format_age(now - f.diff_computed_at)} ago): {result}"
+
+
+def _phases_cell(f: PartnerFacts, now: dt.datetime) -> str:
+    return ", ".join(f"{phase} {format_age(now - at)} ago"
+                     for phase, at in sorted(f.phase_successes.items())) or "—"
+
+
+def _failures_cell(f: PartnerFacts) -> str:
+    if f.failures:
+        return "; ".join(failure_text(x.work, x.message, x.at) for x in f.failures[:3]) + (
+            f"; and {len(f.failures) - 3} more" if len(f.failures) > 3 else "")
+    if f.last_failure_at:
+        return failure_text(f.last_failure_job or "", f.last_failure_message or "", f.last_failure_at)
+    return "—"
+
+
+def row_cells(r: "PartnerHealth", now: dt.datetime, daily_limit: int = XERO_DAILY_LIMIT) -> dict[str, object]:
+    """One partner's row of the health table, by column (HEADER)."""
+    f = r.facts
+    last_pull = (f"{f.last_sync_at:%Y-%m-%d %H:%M} ({format_age(r.last_sync_age)} ago)"
+                 if f.last_sync_at else "never")
+    return {
+        "partner": f.partner_id, "verdict": r.verdict, "problems": "; ".join(r.problems) or "—",
+        "shard": f.shard, "status": f.status, "reconciled": _reconciled_cell(r, now),
+        "unexplained": f.unexplained, "failures": _failures_cell(f),
+        "last success by phase": _phases_cell(f, now),
+        "months": f"{f.months_done} / {f.months_total}", "last pull": last_pull,
+        "parked until": f"{f.parked_until:%Y-%m-%d %H:%M}" if f.parked_until else "—",
+        "re-auth": "yes" if f.status == "needs_reauth" else "no",
+        "outbox": _outbox_cell(f.outbox_by_status), "oldest pending": format_age(r.oldest_pending_age),
+        "API calls today": f"{r.api_calls_used} / {daily_limit}",
+    }
+
+
+def markdown_table(rows: list[PartnerHealth], daily_limit: int = XERO_DAILY_LIMIT,
+                   now: dt.datetime | None = None) -> str:
     """The health table as markdown, in the order given (pass worst_first(rows))."""
     if not rows:
         return "_no partners yet_"
+    now = now or dt.datetime.now(dt.timezone.utc)
     lines = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
     for r in rows:
-        f = r.facts
-        last_pull = (f"{f.last_sync_at:%Y-%m-%d %H:%M} ({format_age(r.last_sync_age)} ago)"
-                     if f.last_sync_at else "never")
-        failure = (f"{f.last_failure_job} at {f.last_failure_at:%Y-%m-%d %H:%M}: "
-                   f"{(f.last_failure_message or '')[:80]}" if f.last_failure_at else "—")
-        cells = (
-            f.partner_id, f.shard, r.verdict, f.status, f"{f.months_done} / {f.months_total}", last_pull,
-            f"{f.parked_until:%Y-%m-%d %H:%M}" if f.parked_until else "—",
-            "yes" if f.status == "needs_reauth" else "no",
-            _outbox_cell(f.outbox_by_status), format_age(r.oldest_pending_age), f.unexplained,
-            f"{r.api_calls_used} / {daily_limit}", failure, "; ".join(r.problems) or "—",
-        )
-        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+        cells = row_cells(r, now, daily_limit)
+        lines.append("| " + " | ".join(_cell(cells[h]) for h in HEADER) + " |")
     return "\n".join(lines)
 
 

@@ -61,6 +61,7 @@ REJECTED_COLUMNS = ("outbox_id", "kind", "subject_id", "error")
 KINDS = (
     "status_mismatch", "balance_mismatch", "payment_missing_in_xero", "xero_payment_unknown",
     "payout_not_recorded", "payout_amount_mismatch", "payments_account_balance_mismatch",
+    "payments_account_unverified",
     "deleted_in_xero", "duplicate", "rejected_write", "conflict", invoice_edits.KIND,
 )
 
@@ -94,6 +95,7 @@ class ReconcileInput:
     currency: str | None = None  # the payments account's currency
     in_doubt_minor: int = 0  # what writes of unknown outcome would move into the payments account
     as_of: str | None = None  # the balance report's date
+    balance_unverified: str | None = None  # why the payments account's balance was not compared
 
     def __post_init__(self) -> None:
         for name, columns in _COLUMN_SETS.items():

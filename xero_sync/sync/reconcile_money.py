@@ -81,7 +81,16 @@ def _standalone_deposits(inp, alt_mask: np.ndarray, payment_invoice_source: np.n
 
 
 def account_balance(inp) -> pd.DataFrame:
-    """payments_account_balance_mismatch: Xero's balance vs received and not yet paid out."""
+    """payments_account_balance_mismatch: Xero's balance vs received and not yet paid out;
+    payments_account_unverified (explained, action review) when an amount reaching or leaving
+    the account is in another currency at a rate not known, so no comparison in the base
+    currency is honest (platform.money_position says which)."""
+    unverified = getattr(inp, "balance_unverified", None)
+    if unverified:
+        return rows("payments_account_unverified", "account", ["payments_account"],
+                    currency=inp.currency, explained=True,
+                    action="review: verify the payments account in Xero",
+                    detail=unverified)
     if inp.payments_account_balance_minor is None or inp.awaiting_payout_minor is None:
         return empty_diff()
     gap = inp.awaiting_payout_minor - inp.payments_account_balance_minor

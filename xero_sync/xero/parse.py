@@ -220,6 +220,7 @@ def parse_payment(data: Any, notes: list[DriftNote]) -> PaymentRecord:
         account_code=r.opt("Account.Code", _text),
         is_reconciled=r.opt("IsReconciled", _bool, False),
         updated_at=r.req("UpdatedDateUTC", parse_datetime),
+        currency_rate=r.opt("CurrencyRate", _decimal),
     )
 
 

@@ -79,6 +79,7 @@ class PaymentRecord:
     account_code: str | None
     is_reconciled: bool
     updated_at: dt.datetime
+    currency_rate: Decimal | None = None  # Xero's CurrencyRate (foreign units per base unit)
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,14 +30,27 @@ OnChange = Callable[[str, str, str], None]
 _NOT_STATE = ("lock", "clock", "on_change", "id_source")
 
 
+DEFAULT_FOREIGN_RATE = Decimal("0.730000")
+
+
 class Books:
     """The state of one Xero organisation, its lookups, accounts, contacts and line items."""
+
+    def currency_rate(self, currency_code: str | None) -> Decimal:
+        """1 for the base currency, else the day's rate (foreign units per base unit)."""
+        if not currency_code or currency_code == self.currency:
+            return Decimal("1")
+        return self.day_rates.get(currency_code, DEFAULT_FOREIGN_RATE)
 
     def __init__(self, tenant_id: str, name: str, currency: str, clock: Clock, short_code: str,
                  on_change: OnChange | None = None) -> None:
         self.tenant_id = tenant_id
         self.name = name
         self.currency = currency
+        # Xero's CurrencyRate for a foreign currency: its units per 1 unit of the base currency
+        # (an amount in base = amount / rate); Xero takes the day's XE.com rate, the sandbox a
+        # fixed one per currency (tests set their own).
+        self.day_rates: dict[str, Decimal] = {}
         self.clock = clock
         self.short_code = short_code
         self.on_change = on_change

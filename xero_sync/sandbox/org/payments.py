@@ -50,6 +50,7 @@ class PaymentRules(Books):
                 payment_id=payment_id or self.new_id(), invoice_id=inv.invoice_id,
                 account_id=account.account_id, date=date, amount=amount, updated=self.now(),
                 reference=reference or "", is_reconciled=is_reconciled,
+                currency_rate=self.currency_rate(inv.currency_code),
                 payment_type="ACCRECPAYMENT" if inv.type == "ACCREC" else "ACCPAYPAYMENT")
             self.payments[payment.payment_id] = payment
             if not self.bulk:

@@ -1,0 +1,120 @@
+"""One partner's reconciliation, whatever launched it: the `reconciliation_diff` asset (UI, the
+after-push sensor's runs) and `reconcile_cohort_job` (the daily schedule) call `reconcile_partner`.
+
+It reads Xero (reconciliation_reads, under the tenant's lock), diffs, and in one transaction
+stores the diff, its result per partner (platform/partner_work.py: when, differences,
+unexplained) and the repairs a push can make. A red result (unexplained differences) is recorded
+as the partner's failure of `check:no_unexplained_differences` (the failure path partner_health
+and the Integrations card show) until a later reconciliation of that partner passes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from xero_sync.assets.connection_errors import held_tenant, xero_failures
+from xero_sync.assets.reconciliation_reads import XeroSide, read_xero_side
+from xero_sync.platform import connections, diffs, partner_work
+from xero_sync.resources.platform import PlatformResource
+from xero_sync.platform.connections import Connection
+from xero_sync.push import repairs
+from xero_sync.xero.client import XeroClient
+from xero_sync.sync import reconcile
+from xero_sync.sync.failure_policy import check_work
+from xero_sync.sync.health import safe_failure_message
+
+CHECK_NAME = "no_unexplained_differences"
+PHASE = "reconcile"
+
+
+@dataclass(frozen=True)
+class Reconciled:
+    partner_id: str
+    diff: pd.DataFrame
+    stored: int
+    repaired: list[str]
+    pulled: XeroSide
+    computed_at: dt.datetime
+    second_look_calls: int = 0
+
+    @property
+    def unexplained(self) -> pd.DataFrame:
+        return reconcile.unexplained(self.diff)
+
+
+def reconcile_partner(platform: PlatformResource, client_for: Callable[[Connection], XeroClient],
+                      partner_id: str, log: logging.Logger | logging.LoggerAdapter,
+                      run_id: str | None, job: str) -> Reconciled:
+    """`client_for`: XeroResource.client_for, or a cohort's thread-safe wrapper of it."""
+    pulled = _read_xero(log, platform, client_for, partner_id)
+    with platform.begin() as conn:
+        inputs = diffs.load_reconcile_input(
+            conn, partner_id, pulled.payout_amounts,
+            payments_account_minor=pulled.payments_account_minor, as_of=pulled.as_of)
+    looked = _second_look(platform, client_for, partner_id, reconcile.diff(inputs))
+    diff = looked.diff
+    open_rows = reconcile.unexplained(diff)
+    at = dt.datetime.now(dt.timezone.utc)
+    with platform.begin() as conn:
+        stored = diffs.save_diff(conn, partner_id, diff, computed_at=at)
+        partner_work.record_reconciliation(conn, partner_id, partner_work.Reconciliation(
+            at, len(diff), len(open_rows), run_id))
+        repaired = diffs.enqueue_repairs(conn, partner_id, diff, looked.proofs)
+        if open_rows.empty:
+            partner_work.clear_failures(conn, partner_id, [check_work(CHECK_NAME)], at)
+        else:
+            partner_work.record_failure(
+                conn, partner_id, [check_work(CHECK_NAME)], job=job, at=at, run_id=run_id,
+                message=safe_failure_message(red_message(open_rows, partner_id)))
+        partner_work.record_phase_success(conn, partner_id, PHASE, at)
+    if repaired:
+        log.info(f"re-queued {len(repaired)} writes Xero showed gone: {repaired[:10]}")
+    return Reconciled(partner_id, diff, stored, repaired, pulled, at, looked.calls)
+
+
+def red_message(open_rows: pd.DataFrame, partner_id: str) -> str:
+    """`2 unexplained difference(s) (payment_missing_in_xero 1, ...); xero-sync diff ...`."""
+    kinds = ", ".join(f"{k} {n}" for k, n in sorted(reconcile.summary(open_rows).items()))
+    return (f"{len(open_rows)} unexplained difference(s) ({kinds}); `xero-sync diff --partner "
+            f"{partner_id}` lists them with the action to take")
+
+
+def _read_xero(log, platform: PlatformResource, client_for: Callable[[Connection], XeroClient],
+               partner_id: str) -> XeroSide:
+    """Payout amounts and the payments account's balance (nothing read, no call, when the
+    payments account is not set up yet or the partner is parked)."""
+    as_of = dt.datetime.now(dt.timezone.utc).date()
+    with platform.begin() as conn:
+        connection = connections.get_connection(conn, partner_id)
+        to_check = diffs.payouts_to_check(conn, partner_id)
+    if connection is None or connection.payments_account_is_bank is None:
+        return XeroSide(as_of)
+    if connection.is_parked(dt.datetime.now(dt.timezone.utc)):
+        # Spending calls while Xero's daily window is closed would only earn more 429s.
+        until = f"{connection.parked_until:%Y-%m-%d %H:%M} UTC"
+        log.warning(f"partner {partner_id} is parked until {until}: Xero not read, the "
+                    "outbox's word is used for payouts and the balance is not checked")
+        return XeroSide(as_of)
+    # One run calls Xero per tenant at a time, however it was launched (push/tenant_lock.py).
+    with held_tenant(platform, connection, f"reconciliation diff of {partner_id}"), \
+            xero_failures(platform, connection):
+        return read_xero_side(client_for(connection), connection, to_check, as_of)
+
+
+def _second_look(platform: PlatformResource, client_for: Callable[[Connection], XeroClient],
+                 partner_id: str, diff: pd.DataFrame) -> repairs.SecondLook:
+    """Evidence before any repair and the manual-booking warnings (push/repairs.py); nothing
+    is read, and nothing re-queued, while the accounts are not set up or the partner is parked."""
+    with platform.begin() as conn:
+        connection = connections.get_connection(conn, partner_id)
+    if connection is None or connection.payments_account_is_bank is None or \
+            connection.is_parked(dt.datetime.now(dt.timezone.utc)):
+        return repairs.SecondLook(diff)
+    with held_tenant(platform, connection, f"reconciliation diff of {partner_id}"), \
+            xero_failures(platform, connection):
+        return repairs.second_look(platform.engine, client_for(connection), connection, diff)
