@@ -162,7 +162,6 @@ def record_reconciliation(conn: sa.Connection, partner_id: str, result: Reconcil
 
 
 def reconciliations(conn: sa.Connection) -> dict[str, Reconciliation]:
-    r = partner_reconciliations.c
     return {row.partner_id: Reconciliation(_aware(row.computed_at), row.differences, row.unexplained,
                                            row.run_id)
             for row in conn.execute(sa.select(partner_reconciliations))}
