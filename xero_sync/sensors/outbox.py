@@ -6,7 +6,9 @@ round-robin by partner id after the cursor (the last partner looked at), so a ti
 the partners with work and nobody starves behind the first few hundred ids. A partner's run_key
 says what it is for, so asking again for the same work is deduplicated by Dagster:
 `push:{partner}:{max pending id}` for pending rows (a new row gives a new run), a key carrying the
-latest update of rows in `unknown` (a lost answer to settle by look-up), and a key per
+latest update of the `unknown` rows that are due (a lost answer to re-send while Xero remembers its
+key, or to look up once it cannot be in flight; a row waiting in between asks for no run, so the
+run asked for when it becomes due is the only one), and a key per
 STRANDED_BUCKET for pending rows left behind for STRANDED_AFTER (e.g. the partner was parked).
 Rows released by Set Up Accounts (outbox.RELEASED_NOTE) get a key carrying their release time,
 so they are pushed on the next tick, not minutes later. Partners that are not
@@ -25,14 +27,26 @@ import sqlalchemy as sa
 from xero_sync.jobs.push import push_job_for
 from xero_sync.partitions import existing_partners
 from xero_sync.platform.ids import is_partner_id
-from xero_sync.platform.outbox_work import partners_with_work
+from xero_sync.platform.outbox_work import SettleWindows, partners_with_work
+from xero_sync.push.settle import Timing
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.sensors.intervals import interval
 from xero_sync.shards.layout import Shard, shard as shard_at
+from xero_sync.xero.client import longest_write_seconds
 
 MAX_PARTNERS_PER_TICK = 200
 STRANDED_AFTER = dt.timedelta(minutes=5)
 STRANDED_BUCKET_SECONDS = 600
+
+
+def settle_windows(now: dt.datetime) -> SettleWindows:
+    """The push's own timing (push/settle.py, the client's default timeouts), as cut-offs."""
+    timing = Timing(in_flight_seconds=longest_write_seconds())
+    return SettleWindows(
+        resend_after=now - dt.timedelta(seconds=timing.key_window_seconds),
+        look_up_before=now - dt.timedelta(seconds=timing.in_flight_seconds + timing.read_lag_seconds))
+
+
 def _run_key(row: sa.Row, now: dt.datetime) -> str | None:
     if row.unknown_at is not None:  # first: the run settles these and writes the pending ones
         stamp = row.unknown_at if isinstance(row.unknown_at, dt.datetime) else str(row.unknown_at)
@@ -60,7 +74,8 @@ def payment_outbox_sensor_for(shard: Shard) -> dg.SensorDefinition:
         now = dt.datetime.now(dt.timezone.utc)
         with platform.engine.connect() as conn:
             rows = partners_with_work(conn, context.cursor or None, now, limit=MAX_PARTNERS_PER_TICK,
-                                      stranded_after=STRANDED_AFTER, shard=shard.index)
+                                      stranded_after=STRANDED_AFTER, settle=settle_windows(now),
+                                      shard=shard.index)
         known_partners = existing_partners(context, [r.partner_id for r in rows if is_partner_id(r.partner_id)],
                                            shard.partners)
         requests: list[dg.RunRequest] = []
