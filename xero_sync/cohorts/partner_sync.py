@@ -17,14 +17,11 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from xero_sync.assets.table_metadata import row_counts
 from xero_sync.platform import connections
 from xero_sync.platform import health as health_store
 from xero_sync.platform.connections import Connection
 from xero_sync.pulls.changes import pull_changes
 from xero_sync.pulls.metadata import (
-    PLATFORM_TABLES,
-    XERO_TABLES,
     changes_materializations,
     check_evaluations,
     months_materializations,
@@ -94,8 +91,7 @@ class PartnerSync:
         connection = self._due(partner_id)
         pulled = pull_months(self.platform, self._client(connection), connection, months, lock_wait=self.lock_wait)
         applied = apply_months(self.platform, partner_id, months)
-        events = months_materializations(self.shard, pulled, applied, row_counts(self.platform, XERO_TABLES),
-                                         row_counts(self.platform, PLATFORM_TABLES))
+        events = months_materializations(self.shard, pulled, applied)
         events += check_evaluations(self.shard, partner_id, xero_checks(pulled) + platform_checks(applied))
         pulled_counts = {e: len(r.records) for e, r in pulled.reads.items()}
         return PartnerResult(events, f"{pulled_counts}; api calls {pulled.stats.get('calls', 0)}")
