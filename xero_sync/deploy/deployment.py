@@ -29,6 +29,7 @@ from xero_sync.deploy.partners import CONNECT_WORKERS, connect_partners
 from xero_sync.deploy.progress import Progress, progress
 from xero_sync.platform.connections import Connection
 from xero_sync.platform.db import make_engine, upgrade
+from xero_sync.platform.private_files import private_folder, write_private
 from xero_sync.platform.token_cipher import TokenCipher
 
 SANDBOX_SECONDS = 300.0  # seeding many organisations
@@ -123,9 +124,7 @@ class Deployment:
         """Everything up and ready; partners connected before Dagster starts (its first sensor
         tick finds them) unless `connect_first` is False (then once Dagster is ready)."""
         opts = self.options
-        if self.home.exists():
-            shutil.rmtree(self.home)
-        self.dagster_home.mkdir(parents=True)
+        self.prepare_folders()
         self._key = TokenCipher.generate_key()
         self.db = database.create(database.server_url(), opts.database)
         say(f"[deploy] database {self.db.shown()} (platform store in public, Dagster in schema dagster)")
@@ -146,6 +145,13 @@ class Deployment:
         self._start_dagster(say)
         if not connect_first:
             self.connect(say)
+
+    def prepare_folders(self) -> None:
+        """The deployment's folder, fresh and private (0700), with Dagster's home in it."""
+        if self.home.exists():
+            shutil.rmtree(self.home)
+        private_folder(self.home)
+        private_folder(self.dagster_home)
 
     def _start_dagster(self, say) -> None:
         opts = self.options
@@ -188,10 +194,9 @@ class Deployment:
     def write_env_file(self) -> Path:
         """`<home>/deploy.env`: `. deploy.env` in a second terminal to run xero-sync commands
         (web, diff, accounts) against this deployment."""
-        path = self.home / "deploy.env"
-        path.write_text("".join(f"export {k}={shlex.quote(v)}\n" for k, v in self.variables().items()))
-        path.chmod(0o600)  # it holds the encryption key
-        return path
+        # It holds the encryption key and the database password: 0600 from its first byte.
+        return write_private(self.home / "deploy.env",
+                             "".join(f"export {k}={shlex.quote(v)}\n" for k, v in self.variables().items()))
 
     # -- running and stopping -------------------------------------------------------------------
 
