@@ -125,3 +125,11 @@ def test_an_unknown_row_inside_the_key_window_is_re_sent_at_once(store, instance
     _set(store, oid, status="unknown", ever_unknown=True, first_sent_at=now, sent_at=now, request_key="rk-2")
     (request,) = tick(store, instance).run_requests
     assert request.partition_key == "p2" and ":unknown:" in request.run_key
+
+
+def test_a_payment_waits_for_one_daemon_loop_at_most_and_its_run_starts_no_step_process():
+    """Issue 20: payment -> Xero p50 17.7 s, max 30.4 s, 0-30 s of it waiting for this sensor's
+    30-second interval, then a step process to start. Now every daemon loop (5 s) ticks it, and
+    push_job runs its one op in the run worker (bench/push_daemon.py measures the whole path)."""
+    assert payment_outbox_sensor.minimum_interval_seconds < 5
+    assert push_job.executor_def is dg.in_process_executor
