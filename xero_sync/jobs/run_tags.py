@@ -3,20 +3,27 @@
 Each run names its partner, its Xero tenant and why it runs, so the UI can filter a partner's
 runs and `dagster.yaml`'s `xero/tenant` limit keeps one run per tenant at a time. Cohort runs
 (many partners in one run, xero_sync/cohorts/) name their cohort and phase instead, and no
-partner or tenant: each partner's tenant lock is taken inside the run. Dagster offers
-no hook that adds tags to a run launched from the UI (job-level tags are static, and run-status
-hooks run too late), so UI-launched runs carry only Dagster's own partition tags
-(`dagster/partition/partner` for single-partition backfills); the per-tenant lock taken inside
-every run that calls Xero is what keeps them from overlapping a partner's other runs.
+partner or tenant: each partner's tenant lock is taken inside the run.
+
+A run launched by hand (the UI's Materialize, a backfill) has only Dagster's partition tags when
+it is queued; `hand_run_tags` derives its partner and phase (`backfill` or `manual`) from them,
+and PlatformResource adds them (with the tenant) as the run's first step starts, so the Runs list
+shows them from then on. The `xero/tenant` run limit cannot apply to such a run (it was already
+dequeued); the per-tenant lock taken inside every run that calls Xero keeps it from overlapping
+the partner's other runs.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from xero_sync.platform.connections import Connection
+from xero_sync.platform.ids import is_partner_id
 
 PARTNER, TENANT, PHASE, COHORT = "xero/partner", "xero/tenant", "xero/phase", "xero/cohort"
 POLICY_TAGS = (PARTNER, TENANT, PHASE)
-PHASES = ("onboarding", "incremental", "reread", "webhook", "push")
+PHASES = ("onboarding", "incremental", "reread", "webhook", "push", "backfill", "manual")
+_PARTITION_TAGS = ("dagster/partition/partner", "dagster/partition", "dagster/asset_partition_range_start")
 
 
 def run_tags(partner_id: str, tenant_id: str | None, phase: str) -> dict[str, str]:
@@ -35,3 +42,21 @@ def cohort_tags(label: str, phase: str) -> dict[str, str]:
     if phase not in PHASES:
         raise ValueError(f"unknown run phase {phase!r}; one of {PHASES}")
     return {COHORT: label, PHASE: phase}
+
+
+def hand_run_tags(tags: Mapping[str, str]) -> dict[str, str]:
+    """Partner and phase of a run launched by hand, from Dagster's own tags; {} for runs that
+    already carry the policy (ours) or a cohort, and for runs not about one partner."""
+    if PARTNER in tags or COHORT in tags:
+        return {}
+    partner_id = next((partner_of(tags[t]) for t in _PARTITION_TAGS if tags.get(t)), None)
+    if partner_id is None:
+        return {}
+    return {PARTNER: partner_id, PHASE: "backfill" if "dagster/backfill" in tags else "manual"}
+
+
+def partner_of(key: str) -> str | None:
+    """The partner in a partition key: `acme`, or `2026-10-01|acme` (month, then partner)."""
+    parts = key.split("|")
+    partner_id = parts[-1] if len(parts) <= 2 else None
+    return partner_id if partner_id and is_partner_id(partner_id) else None
