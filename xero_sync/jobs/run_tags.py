@@ -19,8 +19,10 @@ from collections.abc import Mapping
 
 from xero_sync.platform.connections import Connection
 from xero_sync.platform.ids import is_partner_id
+from xero_sync.shards.layout import Shard
 
 PARTNER, TENANT, PHASE, COHORT = "xero/partner", "xero/tenant", "xero/phase", "xero/cohort"
+SHARD = "xero/shard"
 POLICY_TAGS = (PARTNER, TENANT, PHASE)
 PHASES = ("onboarding", "incremental", "reread", "webhook", "push", "backfill", "manual")
 _PARTITION_TAGS = ("dagster/partition/partner", "dagster/partition", "dagster/asset_partition_range_start")
@@ -37,11 +39,12 @@ def connection_tags(connection: Connection, phase: str) -> dict[str, str]:
     return run_tags(connection.partner_id, connection.tenant_id, phase)
 
 
-def cohort_tags(label: str, phase: str) -> dict[str, str]:
-    """The tags of a cohort run: its place in the tick's plan (`3-of-12`) and its phase."""
+def cohort_tags(label: str, phase: str, shard: Shard) -> dict[str, str]:
+    """The tags of a cohort run: its place in the tick's plan (`3-of-12`), its phase and its
+    shard (every shard plans its own cohorts, so `1-of-1` alone does not say whose run it is)."""
     if phase not in PHASES:
         raise ValueError(f"unknown run phase {phase!r}; one of {PHASES}")
-    return {COHORT: label, PHASE: phase}
+    return {COHORT: label, PHASE: phase, SHARD: str(shard.index)}
 
 
 def hand_run_tags(tags: Mapping[str, str]) -> dict[str, str]:
