@@ -6,13 +6,17 @@ its end-to-end test and `bench/onboard_many.py` start, watch and stop.
 per-app limits, the partners (connected before Dagster starts unless asked otherwise), one
 `dagster api grpc` code server per shard (`XERO_SYNC_SHARD=i`, `XERO_SYNC_SHARDS=N`), then
 `dagster-daemon run` and `dagster-webserver` on a generated workspace with one `grpc_server` entry
-per shard, and waits until every location is loaded and the daemons heartbeat. `stop()` stops
-every child and its processes and drops a throwaway database.
+per shard, and waits until every location is loaded and the daemons heartbeat; then `xero-sync web`
+(waitress: the Integrations page, the webhook receiver and the events API, with a generated service
+token) and points the sandbox's webhooks at the receiver, so a change in Xero reaches the store
+without waiting for a schedule. `stop()` stops every child and its processes and drops a
+throwaway database.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import shlex
 import shutil
 import time
@@ -52,6 +56,7 @@ class DeployOptions:
     months: int = 24
     seed: int = 1
     ui_port: int = 3000  # 0: a free port
+    web_port: int = 8000  # `xero-sync web` (events API, webhooks); 0: a free port
     sandbox_port: int = 5055  # 0: a free port
     max_runs: int | None = None  # default: two per core
     app_minute_limit: int = 10_000  # the sandbox's (Xero's); the client budgets 90 % of it
@@ -71,10 +76,12 @@ class Deployment:
     servers: list[CodeServer] = field(default_factory=list)
     sandbox_url: str = ""
     ui_url: str = ""
+    web_url: str = ""
     connected_at: float | None = None  # wall clock when the partners were connected
     max_runs: int = 0  # runs at once, as written to dagster.yaml
     _engine: sa.Engine | None = None
     _key: str = ""
+    _secrets: dict[str, str] = field(default_factory=dict)  # generated per start, in deploy.env only
 
     def __post_init__(self) -> None:
         self.home = (self.options.root / "deploy").resolve()
@@ -101,6 +108,7 @@ class Deployment:
             "XERO_SYNC_XERO": "sandbox",
             "XERO_SYNC_SANDBOX_URL": self.sandbox_url,
             "XERO_SYNC_ENCRYPTION_KEY": self._key,
+            **self._secrets,
             "XERO_SYNC_SHARDS": str(opts.shards),
             "XERO_SYNC_APP_MINUTE_LIMIT": str(max(1, int(opts.app_minute_limit * APP_BUDGET_SHARE))),
             "DAGSTER_HOME": str(self.dagster_home),
@@ -126,6 +134,11 @@ class Deployment:
         opts = self.options
         self.prepare_folders()
         self._key = TokenCipher.generate_key()
+        self._secrets = {
+            "XERO_SYNC_SERVICE_TOKEN": secrets.token_urlsafe(32),  # the events API's bearer token
+            "XERO_WEBHOOK_KEY": secrets.token_urlsafe(32),  # the sandbox signs webhooks with it
+            "XERO_SYNC_WEB_SECRET": secrets.token_urlsafe(32),  # signs the web app's sessions
+        }
         self.db = database.create(database.server_url(), opts.database)
         say(f"[deploy] database {self.db.shown()} (platform store in public, Dagster in schema dagster)")
         upgrade(self.db.platform_url)
@@ -143,6 +156,7 @@ class Deployment:
         if connect_first:
             self.connect(say)
         self._start_dagster(say)
+        self._start_web(say)
         if not connect_first:
             self.connect(say)
 
@@ -179,6 +193,17 @@ class Deployment:
         self.children.wait_for("the Dagster daemon", lambda: services.unhealthy_daemons(self.ui_url) == set(),
                                DAGSTER_SECONDS, interval=1.0)
 
+    def _start_web(self, say) -> None:
+        """`xero-sync web` under waitress, then the sandbox's webhooks pointed at its receiver
+        (Xero's intent-to-receive check must pass, as when registering a webhook in Xero)."""
+        web_port = self.options.web_port or services.free_port()
+        self.web_url = f"http://{services.HOST}:{web_port}"
+        self.children.spawn("web", services.web_command(web_port), self._child_env(), self.home)
+        self.children.wait_for("xero-sync web", lambda: services.web_ready(self.web_url), CODE_SERVER_SECONDS)
+        receiver = f"{self.web_url}/webhooks/xero"
+        services.point_webhooks(self.sandbox_url, receiver, self._secrets["XERO_WEBHOOK_KEY"])
+        say(f"[deploy] xero-sync web on {self.web_url}; the sandbox's webhooks go to {receiver}")
+
     def connect(self, say=print, workers: int = CONNECT_WORKERS) -> list[Connection]:
         """Connect the partners, `workers` consents at a time (each still joins the least filled
         shard: the store serializes the assignment)."""
@@ -211,10 +236,13 @@ class Deployment:
             f"[deploy] Xero sandbox   {self.sandbox_url}  ({opts.tenants} organisations; per tenant 60/min, "
             f"5,000/day, 5 in flight; app {opts.app_minute_limit:,}/min, the client budgets "
             f"{self.variables()['XERO_SYNC_APP_MINUTE_LIMIT']}/min)",
+            f"[deploy] web + events   {self.web_url}  (Integrations page, Xero webhooks, events API: "
+            f"POST /api/partners/<partner>/events/<event> with `Authorization: Bearer "
+            f"$XERO_SYNC_SERVICE_TOKEN` from deploy.env)",
             f"[deploy] database       {self.db.shown()}"
             f"{' (dropped on stop)' if self.db.throwaway else ' (kept after stop)'}",
             f"[deploy] logs           {self.children.log_dir}",
-            f"[deploy] other commands `. {self.home / 'deploy.env'}` then e.g. `xero-sync web --port 8000`",
+            f"[deploy] other commands `. {self.home / 'deploy.env'}` then e.g. `xero-sync accounts`",
             "[deploy] Ctrl-C stops everything",
         ]
 

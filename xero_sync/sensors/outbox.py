@@ -41,6 +41,10 @@ MAX_PARTNERS_PER_TICK = 200
 # tick with nothing to write is one indexed query (see partners_with_work), so this costs little.
 # XERO_SYNC_SENSOR_INTERVAL, which shortens the other sensors, never lengthens this one.
 TICK_SECONDS = 1
+# Queued push runs start before the tenant's queued reads (a webhook's sync, a re-read): the
+# tenant's one run slot goes to the payment first (QueuedRunCoordinator dequeues by priority).
+PRIORITY_TAG = "dagster/priority"
+PUSH_PRIORITY = "10"
 STRANDED_AFTER = dt.timedelta(minutes=5)
 STRANDED_BUCKET_SECONDS = 600
 
@@ -107,7 +111,7 @@ def payment_outbox_sensor_for(shard: Shard) -> dg.SensorDefinition:
                 run_key=key,
                 partition_key=row.partner_id,
                 tags={"xero/tenant": row.tenant_id, "xero/partner": row.partner_id,
-                      "xero/phase": "push"},
+                      "xero/phase": "push", PRIORITY_TAG: PUSH_PRIORITY},
             ))
         if skipped:
             context.log.info(f"not pushing now (not connected, parked or not yet a partition): {skipped}")
