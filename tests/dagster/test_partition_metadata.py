@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import logging
 import datetime as dt
 
 import dagster as dg
@@ -92,3 +93,18 @@ def test_a_months_page_tells_its_own_rows_and_preview_first(world):
             keys = list(meta)
             assert keys[0] == "month" and keys.index("preview") < keys.index("run_months"), keys
         assert list(mine)[-1] == "rate_budget"
+
+
+def test_a_months_run_says_what_it_did_at_info(world):
+    """Issue 20: the quickstart terminal (run logs at INFO) showed nothing of the onboarding runs:
+    the month assets logged only at DEBUG (Dagster's own events)."""
+    month = recent_months(dt.date.today())[0]
+    world.instance.add_dynamic_partitions(partners.name, [world.partner_id])
+    result = dg.materialize([xero_records, platform_records], instance=world.instance,
+                            resources=world.defs.resources,
+                            partition_key=str(partition_key(world.partner_id, month)))
+    assert result.success
+    info = [e.user_message for e in world.instance.all_logs(result.run_id)
+            if e.level == logging.INFO and e.dagster_event is None]
+    assert any(f"{world.partner_id} {month:%Y-%m}..{month:%Y-%m}: pulled" in m for m in info), info
+    assert any("applied to the dashboard" in m for m in info), info

@@ -80,6 +80,9 @@ def platform_records_for(shard: Shard) -> dg.AssetsDefinition:
     def platform_records(context: dg.AssetExecutionContext, platform: PlatformResource):
         partner_id, month_list = partner_and_months(context)
         applied = apply_months(platform, partner_id, month_list)
+        context.log.info(f"{partner_id} {month_list[0]:%Y-%m}..{month_list[-1]:%Y-%m}: applied to the dashboard "
+                         + ", ".join(f"{e} {platform_run_metadata(applied, e)['run_inserted']} new"
+                                     for e in applied.counts))
         for entity, spec in specs.items():
             run = platform_run_metadata(applied, entity)  # after the month's own (the page's order)
             for month in applied.counts[entity]:

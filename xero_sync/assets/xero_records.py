@@ -78,6 +78,10 @@ def xero_records_for(shard: Shard) -> dg.AssetsDefinition:
             raise dg.Failure(f"partner {partner_id} has no Xero connection record")
         pulled = pull_months(platform, xero.client_for(connection), connection, month_list)
 
+        # At INFO, so the quickstart's terminal shows what each run did (README, "quickstart").
+        context.log.info(f"{partner_id} {month_list[0]:%Y-%m}..{month_list[-1]:%Y-%m}: pulled "
+                         + ", ".join(f"{len(r.records)} {e}" for e, r in pulled.reads.items())
+                         + f"; {pulled.stats.get('calls', 0)} Xero calls")
         drift = pulled.drift
         if drift:
             context.log.warning(f"{len(drift)} unexpected values in Xero payloads (tolerated): {drift[:5]}")
