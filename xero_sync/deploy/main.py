@@ -20,7 +20,7 @@ from xero_sync.deploy.services import WebhookSetupError
 
 
 def run(args: argparse.Namespace) -> int:
-    from xero_sync.demo.ui import Stopped, exit_code, stop_on_signals
+    from xero_sync.demo.ui import Stopped, exit_code, say, stop_on_signals
 
     if args.partners is not None and args.partners > args.tenants:
         raise ConfigError(f"--partners {args.partners} needs as many organisations: pass --tenants {args.partners}")
@@ -33,22 +33,22 @@ def run(args: argparse.Namespace) -> int:
     deployment = Deployment(options)
     code = 0
     try:
-        deployment.start()
-        print("\n".join(deployment.describe()), flush=True)
-        deployment.watch()
+        deployment.start(say=say)
+        say("\n".join(deployment.describe()))
+        deployment.watch(say=say)
     except Stopped as stop:
-        print(f"\n[deploy] {signal.Signals(stop.signum).name}: stopping every service", flush=True)
+        say(f"\n[deploy] {signal.Signals(stop.signum).name}: stopping every service")
         code = exit_code(stop)
     except (ChildExited, TimeoutError, ConnectError, WebhookSetupError) as exc:
-        print(f"[deploy] {exc}", flush=True)
+        say(f"[deploy] {exc}")
         code = 1
     finally:
         # A second Ctrl-C must not cut the stop short and leave processes behind.
         for s in (signal.SIGINT, signal.SIGTERM):
             signal.signal(s, signal.SIG_IGN)
-        deployment.stop()
+        deployment.stop(say=say)
         restore_signals()
-    print("[deploy] stopped", flush=True)
+    say("[deploy] stopped")
     return code
 
 
