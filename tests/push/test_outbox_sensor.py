@@ -111,18 +111,26 @@ def test_an_unknown_row_that_must_wait_gets_a_run_only_once_it_becomes_due(store
     _set(store, oid, updated_at=now)
     assert tick(store, instance).run_requests == []
 
-    # Due for its look-up: one run, and the same key until that run changes the row.
+    # Due for its look-up: one run (once the last push's touch is UNKNOWN_RETRY_AFTER old), and
+    # the same key until that run changes the row.
     due = now - dt.timedelta(seconds=bounds.in_flight_seconds + bounds.read_lag_seconds + 1)
     _set(store, oid, first_sent_at=due, sent_at=due)
+    assert tick(store, instance).run_requests == []
+    _set(store, oid, updated_at=now - sensor_module.UNKNOWN_RETRY_AFTER)
     (request,) = tick(store, instance).run_requests
     assert ":unknown:" in request.run_key
     assert [r.run_key for r in tick(store, instance).run_requests] == [request.run_key]
 
 
-def test_an_unknown_row_inside_the_key_window_is_re_sent_at_once(store, instance):
+def test_an_unknown_row_inside_the_key_window_is_re_sent_every_30_seconds_not_every_tick(store, instance):
+    """Ticks come every 5 s now; a row Xero keeps answering 409 for must not spend its sends faster
+    than with the former 30-second interval."""
     now = dt.datetime.now(dt.timezone.utc)
     (oid,) = add_rows(store, "p2", 1)
-    _set(store, oid, status="unknown", ever_unknown=True, first_sent_at=now, sent_at=now, request_key="rk-2")
+    _set(store, oid, status="unknown", ever_unknown=True, first_sent_at=now - dt.timedelta(seconds=40),
+         sent_at=now - dt.timedelta(seconds=40), request_key="rk-2", updated_at=now - dt.timedelta(seconds=5))
+    assert tick(store, instance).run_requests == []  # touched by a push 5 s ago
+    _set(store, oid, updated_at=now - sensor_module.UNKNOWN_RETRY_AFTER)
     (request,) = tick(store, instance).run_requests
     assert request.partition_key == "p2" and ":unknown:" in request.run_key
 

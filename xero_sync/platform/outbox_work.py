@@ -18,10 +18,13 @@ _TO_WRITE = ("pending", "unknown", "sending")
 class SettleWindows:
     """When an `unknown` row is due (push/settle.py): re-sent while Xero may still remember its
     key (first sent after `resend_after`), looked up once it can no longer be in flight (last sent
-    at or before `look_up_before`). In between it waits, and a waiting row asks for no run."""
+    at or before `look_up_before`). In between it waits, and a waiting row asks for no run. Either
+    way a sent row a push touched asks again only once untouched since `retry_before` (Xero
+    answering 409 "still processing" is not retried on every tick); a row never sent is due now."""
 
     resend_after: dt.datetime
     look_up_before: dt.datetime
+    retry_before: dt.datetime
 
 
 def partners_with_work(conn: sa.Connection, after: str | None, now: dt.datetime, *, limit: int,
@@ -36,8 +39,10 @@ def partners_with_work(conn: sa.Connection, after: str | None, now: dt.datetime,
     fresh = sa.and_(pending, o.updated_at >= now - stranded_after)
     released = sa.and_(pending, o.error == RELEASED_NOTE)
     stale_sending = sa.and_(o.status == "sending", o.updated_at < now - stranded_after)
-    due = sa.or_(o.sent_at.is_(None), o.sent_at <= settle.look_up_before,
-                 sa.func.coalesce(o.first_sent_at, o.sent_at) > settle.resend_after)
+    due = sa.or_(o.sent_at.is_(None),  # never sent: nothing in flight, look it up now
+                 sa.and_(o.updated_at <= settle.retry_before,
+                         sa.or_(o.sent_at <= settle.look_up_before,
+                                sa.func.coalesce(o.first_sent_at, o.sent_at) > settle.resend_after)))
     unknown = sa.or_(o.status == "unknown", stale_sending)
     unknown_due = sa.or_(sa.and_(o.status == "unknown", due), stale_sending)
     query = (

@@ -46,6 +46,10 @@ TICK_SECONDS = 1
 PRIORITY_TAG = "dagster/priority"
 PUSH_PRIORITY = "10"
 STRANDED_AFTER = dt.timedelta(minutes=5)
+# An unknown row a push just touched (e.g. Xero said 409 "still processing") is asked for again
+# after this long, as with the former 30-second interval: the faster ticks must not spend its
+# MAX_ATTEMPTS sends within Xero's key window.
+UNKNOWN_RETRY_AFTER = dt.timedelta(seconds=30)
 STRANDED_BUCKET_SECONDS = 600
 
 
@@ -54,7 +58,8 @@ def settle_windows(now: dt.datetime) -> SettleWindows:
     timing = Timing(in_flight_seconds=longest_write_seconds())
     return SettleWindows(
         resend_after=now - dt.timedelta(seconds=timing.key_window_seconds),
-        look_up_before=now - dt.timedelta(seconds=timing.in_flight_seconds + timing.read_lag_seconds))
+        look_up_before=now - dt.timedelta(seconds=timing.in_flight_seconds + timing.read_lag_seconds),
+        retry_before=now - UNKNOWN_RETRY_AFTER)
 
 
 def _run_key(row: sa.Row, now: dt.datetime) -> str | None:
