@@ -248,7 +248,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="xs-onboard-many-") as root:
         deployment = Deployment(DeployOptions(
             root=Path(root), shards=args.shards, tenants=args.partners, invoices=args.invoices,
-            months=args.months, ui_port=0, sandbox_port=0, max_runs=args.max_runs,
+            months=args.months, ui_port=0, sandbox_port=0, web_port=0, max_runs=args.max_runs,
             app_minute_limit=args.app_minute_limit))
         try:
             deployment.start(connect_first=False, say=lambda line: None)

@@ -92,7 +92,7 @@ def test_schedules_request_one_run_per_cohort_of_the_shards_due_partners(sqlite_
     assert [r.run_key for r in incremental] == [f"incremental:20261125T0300:cohort-{i}-of-3" for i in (1, 2, 3)]
     assert [r.run_key for r in again] == [r.run_key for r in incremental]  # deterministic per tick
     assert [{k: v for k, v in r.tags.items() if k.startswith("xero/")} for r in incremental] == [
-        {"xero/cohort": f"{i}-of-3", "xero/phase": "incremental"} for i in (1, 2, 3)]  # no partner, no tenant
+        {"xero/cohort": f"{i}-of-3", "xero/phase": "incremental", "xero/shard": "0"} for i in (1, 2, 3)]  # no partner, no tenant
     assert [partners_of(r) for r in reread] == [partners_of(r) for r in incremental]
     assert reread[0].run_key == "reread:20261125:cohort-1-of-3" and reread[0].tags["xero/phase"] == "reread"
     assert reread[0].run_config["ops"]["reread_cohort"]["config"]["months"] == ["2026-10-01", "2026-11-01"]

@@ -174,3 +174,14 @@ def test_a_tick_records_a_bounded_number_of_empty_months_and_the_next_goes_on(st
         done = {k for k in instance.get_materialized_partitions(dg.AssetKey("platform_invoices"))
                 if k.endswith(f"|{partner_id}")}
         assert done == {str(partition_key(partner_id, m)) for m in months_in(HISTORY_START, FIRST)}
+
+
+def test_a_partition_added_by_hand_for_an_unknown_partner_is_removed_never_onboarded(store_engine, instance):
+    """Issue 20: the Materialize dialog's "Add a partition" created a partner that does not exist.
+    A partner partition with no connection row is deleted by the next tick and gets no run."""
+    pending(store_engine, "real", FIRST)
+    instance.add_dynamic_partitions("partners", ["ghost", "real"])
+    result = tick(store_engine, instance)
+    assert "ghost" not in by_partner(result) and "real" in by_partner(result)
+    deletes = [r for r in result.dynamic_partitions_requests if isinstance(r, dg.DeleteDynamicPartitionsRequest)]
+    assert [(r.partitions_def_name, list(r.partition_keys)) for r in deletes] == [("partners", ["ghost"])]

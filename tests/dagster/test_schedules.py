@@ -29,6 +29,8 @@ def test_schedules_skip_partners_until_connected_then_request_their_cohort_runs(
     assert incremental.run_config == {"ops": {"pull_changes_cohort": {"config": {"partners": [world.partner_id]}}}}
     assert incremental.run_key == "incremental:20261125T0300:cohort-1-of-1"
     assert incremental.tags["xero/cohort"] == "1-of-1" and "xero/partner" not in incremental.tags
+    # Cohort runs name their shard: two shards' `1-of-1` runs looked identical (issue 20).
+    assert incremental.tags["xero/shard"] == "0"
 
     [reread] = evaluate(daily_reread_schedule, world)
     assert reread.run_config == {"ops": {"reread_cohort": {"config": {
@@ -40,3 +42,11 @@ def test_schedules_skip_partners_until_connected_then_request_their_cohort_runs(
                          "Xero daily API limit reached")
     assert evaluate(incremental_sync_schedule, world) == []
     assert evaluate(daily_reread_schedule, world) == []
+
+
+def test_cohort_runs_of_two_shards_name_their_shard():
+    from xero_sync.jobs.run_tags import cohort_tags
+    from xero_sync.shards.layout import shard
+
+    first, second = (cohort_tags("1-of-1", "incremental", shard(i)) for i in (0, 1))
+    assert first != second and second["xero/shard"] == "1" and second["xero/cohort"] == "1-of-1"

@@ -70,3 +70,17 @@ def test_each_shard_location_loads_alone(tmp_path):
         [keys] = _load(_workspace_origins(tmp_path, [index])).values()
         assert dg.AssetKey([*shard(index).prefix, "xero_invoices"]) in keys
         assert all(k.path[:-1] == shard(index).prefix for k in keys)
+
+
+def test_a_shards_assets_say_their_shard_on_every_page():
+    """Issue 20: shard 0's assets had plain names, shard 1's `shard_1/...`, and nothing said which
+    shard a page belonged to. Each partner x month asset's description now starts with its shard."""
+    from xero_sync.definitions import build_defs
+
+    for index in (0, 1):
+        graph = build_defs(shard=index).resolve_asset_graph()
+        partitioned = [k for k in graph.get_all_asset_keys() if graph.get(k).partitions_def is not None]
+        assert partitioned
+        for key in partitioned:
+            assert graph.get(key).description.startswith(
+                f"Shard {index} (code location {shard(index).location_name}"), key

@@ -79,13 +79,15 @@ def test_outbox_work_is_read_per_shard(store_engine):
             connections.start_connection(conn, partner_id, tenant_id=f"t-{partner_id}", tenant_name=partner_id,
                                          xero_connection_id=f"c-{partner_id}", token_set_id=None)
     from tests.push.test_outbox_sensor import add_rows
+    from xero_sync.sensors.outbox import settle_windows
 
     for partner_id in ("a", "b"):
         add_rows(store_engine, partner_id, 2)
     with store_engine.begin() as conn:
         def work(shard):
             return [r.partner_id for r in outbox_work.partners_with_work(
-                conn, None, now, limit=10, stranded_after=dt.timedelta(minutes=5), shard=shard)]
+                conn, None, now, limit=10, stranded_after=dt.timedelta(minutes=5),
+                settle=settle_windows(now), shard=shard)]
         assert work(0) == ["a"] and work(1) == ["b"] and work(None) == ["a", "b"]
 
 

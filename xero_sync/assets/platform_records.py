@@ -11,7 +11,7 @@ import functools
 
 import dagster as dg
 
-from xero_sync.assets.table_metadata import OWNERS, row_counts, table_metadata
+from xero_sync.assets.table_metadata import OWNERS, table_metadata
 from xero_sync.assets.xero_records import xero_specs
 from xero_sync.partitions import partition_key, partner_and_months
 from xero_sync.pulls.metadata import (
@@ -80,12 +80,15 @@ def platform_records_for(shard: Shard) -> dg.AssetsDefinition:
     def platform_records(context: dg.AssetExecutionContext, platform: PlatformResource):
         partner_id, month_list = partner_and_months(context)
         applied = apply_months(platform, partner_id, month_list)
-        table_rows = row_counts(platform, _TABLES)
+        context.log.info(f"{partner_id} {month_list[0]:%Y-%m}..{month_list[-1]:%Y-%m}: applied to the dashboard "
+                         + ", ".join(f"{e} {platform_run_metadata(applied, e)['run_inserted']} new"
+                                     for e in applied.counts))
         for entity, spec in specs.items():
+            run = platform_run_metadata(applied, entity)  # after the month's own (the page's order)
             for month in applied.counts[entity]:
-                context.add_asset_metadata(platform_month_metadata(applied, entity, month), asset_key=spec.key,
-                                           partition_key=str(partition_key(partner_id, month)))
-            yield dg.MaterializeResult(asset_key=spec.key, metadata=platform_run_metadata(applied, entity, table_rows))
+                context.add_asset_metadata({**platform_month_metadata(applied, entity, month), **run},
+                                           asset_key=spec.key, partition_key=str(partition_key(partner_id, month)))
+            yield dg.MaterializeResult(asset_key=spec.key)
         for check in platform_checks(applied):
             yield dg.AssetCheckResult(check_name=check.name, asset_key=specs["invoices"].key,
                                       passed=check.passed, metadata=check.metadata)

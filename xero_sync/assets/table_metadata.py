@@ -1,20 +1,16 @@
 """Definition and materialization metadata derived from the store's SQLAlchemy tables.
 
 `column_schema(table)` builds the `dagster/column_schema` the UI shows from xero_sync.platform.schema
-itself, so the documented columns cannot drift from the real ones; `row_counts` gives the standard
-`dagster/row_count` (rows in the asset's table, all partners) for materializations.
+itself, so the documented columns cannot drift from the real ones. A partition's `dagster/row_count`
+is its own month's records (pulls/metadata.py), never a count of the whole table.
 """
 
 from __future__ import annotations
-
-from collections.abc import Mapping
 
 import dagster as dg
 import sqlalchemy as sa
 
 from xero_sync.platform.schema import UTCDateTime
-from xero_sync.platform.sizes import row_count
-from xero_sync.resources.platform import PlatformResource
 
 OWNERS = ["team:data"]
 
@@ -47,9 +43,3 @@ def column_schema(table: sa.Table) -> dg.TableSchema:
 def table_metadata(table: sa.Table) -> dict:
     """Definition metadata for an asset stored in `table`."""
     return {"dagster/column_schema": column_schema(table), "dagster/table_name": table.name}
-
-
-def row_counts(platform: PlatformResource, tables: Mapping[str, sa.Table]) -> dict[str, dict]:
-    """{name: {"dagster/row_count": rows in its table}} for a materialization's metadata."""
-    with platform.begin() as conn:
-        return {name: {"dagster/row_count": row_count(conn, table)} for name, table in tables.items()}

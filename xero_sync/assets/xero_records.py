@@ -12,7 +12,7 @@ import functools
 
 import dagster as dg
 
-from xero_sync.assets.table_metadata import OWNERS, row_counts, table_metadata
+from xero_sync.assets.table_metadata import OWNERS, table_metadata
 from xero_sync.partitions import partition_key, partner_and_months
 from xero_sync.platform import connections
 from xero_sync.pulls.metadata import XERO_TABLES, xero_checks, xero_month_metadata, xero_run_metadata
@@ -78,15 +78,19 @@ def xero_records_for(shard: Shard) -> dg.AssetsDefinition:
             raise dg.Failure(f"partner {partner_id} has no Xero connection record")
         pulled = pull_months(platform, xero.client_for(connection), connection, month_list)
 
+        # At INFO, so the quickstart's terminal shows what each run did (README, "quickstart").
+        context.log.info(f"{partner_id} {month_list[0]:%Y-%m}..{month_list[-1]:%Y-%m}: pulled "
+                         + ", ".join(f"{len(r.records)} {e}" for e, r in pulled.reads.items())
+                         + f"; {pulled.stats.get('calls', 0)} Xero calls")
         drift = pulled.drift
         if drift:
             context.log.warning(f"{len(drift)} unexpected values in Xero payloads (tolerated): {drift[:5]}")
-        table_rows = row_counts(platform, _LANDING)
         for entity, spec in specs.items():
+            run = xero_run_metadata(pulled, entity)  # after the month's own (the page's order)
             for month in pulled.counts[entity]:
-                context.add_asset_metadata(xero_month_metadata(pulled, entity, month), asset_key=spec.key,
-                                           partition_key=str(partition_key(partner_id, month)))
-            yield dg.MaterializeResult(asset_key=spec.key, metadata=xero_run_metadata(pulled, entity, table_rows))
+                context.add_asset_metadata({**xero_month_metadata(pulled, entity, month), **run},
+                                           asset_key=spec.key, partition_key=str(partition_key(partner_id, month)))
+            yield dg.MaterializeResult(asset_key=spec.key)
         for check in xero_checks(pulled):
             yield dg.AssetCheckResult(check_name=check.name, asset_key=specs["invoices"].key,
                                       passed=check.passed, metadata=check.metadata)

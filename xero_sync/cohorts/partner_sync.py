@@ -22,13 +22,10 @@ import dagster as dg
 
 from xero_sync.assets.reconciliation import diff_metadata
 from xero_sync.assets.reconciliation_run import Reconciled, reconcile_partner
-from xero_sync.assets.table_metadata import row_counts
 from xero_sync.platform import connections, partner_work
 from xero_sync.platform.connections import Connection
 from xero_sync.pulls.changes import pull_changes
 from xero_sync.pulls.metadata import (
-    PLATFORM_TABLES,
-    XERO_TABLES,
     changes_materializations,
     check_evaluations,
     months_materializations,
@@ -101,8 +98,7 @@ class PartnerSync:
         pulled = pull_months(self.platform, self._client(connection), connection, months,
                              lock_wait=self.lock_wait, read_organisation=True)
         applied = apply_months(self.platform, partner_id, months)
-        events = months_materializations(self.shard, pulled, applied, row_counts(self.platform, XERO_TABLES),
-                                         row_counts(self.platform, PLATFORM_TABLES))
+        events = months_materializations(self.shard, pulled, applied)
         events += check_evaluations(self.shard, partner_id, xero_checks(pulled) + platform_checks(applied))
         pulled_counts = {e: len(r.records) for e, r in pulled.reads.items()}
         return PartnerResult(events, f"{pulled_counts}; api calls {pulled.stats.get('calls', 0)}")

@@ -3,8 +3,11 @@
 `dagster dev` runs in its own session (process group), so a terminal's Ctrl-C reaches only the
 demo, which then stops the whole group itself: SIGINT to `dagster dev` (it shuts down its
 webserver, daemon and code servers), then SIGKILL to whatever of the group is left (at once if
-`dagster dev` is gone, after `STOP_SECONDS` if it hangs). No process outlives the demo. Run logs go to the terminal at INFO (the demo's
-dagster.yaml sets `python_logs.python_log_level`), the services' own logs at WARNING.
+`dagster dev` is gone, after `STOP_SECONDS` if it hangs). No process outlives the demo, however
+it ends: the group is stopped before anything is printed about it, and a closed output (`| tee
+log`, whose `tee` the same Ctrl-C ends) only silences the demo (`say`). Run logs go to the
+terminal at INFO (the demo's dagster.yaml sets `python_logs.python_log_level`), the services' own
+logs at WARNING.
 """
 
 from __future__ import annotations
@@ -45,6 +48,26 @@ def stop_on_signals() -> Callable[[], None]:
     return lambda: [signal.signal(s, h) for s, h in previous.items()]
 
 
+def say(text: str = "", *, file=None) -> None:
+    """print, flushed; once the output is closed (the reader of a pipe went away) everything
+    later goes to /dev/null instead of raising BrokenPipeError into a stop in progress."""
+    stream = sys.stdout if file is None else file
+    try:
+        print(text, file=stream, flush=True)
+    except (BrokenPipeError, ValueError, OSError):
+        _silence(stream)
+
+
+def _silence(stream) -> None:
+    try:
+        fd = stream.fileno()
+    except (ValueError, OSError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)  # the interpreter's own flush at exit then has nowhere to fail
+    os.close(devnull)
+
+
 def exit_code(stop: Stopped) -> int:
     """130 after Ctrl-C (the shell's convention), 0 after a SIGTERM asking for a clean stop."""
     return 130 if stop.signum == signal.SIGINT else 0
@@ -54,8 +77,8 @@ def run_dagster_dev(database_url: str, sandbox_url: str, partner_id: str, port: 
                     dagster_home: Path, key_file: Path) -> int:
     """Serve the Dagster UI until `dagster dev` exits or a signal stops the demo."""
     ui = f"http://127.0.0.1:{port}"
-    print(f"[demo] sandbox at {sandbox_url}; starting Dagster UI on {ui}")
-    print("[demo] the new_connection_sensor launches the last 12 months first, then history; Ctrl-C stops")
+    say(f"[demo] sandbox at {sandbox_url}; starting Dagster UI on {ui}")
+    say("[demo] the new_connection_sensor launches the last 12 months first, then history; Ctrl-C stops")
     # The dagster of this interpreter (the venv), whatever PATH says; `dg dev` is not installed,
     # so its notice that `dagster dev` is superseded would only be noise.
     cmd = [sys.executable, "-W", "ignore:Function `dev_command` is superseded", "-m", "dagster", "dev",
@@ -71,16 +94,19 @@ def run_dagster_dev(database_url: str, sandbox_url: str, partner_id: str, port: 
         _watch(proc, ui, database_url, partner_id)
         return proc.wait()
     except Stopped as stop:
-        print(f"\n[demo] {signal.Signals(stop.signum).name}: stopping Dagster and the sandbox")
-        stop_group(proc)
+        stop_group(proc)  # first: printing may fail (the pipe's reader got the same Ctrl-C)
+        say(f"\n[demo] {signal.Signals(stop.signum).name}: stopped Dagster; stopping the sandbox")
         raise
+    finally:
+        stop_group(proc)  # however else this ends (an error, a closed output): nothing outlives it
 
 
 def stop_group(proc: subprocess.Popen, timeout: float = STOP_SECONDS) -> None:
     """Stop `proc` and every process of its group: SIGINT to `dagster dev` (it shuts down the
     processes it manages in order), then SIGKILL to whatever of the group is left."""
-    try:
+    if proc.poll() is None:
         proc.send_signal(signal.SIGINT)
+    try:
         proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         pass
@@ -112,7 +138,7 @@ def _watch(proc: subprocess.Popen, ui: str, database_url: str, partner_id: str) 
         while proc.poll() is None:
             if not ready and _ui_answers(ui):
                 ready = True
-                print(f"[demo] Dagster UI ready on {ui}")
+                say(f"[demo] Dagster UI ready on {ui}")
             with engine.begin() as conn:
                 connection = connections.get_connection(conn, partner_id)
             if ready and connection.status == "connected":
@@ -125,8 +151,8 @@ def _watch(proc: subprocess.Popen, ui: str, database_url: str, partner_id: str) 
             return
         ensure_demo_accounts(engine, XeroResource().client_for(connection), partner_id)
         ids = record_demo_activity(engine, partner_id)
-        print(f"[demo] {partner_id} is connected; accounts set up and Alternative activity recorded "
-              f"({', '.join(ids)}): the payment_outbox_sensor pushes it within 30 s. Materialize "
+        say(f"[demo] {partner_id} is connected; accounts set up and Alternative activity recorded "
+              f"({', '.join(ids)}): the payment_outbox_sensor pushes it within seconds. Materialize "
               f"reconciliation_diff for partition {partner_id} to see the diff.")
     finally:
         engine.dispose()

@@ -21,6 +21,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from xero_sync.platform.private_files import open_log, private_folder
+
 STOP_SECONDS = 20.0  # for the services to shut down by themselves before SIGKILL
 GONE_SECONDS = 10.0  # for the kernel to remove what SIGKILL ended
 POLL_SECONDS = 0.2
@@ -104,9 +106,9 @@ class Children:
         self.items: list[Child] = []
 
     def spawn(self, name: str, cmd: list[str], env: dict[str, str], cwd: Path) -> Child:
-        self.log_dir.mkdir(parents=True, exist_ok=True)
+        private_folder(self.log_dir)  # 0700; each log 0640 from its first byte
         log_path = self.log_dir / f"{name}.log"
-        with signals_deferred(), log_path.open("ab") as log:
+        with signals_deferred(), open_log(log_path) as log:
             proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=log,
                                     stderr=subprocess.STDOUT, start_new_session=True,
                                     preexec_fn=_stop_with_parent if sys.platform == "linux" else None)

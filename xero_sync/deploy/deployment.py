@@ -6,13 +6,17 @@ its end-to-end test and `bench/onboard_many.py` start, watch and stop.
 per-app limits, the partners (connected before Dagster starts unless asked otherwise), one
 `dagster api grpc` code server per shard (`XERO_SYNC_SHARD=i`, `XERO_SYNC_SHARDS=N`), then
 `dagster-daemon run` and `dagster-webserver` on a generated workspace with one `grpc_server` entry
-per shard, and waits until every location is loaded and the daemons heartbeat. `stop()` stops
-every child and its processes and drops a throwaway database.
+per shard, and waits until every location is loaded and the daemons heartbeat; then `xero-sync web`
+(waitress: the Integrations page, the webhook receiver and the events API, with a generated service
+token) and points the sandbox's webhooks at the receiver, so a change in Xero reaches the store
+without waiting for a schedule. `stop()` stops every child and its processes and drops a
+throwaway database.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import shlex
 import shutil
 import time
@@ -29,6 +33,7 @@ from xero_sync.deploy.partners import CONNECT_WORKERS, connect_partners
 from xero_sync.deploy.progress import Progress, progress
 from xero_sync.platform.connections import Connection
 from xero_sync.platform.db import make_engine, upgrade
+from xero_sync.platform.private_files import private_folder, write_private
 from xero_sync.platform.token_cipher import TokenCipher
 
 SANDBOX_SECONDS = 300.0  # seeding many organisations
@@ -51,6 +56,7 @@ class DeployOptions:
     months: int = 24
     seed: int = 1
     ui_port: int = 3000  # 0: a free port
+    web_port: int = 8000  # `xero-sync web` (events API, webhooks); 0: a free port
     sandbox_port: int = 5055  # 0: a free port
     max_runs: int | None = None  # default: two per core
     app_minute_limit: int = 10_000  # the sandbox's (Xero's); the client budgets 90 % of it
@@ -70,10 +76,12 @@ class Deployment:
     servers: list[CodeServer] = field(default_factory=list)
     sandbox_url: str = ""
     ui_url: str = ""
+    web_url: str = ""
     connected_at: float | None = None  # wall clock when the partners were connected
     max_runs: int = 0  # runs at once, as written to dagster.yaml
     _engine: sa.Engine | None = None
     _key: str = ""
+    _secrets: dict[str, str] = field(default_factory=dict)  # generated per start, in deploy.env only
 
     def __post_init__(self) -> None:
         self.home = (self.options.root / "deploy").resolve()
@@ -100,6 +108,7 @@ class Deployment:
             "XERO_SYNC_XERO": "sandbox",
             "XERO_SYNC_SANDBOX_URL": self.sandbox_url,
             "XERO_SYNC_ENCRYPTION_KEY": self._key,
+            **self._secrets,
             "XERO_SYNC_SHARDS": str(opts.shards),
             "XERO_SYNC_APP_MINUTE_LIMIT": str(max(1, int(opts.app_minute_limit * APP_BUDGET_SHARE))),
             "DAGSTER_HOME": str(self.dagster_home),
@@ -123,10 +132,13 @@ class Deployment:
         """Everything up and ready; partners connected before Dagster starts (its first sensor
         tick finds them) unless `connect_first` is False (then once Dagster is ready)."""
         opts = self.options
-        if self.home.exists():
-            shutil.rmtree(self.home)
-        self.dagster_home.mkdir(parents=True)
+        self.prepare_folders()
         self._key = TokenCipher.generate_key()
+        self._secrets = {
+            "XERO_SYNC_SERVICE_TOKEN": secrets.token_urlsafe(32),  # the events API's bearer token
+            "XERO_WEBHOOK_KEY": secrets.token_urlsafe(32),  # the sandbox signs webhooks with it
+            "XERO_SYNC_WEB_SECRET": secrets.token_urlsafe(32),  # signs the web app's sessions
+        }
         self.db = database.create(database.server_url(), opts.database)
         say(f"[deploy] database {self.db.shown()} (platform store in public, Dagster in schema dagster)")
         upgrade(self.db.platform_url)
@@ -144,8 +156,16 @@ class Deployment:
         if connect_first:
             self.connect(say)
         self._start_dagster(say)
+        self._start_web(say)
         if not connect_first:
             self.connect(say)
+
+    def prepare_folders(self) -> None:
+        """The deployment's folder, fresh and private (0700), with Dagster's home in it."""
+        if self.home.exists():
+            shutil.rmtree(self.home)
+        private_folder(self.home)
+        private_folder(self.dagster_home)
 
     def _start_dagster(self, say) -> None:
         opts = self.options
@@ -173,6 +193,17 @@ class Deployment:
         self.children.wait_for("the Dagster daemon", lambda: services.unhealthy_daemons(self.ui_url) == set(),
                                DAGSTER_SECONDS, interval=1.0)
 
+    def _start_web(self, say) -> None:
+        """`xero-sync web` under waitress, then the sandbox's webhooks pointed at its receiver
+        (Xero's intent-to-receive check must pass, as when registering a webhook in Xero)."""
+        web_port = self.options.web_port or services.free_port()
+        self.web_url = f"http://{services.HOST}:{web_port}"
+        self.children.spawn("web", services.web_command(web_port), self._child_env(), self.home)
+        self.children.wait_for("xero-sync web", lambda: services.web_ready(self.web_url), CODE_SERVER_SECONDS)
+        receiver = f"{self.web_url}/webhooks/xero"
+        services.point_webhooks(self.sandbox_url, receiver, self._secrets["XERO_WEBHOOK_KEY"])
+        say(f"[deploy] xero-sync web on {self.web_url}; the sandbox's webhooks go to {receiver}")
+
     def connect(self, say=print, workers: int = CONNECT_WORKERS) -> list[Connection]:
         """Connect the partners, `workers` consents at a time (each still joins the least filled
         shard: the store serializes the assignment)."""
@@ -188,10 +219,9 @@ class Deployment:
     def write_env_file(self) -> Path:
         """`<home>/deploy.env`: `. deploy.env` in a second terminal to run xero-sync commands
         (web, diff, accounts) against this deployment."""
-        path = self.home / "deploy.env"
-        path.write_text("".join(f"export {k}={shlex.quote(v)}\n" for k, v in self.variables().items()))
-        path.chmod(0o600)  # it holds the encryption key
-        return path
+        # It holds the encryption key and the database password: 0600 from its first byte.
+        return write_private(self.home / "deploy.env",
+                             "".join(f"export {k}={shlex.quote(v)}\n" for k, v in self.variables().items()))
 
     # -- running and stopping -------------------------------------------------------------------
 
@@ -206,10 +236,13 @@ class Deployment:
             f"[deploy] Xero sandbox   {self.sandbox_url}  ({opts.tenants} organisations; per tenant 60/min, "
             f"5,000/day, 5 in flight; app {opts.app_minute_limit:,}/min, the client budgets "
             f"{self.variables()['XERO_SYNC_APP_MINUTE_LIMIT']}/min)",
+            f"[deploy] web + events   {self.web_url}  (Integrations page, Xero webhooks, events API: "
+            f"POST /api/partners/<partner>/events/<event> with `Authorization: Bearer "
+            f"$XERO_SYNC_SERVICE_TOKEN` from deploy.env)",
             f"[deploy] database       {self.db.shown()}"
             f"{' (dropped on stop)' if self.db.throwaway else ' (kept after stop)'}",
             f"[deploy] logs           {self.children.log_dir}",
-            f"[deploy] other commands `. {self.home / 'deploy.env'}` then e.g. `xero-sync web --port 8000`",
+            f"[deploy] other commands `. {self.home / 'deploy.env'}` then e.g. `xero-sync accounts`",
             "[deploy] Ctrl-C stops everything",
         ]
 

@@ -16,38 +16,39 @@ from xero_sync.config import ConfigError
 from xero_sync.connect.flow import ConnectError
 from xero_sync.deploy.children import ChildExited
 from xero_sync.deploy.deployment import Deployment, DeployOptions
+from xero_sync.deploy.services import WebhookSetupError
 
 
 def run(args: argparse.Namespace) -> int:
-    from xero_sync.demo.ui import Stopped, exit_code, stop_on_signals
+    from xero_sync.demo.ui import Stopped, exit_code, say, stop_on_signals
 
     if args.partners is not None and args.partners > args.tenants:
         raise ConfigError(f"--partners {args.partners} needs as many organisations: pass --tenants {args.partners}")
     options = DeployOptions(
         root=Path(args.home), shards=args.shards, tenants=args.tenants, partners=args.partners,
-        invoices=args.invoices, months=args.months, seed=args.seed, ui_port=args.port,
+        invoices=args.invoices, months=args.months, seed=args.seed, ui_port=args.port, web_port=args.web_port,
         sandbox_port=args.sandbox_port, max_runs=args.max_runs, app_minute_limit=args.app_minute_limit,
         database=args.database)
     restore_signals = stop_on_signals()  # Ctrl-C / SIGTERM: stop every child, then exit
     deployment = Deployment(options)
     code = 0
     try:
-        deployment.start()
-        print("\n".join(deployment.describe()), flush=True)
-        deployment.watch()
+        deployment.start(say=say)
+        say("\n".join(deployment.describe()))
+        deployment.watch(say=say)
     except Stopped as stop:
-        print(f"\n[deploy] {signal.Signals(stop.signum).name}: stopping every service", flush=True)
+        say(f"\n[deploy] {signal.Signals(stop.signum).name}: stopping every service")
         code = exit_code(stop)
-    except (ChildExited, TimeoutError, ConnectError) as exc:
-        print(f"[deploy] {exc}", flush=True)
+    except (ChildExited, TimeoutError, ConnectError, WebhookSetupError) as exc:
+        say(f"[deploy] {exc}")
         code = 1
     finally:
         # A second Ctrl-C must not cut the stop short and leave processes behind.
         for s in (signal.SIGINT, signal.SIGTERM):
             signal.signal(s, signal.SIG_IGN)
-        deployment.stop()
+        deployment.stop(say=say)
         restore_signals()
-    print("[deploy] stopped", flush=True)
+    say("[deploy] stopped")
     return code
 
 
@@ -78,6 +79,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--months", type=_count, default=24, help="months of history (default 24)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--port", type=_port, default=3000, help="Dagster UI port (default 3000; 0: free)")
+    p.add_argument("--web-port", type=_port, default=8000,
+                   help="xero-sync web: events API, webhooks, Integrations page (default 8000; 0: free)")
     p.add_argument("--sandbox-port", type=_port, default=5055, help="sandbox port (default 5055; 0: free)")
     p.add_argument("--max-runs", type=_count, default=None, help="runs at once (default two per core)")
     p.add_argument("--app-minute-limit", type=_count, default=10_000,

@@ -56,6 +56,11 @@ def webserver_command(workspace: Path, port: int) -> list[str]:
             "--log-level", "warning"]
 
 
+def web_command(port: int) -> list[str]:
+    """`xero-sync web`: waitress serving the Integrations page, the webhook receiver and the events API."""
+    return [sys.executable, "-m", "xero_sync.commands.cli", "web", "--host", HOST, "--port", str(port)]
+
+
 def http_json(url: str, body: dict | None = None, timeout: float = 10) -> object | None:
     """GET (or POST `body` as JSON) and decode the answer; None if nothing answers yet."""
     data = None if body is None else json.dumps(body).encode()
@@ -108,3 +113,31 @@ def unhealthy_daemons(ui_url: str) -> set[str] | None:
         return None
     healthy = {d["daemonType"] for d in data["instance"]["daemonHealth"]["allDaemonStatuses"] if d["healthy"]}
     return NEEDED_DAEMONS - healthy
+
+
+def web_ready(web_url: str) -> bool:
+    """The events API answers (401 without a token: the app is up and the API enabled)."""
+    request = urllib.request.Request(f"{web_url}/api/partners/-/events/payment-taken", data=b"{}",
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=2):
+            return False  # accepted without a token: never
+    except urllib.error.HTTPError as answer:
+        return answer.code == 401
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return False
+
+
+class WebhookSetupError(RuntimeError):
+    """The sandbox could not be pointed at the receiver (the message says what answered)."""
+
+
+def point_webhooks(sandbox_url: str, receiver: str, key: str) -> None:
+    """Register `receiver` as the sandbox's webhook URL with the signing `key` and run Xero's
+    intent-to-receive check against it."""
+    configured = http_json(f"{sandbox_url}/_sandbox/webhooks", {"url": receiver, "key": key})
+    if not isinstance(configured, dict) or configured.get("url") != receiver:
+        raise WebhookSetupError(f"the sandbox did not take the webhook URL {receiver}: {configured}")
+    intent = http_json(f"{sandbox_url}/_sandbox/webhooks/intent", {})
+    if not isinstance(intent, dict) or not intent.get("ok"):
+        raise WebhookSetupError(f"the webhook receiver {receiver} failed the intent-to-receive check: {intent}")

@@ -150,6 +150,11 @@ def list_connections(conn: sa.Connection, statuses: Iterable[str] | None = None,
     return [_row_to_connection(r) for r in conn.execute(query)]
 
 
+def partner_ids(conn: sa.Connection) -> set[str]:
+    """Every partner id with a connection row (in any shard)."""
+    return set(conn.execute(sa.select(xero_connections.c.partner_id)).scalars())
+
+
 def pending_slice(conn: sa.Connection, after: str | None, limit: int,
                   shard: int | None = None) -> list[Connection]:
     """Up to `limit` pending connections (of this shard), by partner id after `after`, wrapping

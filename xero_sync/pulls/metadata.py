@@ -2,7 +2,9 @@
 
 The assets report per-month figures on each partition (`add_asset_metadata`) and the read's
 totals (`run_*`) on every partition they materialize; a cohort run reports both on one
-AssetMaterialization per partner and month. Either way a partition's metadata has the same keys.
+AssetMaterialization per partner and month. Either way a partition's metadata has the same keys,
+the month's own first: its `dagster/row_count` (the records of that month: the slice it holds, no
+table count), its figures and its preview; then the run's totals; the rate budget last.
 """
 
 from __future__ import annotations
@@ -52,12 +54,18 @@ def _months(months: list[dt.date]) -> str:
 # --- xero_* -----------------------------------------------------------------------------------
 
 def xero_month_metadata(pulled: MonthsPulled, entity: str, month: dt.date) -> dict:
+    """One month's own figures: its records (the landed slice), what landing them did, and for
+    invoices the month's most recently changed."""
+    records = pulled.slices[entity][month]
     c = pulled.counts[entity][month]
-    return {"month": f"{month:%Y-%m}", "records_pulled": len(pulled.slices[entity][month]),
-            "inserted": c.inserted, "updated": c.updated, "unchanged": c.unchanged}
+    metadata = {"month": f"{month:%Y-%m}", "dagster/row_count": len(records), "records_pulled": len(records),
+                "inserted": c.inserted, "updated": c.updated, "unchanged": c.unchanged}
+    if entity == "invoices":
+        metadata["preview"] = dg.MetadataValue.md(invoice_preview(records))
+    return metadata
 
 
-def xero_run_metadata(pulled: MonthsPulled, entity: str, table_rows: Mapping[str, dict]) -> dict:
+def xero_run_metadata(pulled: MonthsPulled, entity: str) -> dict:
     """The read's figures, on every partition it materialized: one read spans the whole window."""
     read = pulled.reads[entity]
     total = sum(pulled.counts[entity].values(), landing.UpsertCounts())
@@ -69,15 +77,18 @@ def xero_run_metadata(pulled: MonthsPulled, entity: str, table_rows: Mapping[str
         "run_unchanged": total.unchanged,
         "run_api_calls": read.calls,
         "run_drift_notes": len(read.drift),
-        **table_rows[entity],
     }
     if entity == "invoices":
         metadata |= {
             "run_api_calls_all_entities": pulled.stats.get("calls", 0),
-            "rate_budget": dg.MetadataValue.json(pulled.stats.get("budget", {})),
-            "preview": dg.MetadataValue.md(invoice_preview(read.records)),
+            "rate_budget": dg.MetadataValue.text(_budget_line(pulled.stats.get("budget", {}))),
         }
     return metadata
+
+
+def _budget_line(budget: Mapping) -> str:
+    """The rate budget's figures on one line (they describe the tenant, not the month)."""
+    return ", ".join(f"{k}: {v}" for k, v in budget.items()) if budget else "none"
 
 
 def xero_checks(pulled: MonthsPulled) -> list[CheckOutcome]:
@@ -89,7 +100,7 @@ def xero_checks(pulled: MonthsPulled) -> list[CheckOutcome]:
 def invoice_preview(records, limit: int = 5) -> str:
     rows = sorted(records, key=lambda r: r.updated_at, reverse=True)[:limit]
     if not rows:
-        return "_no invoices in this window_"
+        return "_no invoices in this month_"
     lines = ["| number | status | date | total | due | currency |", "|---|---|---|---:|---:|---|"]
     lines += [
         f"| {r.invoice_number or ''} | {r.status} | {r.date} | {r.total} | {r.amount_due} | {r.currency_code} |"
@@ -106,16 +117,19 @@ def apply_figures(*counts: apply.ApplyCounts) -> dict[str, int]:
 
 
 def platform_month_metadata(applied: MonthsApplied, entity: str, month: dt.date) -> dict:
-    return {"month": f"{month:%Y-%m}", **apply_figures(applied.counts[entity][month])}
-
-
-def platform_run_metadata(applied: MonthsApplied, entity: str, table_rows: Mapping[str, dict]) -> dict:
-    total = apply_figures(*applied.counts[entity].values())
-    metadata = {"run_months": _months(applied.months), **{f"run_{k}": v for k, v in total.items()},
-                **table_rows[entity]}
+    """One month's own figures: its rows (what was applied: inserted, updated or unchanged), what
+    applying did, and for invoices the month's most recently changed."""
+    figures = apply_figures(applied.counts[entity][month])
+    rows = figures["inserted"] + figures["updated"] + figures["unchanged"]
+    metadata = {"month": f"{month:%Y-%m}", "dagster/row_count": rows, **figures}
     if entity == "invoices":
-        metadata["preview"] = dg.MetadataValue.md(platform_preview(applied.preview))
+        metadata["preview"] = dg.MetadataValue.md(platform_preview(applied.preview.get(month, [])))
     return metadata
+
+
+def platform_run_metadata(applied: MonthsApplied, entity: str) -> dict:
+    total = apply_figures(*applied.counts[entity].values())
+    return {"run_months": _months(applied.months), **{f"run_{k}": v for k, v in total.items()}}
 
 
 def platform_checks(applied: MonthsApplied) -> list[CheckOutcome]:
@@ -130,7 +144,7 @@ def platform_checks(applied: MonthsApplied) -> list[CheckOutcome]:
 
 def platform_preview(rows) -> str:
     if not rows:
-        return "_no invoices issued in this window_"
+        return "_no invoices issued in this month_"
     lines = ["| number | customer | status | total | outstanding | due | flags |",
              "|---|---|---|---:|---:|---|---|"]
     for r in rows:
@@ -144,20 +158,19 @@ def platform_preview(rows) -> str:
 
 # --- one partner's events, for runs that are not the assets' own -------------------------------
 
-def months_materializations(shard: Shard, pulled: MonthsPulled, applied: MonthsApplied,
-                            xero_rows: Mapping[str, dict], platform_rows: Mapping[str, dict]
+def months_materializations(shard: Shard, pulled: MonthsPulled, applied: MonthsApplied
                             ) -> list[dg.AssetMaterialization]:
     """One materialization per asset and month of a partner's re-read, each with the month's
     figures and the read's totals (what the assets' range runs record on each partition)."""
     events = []
     for entity, name in XERO_ASSET_NAMES.items():
-        run = xero_run_metadata(pulled, entity, xero_rows)
+        run = xero_run_metadata(pulled, entity)
         for month in pulled.counts[entity]:
             events.append(dg.AssetMaterialization(
                 asset_key=shard.key(name), partition=str(partition_key(pulled.partner_id, month)),
                 metadata={**xero_month_metadata(pulled, entity, month), **run}))
     for entity, name in PLATFORM_ASSET_NAMES.items():
-        run = platform_run_metadata(applied, entity, platform_rows)
+        run = platform_run_metadata(applied, entity)
         for month in applied.counts[entity]:
             events.append(dg.AssetMaterialization(
                 asset_key=shard.key(name), partition=str(partition_key(applied.partner_id, month)),

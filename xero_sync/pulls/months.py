@@ -62,6 +62,13 @@ def window_for(month_list: list[dt.date], first_month: dt.date | None,
     return DateWindow(start, end)
 
 
+def _month_bounds(month: dt.date, month_list: list[dt.date], window: DateWindow) -> tuple[dt.date, dt.date]:
+    """[start, end) of one month's partition: the window's open ends belong to its first and last."""
+    start = window.start if month == month_list[0] else month
+    end = window.end if month == month_list[-1] else add_months(month, 1)
+    return start, end
+
+
 @dataclass(frozen=True)
 class MonthsPulled:
     """What one read of a partner's months brought: per entity the read, and per month the
@@ -137,7 +144,7 @@ class MonthsApplied:
     partner_id: str
     months: list[dt.date]
     counts: dict[str, dict[dt.date, apply.ApplyCounts]]
-    preview: list  # the most recently changed platform invoices of the window
+    preview: dict[dt.date, list]  # per month: its most recently changed platform invoices
     orphans: list[str]
     duplicates: list[str]
 
@@ -176,7 +183,9 @@ def apply_months(platform: PlatformResource, partner_id: str, month_list: list[d
         }
         # In the same transaction: the onboarding sensor counts a month done once it is here.
         onboarding_progress.record_landed(conn, partner_id, month_list)
-        preview = previews.recent_invoices(conn, partner_id, window.start, window.end)
+        # Each month's own most recently changed invoices (its page must not show another's).
+        preview = {m: previews.recent_invoices(conn, partner_id, *_month_bounds(m, month_list, window))
+                   for m in month_list}
         orphans = quality.orphan_invoices(conn, partner_id)
         duplicates = quality.duplicate_invoices(conn, partner_id)
     return MonthsApplied(partner_id, list(month_list), counts, preview, orphans, duplicates)

@@ -10,6 +10,8 @@ import sqlalchemy as sa
 from pydantic import PrivateAttr
 
 from xero_sync.config import Settings
+from xero_sync.jobs.run_tags import PARTNER, TENANT, hand_run_tags
+from xero_sync.platform.connections import get_connection
 from xero_sync.platform.db import make_engine
 
 
@@ -37,6 +39,20 @@ class PlatformResource(dg.ConfigurableResource):
         """One transaction: committed on success, rolled back on error."""
         with self.engine.begin() as conn:
             yield conn
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """A run launched by hand (UI, backfill) names its partner, tenant and phase as it starts
+        (jobs/run_tags.py); our sensors' and schedules' runs already do."""
+        run = context.dagster_run
+        if run is None or context.instance is None:
+            return
+        tags = hand_run_tags(run.tags)
+        if not tags:
+            return
+        with self.engine.connect() as conn:
+            connection = get_connection(conn, tags[PARTNER])
+        tags[TENANT] = connection.tenant_id if connection and connection.tenant_id else tags[PARTNER]
+        context.instance.add_run_tags(run.run_id, tags)
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         if self._engine is not None:

@@ -82,7 +82,7 @@ def incremental_sync_schedule_for(shard: Shard) -> dg.ScheduleDefinition:
             yield dg.RunRequest(
                 run_key=run_key("incremental", f"{tick:%Y%m%dT%H%M}", cohort),
                 run_config=cohort_run_config(INCREMENTAL_OP, list(cohort.partners)),
-                tags=cohort_tags(cohort.label, "incremental"),
+                tags=cohort_tags(cohort.label, "incremental", shard),
             )
 
     return incremental_sync_schedule
@@ -105,7 +105,7 @@ def daily_reread_schedule_for(shard: Shard) -> dg.ScheduleDefinition:
             yield dg.RunRequest(
                 run_key=run_key("reread", f"{tick:%Y%m%d}", cohort),
                 run_config=cohort_run_config(REREAD_OP, list(cohort.partners), months),
-                tags=cohort_tags(cohort.label, "reread"),
+                tags=cohort_tags(cohort.label, "reread", shard),
             )
 
     return daily_reread_schedule

@@ -123,6 +123,18 @@ def _month_asset_keys(shard: Shard) -> list[dg.AssetKey]:
     return [*xero_records_for(shard).keys, *platform_records_for(shard).keys]
 
 
+def _unknown_partitions(instance: dg.DagsterInstance, platform: PlatformResource, shard: Shard) -> list[str]:
+    """Partner partitions with no connection row at all: added by hand (the UI's Materialize
+    dialog offers "Add a partition"), they name a partner that does not exist, and are removed
+    instead of onboarded. One list of keys and one query per tick."""
+    keys = instance.get_dynamic_partitions(shard.partners.name)
+    if not keys:
+        return []
+    with platform.begin() as conn:
+        known = connections.partner_ids(conn)
+    return [k for k in keys if k not in known]
+
+
 @functools.cache
 def new_connection_sensor_for(shard: Shard) -> dg.SensorDefinition:
     """Onboarding of this shard's partners (and partners moving in or out of it)."""
@@ -217,8 +229,12 @@ def new_connection_sensor_for(shard: Shard) -> dg.SensorDefinition:
         partition_requests = []
         if to_add or moves.to_add:
             partition_requests.append(shard.partners.build_add_request(list(dict.fromkeys(to_add + moves.to_add))))
-        if moves.to_delete:
-            partition_requests.append(shard.partners.build_delete_request(moves.to_delete))
+        unknown = [p for p in _unknown_partitions(instance, platform, shard) if p not in moves.to_delete]
+        if unknown:
+            context.log.warning(f"partitions of unknown partners removed (added by hand; no connection): {unknown}")
+        to_delete = moves.to_delete + unknown
+        if to_delete:
+            partition_requests.append(shard.partners.build_delete_request(to_delete))
         return dg.SensorResult(
             run_requests=requests,
             dynamic_partitions_requests=partition_requests,

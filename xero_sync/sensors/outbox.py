@@ -6,7 +6,9 @@ round-robin by partner id after the cursor (the last partner looked at), so a ti
 the partners with work and nobody starves behind the first few hundred ids. A partner's run_key
 says what it is for, so asking again for the same work is deduplicated by Dagster:
 `push:{partner}:{max pending id}` for pending rows (a new row gives a new run), a key carrying the
-latest update of rows in `unknown` (a lost answer to settle by look-up), and a key per
+latest update of the `unknown` rows that are due (a lost answer to re-send while Xero remembers its
+key, or to look up once it cannot be in flight; a row waiting in between asks for no run, so the
+run asked for when it becomes due is the only one), and a key per
 STRANDED_BUCKET for pending rows left behind for STRANDED_AFTER (e.g. the partner was parked).
 Rows released by Set Up Accounts (outbox.RELEASED_NOTE) get a key carrying their release time,
 so they are pushed on the next tick, not minutes later. Partners that are not
@@ -25,14 +27,41 @@ import sqlalchemy as sa
 from xero_sync.jobs.push import push_job_for
 from xero_sync.partitions import existing_partners
 from xero_sync.platform.ids import is_partner_id
-from xero_sync.platform.outbox_work import partners_with_work
+from xero_sync.platform.outbox_work import SettleWindows, partners_with_work
+from xero_sync.push.settle import Timing
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.sensors.intervals import interval
 from xero_sync.shards.layout import Shard, shard as shard_at
+from xero_sync.xero.client import longest_write_seconds
 
 MAX_PARTNERS_PER_TICK = 200
+# Seconds between ticks: a payment reaches Xero within seconds (issue 20: p50 <= 10 s). The
+# daemon's sensor loop runs every 5 s (Dagster's MIN_INTERVAL_LOOP_TIME), so a shorter interval
+# means "every loop"; 5 itself would skip every other loop whose start drifts a few ms early. A
+# tick with nothing to write is one indexed query (see partners_with_work), so this costs little.
+# XERO_SYNC_SENSOR_INTERVAL, which shortens the other sensors, never lengthens this one.
+TICK_SECONDS = 1
+# Queued push runs start before the tenant's queued reads (a webhook's sync, a re-read): the
+# tenant's one run slot goes to the payment first (QueuedRunCoordinator dequeues by priority).
+PRIORITY_TAG = "dagster/priority"
+PUSH_PRIORITY = "10"
 STRANDED_AFTER = dt.timedelta(minutes=5)
+# An unknown row a push just touched (e.g. Xero said 409 "still processing") is asked for again
+# after this long, as with the former 30-second interval: the faster ticks must not spend its
+# MAX_ATTEMPTS sends within Xero's key window.
+UNKNOWN_RETRY_AFTER = dt.timedelta(seconds=30)
 STRANDED_BUCKET_SECONDS = 600
+
+
+def settle_windows(now: dt.datetime) -> SettleWindows:
+    """The push's own timing (push/settle.py, the client's default timeouts), as cut-offs."""
+    timing = Timing(in_flight_seconds=longest_write_seconds())
+    return SettleWindows(
+        resend_after=now - dt.timedelta(seconds=timing.key_window_seconds),
+        look_up_before=now - dt.timedelta(seconds=timing.in_flight_seconds + timing.read_lag_seconds),
+        retry_before=now - UNKNOWN_RETRY_AFTER)
+
+
 def _run_key(row: sa.Row, now: dt.datetime) -> str | None:
     if row.unknown_at is not None:  # first: the run settles these and writes the pending ones
         stamp = row.unknown_at if isinstance(row.unknown_at, dt.datetime) else str(row.unknown_at)
@@ -52,7 +81,8 @@ def _run_key(row: sa.Row, now: dt.datetime) -> str | None:
 def payment_outbox_sensor_for(shard: Shard) -> dg.SensorDefinition:
     """Pushes for this shard's partners."""
 
-    @dg.sensor(name="payment_outbox_sensor", job=push_job_for(shard), minimum_interval_seconds=interval(30),
+    @dg.sensor(name="payment_outbox_sensor", job=push_job_for(shard),
+               minimum_interval_seconds=min(interval(TICK_SECONDS), TICK_SECONDS),
                default_status=dg.DefaultSensorStatus.RUNNING,
                description="Launches push_job for partners with outbox rows to write to Xero.")
     def payment_outbox_sensor(context: dg.SensorEvaluationContext,
@@ -60,7 +90,8 @@ def payment_outbox_sensor_for(shard: Shard) -> dg.SensorDefinition:
         now = dt.datetime.now(dt.timezone.utc)
         with platform.engine.connect() as conn:
             rows = partners_with_work(conn, context.cursor or None, now, limit=MAX_PARTNERS_PER_TICK,
-                                      stranded_after=STRANDED_AFTER, shard=shard.index)
+                                      stranded_after=STRANDED_AFTER, settle=settle_windows(now),
+                                      shard=shard.index)
         known_partners = existing_partners(context, [r.partner_id for r in rows if is_partner_id(r.partner_id)],
                                            shard.partners)
         requests: list[dg.RunRequest] = []
@@ -85,7 +116,7 @@ def payment_outbox_sensor_for(shard: Shard) -> dg.SensorDefinition:
                 run_key=key,
                 partition_key=row.partner_id,
                 tags={"xero/tenant": row.tenant_id, "xero/partner": row.partner_id,
-                      "xero/phase": "push"},
+                      "xero/phase": "push", PRIORITY_TAG: PUSH_PRIORITY},
             ))
         if skipped:
             context.log.info(f"not pushing now (not connected, parked or not yet a partition): {skipped}")

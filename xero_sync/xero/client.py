@@ -73,6 +73,15 @@ def _since(modified_since: datetime_or_ms) -> dt.datetime | None:
     return ms.header_value()
 
 
+DEFAULT_TIMEOUT: Timeout = (5, 60)  # (connect, read) seconds per attempt
+
+
+def longest_write_seconds(timeout: Timeout = DEFAULT_TIMEOUT) -> float:
+    """How long one write call with the default retry policy can last at most (retry.py)."""
+    connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
+    return RetryPolicy(None, None).longest_write_seconds(float(connect + read))
+
+
 class XeroClient:
     def __init__(
         self,
@@ -85,7 +94,7 @@ class XeroClient:
         budget: RateBudget | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
-        timeout: Timeout = (5, 60),
+        timeout: Timeout = DEFAULT_TIMEOUT,
     ) -> None:
         self.endpoints = endpoints
         self.tenant_id = tenant_id
