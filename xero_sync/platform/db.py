@@ -1,14 +1,17 @@
 """Engines and migrations for the platform store (PostgreSQL in production, SQLite embedded).
 
 `make_engine` gives both backends the same behaviour where it matters: aware UTC timestamps (see
-`schema.UTCDateTime`), enforced foreign keys, and waiting instead of failing when another writer
-holds SQLite's lock. `upgrade` runs the Alembic migrations in `migrations/` programmatically, so
+`schema.UTCDateTime`), enforced foreign keys, waiting instead of failing when another writer
+holds SQLite's lock, and real SQLite transactions: every write transaction begins with
+`BEGIN IMMEDIATE` (the pysqlite recipe in SQLAlchemy's SQLite dialect notes), so what a writer
+reads before it writes cannot change under it, as under PostgreSQL's row locks (`_sqlite_begin`). `upgrade` runs the Alembic migrations in `migrations/` programmatically, so
 no `alembic.ini` is needed anywhere.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -21,6 +24,7 @@ from xero_sync.platform.private_files import PRIVATE_MODE, make_private
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+_SA_CONNECTION_FILE = os.path.join("sqlalchemy", "engine", "base.py")
 
 
 class DatabaseUrlError(ValueError):
@@ -74,6 +78,7 @@ def make_engine(url: str | sa.URL) -> sa.Engine:
             pass
     engine = sa.create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
     sa.event.listen(engine, "connect", _sqlite_pragmas)
+    sa.event.listen(engine, "begin", _sqlite_begin)
     if path is not None:
         # Stores created before this (or by other tools): tighten them on every new connection.
         sa.event.listen(engine, "connect", lambda *_: _make_store_private(path))
@@ -119,6 +124,8 @@ def require_folder(url: str | sa.URL) -> None:
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
     # WAL lets readers (the web page, sensors) run while a sync writes; foreign keys are off by
     # default in SQLite; busy_timeout makes a second writer wait rather than fail at once.
+    # pysqlite's own transaction handling off: `_sqlite_begin_immediate` begins every transaction.
+    dbapi_conn.isolation_level = None
     cursor = dbapi_conn.cursor()
     try:
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -126,6 +133,37 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     finally:
         cursor.close()
+
+
+def _sqlite_begin(conn: sa.Connection) -> None:
+    """Every write transaction takes SQLite's write lock when it begins, not at its first write.
+
+    pysqlite on its own begins a transaction only before the first INSERT/UPDATE/DELETE, so the
+    reads a write depends on (an invoice's balance, a payment's payout) ran outside it and two
+    writers could both act on the same stale read (issue 18: a 100.00 invoice paid 210.00).
+    `_sqlite_pragmas` turns pysqlite's own BEGIN off; this emits ours: `BEGIN IMMEDIATE` for a
+    transaction begun explicitly (`engine.begin()`, `conn.begin()`: every write path), so a
+    second writer waits (busy_timeout) and then reads the first one's result, as under
+    PostgreSQL's row locks. A connection that only reads (`engine.connect()` and execute: its
+    transaction is begun implicitly) gets a plain deferred BEGIN: a consistent snapshot that
+    never waits for writers (WAL), so a page or sensor reading never queues behind a sync.
+    """
+    conn.exec_driver_sql("BEGIN" if _implicit_begin() else "BEGIN IMMEDIATE")
+
+
+def _implicit_begin() -> bool:
+    """True when SQLAlchemy is beginning the transaction implicitly (autobegin on the first
+    execute), False for an explicit begin(). SQLAlchemy's `begin` event does not say which, so
+    this looks for its `Connection._autobegin` among the callers (a few frames up);
+    tests/platform/test_sqlite_transactions.py fails loudly if an upgrade moves it."""
+    frame = sys._getframe(2)
+    for _ in range(8):
+        if frame is None:
+            return False
+        if frame.f_code.co_name == "_autobegin" and frame.f_code.co_filename.endswith(_SA_CONNECTION_FILE):
+            return True
+        frame = frame.f_back
+    return False
 
 
 def _script_config() -> Config:
