@@ -394,9 +394,11 @@ def payment_failed(bind: Bind, *, partner_id: str, payment_id: str, status: str 
         pay_id = check.text_id("payment_id", payment_id)
         word = check.failure_status("status", status)
         p = payments.c
+        # Locked: a concurrent report of the same failure waits, then reads it (and restores
+        # nothing twice).
         row = conn.execute(
             sa.select(p.source, p.status, p.invoice_id, p.amount_minor)
-            .where(p.partner_id == pid, p.payment_id == pay_id)
+            .where(p.partner_id == pid, p.payment_id == pay_id).with_for_update()
         ).first()
         if row is None:
             raise EventRefused("payment_id", f"no payment {pay_id} for partner {pid!r}")
@@ -436,10 +438,13 @@ def payout_sent(bind: Bind, *, partner_id: str, payout_id: str, currency: str,
         refunds = check.id_list("refund_ids", refund_ids, allow_empty=True)
         fees_minor = check.amount_minor("fees", fees, cur, allow_zero=True)
         day = check.day("paid_out_on", paid_out_on)
-        existing = conn.execute(
-            sa.select(payouts.c.currency, payouts.c.fees_minor, payouts.c.paid_out_on)
-            .where(payouts.c.partner_id == pid, payouts.c.payout_id == po_id)
-        ).first()
+        def recorded() -> sa.Row | None:
+            return conn.execute(
+                sa.select(payouts.c.currency, payouts.c.fees_minor, payouts.c.paid_out_on)
+                .where(payouts.c.partner_id == pid, payouts.c.payout_id == po_id)
+            ).first()
+
+        existing = recorded()
         if existing is not None:
             return _same_payout(conn, existing, pid, po_id, cur, ids, refunds, fees_minor, day)
         known = set(conn.execute(
@@ -455,6 +460,9 @@ def payout_sent(bind: Bind, *, partner_id: str, payout_id: str, currency: str,
                                         payment_ids=ids, fees_minor=fees_minor, paid_out_on=day,
                                         refund_ids=refunds)
         except OutboxError as exc:
+            meanwhile = recorded()  # the same payout, committed by a concurrent replay
+            if meanwhile is not None:
+                return _same_payout(conn, meanwhile, pid, po_id, cur, ids, refunds, fees_minor, day)
             # record_payout's own checks (currency, status, source, already paid out, fees) run
             # before it writes; a payment claimed meanwhile undoes its writes. Its message names
             # the payment.
