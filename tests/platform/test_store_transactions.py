@@ -117,3 +117,31 @@ def test_0011_refuses_duplicate_alternative_invoice_numbers_naming_them(db_url):
             assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == "0010"
     finally:
         engine.dispose()
+
+
+def test_0011_outbox_and_connection_statuses_are_checked(store_engine):
+    with store_engine.begin() as conn:
+        conn.execute(sa.insert(schema.partners).values(partner_id="acme", name="Acme"))
+        conn.execute(sa.insert(schema.xero_connections).values(partner_id="acme", status="pending"))
+        conn.execute(sa.insert(schema.outbox).values(
+            partner_id="acme", kind="payment", subject_id="pay_1", idempotency_key="k1", reference="pay_1",
+            payload={}, status="held"))
+    for statement in (sa.update(schema.outbox).values(status="lost"),
+                      sa.update(schema.xero_connections).values(status="paused")):
+        with pytest.raises(sa.exc.IntegrityError), store_engine.begin() as conn:
+            conn.execute(statement)
+
+
+def test_0011_refuses_unknown_statuses_naming_them(db_url):
+    upgrade(db_url, "0010")
+    engine = make_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            _seed_0010(conn)
+            conn.execute(sa.text("INSERT INTO outbox (partner_id, kind, subject_id, idempotency_key, "
+                                 "reference, payload, status) VALUES ('acme', 'payment', 'pay_1', 'k', "
+                                 "'pay_1', '{}', 'lost')"))
+        with pytest.raises(RuntimeError, match=r"outbox.status; found 'lost' x1"):
+            upgrade(db_url)
+    finally:
+        engine.dispose()

@@ -140,6 +140,7 @@ xero_connections = sa.Table(
     sa.Column("shard", sa.Integer, nullable=False, server_default="0"),
     # The onboarding sensor reads pending connections every tick.
     sa.Index("ix_xero_connections_status", "status", "partner_id"),
+    sa.CheckConstraint(sa.column("status").in_(CONNECTION_STATUSES), name="status"),
     sa.Index("ix_xero_connections_shard", "shard", "status", "partner_id"),
 )
 
@@ -409,6 +410,7 @@ outbox = sa.Table(
     # The write(s) for one payment or payout: pending-payment sums, failures, cancellations.
     sa.Index("ix_outbox_subject_id", "subject_id"),
     sa.Index("ix_outbox_repairs_outbox_id", "repairs_outbox_id", unique=True),
+    sa.CheckConstraint(sa.column("status").in_(OUTBOX_STATUSES), name="status"),
 )
 
 # Idempotency keys of the events API (platform/event_requests.py): one row per (partner, key),

@@ -5,6 +5,8 @@
 - payments and payouts: keyed by (partner_id, id), so one partner's payment or payout ids never
   collide with nor reveal another's; a payment's payout is (partner_id, payout_id).
 - event_requests: the events API's idempotency keys, one row per (partner, key).
+- outbox.status and xero_connections.status: CHECK constraints on their known states (issue 21).
+  Existing rows in another state stop the upgrade, named.
 
 Revision ID: 0011
 Revises: 0010
@@ -23,6 +25,25 @@ depends_on = None
 
 TS = sa.DateTime(timezone=True)
 ALTERNATIVE = sa.text("source = 'alternative'")
+# The states as of this revision (schema.OUTBOX_STATUSES / CONNECTION_STATUSES may grow later).
+STATUSES = {
+    "outbox": ("pending", "waiting_accounts", "sending", "unknown", "done", "rejected", "cancelled", "held"),
+    "xero_connections": ("not_connected", "pending", "connected", "needs_reauth", "disconnected"),
+}
+
+
+def _in(statuses: tuple[str, ...]) -> str:
+    return "status IN (" + ", ".join(f"'{s}'" for s in statuses) + ")"
+
+
+def _refuse_unknown_statuses() -> None:
+    for table, statuses in STATUSES.items():
+        rows = op.get_bind().execute(sa.text(
+            f"SELECT status, COUNT(*) FROM {table} WHERE NOT ({_in(statuses)}) GROUP BY status")).all()
+        if rows:
+            listed = ", ".join(f"{r[0]!r} x{r[1]}" for r in rows)
+            raise RuntimeError(f"migration 0011 allows only {', '.join(statuses)} in {table}.status; "
+                               f"found {listed}. Correct those rows, then run `xero-sync db upgrade` again.")
 
 
 def _refuse_duplicate_numbers() -> None:
@@ -40,6 +61,10 @@ def _refuse_duplicate_numbers() -> None:
 
 def upgrade() -> None:
     _refuse_duplicate_numbers()
+    _refuse_unknown_statuses()
+    for table, statuses in STATUSES.items():
+        with op.batch_alter_table(table) as batch:
+            batch.create_check_constraint(op.f(f"ck_{table}_status"), _in(statuses))
     op.create_index("uq_invoices_partner_alternative_number", "invoices", ["partner_id", "number"],
                     unique=True, sqlite_where=ALTERNATIVE, postgresql_where=ALTERNATIVE)
     sqlite = op.get_bind().dialect.name == "sqlite"
@@ -71,6 +96,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    for table in STATUSES:
+        with op.batch_alter_table(table) as batch:
+            batch.drop_constraint(op.f(f"ck_{table}_status"), type_="check")
     op.drop_table("event_requests")
     if op.get_bind().dialect.name == "sqlite":
         op.execute("PRAGMA defer_foreign_keys = ON")
