@@ -98,6 +98,8 @@ def test_concurrent_events_over_http_keep_every_invariant(served):
         ("payout-sent", {"payout_id": "po_a", "currency": "USD", "payment_ids": taken[:2],
                          "fees": "0", "paid_out_on": DAY}, None, "outbox_id"),
         ("payment-failed", {"payment_id": taken[2], "status": "refunded"}, "fail-1", "outbox_id"),
+        ("invoice-edited", {"invoice_id": 3, "amount": "7.00", "due_date": "2026-12-31"}, None, "invoice_id"),
+        ("archived", {"subject": "invoice", "subject_id": 3}, None, "subject_id"),
     ):
         answers = storm(url, [(event, body, key)] * N)
         assert statuses(answers) == {201: N}, answers
@@ -113,9 +115,12 @@ def test_concurrent_events_over_http_keep_every_invariant(served):
         outstanding = conn.execute(sa.select(i.outstanding_minor).where(i.invoice_id == 1)).scalar_one()
         numbered = conn.execute(sa.select(sa.func.count()).where(i.number == "ALT-2")).scalar_one()
         janes = conn.execute(sa.select(sa.func.count()).where(c.name == "Jane")).scalar_one()
+        edited = conn.execute(sa.select(i.total_minor, i.outstanding_minor, i.archived)
+                              .where(i.invoice_id == 3)).one()
         in_payouts = Counter(conn.execute(sa.select(p.payout_id).where(p.payout_id.is_not(None))).scalars())
     assert outstanding == 10_000 - live >= 0
     assert (numbered, janes) == (1, 1)
+    assert tuple(edited) == (700, 700, True)
     assert in_payouts == {"po_a": 2, next(k for k in in_payouts if k != "po_a"): 1}
 
 

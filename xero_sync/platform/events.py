@@ -93,12 +93,22 @@ def _record(bind: Bind, event: str, partner_id: object, idempotency_key: object,
                 if key is not None:
                     event_requests.remember(conn, pid, key, event, digest, answer)
                 return answer
-        except sa.exc.IntegrityError:
+        except sa.exc.DBAPIError as exc:
             # Only a concurrent event with the same id, number or key gets here (every other case
-            # is checked first). Our own transaction can run again and see it; the caller's cannot.
+            # is checked first), or PostgreSQL breaking a deadlock between two events. Our own
+            # transaction can run again and see what won; the caller's cannot.
+            if not isinstance(exc, sa.exc.IntegrityError) and _sqlstate(exc) not in _RETRYABLE:
+                raise
             if isinstance(bind, sa.Connection) or attempt == ATTEMPTS - 1:
                 raise EventConflict("event", RACE_LOST) from None
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+_RETRYABLE = ("40P01", "40001")  # PostgreSQL: deadlock detected, serialization failure
+
+
+def _sqlstate(exc: sa.exc.DBAPIError) -> str | None:
+    return getattr(exc.orig, "sqlstate", None)
 
 
 def _now() -> dt.datetime:
