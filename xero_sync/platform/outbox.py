@@ -211,6 +211,11 @@ def record_payout(
     deposits (payments on invoices created in Alternative; a deducted refund of one is negative),
     which went straight into the deposit account unless the payments account is a BANK account.
     A refund can be deducted once, by a payout after the one that paid it out.
+
+    Concurrency: the checks below read, but the claim is a guarded UPDATE (`payout_id IS NULL`,
+    `refund_payout_id IS NULL`) whose row count must match, in a savepoint with the payout's
+    insert: a payout that loses a payment to a concurrent one raises AlreadyClaimed having
+    written nothing (its outbox row is never inserted).
     """
     if not payment_ids:
         raise OutboxError(f"payout {payout_id}: no payments")
