@@ -54,6 +54,29 @@ def test_a_day_of_events_from_the_shell(cli, capsys):
     assert (inv.total_minor, inv.outstanding_minor, inv.status) == (30_000, 10_000, "partially_paid")
 
 
+def test_refunds_and_idempotency_keys_from_the_shell(cli, capsys):
+    engine, run = cli
+    keyed = ("customer-created", "--partner", "acme", "--name", "Jane", "--idempotency-key", "c-1")
+    assert run(*keyed) == 0 and run(*keyed) == 0  # a retry: the same customer
+    assert capsys.readouterr().out.count("customer_id 1") == 2
+    assert run("invoice-created", "--partner", "acme", "--number", "ALT-1", "--currency", "USD",
+               "--amount", "100", "--issue-date", "2026-11-10") == 0
+    for pid, amount in (("pay_1", "40"), ("pay_2", "60")):
+        assert run("payment-taken", "--partner", "acme", "--payment-id", pid, "--invoice-id", "1",
+                   "--amount", amount, "--currency", "USD", "--paid-on", "2026-11-11") == 0
+    assert run("payout-sent", "--partner", "acme", "--payout-id", "po_1", "--currency", "USD",
+               "--payment-ids", "pay_1", "--fees", "0", "--paid-out-on", "2026-11-12") == 0
+    assert run("payment-failed", "--partner", "acme", "--payment-id", "pay_1", "--status", "refunded") == 0
+    assert run("payout-sent", "--partner", "acme", "--payout-id", "po_2", "--currency", "USD",
+               "--payment-ids", "pay_2", "--refund-ids", "pay_1", "--fees", "1",
+               "--paid-out-on", "2026-11-13") == 0
+    with engine.connect() as conn:
+        net = conn.execute(sa.select(schema.payouts.c.net_minor)
+                           .where(schema.payouts.c.payout_id == "po_2")).scalar_one()
+        customers = conn.execute(sa.select(sa.func.count()).select_from(schema.customers)).scalar_one()
+    assert (net, customers) == (6_000 - 4_000 - 100, 1)  # pay_2 less the refund of pay_1, less fees
+
+
 @pytest.mark.parametrize(("argv", "message"), [
     (["payment-taken", "--partner", "acme", "--payment-id", "pay 1", "--invoice-id", "1", "--amount", "1",
       "--currency", "USD", "--paid-on", "2026-11-11"], "payment-taken refused: payment_id: 'pay 1' is not an id"),

@@ -53,6 +53,8 @@ FIELDS = {
                                    max_size=3, unique=True),
                           st.lists(st.sampled_from(["pay_1", "nope"]), max_size=4),
                           st.lists(hostile_text, max_size=3), hostile_text),
+    "refund_ids": mostly(st.lists(st.sampled_from(["pay_1", "pay_2", "pay_3"]), max_size=2, unique=True),
+                         st.lists(st.sampled_from(["pay_1", "nope"]), max_size=3), hostile_text),
 }
 
 
@@ -66,6 +68,7 @@ VALID = {
     "customer_id": st.just(1), "invoice_id": st.sampled_from([1, 3]), "subject_id": st.sampled_from([1, 3]),
     "subject": st.sampled_from(["invoice", "customer"]), "status": st.sampled_from(["failed", "refunded"]),
     "payment_ids": st.lists(st.sampled_from(["pay_1", "pay_2"]), min_size=1, max_size=2, unique=True),
+    "refund_ids": st.lists(st.sampled_from(["pay_1", "pay_3"]), max_size=1),
 }
 
 
@@ -86,10 +89,11 @@ def event_calls(draw):
 def consistent(engine: sa.Engine) -> None:
     p, i, o = schema.payments.c, schema.invoices.c, schema.outbox.c
     with engine.connect() as conn:
-        writes = dict(conn.execute(
-            sa.select(o.subject_id, sa.func.count()).where(o.kind.in_(("payment", "deposit")))
-            .group_by(o.subject_id)).all())
-        paid_ids = conn.execute(sa.select(p.payment_id)).scalars().all()
+        # Payment ids are the partner's own: one write per (partner, payment).
+        writes = {(r[0], r[1]): r[2] for r in conn.execute(
+            sa.select(o.partner_id, o.subject_id, sa.func.count()).where(o.kind.in_(("payment", "deposit")))
+            .group_by(o.partner_id, o.subject_id)).all()}
+        paid_ids = [tuple(r) for r in conn.execute(sa.select(p.partner_id, p.payment_id)).all()]
         assert {pid: writes.get(pid) for pid in paid_ids} == {pid: 1 for pid in paid_ids}
         for inv in conn.execute(sa.select(i.invoice_id, i.total_minor, i.outstanding_minor)
                                 .where(i.source == "alternative")):

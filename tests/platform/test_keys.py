@@ -4,6 +4,7 @@ re-encrypts every stored token set with the newest key, or changes nothing with 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
 import sqlalchemy as sa
@@ -12,7 +13,7 @@ from xero_sync.commands.cli import main
 from xero_sync.config import ConfigError
 from xero_sync.platform.schema import xero_token_sets
 from xero_sync.platform.token_cipher import TokenCipher
-from xero_sync.platform.token_store import SqlTokenStore
+from xero_sync.platform.token_store import SqlTokenStore, reencrypt_all
 from xero_sync.xero.tokens import TokenSet
 
 OLD, NEW = TokenCipher.generate_key(), TokenCipher.generate_key()
@@ -61,3 +62,63 @@ def test_keys_rotate_with_a_wrong_key_changes_nothing(db_url, store_engine, monk
     assert len(err) == 1 and err[0].startswith("xero-sync keys: stored tokens cannot be decrypted"), err
     assert _ciphertexts(store_engine) == before
     assert not (tmp_path / "home").exists()
+
+
+class _RefreshDuringRotation(TokenCipher):
+    """The newest+old cipher of a rotation that, on its first re-encryption (the rotation has
+    read every row), lets a refresh store a new pair from another thread: on PostgreSQL the
+    refresh commits before the rotation writes; on SQLite the rotation's write transaction
+    (BEGIN IMMEDIATE) holds it off until the rotation commits, so the wait gives up."""
+
+    def __init__(self, keys: str, refresh) -> None:
+        super().__init__(keys)
+        self._refresh = refresh
+        self.refreshed = threading.Event()
+        self._started = False
+
+    def rotate(self, token: str) -> str:
+        if not self._started:
+            self._started = True
+            threading.Thread(target=lambda: (self._refresh(), self.refreshed.set()), daemon=True).start()
+            self.refreshed.wait(timeout=1.0)
+        return super().rotate(token)
+
+
+def test_a_refresh_racing_the_rotation_survives(store_engine):
+    """Issue 18: the rotation wrote the retired refresh token back over a refresh's new one."""
+    store = SqlTokenStore(store_engine, TokenCipher(OLD))
+    ids = [store.save_new(TOKENS) for _ in range(3)]
+    rotated_pair = TokenSet("ACCESS-2", "REFRESH-2", dt.datetime(2031, 1, 1, tzinfo=dt.timezone.utc), "openid")
+    # The refreshing process already has both keys (deployed before the rotation runs).
+    refresher_store = SqlTokenStore(store_engine, TokenCipher(f"{NEW},{OLD}"))
+    cipher = _RefreshDuringRotation(
+        f"{NEW},{OLD}", lambda: refresher_store.refresh(ids[1], lambda stale: rotated_pair, force=True))
+    assert reencrypt_all(store_engine, cipher) == 3
+    assert cipher.refreshed.wait(timeout=60)
+    new_only = SqlTokenStore(store_engine, TokenCipher(NEW))
+    assert new_only.load(ids[1]).refresh_token == "REFRESH-2"
+    assert [new_only.load(i).refresh_token for i in (ids[0], ids[2])] == ["REFRESH", "REFRESH"]
+
+
+def test_refreshes_and_rotations_in_threads_keep_the_newest_refresh_token(store_engine):
+    store = SqlTokenStore(store_engine, TokenCipher(f"{NEW},{OLD}"))
+    ids = [store.save_new(TOKENS) for _ in range(4)]
+    latest: dict[int, str] = {}
+
+    def refresh_all(round_: int) -> None:
+        for token_set_id in ids:
+            fresh = TokenSet(f"A-{round_}", f"R-{token_set_id}-{round_}",
+                             dt.datetime(2031, 1, 1, tzinfo=dt.timezone.utc), "openid")
+            store.refresh(token_set_id, lambda stale, fresh=fresh: fresh, force=True)
+            latest[token_set_id] = fresh.refresh_token
+
+    def rotate_repeatedly() -> None:
+        for _ in range(5):
+            reencrypt_all(store_engine, TokenCipher(f"{NEW},{OLD}"))
+
+    threads = [threading.Thread(target=refresh_all, args=(1,)), threading.Thread(target=rotate_repeatedly)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert {i: store.load(i).refresh_token for i in ids} == latest

@@ -66,7 +66,8 @@ def test_unknown_partner_and_bad_shard_are_refused(store_engine):
     with store_engine.begin() as conn:
         with pytest.raises(shards.UnknownPartnerShard, match="'ghost' is not registered"):
             shards.move(conn, "ghost", 1)
-        make(store_engine, "a", count=1)
+    # Not inside the transaction above: a second writer waits for the first (SQLite BEGIN IMMEDIATE).
+    make(store_engine, "a", count=1)
     with store_engine.begin() as conn, pytest.raises(ValueError, match="shard must be >= 0"):
         shards.move(conn, "a", -1)
 

@@ -135,7 +135,8 @@ def test_over_real_http_no_cookie_and_the_token_never_logged(api: Web, caplog):
     with caplog.at_level(logging.DEBUG), LiveServer(api.app) as server:
         url = f"{server.url}{BASE}/customer-created"
         ok = http.request("POST", url, body=json.dumps({"name": "Jane"}),
-                          headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"})
+                          headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json",
+                                   "Idempotency-Key": "cust-jane"})
         bad = http.request("POST", url, body=json.dumps({"name": "Jane"}),
                            headers={"Authorization": "Bearer nope"})
     assert (ok.status, json.loads(ok.data)) == (201, {"event": "customer-created", "partner_id": "acme",

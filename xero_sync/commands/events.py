@@ -23,6 +23,7 @@ _HELP = {
     "status": "failed (default) or refunded", "payout_id": "Alternative payout id",
     "payment_ids": "comma-separated payment ids", "fees": "fees of the payout, e.g. 1.50",
     "paid_out_on": "YYYY-MM-DD",
+    "refund_ids": "comma-separated refunded payment ids an earlier payout paid out, taken back by this one",
 }
 _DESCRIPTION = {
     "customer-created": "a customer created in Alternative (never created in Xero)",
@@ -40,11 +41,12 @@ def run(args: argparse.Namespace) -> int:
 
     kind = events.EVENTS[args.event]
     values = {f: getattr(args, f) for f in kind.fields}
-    if values.get("payment_ids") is not None:
-        values["payment_ids"] = [p.strip() for p in values["payment_ids"].split(",")]
+    for listed in ("payment_ids", "refund_ids"):
+        if values.get(listed) is not None:
+            values[listed] = [p.strip() for p in values[listed].split(",") if p.strip()]
     engine = make_engine(args.database_url or Settings.from_env().database_url)
     try:
-        result = kind.call(engine, args.partner, values)
+        result = kind.call(engine, args.partner, values, idempotency_key=args.idempotency_key)
     except events.EventRefused as exc:
         raise UserError(f"{kind.name} refused: {exc}") from None
     finally:
@@ -64,5 +66,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         for field in kind.fields:
             sub.add_argument(f"--{field.replace('_', '-')}", dest=field, required=field in kind.required,
                              help=_HELP.get(field))
+        sub.add_argument("--idempotency-key", help="makes a retry safe: the same event with the same "
+                         "key answers the first answer (e.g. a UUID)")
         sub.add_argument("--database-url", help="platform store URL (default: XERO_SYNC_DATABASE_URL)")
         sub.set_defaults(func=run)

@@ -110,29 +110,35 @@ def _insert_rows(conn: sa.Connection, table: sa.Table, columns: Sequence[str], r
     return inserted
 
 
-def _update_many(conn: sa.Connection, table: sa.Table, key: str, updates: list[tuple[object, Mapping[str, object]]]) -> None:
-    """UPDATE by primary key, one statement per distinct set of columns."""
+def _update_many(conn: sa.Connection, table: sa.Table, key: str, updates: list[tuple[object, Mapping[str, object]]],
+                 partner_id: str | None = None) -> None:
+    """UPDATE by primary key (within `partner_id`'s rows when given), one statement per
+    distinct set of columns."""
     groups: dict[tuple[str, ...], list[tuple]] = defaultdict(list)
     for row_id, values in updates:
         groups[tuple(values)].append((row_id, *values.values()))
     for cols, rows in groups.items():
-        _update_rows(conn, table, key, cols, rows)
+        _update_rows(conn, table, key, cols, rows, partner_id)
 
 
-def _update_rows(conn: sa.Connection, table: sa.Table, key: str, columns: Sequence[str], rows: list[tuple]) -> None:
-    """UPDATE by primary key `key`; each row is (key value, *values in `columns` order)."""
+def _update_rows(conn: sa.Connection, table: sa.Table, key: str, columns: Sequence[str], rows: list[tuple],
+                 partner_id: str | None = None) -> None:
+    """UPDATE by primary key `key` (and `partner_id` when the key is the partner's own, as
+    payment ids are); each row is (key value, *values in `columns` order)."""
     if not rows:
         return
+    scope = sa.true() if partner_id is None else table.c.partner_id == partner_id
     if conn.dialect.name == "postgresql":
         # COPY the new values in, then one UPDATE ... FROM the staging table.
         with pg_staged(conn, table, [key, *columns], rows) as staged:
             conn.execute(
-                sa.update(table).where(table.c[key] == staged.c[key]).values({c: staged.c[c] for c in columns})
+                sa.update(table).where(table.c[key] == staged.c[key], scope)
+                .values({c: staged.c[c] for c in columns})
             )
         return
     stmt = (
         sa.update(table)
-        .where(table.c[key] == sa.bindparam("b_key", type_=table.c[key].type))
+        .where(table.c[key] == sa.bindparam("b_key", type_=table.c[key].type), scope)
         .values({c: sa.bindparam(f"b_{c}", type_=table.c[c].type) for c in columns})
     )
     names = ["b_key", *(f"b_{c}" for c in columns)]
@@ -349,7 +355,8 @@ def apply_payments(conn: sa.Connection, partner_id: str, xero_payments: Sequence
     ours_by_ref = {r.payment_id: r.xero_payment_id for r in ours_rows}
     existing = dict(conn.execute(
         sa.select(p.payment_id, p.status)
-        .where(in_values(conn, p.payment_id, [XERO_PAYMENT_PREFIX + x for x in xero_ids]))
+        .where(p.partner_id == partner_id,
+               in_values(conn, p.payment_id, [XERO_PAYMENT_PREFIX + x for x in xero_ids]))
     ).all())
 
     inserts, updates, learned = [], [], []
@@ -377,9 +384,9 @@ def apply_payments(conn: sa.Connection, partner_id: str, xero_payments: Sequence
         else:
             updates.append((row_id, values))
     if inserts:
-        inserted = _insert_many(conn, payments, inserts, ["payment_id"])
+        inserted = _insert_many(conn, payments, inserts, ["partner_id", "payment_id"])
         counts["unchanged"] += len(inserts) - inserted
         counts["insert"] = inserted
-    _update_many(conn, payments, "payment_id", updates + learned)
+    _update_many(conn, payments, "payment_id", updates + learned, partner_id)
     return ApplyCounts(inserted=counts["insert"], updated=counts["update"], unchanged=counts["unchanged"],
                        skipped=counts["skip"], ours=counts["ours"])

@@ -1,14 +1,17 @@
 """Engines and migrations for the platform store (PostgreSQL in production, SQLite embedded).
 
 `make_engine` gives both backends the same behaviour where it matters: aware UTC timestamps (see
-`schema.UTCDateTime`), enforced foreign keys, and waiting instead of failing when another writer
-holds SQLite's lock. `upgrade` runs the Alembic migrations in `migrations/` programmatically, so
+`schema.UTCDateTime`), enforced foreign keys, waiting instead of failing when another writer
+holds SQLite's lock, and real SQLite transactions: every write transaction begins with
+`BEGIN IMMEDIATE` (the pysqlite recipe in SQLAlchemy's SQLite dialect notes), so what a writer
+reads before it writes cannot change under it, as under PostgreSQL's row locks (`_sqlite_begin`). `upgrade` runs the Alembic migrations in `migrations/` programmatically, so
 no `alembic.ini` is needed anywhere.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -24,6 +27,7 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Two processes upgrading one PostgreSQL database at once (e.g. two code servers starting) would
 # race on CREATE TABLE; a transaction-scoped advisory lock serialises them.
 PG_MIGRATION_LOCK = 0x78735F6D6967  # "xs_mig"
+_SA_CONNECTION_FILE = os.path.join("sqlalchemy", "engine", "base.py")
 
 
 class DatabaseUrlError(ValueError):
@@ -77,6 +81,7 @@ def make_engine(url: str | sa.URL) -> sa.Engine:
             pass
     engine = sa.create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
     sa.event.listen(engine, "connect", _sqlite_pragmas)
+    sa.event.listen(engine, "begin", _sqlite_begin)
     if path is not None:
         # Stores created before this (or by other tools): tighten them on every new connection.
         sa.event.listen(engine, "connect", lambda *_: _make_store_private(path))
@@ -122,6 +127,8 @@ def require_folder(url: str | sa.URL) -> None:
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
     # WAL lets readers (the web page, sensors) run while a sync writes; foreign keys are off by
     # default in SQLite; busy_timeout makes a second writer wait rather than fail at once.
+    # pysqlite's own transaction handling off: `_sqlite_begin` begins every transaction.
+    dbapi_conn.isolation_level = None
     cursor = dbapi_conn.cursor()
     try:
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -129,6 +136,37 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     finally:
         cursor.close()
+
+
+def _sqlite_begin(conn: sa.Connection) -> None:
+    """Every write transaction takes SQLite's write lock when it begins, not at its first write.
+
+    pysqlite on its own begins a transaction only before the first INSERT/UPDATE/DELETE, so the
+    reads a write depends on (an invoice's balance, a payment's payout) ran outside it and two
+    writers could both act on the same stale read (issue 18: a 100.00 invoice paid 210.00).
+    `_sqlite_pragmas` turns pysqlite's own BEGIN off; this emits ours: `BEGIN IMMEDIATE` for a
+    transaction begun explicitly (`engine.begin()`, `conn.begin()`: every write path), so a
+    second writer waits (busy_timeout) and then reads the first one's result, as under
+    PostgreSQL's row locks. A connection that only reads (`engine.connect()` and execute: its
+    transaction is begun implicitly) gets a plain deferred BEGIN: a consistent snapshot that
+    never waits for writers (WAL), so a page or sensor reading never queues behind a sync.
+    """
+    conn.exec_driver_sql("BEGIN" if _implicit_begin() else "BEGIN IMMEDIATE")
+
+
+def _implicit_begin() -> bool:
+    """True when SQLAlchemy is beginning the transaction implicitly (autobegin on the first
+    execute), False for an explicit begin(). SQLAlchemy's `begin` event does not say which, so
+    this looks for its `Connection._autobegin` among the callers (a few frames up);
+    tests/platform/test_sqlite_transactions.py fails loudly if an upgrade moves it."""
+    frame = sys._getframe(2)
+    for _ in range(8):
+        if frame is None:
+            return False
+        if frame.f_code.co_name == "_autobegin" and frame.f_code.co_filename.endswith(_SA_CONNECTION_FILE):
+            return True
+        frame = frame.f_back
+    return False
 
 
 def _script_config() -> Config:
@@ -151,9 +189,7 @@ def upgrade(url: str | sa.URL, revision: str = "head") -> str | None:
     exactly, else StoreSchemaMismatch names the differences and nothing was changed."""
     from xero_sync.platform.migration_repair import repair
 
-    engine = make_engine(url)
-    if engine.dialect.name == "sqlite":
-        _transactional_ddl(engine)
+    engine = make_engine(url)  # on SQLite its explicit begin is BEGIN IMMEDIATE, DDL included
     script = ScriptDirectory.from_config(_script_config())
     try:
         with engine.begin() as connection:
@@ -212,19 +248,6 @@ def describe_differences(differences: list, limit: int = 8) -> str:
             words.append(f"{kind} on {item[2]}.{item[3]}" if len(item) > 3 else kind)
     more = f" and {len(words) - limit} more" if len(words) > limit else ""
     return "; ".join(words[:limit]) + more
-
-
-def _transactional_ddl(engine: sa.Engine) -> None:
-    """pysqlite commits before DDL on its own; we BEGIN ourselves so a failed upgrade rolls back."""
-
-    @sa.event.listens_for(engine, "connect")
-    def _autocommit_driver(dbapi_conn, _record) -> None:
-        dbapi_conn.isolation_level = None
-
-    @sa.event.listens_for(engine, "begin")
-    def _begin(connection: sa.Connection) -> None:
-        if not connection.connection.dbapi_connection.in_transaction:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def current_revision(url_or_engine: str | sa.URL | sa.Engine) -> str | None:

@@ -298,7 +298,8 @@ def _first_writes(conn: sa.Connection, partner_id: str, missing: list[str]) -> l
     """Outbox rows for missing payments that never had one."""
     p, i = payments.c, invoices.c
     has_row = sa.select(outbox.c.outbox_id).where(
-        outbox.c.subject_id == p.payment_id, outbox.c.kind.in_(outbox_repo.WRITE_KINDS)).exists()
+        outbox.c.partner_id == p.partner_id, outbox.c.subject_id == p.payment_id,
+        outbox.c.kind.in_(outbox_repo.WRITE_KINDS)).exists()
     orphans = conn.execute(
         sa.select(p.payment_id, p.invoice_id, p.amount_minor, p.fee_minor, p.currency, p.paid_on,
                   i.source, i.xero_invoice_id, i.number)

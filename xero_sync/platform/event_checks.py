@@ -43,6 +43,12 @@ class EventRefused(ValueError):
         self.reason = reason
 
 
+class EventConflict(EventRefused):
+    """Refused because of what is already recorded, not because of the input's form: the same id
+    (payment, payout, invoice number, idempotency key) with other details, or a payment another
+    payout already took. The JSON endpoints answer 409; nothing was written."""
+
+
 class UnknownPartner(EventRefused):
     """The partner does not exist (the JSON endpoints answer 404)."""
 
@@ -172,11 +178,22 @@ def failure_status(field: str, value: object) -> str:
     return str(value)
 
 
-def id_list(field: str, values: object) -> list[str]:
-    """A non-empty list of distinct string ids (a payout's payments)."""
+IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,128}")  # printable ASCII, no spaces
+
+
+def idempotency_key(field: str, value: object) -> str:
+    """An `Idempotency-Key`: 1-128 printable ASCII characters without spaces (a UUID fits)."""
+    if not isinstance(value, str) or not IDEMPOTENCY_KEY.fullmatch(value):
+        raise EventRefused(field, f"{shown(value)} is not an idempotency key: 1-128 printable "
+                                  "ASCII characters without spaces, e.g. a UUID")
+    return value
+
+
+def id_list(field: str, values: object, *, allow_empty: bool = False) -> list[str]:
+    """A list of distinct string ids (a payout's payments; non-empty unless `allow_empty`)."""
     if isinstance(values, str) or not isinstance(values, list | tuple):
         raise EventRefused(field, "must be a list of ids")
-    if not values:
+    if not values and not allow_empty:
         raise EventRefused(field, "must name at least one id")
     if len(values) > MAX_PAYOUT_PAYMENTS:
         raise EventRefused(field, f"names {len(values)} ids; at most {MAX_PAYOUT_PAYMENTS}")

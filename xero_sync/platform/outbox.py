@@ -36,6 +36,11 @@ class OutboxError(Exception):
     """A payment, payout or outbox row cannot be recorded or moved as asked."""
 
 
+class AlreadyClaimed(OutboxError):
+    """A payment (or refund) is already another payout's, or the id is recorded with other
+    details: what is recorded stands, nothing was written."""
+
+
 @dataclass(frozen=True, slots=True)
 class OutboxRow:
     outbox_id: int
@@ -96,12 +101,14 @@ def _insert(conn: sa.Connection, *, partner_id: str, kind: str, subject_id: str,
     ).scalar_one()
 
 
-def _original_write(conn: sa.Connection, payment_id: str, *, latest: bool = False) -> sa.Row | None:
+def _original_write(conn: sa.Connection, partner_id: str, payment_id: str, *,
+                    latest: bool = False) -> sa.Row | None:
     """The payment's first write (or, `latest`, its newest: a repair re-queued by the diff)."""
     order = outbox.c.outbox_id.desc() if latest else outbox.c.outbox_id
     return conn.execute(
         sa.select(outbox.c.outbox_id, outbox.c.kind, outbox.c.status, outbox.c.partner_id)
-        .where(outbox.c.subject_id == payment_id, outbox.c.kind.in_(WRITE_KINDS))
+        .where(outbox.c.partner_id == partner_id, outbox.c.subject_id == payment_id,
+               outbox.c.kind.in_(WRITE_KINDS))
         .order_by(order)
     ).first()
 
@@ -188,9 +195,9 @@ def record_payment(
     invoice = conn.execute(
         sa.select(invoices.c.source, invoices.c.xero_invoice_id, invoices.c.number,
                   invoices.c.currency, invoices.c.partner_id)
-        .where(invoices.c.invoice_id == invoice_id)
+        .where(invoices.c.invoice_id == invoice_id, invoices.c.partner_id == partner_id)
     ).first()
-    if invoice is None or invoice.partner_id != partner_id:
+    if invoice is None:
         raise OutboxError(f"payment {payment_id}: invoice {invoice_id} is not an invoice of partner {partner_id!r}")
     if invoice.currency != currency:
         raise OutboxError(f"payment {payment_id}: currency {currency} differs from invoice {invoice_id}'s {invoice.currency}")
@@ -198,12 +205,12 @@ def record_payment(
     existing = conn.execute(
         sa.select(payments.c.partner_id, payments.c.invoice_id, payments.c.amount_minor,
                   payments.c.fee_minor, payments.c.currency, payments.c.paid_on)
-        .where(payments.c.payment_id == payment_id)
+        .where(payments.c.partner_id == partner_id, payments.c.payment_id == payment_id)
     ).first()
     if existing is not None:
         if tuple(existing) != (partner_id, invoice_id, amount_minor, fee_minor, currency, paid_on):
-            raise OutboxError(f"payment {payment_id} is already recorded with other details")
-        original = _original_write(conn, payment_id)
+            raise AlreadyClaimed(f"payment {payment_id} is already recorded with other details")
+        original = _original_write(conn, partner_id, payment_id)
         if original is None:
             raise OutboxError(f"payment {payment_id} exists without its outbox row")
         return original.outbox_id
@@ -246,6 +253,11 @@ def record_payout(
     deposits (payments on invoices created in Alternative; a deducted refund of one is negative),
     which went straight into the deposit account unless the payments account is a BANK account.
     A refund can be deducted once, by a payout after the one that paid it out.
+
+    Concurrency: the checks below read, but the claim is a guarded UPDATE (`payout_id IS NULL`,
+    `refund_payout_id IS NULL`) whose row count must match, in a savepoint with the payout's
+    insert: a payout that loses a payment to a concurrent one raises AlreadyClaimed having
+    written nothing (its outbox row is never inserted).
     """
     if not payment_ids:
         raise OutboxError(f"payout {payout_id}: no payments")
@@ -260,34 +272,18 @@ def record_payout(
         sa.select(p.payment_id, p.partner_id, p.currency, p.status, p.payout_id, p.amount_minor,
                   p.source, p.refund_payout_id, i.source.label("invoice_source"))
         .join(invoices, i.invoice_id == p.invoice_id)
-        .where(p.payment_id.in_(wanted))
+        .where(p.partner_id == partner_id, p.payment_id.in_(wanted))
     ).all()
     found = {r.payment_id: r for r in rows}
     missing = sorted(set(wanted) - set(found))
     if missing:
         raise OutboxError(f"payout {payout_id}: unknown payments {missing}")
     for pid in wanted:
-        r = found[pid]
-        refund = pid in refund_ids
-        problem = (
-            "belongs to another partner" if r.partner_id != partner_id
-            else f"is in {r.currency}, not {currency}" if r.currency != currency
-            else "was not collected by Alternative" if r.source != "alternative"
-            else None
-        )
-        if problem is None and not refund:
-            problem = (f"is {r.status}" if r.status != "succeeded"
-                       else f"is already in payout {r.payout_id}" if r.payout_id not in (None, payout_id)
-                       else None)
-        if problem is None and refund:
-            problem = (f"is {r.status}, not refunded" if r.status != "refunded"
-                       else "was never paid out, so there is nothing to take back"
-                       if r.payout_id in (None, payout_id)
-                       else f"was already taken back by payout {r.refund_payout_id}"
-                       if r.refund_payout_id not in (None, payout_id) else None)
+        problem = _payout_problem(found[pid], payout_id, currency, refund=pid in refund_ids)
         if problem:
-            kind = "refund" if refund else "payment"
-            raise OutboxError(f"payout {payout_id}: {kind} {pid} {problem}")
+            kind = "refund" if pid in refund_ids else "payment"
+            error = AlreadyClaimed if "already" in problem else OutboxError
+            raise error(f"payout {payout_id}: {kind} {pid} {problem}")
 
     def signed(pid: str) -> int:
         return -found[pid].amount_minor if pid in refund_ids else found[pid].amount_minor
@@ -300,16 +296,34 @@ def record_payout(
                           f"leave nothing to pay out")
     if fees_minor > gross:
         raise OutboxError(f"payout {payout_id}: fees {fees_minor} exceed gross {gross}")
-    conn.execute(
-        sa.insert(payouts).values(
-            payout_id=payout_id, partner_id=partner_id, currency=currency, gross_minor=gross,
-            fees_minor=fees_minor, net_minor=gross - fees_minor, paid_out_on=paid_out_on,
+    # The claim: each payment joins this payout only if no payout has it yet (each refund is taken
+    # back once), whatever was read above; a payout that loses the race to a concurrent one writes
+    # nothing (its savepoint is rolled back) and names the payment.
+    with conn.begin_nested() as claim:
+        conn.execute(
+            sa.insert(payouts).values(
+                payout_id=payout_id, partner_id=partner_id, currency=currency, gross_minor=gross,
+                fees_minor=fees_minor, net_minor=gross - fees_minor, paid_out_on=paid_out_on,
+            )
         )
-    )
-    conn.execute(sa.update(payments).where(p.payment_id.in_(list(payment_ids))).values(payout_id=payout_id))
-    if refund_ids:
-        conn.execute(sa.update(payments).where(p.payment_id.in_(list(refund_ids)))
-                     .values(refund_payout_id=payout_id))
+        claimed = conn.execute(
+            sa.update(payments)
+            .where(p.partner_id == partner_id, p.payment_id.in_(list(payment_ids)),
+                   p.payout_id.is_(None), p.status == "succeeded")
+            .values(payout_id=payout_id)
+        ).rowcount
+        taken_back = conn.execute(
+            sa.update(payments)
+            .where(p.partner_id == partner_id, p.payment_id.in_(list(refund_ids)),
+                   p.refund_payout_id.is_(None), p.status == "refunded", p.payout_id.is_not(None),
+                   p.payout_id != payout_id)
+            .values(refund_payout_id=payout_id)
+        ).rowcount if refund_ids else 0
+        lost = (claimed, taken_back) != (len(payment_ids), len(refund_ids))
+        if lost:
+            claim.rollback()
+    if lost:
+        raise AlreadyClaimed(_lost_claim(conn, payout_id, partner_id, payment_ids, refund_ids))
     payload = {
         "payout_id": payout_id, "currency": currency, "payment_ids": sorted(payment_ids),
         "refund_ids": sorted(refund_ids),
@@ -323,25 +337,67 @@ def record_payout(
                    reference=payout_id, payload=payload)
 
 
-def record_payment_failure(conn: sa.Connection, payment_id: str, status: str = "failed") -> int | None:
+def _payout_problem(r: sa.Row, payout_id: str, currency: str, *, refund: bool) -> str | None:
+    """Why payment `r` cannot be paid out (or, `refund`, taken back) by this payout, if it cannot."""
+    if r.currency != currency:
+        return f"is in {r.currency}, not {currency}"
+    if r.source != "alternative":
+        return "was not collected by Alternative"
+    if not refund:
+        return (f"is {r.status}" if r.status != "succeeded"
+                else f"is already in payout {r.payout_id}" if r.payout_id is not None else None)
+    return (f"is {r.status}, not refunded" if r.status != "refunded"
+            else "was never paid out, so there is nothing to take back"
+            if r.payout_id in (None, payout_id)
+            else f"was already taken back by payout {r.refund_payout_id}"
+            if r.refund_payout_id is not None else None)
+
+
+def _lost_claim(conn: sa.Connection, payout_id: str, partner_id: str, payment_ids: Sequence[str],
+                refund_ids: Sequence[str]) -> str:
+    """The message of a payout that lost a payment (or refund) to a concurrent payout."""
+    p = payments.c
+    rows = conn.execute(
+        sa.select(p.payment_id, p.status, p.payout_id, p.refund_payout_id)
+        .where(p.partner_id == partner_id, p.payment_id.in_([*payment_ids, *refund_ids]))
+        .order_by(p.payment_id)
+    ).all()
+    for r in rows:
+        if r.payment_id in refund_ids and r.refund_payout_id is not None:
+            return f"payout {payout_id}: refund {r.payment_id} was already taken back by payout {r.refund_payout_id}"
+        if r.payment_id in payment_ids and r.payout_id is not None:
+            return f"payout {payout_id}: payment {r.payment_id} is already in payout {r.payout_id}"
+        if r.payment_id in payment_ids and r.status != "succeeded":
+            return f"payout {payout_id}: payment {r.payment_id} is already {r.status}"
+    return f"payout {payout_id}: its payments changed meanwhile; nothing was written, report it again"
+
+
+def record_payment_failure(conn: sa.Connection, payment_id: str, status: str = "failed", *,
+                           partner_id: str | None = None) -> int | None:
     """A payment failed or was refunded after it was recorded.
 
     Its write not yet sent (pending / waiting_accounts) is cancelled; a write that was or may have
     been made (done / sending / unknown) gets a delete row, returned. A rejected write needs
-    nothing. Recording the same failure again changes nothing.
+    nothing. Recording the same failure again changes nothing. Payment ids are the partner's:
+    without `partner_id`, the id must be recorded for one partner only.
     """
     if status not in FAILED_PAYMENT_STATUSES:
         raise ValueError(f"payment {payment_id}: status must be one of {FAILED_PAYMENT_STATUSES}, got {status!r}")
-    payment = conn.execute(
-        sa.select(payments.c.partner_id, payments.c.source, payments.c.status)
+    query = sa.select(payments.c.partner_id, payments.c.source, payments.c.status) \
         .where(payments.c.payment_id == payment_id)
-    ).first()
-    if payment is None:
+    if partner_id is not None:
+        query = query.where(payments.c.partner_id == partner_id)
+    found = conn.execute(query.limit(2)).all()
+    if not found:
         raise OutboxError(f"payment {payment_id} is not recorded")
+    if len(found) > 1:
+        raise OutboxError(f"payment {payment_id} is recorded for several partners: name the partner")
+    payment = found[0]
     if payment.source != "alternative":
         raise OutboxError(f"payment {payment_id} was not collected by Alternative")
-    conn.execute(sa.update(payments).where(payments.c.payment_id == payment_id).values(status=status))
-    original = _original_write(conn, payment_id, latest=True)
+    conn.execute(sa.update(payments).where(payments.c.partner_id == payment.partner_id,
+                                           payments.c.payment_id == payment_id).values(status=status))
+    original = _original_write(conn, payment.partner_id, payment_id, latest=True)
     if original is None:
         return None
     if original.status in ("pending", "waiting_accounts"):
@@ -359,7 +415,8 @@ def record_payment_failure(conn: sa.Connection, payment_id: str, status: str = "
     # Xero up before deciding there is nothing to delete.
     kind = DELETE_KIND[original.kind]
     already = conn.execute(
-        sa.select(outbox.c.outbox_id).where(outbox.c.subject_id == payment_id, outbox.c.kind == kind)
+        sa.select(outbox.c.outbox_id).where(outbox.c.partner_id == payment.partner_id,
+                                            outbox.c.subject_id == payment_id, outbox.c.kind == kind)
     ).scalar()
     if already is not None:
         return already
@@ -514,7 +571,8 @@ def mark_done(conn: sa.Connection, outbox_id: int, xero_ids: Mapping[str, str]) 
     xero_id = xero_ids.get("PaymentID") or xero_ids.get("BankTransactionID")
     if row.kind in WRITE_KINDS and xero_id:
         conn.execute(
-            sa.update(payments).where(payments.c.payment_id == row.subject_id).values(xero_payment_id=xero_id)
+            sa.update(payments).where(payments.c.partner_id == row.partner_id,
+                                      payments.c.payment_id == row.subject_id).values(xero_payment_id=xero_id)
         )
     return row
 

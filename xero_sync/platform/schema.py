@@ -140,6 +140,7 @@ xero_connections = sa.Table(
     sa.Column("shard", sa.Integer, nullable=False, server_default="0"),
     # The onboarding sensor reads pending connections every tick.
     sa.Index("ix_xero_connections_status", "status", "partner_id"),
+    sa.CheckConstraint(sa.column("status").in_(CONNECTION_STATUSES), name="status"),
     sa.Index("ix_xero_connections_shard", "shard", "status", "partner_id"),
 )
 
@@ -366,14 +367,21 @@ invoices = sa.Table(
     sa.Column("xero_updated_at", TS, nullable=True),
     sa.Column("updated_at", TS, nullable=False, server_default=_now_default()),
     sa.UniqueConstraint("partner_id", "xero_invoice_id", name="uq_invoices_partner_xero_invoice"),
+    # One Alternative invoice per (partner, number): two concurrent invoice-created events with one
+    # number cannot both insert (Xero's own invoices may repeat a number; they are not covered).
+    sa.Index("uq_invoices_partner_alternative_number", "partner_id", "number", unique=True,
+             sqlite_where=sa.text("source = 'alternative'"),
+             postgresql_where=sa.text("source = 'alternative'")),
 )
 
 # Payments collected by Alternative (source alternative) and payments seen in Xero (source xero).
+# Payment and payout ids are Alternative's, unique per partner (one partner's ids never collide
+# with nor reveal another's): the keys are (partner_id, id).
 payments = sa.Table(
     "payments",
     metadata,
+    sa.Column("partner_id", sa.String(64), sa.ForeignKey("partners.partner_id"), primary_key=True),
     sa.Column("payment_id", sa.String(64), primary_key=True),  # Alternative payment id, e.g. pay_...
-    sa.Column("partner_id", sa.String(64), sa.ForeignKey("partners.partner_id"), nullable=False),
     sa.Column("invoice_id", sa.Integer, sa.ForeignKey("invoices.invoice_id"), nullable=False),
     sa.Column("source", sa.String(16), nullable=False),  # alternative | xero
     sa.Column("amount_minor", sa.BigInteger, nullable=False),
@@ -381,20 +389,23 @@ payments = sa.Table(
     sa.Column("currency", sa.String(3), nullable=False),
     sa.Column("paid_on", sa.Date, nullable=False),
     sa.Column("status", sa.String(16), nullable=False),  # succeeded | failed | refunded
-    sa.Column("payout_id", sa.String(64), sa.ForeignKey("payouts.payout_id"), nullable=True),
+    # The payout that paid this payment out: set once, by a guarded UPDATE (outbox.record_payout).
+    sa.Column("payout_id", sa.String(64), nullable=True),
     sa.Column("xero_payment_id", sa.String(64), nullable=True),  # set when written to / seen in Xero
     # A refunded payment whose money a later payout took back (outbox.record_payout refund_ids).
     sa.Column("refund_payout_id", sa.String(64), nullable=True),
     sa.Column("created_at", TS, nullable=False, server_default=_now_default()),
     # Pending-payment sums per invoice (apply step) and payments per invoice (diff).
     sa.Index("ix_payments_invoice_id", "invoice_id"),
+    sa.ForeignKeyConstraint(["partner_id", "payout_id"], ["payouts.partner_id", "payouts.payout_id"],
+                            name="fk_payments_payout_payouts"),
 )
 
 payouts = sa.Table(
     "payouts",
     metadata,
+    sa.Column("partner_id", sa.String(64), sa.ForeignKey("partners.partner_id"), primary_key=True),
     sa.Column("payout_id", sa.String(64), primary_key=True),
-    sa.Column("partner_id", sa.String(64), sa.ForeignKey("partners.partner_id"), nullable=False),
     sa.Column("currency", sa.String(3), nullable=False),
     sa.Column("gross_minor", sa.BigInteger, nullable=False),
     sa.Column("fees_minor", sa.BigInteger, nullable=False),
@@ -406,9 +417,10 @@ payouts = sa.Table(
 # One row per intended write to Xero, inserted in the same transaction as the platform event.
 # status: pending -> sending -> done | rejected; `unknown` after a lost response (look up by
 # reference before re-posting); `waiting_accounts` until Set Up Accounts is done.
-# `cancelled`: the payment failed before its write was sent, so nothing is written at all.
+# `cancelled`: the payment failed before its write was sent, so nothing is written at all;
+# `held`: sent MAX_ATTEMPTS times without settling, kept for a person (outbox.mark_held).
 OUTBOX_STATUSES = (
-    "pending", "waiting_accounts", "sending", "unknown", "done", "rejected", "cancelled",
+    "pending", "waiting_accounts", "sending", "unknown", "done", "rejected", "cancelled", "held",
 )
 
 outbox = sa.Table(
@@ -441,6 +453,20 @@ outbox = sa.Table(
     # The write(s) for one payment or payout: pending-payment sums, failures, cancellations.
     sa.Index("ix_outbox_subject_id", "subject_id"),
     sa.Index("ix_outbox_repairs_outbox_id", "repairs_outbox_id", unique=True),
+    sa.CheckConstraint(sa.column("status").in_(OUTBOX_STATUSES), name="status"),
+)
+
+# Idempotency keys of the events API (platform/event_requests.py): one row per (partner, key),
+# written in the transaction that records the event, holding the answer a replay gets back.
+event_requests = sa.Table(
+    "event_requests",
+    metadata,
+    sa.Column("partner_id", sa.String(64), sa.ForeignKey("partners.partner_id"), primary_key=True),
+    sa.Column("idempotency_key", sa.String(128), primary_key=True),
+    sa.Column("event", sa.String(32), nullable=False),
+    sa.Column("request_sha256", sa.String(64), nullable=False),  # of the event's fields
+    sa.Column("answer", sa.JSON, nullable=True),  # the id the event returned
+    sa.Column("created_at", TS, nullable=False, server_default=_now_default()),
 )
 
 # One writer per tenant (push/tenant_lock.py): the run holding this row is the only one calling

@@ -227,27 +227,48 @@ def mark_disconnected(engine: sa.Engine, tenant_id: str, detail: str) -> int:
         return result.rowcount
 
 
+# A row that moved under the rotation (a refresh stored a new pair) is read and re-encrypted
+# again; more moves than this in one rotation means something refreshes in a loop: stop loudly.
+REENCRYPT_ATTEMPTS = 10
+
+
 def reencrypt_all(engine: sa.Engine, cipher: TokenCipher) -> int:
     """Re-encrypt every stored token set with the cipher's newest key; returns how many.
 
     All rows are decrypted before anything is written, in one transaction: a key that cannot open
-    some row (ConfigError) changes nothing. Tokens and `version` stay as they are, so a refresher
-    running meanwhile is unaffected (its final write replaces the ciphertexts anyway).
+    some row (ConfigError) changes nothing. Each row is written by compare-and-set on `version`:
+    a refresh that stored a new pair since the row was read bumped it, so the rotation re-reads
+    that row and re-encrypts the new pair instead of writing the retired refresh token back
+    (issue 18). `version` itself is unchanged, so a refresher holding the lease meanwhile is not
+    disturbed (its final write replaces the ciphertexts anyway).
     """
     t = xero_token_sets.c
+    columns = (t.token_set_id, t.version, t.access_token_enc, t.refresh_token_enc, t.id_token_enc)
     with engine.begin() as conn:
-        rows = conn.execute(sa.select(t.token_set_id, t.access_token_enc, t.refresh_token_enc,
-                                      t.id_token_enc).order_by(t.token_set_id)).all()
-        updates = [
-            {"token_set_id": r.token_set_id, "access_token_enc": cipher.rotate(r.access_token_enc),
-             "refresh_token_enc": cipher.rotate(r.refresh_token_enc),
-             "id_token_enc": cipher.rotate(r.id_token_enc) if r.id_token_enc else None}
-            for r in rows
-        ]
-        for u in updates:
-            conn.execute(
-                sa.update(xero_token_sets).where(t.token_set_id == u["token_set_id"]).values(
-                    access_token_enc=u["access_token_enc"], refresh_token_enc=u["refresh_token_enc"],
-                    id_token_enc=u["id_token_enc"])
-            )
-    return len(updates)
+        rows = conn.execute(sa.select(*columns).order_by(t.token_set_id)).all()
+        pending = {r.token_set_id: _rotated(cipher, r) for r in rows}
+        for token_set_id in sorted(pending):
+            for _ in range(REENCRYPT_ATTEMPTS):
+                version, values = pending[token_set_id]
+                written = conn.execute(
+                    sa.update(xero_token_sets)
+                    .where(t.token_set_id == token_set_id, t.version == version).values(**values)
+                ).rowcount
+                if written == 1:
+                    break
+                moved = conn.execute(sa.select(*columns).where(t.token_set_id == token_set_id)).first()
+                if moved is None:  # dropped meanwhile (disconnected): nothing left to rotate
+                    break
+                pending[token_set_id] = _rotated(cipher, moved)
+            else:
+                raise RuntimeError(f"token set {token_set_id} changed {REENCRYPT_ATTEMPTS} times during "
+                                   "the key rotation; nothing was re-encrypted, run it again")
+    return len(rows)
+
+
+def _rotated(cipher: TokenCipher, row: sa.Row) -> tuple[int, dict]:
+    return row.version, {
+        "access_token_enc": cipher.rotate(row.access_token_enc),
+        "refresh_token_enc": cipher.rotate(row.refresh_token_enc),
+        "id_token_enc": cipher.rotate(row.id_token_enc) if row.id_token_enc else None,
+    }

@@ -228,13 +228,15 @@ class _Push:
                 sa.select(outbox_table.c.status, outbox_table.c.xero_ids, outbox_table.c.kind,
                           outbox_table.c.ever_unknown, outbox_table.c.payload,
                           outbox_table.c.reference)
-                .where(outbox_table.c.subject_id == row.subject_id,
+                .where(outbox_table.c.partner_id == row.partner_id,
+                       outbox_table.c.subject_id == row.subject_id,
                        outbox_table.c.kind.in_(outbox.WRITE_KINDS))
                 .order_by(outbox_table.c.outbox_id.desc())  # a repair's write is the live one
             ).first()
             stored = conn.execute(
                 sa.select(payments_table.c.xero_payment_id)
-                .where(payments_table.c.payment_id == row.subject_id)
+                .where(payments_table.c.partner_id == row.partner_id,
+                       payments_table.c.payment_id == row.subject_id)
             ).scalar()
         ids = (original.xero_ids if original is not None else None) or {}
         xero_id = ids.get("PaymentID") or ids.get("BankTransactionID") or stored

@@ -73,7 +73,8 @@ class WriteThrough:
             landing.upsert_payments(conn, self.partner_id, records, now)
             for row in gone:
                 conn.execute(sa.update(xero_payments)
-                             .where(xero_payments.c.payment_id == row.payment_id)
+                             .where(xero_payments.c.partner_id == self.partner_id,
+                                    xero_payments.c.payment_id == row.payment_id)
                              .values(status="DELETED", updated_at=now, pulled_at=now))
             if invoices:
                 landing.upsert_invoices(conn, self.partner_id, invoices, now)

@@ -6,9 +6,16 @@ no cookie, hence no CSRF form token (these are the only routes without one). Wit
 token (or with one shorter than MIN_TOKEN_LENGTH) every call answers 503 and nothing is accepted.
 The token is never logged or echoed.
 
-Answers: 201 {"event", "partner_id", <id>: ...} recorded; 400 {"error", "field"} refused (nothing
-written); 401 no valid token; 404 unknown partner or event; 503 API not enabled. Amounts are JSON
-strings ("12.50") or numbers, read as Decimal (never a binary float).
+Answers: 201 {"event", "partner_id", <id>: ...} recorded (or replayed: the first answer again);
+400 {"error", "field"} refused (nothing written); 409 {"error", "field"} refused by what is
+already recorded (the same id with other details, a payment in another payout, a reused
+`Idempotency-Key`); 401 no valid token; 404 unknown partner or event; 503 API not enabled.
+Amounts are JSON strings ("12.50") or numbers, read as Decimal (never a binary float).
+
+Replays: an `Idempotency-Key` header (1-128 printable ASCII characters, e.g. a UUID) makes any
+event safe to retry: the same request under the same key answers the first answer, whether the
+first is finished or still running (platform.event_requests). `customer-created` requires one:
+a customer carries no id of Alternative's own. The other events are also replay-safe by their ids.
 """
 
 from __future__ import annotations
@@ -22,12 +29,16 @@ from flask import Blueprint, Flask, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from xero_sync.platform import events
-from xero_sync.platform.event_checks import EventRefused, UnknownPartner, shown
 from xero_sync.web.json_body import JsonRefused, load_json
+from xero_sync.platform.event_checks import EventConflict, EventRefused, UnknownPartner, shown
 
 SERVICE_TOKEN_ENV = "XERO_SYNC_SERVICE_TOKEN"
 MIN_TOKEN_LENGTH = 32
 MAX_BODY = 1024 * 1024  # a payout of 10,000 payment ids fits well inside
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+# Events whose body carries no id of Alternative's own for what they create: only a key makes a
+# retry safe, so the endpoint refuses them without one.
+KEY_REQUIRED = frozenset({"customer-created"})
 _EXTENSION = "xero_sync_events_api"
 
 log = logging.getLogger(__name__)
@@ -88,10 +99,18 @@ def record(partner_id: str, event: str) -> ResponseReturnValue:
         return _error(400, str(exc), "body")
     if not isinstance(body, dict):
         return _error(400, "body must be a JSON object of the event's fields", "body")
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    if key is None and kind.name in KEY_REQUIRED:
+        return _error(400, f"{kind.name} needs an {IDEMPOTENCY_HEADER} header (e.g. a UUID per "
+                           "customer): a retry would otherwise create a second customer",
+                      "idempotency_key")
     try:
-        result = kind.call(current_app.extensions[EXTENSION].engine, partner_id, body)
+        result = kind.call(current_app.extensions[EXTENSION].engine, partner_id, body, idempotency_key=key)
     except UnknownPartner as exc:
         return _error(404, exc.reason, exc.field)
+    except EventConflict as exc:
+        log.warning("events API: %s for partner %s conflicts: %s", kind.name, shown(partner_id), exc)
+        return _error(409, exc.reason, exc.field)
     except EventRefused as exc:
         log.warning("events API: %s for partner %s refused: %s", kind.name, shown(partner_id), exc)
         return _error(400, exc.reason, exc.field)
