@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from flask import Flask, Response
 from waitress import create_server, wasyncore
 from waitress.channel import HTTPChannel
-from waitress.server import BaseWSGIServer, MultiSocketServer
+from waitress.server import BaseWSGIServer
 from waitress.task import ErrorTask
 
 from xero_sync.web.settings import ServerLimits
@@ -94,7 +94,18 @@ def make_server(app: Flask, host: str, port: int, *, limits: ServerLimits | None
     return server
 
 
-def stop(server: BaseWSGIServer | MultiSocketServer) -> None:
-    """Stop a server whose `.run()` is in another thread: its own loop closes every socket."""
-    server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+def stop(server: BaseWSGIServer) -> None:
+    """Stop a server whose `.run()` is in another thread: its own loop closes every socket.
+
+    waitress 3.0.2 has no thread-safe stop (`server.close()` closes fds under the loop's select), so
+    we queue a thunk for the loop. Not with `pull_trigger(thunk)`: it appends the thunk, releases the
+    trigger's lock and only then writes the wake-up byte; a loop already awake (a worker's pull after
+    an answer) may run the thunk in between, and the thunk closes the trigger's pipe: the write then
+    failed with EBADF (or would write to whatever reused the fd number). The loop runs thunks only
+    under `trigger.lock`: holding it across the append and the write, no thunk can run before the
+    write. (`pull_trigger()` without a thunk does not take the lock.)"""
+    trigger = server.trigger
+    with trigger.lock:
+        trigger.thunks.append(lambda: wasyncore.close_all(server._map))
+        trigger.pull_trigger()
     server.task_dispatcher.shutdown()
