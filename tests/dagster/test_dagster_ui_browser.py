@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.dagster.dagster_ui import dagster_webserver
-from tests.web.test_browser import browser  # noqa: F401  (the shared Chromium fixture)
+from tests.web.conftest import browser  # noqa: F401  (the shared Chromium fixture)
 from xero_sync.assets.partner_health import partner_health
 from xero_sync.platform.schema import xero_invoices
 from xero_sync.sync.month_slices import add_months, month_start

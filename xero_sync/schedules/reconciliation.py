@@ -67,7 +67,7 @@ def daily_reconciliation_schedule_for(shard: Shard) -> dg.ScheduleDefinition:
             yield dg.RunRequest(
                 run_key=run_key("reconcile", f"{tick:%Y%m%d}", cohort),
                 run_config=cohort_run_config(RECONCILE_OP, list(cohort.partners)),
-                tags=cohort_tags(cohort.label, "reconcile"),
+                tags=cohort_tags(cohort.label, "reconcile", shard),
             )
 
     return daily_reconciliation_schedule
