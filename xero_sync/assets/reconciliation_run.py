@@ -10,6 +10,7 @@ and the Integrations card show) until a later reconciliation of that partner pas
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 from collections.abc import Callable
@@ -50,13 +51,28 @@ class Reconciled:
 def reconcile_partner(platform: PlatformResource, client_for: Callable[[Connection], XeroClient],
                       partner_id: str, log: logging.Logger | logging.LoggerAdapter,
                       run_id: str | None, job: str) -> Reconciled:
-    """`client_for`: XeroResource.client_for, or a cohort's thread-safe wrapper of it."""
-    pulled = _read_xero(log, platform, client_for, partner_id)
+    """`client_for`: XeroResource.client_for, or a cohort's thread-safe wrapper of it.
+
+    Xero is read twice under one hold of the tenant's lock: the payouts and the payments account
+    before the diff, the evidence for its repairs and warnings after it (push/repairs.py)."""
+    as_of = dt.datetime.now(dt.timezone.utc).date()
     with platform.begin() as conn:
-        inputs = diffs.load_reconcile_input(
-            conn, partner_id, pulled.payout_amounts,
-            payments_account_minor=pulled.payments_account_minor, as_of=pulled.as_of)
-    looked = _second_look(platform, client_for, partner_id, reconcile.diff(inputs))
+        connection = connections.get_connection(conn, partner_id)
+        to_check = diffs.payouts_to_check(conn, partner_id)
+    client = _readable(log, connection, partner_id) and client_for(connection)
+    with contextlib.ExitStack() as held:
+        if client:
+            # One run calls Xero per tenant at a time, however it was launched (push/tenant_lock.py).
+            held.enter_context(held_tenant(platform, connection, f"reconciliation diff of {partner_id}"))
+            held.enter_context(xero_failures(platform, connection))
+        pulled = read_xero_side(client, connection, to_check, as_of) if client else XeroSide(as_of)
+        with platform.begin() as conn:
+            inputs = diffs.load_reconcile_input(
+                conn, partner_id, pulled.payout_amounts,
+                payments_account_minor=pulled.payments_account_minor, as_of=pulled.as_of)
+        diff = reconcile.diff(inputs)
+        looked = (repairs.second_look(platform.engine, client, connection, diff) if client
+                  else repairs.SecondLook(diff))
     diff = looked.diff
     open_rows = reconcile.unexplained(diff)
     at = dt.datetime.now(dt.timezone.utc)
@@ -84,37 +100,15 @@ def red_message(open_rows: pd.DataFrame, partner_id: str) -> str:
             f"{partner_id}` lists them with the action to take")
 
 
-def _read_xero(log, platform: PlatformResource, client_for: Callable[[Connection], XeroClient],
-               partner_id: str) -> XeroSide:
-    """Payout amounts and the payments account's balance (nothing read, no call, when the
-    payments account is not set up yet or the partner is parked)."""
-    as_of = dt.datetime.now(dt.timezone.utc).date()
-    with platform.begin() as conn:
-        connection = connections.get_connection(conn, partner_id)
-        to_check = diffs.payouts_to_check(conn, partner_id)
+def _readable(log, connection: Connection | None, partner_id: str) -> bool:
+    """Xero is read only once the accounts are set up and while the partner is not parked:
+    otherwise nothing is read (the outbox's word is used for payouts) and nothing re-queued."""
     if connection is None or connection.payments_account_is_bank is None:
-        return XeroSide(as_of)
+        return False
     if connection.is_parked(dt.datetime.now(dt.timezone.utc)):
         # Spending calls while Xero's daily window is closed would only earn more 429s.
         until = f"{connection.parked_until:%Y-%m-%d %H:%M} UTC"
         log.warning(f"partner {partner_id} is parked until {until}: Xero not read, the "
                     "outbox's word is used for payouts and the balance is not checked")
-        return XeroSide(as_of)
-    # One run calls Xero per tenant at a time, however it was launched (push/tenant_lock.py).
-    with held_tenant(platform, connection, f"reconciliation diff of {partner_id}"), \
-            xero_failures(platform, connection):
-        return read_xero_side(client_for(connection), connection, to_check, as_of)
-
-
-def _second_look(platform: PlatformResource, client_for: Callable[[Connection], XeroClient],
-                 partner_id: str, diff: pd.DataFrame) -> repairs.SecondLook:
-    """Evidence before any repair and the manual-booking warnings (push/repairs.py); nothing
-    is read, and nothing re-queued, while the accounts are not set up or the partner is parked."""
-    with platform.begin() as conn:
-        connection = connections.get_connection(conn, partner_id)
-    if connection is None or connection.payments_account_is_bank is None or \
-            connection.is_parked(dt.datetime.now(dt.timezone.utc)):
-        return repairs.SecondLook(diff)
-    with held_tenant(platform, connection, f"reconciliation diff of {partner_id}"), \
-            xero_failures(platform, connection):
-        return repairs.second_look(platform.engine, client_for(connection), connection, diff)
+        return False
+    return True
