@@ -44,12 +44,12 @@ import dagster as dg
 import sqlalchemy as sa
 
 from xero_sync.config import Settings
-from xero_sync.platform import apply, schema
-from xero_sync.platform.db import make_engine, upgrade
-from xero_sync.platform.token_cipher import TokenCipher
-from xero_sync.sandbox.clock import Clock
-from xero_sync.sandbox.server import SandboxServer
-from xero_sync.sandbox.state import Sandbox
+from xero_sync.store import apply, schema
+from xero_sync.store.db import make_engine, upgrade
+from xero_sync.store.token_cipher import TokenCipher
+from xero_sandbox.clock import Clock
+from xero_sandbox.server import SandboxServer
+from xero_sandbox.state import Sandbox
 from xero_sync.sync.rules import XeroInvoice
 from xero_sync.xero.rate_budget import budget_for
 
@@ -131,7 +131,7 @@ def onboard(db_url: str, backend: str, *, invoices: int, months: int, seed: int,
     """Seed a sandbox, connect the demo partner, run the whole onboarding headless."""
     from xero_sync.definitions import build_defs
     from xero_sync.demo.main import connect_demo_partner, drive_headless
-    from xero_sync.platform import connections
+    from xero_sync.store import connections
     from xero_sync.resources.xero import XeroResource
 
     t0 = time.perf_counter()

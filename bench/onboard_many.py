@@ -54,7 +54,7 @@ from xero_sync.demo.ui import Stopped, stop_on_signals  # noqa: E402
 from xero_sync.deploy.deployment import Deployment, DeployOptions  # noqa: E402
 from xero_sync.deploy.partners import CONNECT_WORKERS  # noqa: E402
 from xero_sync.deploy.services import http_json  # noqa: E402
-from xero_sync.platform.schema import partner_months, xero_connections  # noqa: E402
+from xero_sync.store.schema import partner_months, xero_connections  # noqa: E402
 from xero_sync.sync.month_slices import months_in, recent_months  # noqa: E402
 
 POLL = 5.0  # seconds between looks at the store (a poll with a deadline, not a sync)

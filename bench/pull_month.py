@@ -1,6 +1,6 @@
 """Benchmark: pull every month slice of a 50,000-invoice organisation through XeroClient.
 
-Seeds a sandbox organisation in-process (xero_sync.sandbox seeding + SandboxServer on a frozen
+Seeds a sandbox organisation in-process (xero_sandbox seeding + SandboxServer on a frozen
 clock, so the client's rate-limit waits advance sandbox time instead of sleeping), then reads each
 month as its own DateWindow and compares the API calls made with the floor
 Σ over month slices of max(1, ⌈n/1000⌉). The ratio must be 1.00.
@@ -21,16 +21,16 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from xero_sync.config import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, XeroEndpoints
-from xero_sync.platform import schema
-from xero_sync.platform.token_cipher import TokenCipher
-from xero_sync.platform.token_store import SqlTokenStore
-from xero_sync.sandbox.clock import Clock
-from xero_sync.sandbox.server import SandboxServer
-from xero_sync.sandbox.state import Sandbox
+from xero_sync.store import schema
+from xero_sync.store.token_cipher import TokenCipher
+from xero_sync.store.token_store import SqlTokenStore
+from xero_sandbox.clock import Clock
+from xero_sandbox.server import SandboxServer
+from xero_sandbox.state import Sandbox
 from xero_sync.xero.client import XeroClient
 from xero_sync.xero.oauth import OAuthApp
 from xero_sync.xero.rate_budget import RateBudget
-from xero_sync.xero.tokens import TokenSet
+from xero_sync.core.tokens import TokenSet
 from xero_sync.xero.windows import DateWindow
 
 FROZEN_AT = dt.datetime(2026, 11, 15, 12, 0, tzinfo=dt.timezone.utc)

@@ -32,8 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.push.world import PAID_ON, build_world  # noqa: E402 - the same wiring the tests use
 from tests.sandbox_fixtures import start_sandbox  # noqa: E402
 from xero_sync.jobs.push import push_job  # noqa: E402
-from xero_sync.platform import outbox  # noqa: E402
-from xero_sync.platform.db import make_engine, upgrade  # noqa: E402
+from xero_sync.store import outbox  # noqa: E402
+from xero_sync.store.db import make_engine, upgrade  # noqa: E402
 from xero_sync.push.engine import push_partner  # noqa: E402
 from xero_sync.resources.platform import PlatformResource  # noqa: E402
 from xero_sync.sensors.outbox import payment_outbox_sensor  # noqa: E402

@@ -48,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from xero_sync.demo.ui import Stopped, stop_on_signals  # noqa: E402
 from xero_sync.deploy import probes  # noqa: E402
 from xero_sync.deploy.deployment import Deployment, DeployOptions  # noqa: E402
-from xero_sync.platform import connections  # noqa: E402
+from xero_sync.store import connections  # noqa: E402
 
 P50_TARGET, MAX_TARGET, WEBHOOK_TARGET = 10.0, 20.0, 60.0
 CONNECTED_SECONDS = 600.0

@@ -2,7 +2,7 @@
 diffed by the code the reconciliation_diff asset runs.
 
 `seed(url, inp)` writes the rows `bench/reconcile.py`'s `generate` made into a store migrated with
-`xero_sync.platform.db.upgrade`: partner and connection (payments account set up, not a bank),
+`xero_sync.store.db.upgrade`: partner and connection (payments account set up, not a bank),
 customers, invoices, payments, payouts, the outbox rows behind each payment's and payout's
 `outbox_status` (payout payloads as `outbox.record_payout` writes them), and the landed Xero
 invoices and payments. PostgreSQL tables are filled with COPY (CSV, `\\N` for NULL). The loader
@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 import psycopg
 
-from xero_sync.platform import db
+from xero_sync.store import db
 from xero_sync.sync.reconcile import ReconcileInput
 
 PARTNER = "bench"
@@ -243,7 +243,7 @@ def _child(url: str, amounts_file: str, balance: str, as_of: str) -> None:
     import pyarrow  # noqa: F401  (imported before the baseline, like the code location does)
     import adbc_driver_postgresql.dbapi  # noqa: F401
 
-    from xero_sync.platform import diffs
+    from xero_sync.reconciliation import diffs
     from xero_sync.sync import reconcile
 
     amounts = json.loads(Path(amounts_file).read_text())

@@ -17,9 +17,9 @@ import types
 
 from flask import Flask, g
 
-from xero_sync.sandbox.accounting import accounting
-from xero_sync.sandbox.clock import Clock
-from xero_sync.sandbox.seed import seed_organisations
+from xero_sandbox.accounting import accounting
+from xero_sandbox.clock import Clock
+from xero_sandbox.seed import seed_organisations
 
 API = "/api.xro/2.0"
 TARGET_SECONDS = 0.1

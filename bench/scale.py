@@ -56,8 +56,8 @@ import xero_sync.sensors.outbox as outbox_sensor  # noqa: E402
 from xero_sync.assets.xero_records import xero_specs  # noqa: E402
 from xero_sync.definitions import build_defs  # noqa: E402
 from xero_sync.partitions import months  # noqa: E402
-from xero_sync.platform import schema  # noqa: E402
-from xero_sync.platform.db import make_engine, upgrade  # noqa: E402
+from xero_sync.store import schema  # noqa: E402
+from xero_sync.store.db import make_engine, upgrade  # noqa: E402
 from xero_sync.schedules.sync import daily_reread_schedule_for, incremental_sync_schedule_for  # noqa: E402
 from xero_sync.shards.layout import shard as shard_at  # noqa: E402
 from xero_sync.shards.plan import capacity  # noqa: E402

@@ -19,7 +19,7 @@ import dagster as dg
 import sqlalchemy as sa
 
 from xero_sync.deploy.instance_files import POOLED_STORAGE
-from xero_sync.platform import schema
+from xero_sync.store import schema
 from xero_sync.shards import plan
 from xero_sync.shards.layout import shard as shard_at
 

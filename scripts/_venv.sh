@@ -22,11 +22,11 @@ if ! head -n1 requirements.lock | grep -q "sha256 $project_hash "; then
   echo "xero-sync: requirements.lock was made for another pyproject.toml; run scripts/lock" >&2
   exit 1
 fi
-stamp=".venv/.installed-$(cat pyproject.toml requirements.lock | sha256sum | cut -c1-16)${extras:+-$extras}"
+stamp=".venv/.installed-$(cat pyproject.toml sandbox/pyproject.toml requirements.lock | sha256sum | cut -c1-16)${extras:+-$extras}"
 if [ ! -f "$stamp" ]; then
-  echo "[setup] installing xero-sync and its locked dependencies into .venv (first run only)"
+  echo "[setup] installing xero-sync, the Xero sandbox (sandbox/) and their locked dependencies into .venv (first run only)"
   .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -c requirements.lock -e ".${extras:+[$extras]}"
+  .venv/bin/python -m pip install --quiet -c requirements.lock -e ".${extras:+[$extras]}" -e ./sandbox
   touch "$stamp"
 fi
 export PATH="$root/.venv/bin:$PATH"

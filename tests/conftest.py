@@ -63,7 +63,7 @@ def db_url(request) -> str:
 @pytest.fixture
 def store_engine(db_url: str) -> Iterator[sa.Engine]:
     """A migrated platform store (Alembic head) on each backend."""
-    from xero_sync.platform.db import make_engine, upgrade
+    from xero_sync.store.db import make_engine, upgrade
 
     upgrade(db_url)
     engine = make_engine(db_url)

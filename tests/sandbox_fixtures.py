@@ -23,9 +23,9 @@ from dataclasses import dataclass
 import pytest
 
 from xero_sync.config import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
-from xero_sync.sandbox.clock import Clock
-from xero_sync.sandbox.server import SandboxServer
-from xero_sync.sandbox.state import Sandbox
+from xero_sandbox.clock import Clock
+from xero_sandbox.server import SandboxServer
+from xero_sandbox.state import Sandbox
 
 FROZEN_AT = dt.datetime(2026, 11, 15, 12, 0, tzinfo=dt.timezone.utc)
 DEFAULTS = {"seed": 7, "invoices": 300, "months": 24, "tenants": 1}
@@ -154,7 +154,7 @@ def sandbox_sdk(sandbox: SandboxServer) -> SandboxSDK:
 
 def use_sandbox_settings(monkeypatch, server: SandboxServer, db_url: str, home) -> None:
     """Point Settings.from_env() at this sandbox and store, with a fresh encryption key."""
-    from xero_sync.platform.token_cipher import TokenCipher
+    from xero_sync.store.token_cipher import TokenCipher
 
     monkeypatch.setenv("XERO_SYNC_HOME", str(home))
     monkeypatch.setenv("XERO_SYNC_DATABASE_URL", db_url)

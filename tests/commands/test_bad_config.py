@@ -9,11 +9,11 @@ import pytest
 import sqlalchemy as sa
 
 from xero_sync.commands.cli import main
-from xero_sync.platform import connections
-from xero_sync.platform.db import make_engine, upgrade
-from xero_sync.platform.token_cipher import TokenCipher
-from xero_sync.platform.token_store import SqlTokenStore
-from xero_sync.xero.tokens import TokenSet
+from xero_sync.store import connections
+from xero_sync.store.db import make_engine, upgrade
+from xero_sync.store.token_cipher import TokenCipher
+from xero_sync.store.token_store import SqlTokenStore
+from xero_sync.core.tokens import TokenSet
 
 COMMANDS = {
     "db upgrade": ["db", "upgrade"],

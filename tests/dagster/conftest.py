@@ -15,8 +15,8 @@ from tests.sandbox_fixtures import use_sandbox_settings
 from xero_sync.config import Settings
 from xero_sync.definitions import build_defs
 from xero_sync.demo.main import connect_demo_partner
-from xero_sync.platform.db import make_engine, upgrade
-from xero_sync.sandbox.server import SandboxServer
+from xero_sync.store.db import make_engine, upgrade
+from xero_sandbox.server import SandboxServer
 
 
 @dataclass
@@ -75,7 +75,7 @@ def connect_partner(settings: Settings, engine: sa.Engine, partner_id: str, name
     """The headless consent for one organisation, then Confirm of exactly that one."""
     from xero_sync.connect.flow import confirm, exchange
     from xero_sync.connect.headless import consent_headless
-    from xero_sync.platform.token_cipher import TokenCipher
+    from xero_sync.store.token_cipher import TokenCipher
     from xero_sync.xero.oauth import OAuthApp
 
     code, redirect_uri = consent_headless(settings, tenant_id=tenant_id)

@@ -7,7 +7,7 @@ import dagster as dg
 import pytest
 
 from xero_sync.definitions import defs
-from xero_sync.platform import schema
+from xero_sync.store import schema
 
 TABLES = {
     "xero_contacts": schema.xero_contacts, "xero_invoices": schema.xero_invoices,

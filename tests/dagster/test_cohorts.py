@@ -20,9 +20,9 @@ from xero_sync.assets.xero_records import xero_records
 from xero_sync.config import Settings
 from xero_sync.definitions import build_defs
 from xero_sync.partitions import range_tags
-from xero_sync.platform import connections, schema
-from xero_sync.platform import health as health_store
-from xero_sync.platform.db import make_engine, upgrade
+from xero_sync.store import connections, schema
+from xero_sync.store import health as health_store
+from xero_sync.store.db import make_engine, upgrade
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.schedules.sync import daily_reread_schedule_for, incremental_sync_schedule_for
 from xero_sync.sensors.run_failures import (

@@ -11,7 +11,7 @@ from xero_sync.assets.platform_records import platform_records
 from xero_sync.assets.xero_records import xero_records
 from xero_sync.demo.main import drive_headless
 from xero_sync.partitions import HISTORY_START, partner_months
-from xero_sync.platform import connections, onboarding_progress
+from xero_sync.store import connections, onboarding_progress
 from xero_sync.sync.month_slices import months_in
 
 

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from tests.dagster.dagster_ui import dagster_webserver
 from tests.web.conftest import browser  # noqa: F401  (the shared Chromium fixture)
 from xero_sync.assets.partner_health import partner_health
-from xero_sync.platform.schema import xero_invoices
+from xero_sync.store.schema import xero_invoices
 from xero_sync.sync.month_slices import add_months, month_start
 
 pytestmark = pytest.mark.browser

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from xero_sync.demo.activity import DEMO_FEE_MINOR, written_summary
 from xero_sync.demo.main import drive_headless, drive_push_headless
-from xero_sync.platform.schema import outbox, payments
+from xero_sync.store.schema import outbox, payments
 
 
 def test_demo_activity_is_pushed_through_dagster_and_the_diff_is_empty(world):

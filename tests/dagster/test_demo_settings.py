@@ -10,7 +10,7 @@ from pathlib import Path
 
 from xero_sync.config import Settings
 from xero_sync.demo.main import DemoEnv, prepare_home
-from xero_sync.platform.db import make_engine, upgrade
+from xero_sync.store.db import make_engine, upgrade
 from xero_sync.web.app import create_app
 
 DEMO_DOC = Path(__file__).resolve().parents[2] / "docs" / "demo.md"

@@ -12,7 +12,7 @@ from tests.dagster.conftest import make_world
 from tests.dagster.test_onboarding import expected_invoices, platform_invoices
 from tests.sandbox_fixtures import control
 from xero_sync.demo.main import drive_headless
-from xero_sync.platform import connections, schema
+from xero_sync.store import connections, schema
 from xero_sync.sensors.onboarding import new_connection_sensor
 
 DAY = 86_400

@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from xero_sync.assets.platform_records import platform_records
 from xero_sync.assets.xero_records import xero_records
 from xero_sync.demo.main import drive_headless
-from xero_sync.money import to_minor
+from xero_sync.core.money import to_minor
 from xero_sync.partitions import partition_key
-from xero_sync.platform import connections, onboarding_progress, schema
+from xero_sync.store import connections, onboarding_progress, schema
 from xero_sync.sync.month_slices import add_months, month_start, months_in, recent_months
 from xero_sync.sync.onboarding import HISTORY_PRIORITY, RECENT_PRIORITY
 from xero_sync.sync.rules import platform_status

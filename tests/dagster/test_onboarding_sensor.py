@@ -13,8 +13,8 @@ import sqlalchemy as sa
 
 import xero_sync.sensors.onboarding as sensor_module
 from xero_sync.partitions import HISTORY_START, partition_key
-from xero_sync.platform import connections, onboarding_progress
-from xero_sync.platform.schema import partner_months
+from xero_sync.store import connections, onboarding_progress
+from xero_sync.store.schema import partner_months
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.sensors.onboarding import new_connection_sensor
 from xero_sync.sync.month_slices import add_months, month_start, months_in, recent_months

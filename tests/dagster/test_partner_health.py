@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from tests.sandbox_fixtures import control
 from xero_sync.assets.partner_health import partner_health
 from xero_sync.assets.reconciliation import reconciliation_diff
-from xero_sync.platform import connections, schema
-from xero_sync.platform import health as health_store
-from xero_sync.platform.schema import invoices, outbox
+from xero_sync.store import connections, schema
+from xero_sync.store import health as health_store
+from xero_sync.store.schema import invoices, outbox
 from xero_sync.sync import health
 from xero_sync.sensors.run_failures import (
     partner_run_failure_sensor,

@@ -23,9 +23,9 @@ from xero_sync.assets.reconciliation import reconciliation_diff
 from xero_sync.assets.xero_records import xero_records
 from xero_sync.config import Settings
 from xero_sync.jobs.run_tags import run_tags
-from xero_sync.platform import connections, partner_work
-from xero_sync.platform import health as health_store
-from xero_sync.platform.schema import invoices, outbox
+from xero_sync.store import connections, partner_work
+from xero_sync.store import health as health_store
+from xero_sync.store.schema import invoices, outbox
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.resources.xero import XeroResource
 from xero_sync.schedules.reconciliation import (

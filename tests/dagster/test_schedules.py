@@ -8,7 +8,7 @@ import datetime as dt
 import dagster as dg
 
 from xero_sync.demo.main import drive_headless
-from xero_sync.platform import connections
+from xero_sync.store import connections
 from xero_sync.schedules.sync import daily_reread_schedule, incremental_sync_schedule
 
 TICK = dt.datetime(2026, 11, 25, 3, 0, tzinfo=dt.timezone.utc)

@@ -18,8 +18,9 @@ from xero_sync.assets.platform_records import platform_records
 from xero_sync.assets.reconciliation import reconciliation_diff
 from xero_sync.assets.xero_records import xero_records
 from xero_sync.demo.main import drive_headless
-from xero_sync.platform import events, schema
-from xero_sync.platform.diffs import latest_diff
+from xero_sync.events import api as events
+from xero_sync.store import schema
+from xero_sync.reconciliation.diffs import latest_diff
 from xero_sync.schedules.sync import daily_reread_schedule
 from xero_sync.sync.month_slices import add_months, month_start
 

@@ -34,7 +34,7 @@ from tests.process_tree import descendants, in_groups, proc_stat, still_running
 from xero_sync.deploy import probes
 from xero_sync.deploy.progress import progress
 from xero_sync.deploy.services import code_locations
-from xero_sync.platform.schema import partner_months, xero_connections
+from xero_sync.store.schema import partner_months, xero_connections
 from xero_sync.shards.layout import location_name as shard_location_name
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -20,7 +20,7 @@ from xero_sync.deploy.instance_files import (
     default_max_runs,
     workspace_yaml,
 )
-from xero_sync.platform.db import current_revision, make_engine, upgrade
+from xero_sync.store.db import current_revision, make_engine, upgrade
 
 REPO = Path(__file__).resolve().parents[2]
 

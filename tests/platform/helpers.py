@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from xero_sync.xero.records import (
+from xero_sync.core.records import (
     AllocationRecord, ContactRecord, CreditNoteRecord, InvoiceRecord, PaymentRecord,
 )
 

@@ -8,10 +8,10 @@ import pytest
 import sqlalchemy as sa
 
 from tests.platform.helpers import PULLED, contact, invoice, later, payment
-from xero_sync.platform import apply, landing, outbox
-from xero_sync.platform.apply import ApplyCounts
-from xero_sync.platform.connections import ensure_partner
-from xero_sync.platform.schema import customers, invoices, payments
+from xero_sync.store import apply, landing, outbox
+from xero_sync.store.apply import ApplyCounts
+from xero_sync.store.connections import ensure_partner
+from xero_sync.store.schema import customers, invoices, payments
 
 
 @pytest.fixture

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from xero_sync.platform import apply
-from xero_sync.platform.bulk import in_values, pg_array_literal
-from xero_sync.platform.connections import ensure_partner
-from xero_sync.platform.schema import customers
+from xero_sync.store import apply
+from xero_sync.store.bulk import in_values, pg_array_literal
+from xero_sync.store.connections import ensure_partner
+from xero_sync.store.schema import customers
 
 pytestmark = pytest.mark.postgres
 
@@ -17,7 +17,7 @@ ODD_IDS = ['plain', 'quo"te', 'back\\slash', 'com,ma', '{brace}', 'NULL', ' spac
 
 @pytest.fixture
 def pg_engine(pg_url):
-    from xero_sync.platform.db import make_engine, upgrade
+    from xero_sync.store.db import make_engine, upgrade
 
     upgrade(pg_url)
     engine = make_engine(pg_url)

@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from xero_sync.platform import connections as cx
-from xero_sync.platform import outbox
-from xero_sync.platform.schema import invoices, partners
+from xero_sync.store import connections as cx
+from xero_sync.store import outbox
+from xero_sync.store.schema import invoices, partners
 
 UTC = dt.timezone.utc
 

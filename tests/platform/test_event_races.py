@@ -14,9 +14,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import sqlalchemy as sa
 
-from xero_sync.platform import events, schema
-from xero_sync.platform.connections import ensure_partner
-from xero_sync.platform.event_checks import EventRefused
+from xero_sync.events import api as events
+from xero_sync.store import schema
+from xero_sync.store.connections import ensure_partner
+from xero_sync.events.checks import EventRefused
 
 N = 20
 DAY = dt.date(2026, 11, 10)

@@ -17,8 +17,8 @@ import sqlalchemy as sa
 import urllib3
 
 from tests.web.conftest import SMALL_SANDBOX, LiveServer, Web, make_web
-from xero_sync.platform import schema
-from xero_sync.platform.connections import ensure_partner
+from xero_sync.store import schema
+from xero_sync.store.connections import ensure_partner
 
 TOKEN = "svc-" + "r" * 40
 N = 20

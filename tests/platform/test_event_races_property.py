@@ -14,9 +14,10 @@ import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xero_sync.platform import events, schema
-from xero_sync.platform.connections import ensure_partner
-from xero_sync.platform.event_checks import EventRefused
+from xero_sync.events import api as events
+from xero_sync.store import schema
+from xero_sync.store.connections import ensure_partner
+from xero_sync.events.checks import EventRefused
 
 DAY = dt.date(2026, 11, 10)
 PAYMENTS, PAYOUTS = 4, 3

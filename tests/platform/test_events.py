@@ -10,9 +10,10 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from xero_sync.platform import events, schema
-from xero_sync.platform.connections import ensure_partner
-from xero_sync.platform.event_checks import EventRefused, UnknownPartner
+from xero_sync.events import api as events
+from xero_sync.store import schema
+from xero_sync.store.connections import ensure_partner
+from xero_sync.events.checks import EventRefused, UnknownPartner
 
 DAY = dt.date(2026, 11, 10)
 COUNTED = (schema.customers, schema.invoices, schema.payments, schema.payouts, schema.outbox)
@@ -292,7 +293,7 @@ def test_a_connection_bind_commits_with_the_caller_and_a_refusal_writes_nothing(
 
 
 def test_archiving_records_flagged_deleted_in_xero_takes_them_off_the_diff(store):
-    from xero_sync.platform.diffs import load_reconcile_input
+    from xero_sync.reconciliation.diffs import load_reconcile_input
     from xero_sync.sync import reconcile
 
     engine, xero_inv, _, _ = store
@@ -322,7 +323,7 @@ def test_concurrent_payments_on_one_invoice_cannot_overpay_it(pg_url):
     import threading
     import time
 
-    from xero_sync.platform.db import make_engine, upgrade
+    from xero_sync.store.db import make_engine, upgrade
 
     upgrade(pg_url)
     engine = make_engine(pg_url)

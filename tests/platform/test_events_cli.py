@@ -12,8 +12,8 @@ import sqlalchemy as sa
 
 from tests.platform.test_events import snapshot
 from xero_sync.commands.cli import main
-from xero_sync.platform import schema
-from xero_sync.platform.connections import ensure_partner
+from xero_sync.store import schema
+from xero_sync.store.connections import ensure_partner
 
 
 @pytest.fixture

@@ -13,9 +13,10 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from tests.platform.test_events import snapshot
-from xero_sync.platform import events, schema
-from xero_sync.platform.connections import ensure_partner
-from xero_sync.platform.event_checks import EventRefused
+from xero_sync.events import api as events
+from xero_sync.store import schema
+from xero_sync.store.connections import ensure_partner
+from xero_sync.events.checks import EventRefused
 
 IDS = ["pay_1", "pay_2", "pay_3", "dep_1", "po_1", "po_2", "ALT-1", "ALT-2"]
 hostile_text = st.text(max_size=70)

@@ -8,9 +8,10 @@ import datetime as dt
 import pandas as pd
 import sqlalchemy as sa
 
-from xero_sync.platform import connections, diffs
-from xero_sync.platform import health as store
-from xero_sync.platform.schema import outbox
+from xero_sync.store import connections
+from xero_sync.reconciliation import diffs
+from xero_sync.store import health as store
+from xero_sync.store.schema import outbox
 from xero_sync.sync.reconcile import DIFF_COLUMNS
 
 NOW = dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.timezone.utc)

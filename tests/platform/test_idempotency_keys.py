@@ -13,9 +13,9 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from xero_sync.platform import outbox
-from xero_sync.platform.connections import ensure_partner
-from xero_sync.platform.schema import invoices, outbox as outbox_table
+from xero_sync.store import outbox
+from xero_sync.store.connections import ensure_partner
+from xero_sync.store.schema import invoices, outbox as outbox_table
 from xero_sync.push.send import batch_key
 from xero_sync.sync.ledger import write_key
 

@@ -11,10 +11,10 @@ import sqlalchemy as sa
 
 from xero_sync.commands.cli import main
 from xero_sync.config import ConfigError
-from xero_sync.platform.schema import xero_token_sets
-from xero_sync.platform.token_cipher import TokenCipher
-from xero_sync.platform.token_store import SqlTokenStore, reencrypt_all
-from xero_sync.xero.tokens import TokenSet
+from xero_sync.store.schema import xero_token_sets
+from xero_sync.store.token_cipher import TokenCipher
+from xero_sync.store.token_store import SqlTokenStore, reencrypt_all
+from xero_sync.core.tokens import TokenSet
 
 OLD, NEW = TokenCipher.generate_key(), TokenCipher.generate_key()
 TOKENS = TokenSet("ACCESS", "REFRESH", dt.datetime(2030, 1, 1, tzinfo=dt.timezone.utc), "openid", id_token="ID")

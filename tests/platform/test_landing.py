@@ -7,9 +7,9 @@ import datetime as dt
 import sqlalchemy as sa
 
 from tests.platform.helpers import PULLED, T0, contact, credit_note, invoice, later, payment
-from xero_sync.platform import landing
-from xero_sync.platform.landing import UpsertCounts
-from xero_sync.platform.schema import xero_invoices
+from xero_sync.store import landing
+from xero_sync.store.landing import UpsertCounts
+from xero_sync.store.schema import xero_invoices
 
 
 def test_invoices_upsert_twice_second_time_all_unchanged(store_engine):

@@ -21,8 +21,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 
 from xero_sync.commands.cli import main as cli_main
-from xero_sync.platform import schema
-from xero_sync.platform.db import MIGRATIONS_DIR, current_revision, describe_differences, make_engine
+from xero_sync.store import schema
+from xero_sync.store.db import MIGRATIONS_DIR, current_revision, describe_differences, make_engine
 
 HISTORY = Path(__file__).with_name("migration_history")
 HEADS = json.loads((HISTORY / "heads.json").read_text())
@@ -128,7 +128,7 @@ def test_concurrent_upgrades_of_a_lying_store(db_url, tmp_path):
     and the upgrade happen once, every caller reaches head, and the schema is the models'."""
     import concurrent.futures
 
-    from xero_sync.platform.db import upgrade
+    from xero_sync.store.db import upgrade
 
     by_commit = {h["commit"][:7]: h for h in HEADS}
     build_old_store(db_url, by_commit["dff8f74"], tmp_path)

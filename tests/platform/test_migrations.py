@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from xero_sync.platform import schema
-from xero_sync.platform.db import (
+from xero_sync.store import schema
+from xero_sync.store.db import (
     MIGRATIONS_DIR,
     DatabaseUrlError,
     current_revision,

@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from xero_sync.platform import outbox
-from xero_sync.platform.connections import ensure_partner
-from xero_sync.platform.schema import invoices, outbox as outbox_table, payments, payouts
+from xero_sync.store import outbox
+from xero_sync.store.connections import ensure_partner
+from xero_sync.store.schema import invoices, outbox as outbox_table, payments, payouts
 
 DAY = dt.date(2024, 3, 5)
 

@@ -10,9 +10,9 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from xero_sync.platform import connections, partner_work
-from xero_sync.platform import health as store
-from xero_sync.platform.schema import outbox, partner_failures, partners, xero_connections
+from xero_sync.store import connections, partner_work
+from xero_sync.store import health as store
+from xero_sync.store.schema import outbox, partner_failures, partners, xero_connections
 from xero_sync.sync.failure_policy import Work, asset_works, check_work, job_work
 
 NOW = dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.timezone.utc)
@@ -156,7 +156,7 @@ def test_failure_bookkeeping_from_many_threads_keeps_the_newest_and_the_mirror(s
 def test_a_failure_recorded_before_0013_stays_open_until_its_job_succeeds(db_url):
     """The one failure per partner kept on the connection before 0013 becomes its job's open
     failure, so a later success of that job clears it (and only that)."""
-    from xero_sync.platform.db import make_engine, upgrade
+    from xero_sync.store.db import make_engine, upgrade
 
     upgrade(db_url, "0010")
     engine = make_engine(db_url)

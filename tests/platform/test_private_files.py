@@ -8,8 +8,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from xero_sync.platform.db import make_engine, upgrade
-from xero_sync.platform.token_cipher import KEY_FILE, TokenCipher
+from xero_sync.store.db import make_engine, upgrade
+from xero_sync.store.token_cipher import KEY_FILE, TokenCipher
 
 
 def _first_start(home: str, start, results) -> None:

@@ -1,4 +1,4 @@
-"""The reconciliation diff's columnar loader (platform/frames.py, diffs.load_reconcile_input) on
+"""The reconciliation diff's columnar loader (reconciliation/frames.py, diffs.load_reconcile_input) on
 SQLite and PostgreSQL: a small partner with NULLs, three currencies, bills, deleted and in-flight
 rows gives the frames (dtypes, values, money position) and the diff the previous row-by-row
 loader gave (its output for this partner is written out below); ADBC's Arrow path and the
@@ -14,8 +14,9 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from xero_sync.platform import diffs, frames, schema
-from xero_sync.platform.db import make_engine, upgrade
+from xero_sync.reconciliation import diffs, frames
+from xero_sync.store import schema
+from xero_sync.store.db import make_engine, upgrade
 from xero_sync.sync import reconcile
 
 DAY = dt.date(2026, 11, 10)

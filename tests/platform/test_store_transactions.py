@@ -11,8 +11,8 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from xero_sync.platform import schema
-from xero_sync.platform.db import make_engine, upgrade
+from xero_sync.store import schema
+from xero_sync.store.db import make_engine, upgrade
 
 
 def test_sqlite_write_transactions_begin_immediate_and_reads_do_not_wait(tmp_path):

@@ -6,11 +6,11 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from xero_sync.platform import connections
-from xero_sync.platform.schema import xero_token_sets
-from xero_sync.platform.token_cipher import TokenCipher
-from xero_sync.platform.token_store import SqlTokenStore, mark_disconnected
-from xero_sync.xero.tokens import TokenSet
+from xero_sync.store import connections
+from xero_sync.store.schema import xero_token_sets
+from xero_sync.store.token_cipher import TokenCipher
+from xero_sync.store.token_store import SqlTokenStore, mark_disconnected
+from xero_sync.core.tokens import TokenSet
 
 TENANT = "7d1b4bd1-0000-4000-8000-0000000000aa"
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from tests.platform.helpers import T0, later
-from xero_sync.platform.watermarks import advance_watermark, get_watermark, mark_full_reread
+from xero_sync.store.watermarks import advance_watermark, get_watermark, mark_full_reread
 
 
 def test_watermark_only_moves_forward(store_engine):

@@ -13,9 +13,9 @@ import os
 import sys
 
 from xero_sync.config import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, XeroEndpoints
-from xero_sync.platform.db import make_engine
-from xero_sync.platform.token_cipher import ENV_VAR, TokenCipher
-from xero_sync.platform.token_store import SqlTokenStore
+from xero_sync.store.db import make_engine
+from xero_sync.store.token_cipher import ENV_VAR, TokenCipher
+from xero_sync.store.token_store import SqlTokenStore
 from xero_sync.push.engine import push_partner
 from xero_sync.xero.client import XeroClient
 from xero_sync.xero.oauth import OAuthApp

@@ -7,7 +7,7 @@ import pytest
 
 from tests.push.world import World, build_world
 from xero_sync.commands.accounts import chart_by_role, choose_accounts
-from xero_sync.platform import connections
+from xero_sync.store import connections
 from xero_sync.sync.account_roles import AccountChoiceError
 
 

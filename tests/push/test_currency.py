@@ -16,8 +16,9 @@ import sqlalchemy as sa
 from tests.push.test_reconciliation_payouts import connected_world
 from tests.push.world import PAID_ON, World
 from tests.sandbox_fixtures import control
-from xero_sync.platform import connections, events
-from xero_sync.platform.schema import invoices, outbox, xero_connections, xero_payments
+from xero_sync.store import connections
+from xero_sync.events import api as events
+from xero_sync.store.schema import invoices, outbox, xero_connections, xero_payments
 from xero_sync.pulls.months import pull_months
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.sync.month_slices import month_start

@@ -25,9 +25,10 @@ from xero_sync.assets.platform_records import platform_records
 from xero_sync.assets.reconciliation import reconciliation_diff
 from xero_sync.assets.xero_records import xero_records
 from xero_sync.commands.cli import main
-from xero_sync.platform import connections, events
-from xero_sync.platform.diffs import latest_diff
-from xero_sync.platform.schema import outbox, payouts
+from xero_sync.store import connections
+from xero_sync.events import api as events
+from xero_sync.reconciliation.diffs import latest_diff
+from xero_sync.store.schema import outbox, payouts
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.resources.xero import XeroResource
 

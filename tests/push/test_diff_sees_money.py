@@ -17,7 +17,7 @@ from tests.push.test_payout_money import Books
 from tests.push.test_reconciliation_payouts import connected_world, materialize, payout_rows
 from tests.push.world import PAID_ON, World, build_world
 from tests.sandbox_fixtures import control
-from xero_sync.platform import outbox
+from xero_sync.store import outbox
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def _finding_one(world: World) -> str:
 
 
 def _account_row(world: World):
-    from xero_sync.platform.diffs import latest_diff
+    from xero_sync.reconciliation.diffs import latest_diff
 
     with world.engine.connect() as conn:
         diff = latest_diff(conn, world.partner_id)

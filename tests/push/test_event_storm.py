@@ -13,8 +13,9 @@ import sqlalchemy as sa
 
 from tests.push.test_push_exactly_once import assert_exactly_once, assert_payouts_match
 from tests.push.world import PAID_ON, World, build_world
-from xero_sync.platform import events, schema
-from xero_sync.platform.event_checks import EventRefused
+from xero_sync.events import api as events
+from xero_sync.store import schema
+from xero_sync.events.checks import EventRefused
 
 REPLAYS = 3
 

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 import xero_sync.sensors.outbox as sensor_module
 from xero_sync.jobs.push import push_job
-from xero_sync.platform import connections
-from xero_sync.platform.schema import outbox
+from xero_sync.store import connections
+from xero_sync.store.schema import outbox
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.push.settle import Timing
 from xero_sync.resources.xero import XeroResource

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from tests.push.world import PAID_ON, World, account_id, build_world
 from xero_sync.commands.accounts import choose_accounts
-from xero_sync.platform import outbox, schema
+from xero_sync.store import outbox, schema
 
 AS_OF = PAID_ON + dt.timedelta(days=365)  # after every write the tests make
 

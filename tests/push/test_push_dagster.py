@@ -11,9 +11,10 @@ import sqlalchemy as sa
 from tests.dagster.conftest import World, make_world
 from tests.push.world import account_id, pull_all
 from xero_sync.jobs.push import push_job
-from xero_sync.money import from_minor
-from xero_sync.platform import connections, events, outbox
-from xero_sync.platform.schema import invoices
+from xero_sync.core.money import from_minor
+from xero_sync.store import connections, outbox
+from xero_sync.events import api as events
+from xero_sync.store.schema import invoices
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.resources.xero import XeroResource
 from xero_sync.sensors.outbox import payment_outbox_sensor

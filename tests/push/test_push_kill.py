@@ -22,10 +22,10 @@ from pathlib import Path
 import pytest
 
 from tests.push.world import World, build_world
-from xero_sync.platform.token_cipher import ENV_VAR, TokenCipher
+from xero_sync.store.token_cipher import ENV_VAR, TokenCipher
 from xero_sync.push.engine import push_partner
-from xero_sync.platform.token_store import SqlTokenStore
-from xero_sync.sandbox.clock import Clock
+from xero_sync.store.token_store import SqlTokenStore
+from xero_sandbox.clock import Clock
 
 REPO = Path(__file__).resolve().parents[2]
 PAYMENTS = 150  # three PUT /Payments batches of 50

@@ -8,10 +8,10 @@ import pytest
 import sqlalchemy as sa
 
 from tests.push.world import PAID_ON, World, build_world, set_accounts
-from xero_sync.platform import outbox
-from xero_sync.platform.schema import payments
+from xero_sync.store import outbox
+from xero_sync.store.schema import payments
 from xero_sync.push.engine import batch_key, push_partner
-from xero_sync.xero.errors import XeroUnavailable
+from xero_sync.core.errors import XeroUnavailable
 
 
 @pytest.fixture

@@ -18,11 +18,12 @@ from tests.dagster.conftest import World, make_world
 from tests.push.test_push_dagster import _defs, _ready, _tick
 from tests.push.world import pull_all
 from xero_sync.config import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, XeroEndpoints
-from xero_sync.platform import connections, diffs, outbox
-from xero_sync.platform.outbox import MAX_ATTEMPTS
-from xero_sync.platform.schema import outbox as outbox_table
-from xero_sync.platform.schema import partners, xero_connections
-from xero_sync.platform.token_cipher import TokenCipher
+from xero_sync.store import connections, outbox
+from xero_sync.reconciliation import diffs
+from xero_sync.store.outbox import MAX_ATTEMPTS
+from xero_sync.store.schema import outbox as outbox_table
+from xero_sync.store.schema import partners, xero_connections
+from xero_sync.store.token_cipher import TokenCipher
 from xero_sync.push.engine import push_partner
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.resources.xero import XeroResource
@@ -215,7 +216,7 @@ def test_attempts_are_capped_with_a_visible_state(world: World) -> None:
 def test_finding_6_a_bad_partner_row_is_skipped_by_every_sensor(world: World) -> None:
     from xero_sync.sensors.onboarding import new_connection_sensor
     from xero_sync.sensors.webhooks import xero_webhook_sensor
-    from xero_sync.platform.schema import webhook_events
+    from xero_sync.store.schema import webhook_events
 
     defs = _defs(world)
     _ready(world, payments=2)
@@ -250,7 +251,7 @@ def test_finding_6_invalid_partner_ids_are_refused_where_partners_are_created(wo
     from xero_sync.commands.cli import main
     from xero_sync.connect.flow import ConnectError, confirm
     from xero_sync.xero.oauth import Connection as XeroConnection
-    from xero_sync.xero.tokens import TokenSet
+    from xero_sync.core.tokens import TokenSet
 
     assert main(["connect", "--sandbox", "--partner", "evil|x"]) != 0
     with pytest.raises(ConnectError, match="evil"):

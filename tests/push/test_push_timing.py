@@ -14,8 +14,8 @@ import pytest
 import sqlalchemy as sa
 
 from tests.push.world import PAID_ON, World, build_world
-from xero_sync.platform import outbox, schema
-from xero_sync.platform.schema import outbox as outbox_table
+from xero_sync.store import outbox, schema
+from xero_sync.store.schema import outbox as outbox_table
 from xero_sync.push.engine import push_partner
 from xero_sync.push.settle import KEY_WINDOW_SECONDS, READ_LAG_SECONDS
 

@@ -13,7 +13,7 @@ from xero_sync.assets.platform_records import platform_records
 from xero_sync.assets.reconciliation import reconciliation_diff
 from xero_sync.assets.xero_records import xero_records
 from xero_sync.commands.cli import main
-from xero_sync.platform.schema import outbox, payments
+from xero_sync.store.schema import outbox, payments
 
 
 @pytest.fixture
@@ -80,8 +80,8 @@ def test_diff_explains_in_flight_pushes_flags_orphans_and_enqueues_their_push(
 
 
 def test_rejected_write_shows_in_the_diff_with_xeros_message(world: World) -> None:
-    from xero_sync.platform import outbox as outbox_repo
-    from xero_sync.platform.diffs import latest_diff
+    from xero_sync.store import outbox as outbox_repo
+    from xero_sync.reconciliation.diffs import latest_diff
 
     inv = world.open_invoices()[0]
     with world.engine.begin() as conn:

@@ -16,10 +16,10 @@ from tests.sandbox_fixtures import use_sandbox_settings
 from xero_sync.assets.platform_records import platform_records
 from xero_sync.assets.reconciliation import reconciliation_diff
 from xero_sync.assets.xero_records import xero_records
-from xero_sync.platform.diffs import latest_diff
+from xero_sync.reconciliation.diffs import latest_diff
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.resources.xero import XeroResource
-from xero_sync.sandbox.server import SandboxServer
+from xero_sandbox.server import SandboxServer
 
 
 def connected_world(server: SandboxServer, engine: sa.Engine, monkeypatch, tmp_path, **kwargs) -> World:

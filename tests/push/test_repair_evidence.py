@@ -14,8 +14,8 @@ import sqlalchemy as sa
 
 from tests.push.world import PAID_ON, World, account_id, build_world
 from tests.sandbox_fixtures import control
-from xero_sync.money import from_minor
-from xero_sync.platform import schema
+from xero_sync.core.money import from_minor
+from xero_sync.store import schema
 from xero_sync.push.settle import READ_LAG_SECONDS
 from xero_sync.sync import reconcile
 from xero_sync.sync.repair_rules import MANUAL_BOOKING_KIND
@@ -68,9 +68,9 @@ def test_a_payment_shown_by_id_is_explained_as_a_listing_behind(world: World) ->
     world.push_until_quiet()
     with world.engine.begin() as conn:
         conn.execute(sa.delete(schema.xero_payments).where(schema.xero_payments.c.reference == pid))
-    from xero_sync.platform import diffs
+    from xero_sync.reconciliation import diffs
     from xero_sync.push import repairs
-    from xero_sync.platform import connections
+    from xero_sync.store import connections
 
     # The diff from the store alone (no pull): the listing lacks it; Xero, asked by id, has it.
     with world.engine.connect() as conn:
@@ -173,7 +173,8 @@ def test_repairs_enqueued_from_many_threads_at_once_are_queued_once(world: World
     `repairs_outbox_id` lets one repair in; the others insert nothing and fail nothing."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from xero_sync.platform import connections, diffs, outbox
+    from xero_sync.store import connections, outbox
+    from xero_sync.reconciliation import diffs
     from xero_sync.push import repairs
 
     (pid,) = world.record_payments(1)

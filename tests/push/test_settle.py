@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from xero_sync.platform.outbox import OutboxRow
+from xero_sync.store.outbox import OutboxRow
 from xero_sync.push.settle import Timing, is_ambiguous
 
 T0 = dt.datetime(2026, 11, 15, 12, tzinfo=dt.timezone.utc)

@@ -10,7 +10,7 @@ import sys
 import pytest
 import sqlalchemy as sa
 
-from xero_sync.platform.schema import tenant_locks
+from xero_sync.store.schema import tenant_locks
 from xero_sync.push import tenant_lock as tl
 
 

@@ -7,8 +7,9 @@ import pytest
 import sqlalchemy as sa
 
 from tests.push.world import World, build_world
-from xero_sync.platform import diffs, outbox
-from xero_sync.platform.schema import invoices, xero_invoices, xero_payments
+from xero_sync.reconciliation import diffs
+from xero_sync.store import outbox
+from xero_sync.store.schema import invoices, xero_invoices, xero_payments
 from xero_sync.push.engine import push_partner
 from xero_sync.sync import reconcile
 

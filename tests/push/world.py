@@ -12,18 +12,19 @@ import sqlalchemy as sa
 
 from tests.sandbox_fixtures import control, issue_tokens
 from xero_sync.config import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, XeroEndpoints
-from xero_sync.money import from_minor
-from xero_sync.platform import apply, connections, events, landing
-from xero_sync.platform import schema
-from xero_sync.platform.token_cipher import TokenCipher
-from xero_sync.platform.token_store import SqlTokenStore
+from xero_sync.core.money import from_minor
+from xero_sync.store import apply, connections, landing
+from xero_sync.events import api as events
+from xero_sync.store import schema
+from xero_sync.store.token_cipher import TokenCipher
+from xero_sync.store.token_store import SqlTokenStore
 from xero_sync.push.engine import PushReport, push_partner
-from xero_sync.sandbox.org import Organisation
-from xero_sync.sandbox.server import SandboxServer
+from xero_sandbox.org import Organisation
+from xero_sandbox.server import SandboxServer
 from xero_sync.xero.client import XeroClient
 from xero_sync.xero.oauth import OAuthApp
 from xero_sync.xero.rate_budget import RateBudget
-from xero_sync.xero.tokens import TokenSet
+from xero_sync.core.tokens import TokenSet
 
 PAID_ON = dt.date(2026, 11, 10)
 IDLE_ADVANCE = 120.0  # sandbox seconds between two pushes that could only wait
@@ -182,7 +183,7 @@ class World:
         """Pull what Xero now holds, read Xero as the asset does (payouts by reference, the
         payments account's balance), then the reconciliation diff of the partner."""
         from xero_sync.assets.reconciliation_reads import XeroSide, read_xero_side
-        from xero_sync.platform import diffs
+        from xero_sync.reconciliation import diffs
         from xero_sync.sync import reconcile
 
         self.pull()
@@ -201,7 +202,7 @@ class World:
         """What the reconciliation asset does after the diff: its second look at Xero (evidence
         for repairs, manual bookings; push/repairs.py), the diff saved, repairs enqueued on
         evidence only. Returns (diff, subjects re-queued)."""
-        from xero_sync.platform import diffs
+        from xero_sync.reconciliation import diffs
         from xero_sync.push import repairs
 
         diff = self.diff(as_of)

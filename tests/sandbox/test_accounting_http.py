@@ -8,10 +8,10 @@ from decimal import Decimal
 import pytest
 from flask import Flask, g
 
-from xero_sync.sandbox.accounting import accounting
-from xero_sync.sandbox.clock import Clock
-from xero_sync.sandbox.control_records import control_records
-from xero_sync.sandbox.seed import seed_organisations
+from xero_sandbox.accounting import accounting
+from xero_sandbox.clock import Clock
+from xero_sandbox.control_records import control_records
+from xero_sandbox.seed import seed_organisations
 
 API = "/api.xro/2.0"
 UTC = dt.timezone.utc

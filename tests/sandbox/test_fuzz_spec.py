@@ -35,8 +35,8 @@ from openapi_core.validation.response.exceptions import InvalidData
 
 from tests.sandbox.test_contract import SPECS, XERO_API, Client, _fix_boolean_defaults
 from tests.sandbox_fixtures import start_sandbox
-from xero_sync.sandbox.app import API_PREFIX, create_app
-from xero_sync.sandbox.state import Sandbox
+from xero_sandbox.app import API_PREFIX, create_app
+from xero_sandbox.state import Sandbox
 
 FUZZ_EXAMPLES = {GenerationMode.POSITIVE: 4, GenerationMode.NEGATIVE: 3}
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

@@ -5,10 +5,10 @@ from decimal import Decimal
 
 import pytest
 
-from xero_sync.sandbox.clock import Clock
-from xero_sync.sandbox.org import NotFound, Organisation, ValidationError
-from xero_sync.sandbox.org.errors import MSG_EXCEEDS, MSG_LOCKED, MSG_PAID_OFF
-from xero_sync.sandbox.seed import CHART
+from xero_sandbox.clock import Clock
+from xero_sandbox.org import NotFound, Organisation, ValidationError
+from xero_sandbox.org.errors import MSG_EXCEEDS, MSG_LOCKED, MSG_PAID_OFF
+from xero_sandbox.seed import CHART
 
 D = Decimal
 DAY = dt.date(2024, 3, 1)

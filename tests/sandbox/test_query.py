@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from xero_sync.sandbox.query import (
+from xero_sandbox.query import (
     QueryError, compile_where, date_range, page_args, paginate, parse_if_modified_since,
     parse_where, sort_records,
 )

@@ -4,8 +4,8 @@ import datetime as dt
 from collections import Counter
 from decimal import Decimal
 
-from xero_sync.sandbox.clock import Clock
-from xero_sync.sandbox.seed import seed_organisations
+from xero_sandbox.clock import Clock
+from xero_sandbox.seed import seed_organisations
 
 END = dt.date(2026, 11, 25)
 

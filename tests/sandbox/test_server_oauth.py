@@ -8,10 +8,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+
 from xero_python.exceptions import HTTPStatusException
 
 from tests.sandbox_fixtures import control, issue_tokens, make_sdk
-from xero_sync.config import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, SCOPES
+from xero_sync.config import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, SCOPES, XeroEndpoints
 
 REDIRECT = "http://127.0.0.1:8765/callback"
 
@@ -34,7 +35,7 @@ def _form_fields(html: str) -> dict[str, str]:
 
 def _consent(server, action: str = "allow", tenant_id: str | None = None) -> dict[str, list[str]]:
     """GET the consent page, submit its form; returns the callback's query parameters."""
-    page = requests.get(f"{server.endpoints.authorize_url}", params=_authorize_params(), timeout=10)
+    page = requests.get(f"{XeroEndpoints.for_base(server.base_url).authorize_url}", params=_authorize_params(), timeout=10)
     assert page.status_code == 200
     fields = _form_fields(page.text)
     radios = re.findall(r'<input type="radio" name="tenant_id" value="([^"]+)"', page.text)
@@ -49,14 +50,14 @@ def _consent(server, action: str = "allow", tenant_id: str | None = None) -> dic
 def _token(server, auth: str = "basic", **form) -> requests.Response:
     if auth == "basic":
         basic = base64.b64encode(f"{DEMO_CLIENT_ID}:{DEMO_CLIENT_SECRET}".encode()).decode()
-        return requests.post(server.endpoints.token_url, data=form, headers={"Authorization": f"Basic {basic}"}, timeout=10)
+        return requests.post(XeroEndpoints.for_base(server.base_url).token_url, data=form, headers={"Authorization": f"Basic {basic}"}, timeout=10)
     form.update(client_id=DEMO_CLIENT_ID, client_secret=DEMO_CLIENT_SECRET)
-    return requests.post(server.endpoints.token_url, data=form, timeout=10)
+    return requests.post(XeroEndpoints.for_base(server.base_url).token_url, data=form, timeout=10)
 
 
 def test_consent_page_lists_organisations_and_buttons(sandbox_factory):
     server = sandbox_factory(tenants=2, invoices=20, months=3)
-    page = requests.get(server.endpoints.authorize_url, params=_authorize_params(), timeout=10)
+    page = requests.get(XeroEndpoints.for_base(server.base_url).authorize_url, params=_authorize_params(), timeout=10)
     assert page.status_code == 200
     assert "<title>Xero | Authorise app</title>" in page.text
     assert "Select your company" in page.text
@@ -72,7 +73,7 @@ def test_consent_page_lists_organisations_and_buttons(sandbox_factory):
 )
 def test_authorize_refuses_unknown_client_or_redirect_without_redirecting(sandbox, overrides):
     page = requests.get(
-        sandbox.endpoints.authorize_url, params=_authorize_params(**overrides), allow_redirects=False, timeout=10
+        XeroEndpoints.for_base(sandbox.base_url).authorize_url, params=_authorize_params(**overrides), allow_redirects=False, timeout=10
     )
     assert page.status_code == 400
     assert "Location" not in page.headers
@@ -116,7 +117,7 @@ def test_code_needs_matching_redirect_and_expires_after_five_minutes(sandbox):
 
 def test_wrong_client_secret_is_refused(sandbox):
     answer = requests.post(
-        sandbox.endpoints.token_url,
+        XeroEndpoints.for_base(sandbox.base_url).token_url,
         data={"grant_type": "refresh_token", "refresh_token": "x"},
         auth=(DEMO_CLIENT_ID, "wrong"),
         timeout=10,
@@ -195,7 +196,7 @@ def test_revoke_by_tenant_breaks_refresh_and_connections(sandbox, sandbox_tenant
     answer = _token(sandbox, grant_type="refresh_token", refresh_token=tokens["refresh_token"])
     assert answer.status_code == 400 and answer.json()["error"] == "invalid_grant"
     listed = requests.get(
-        sandbox.endpoints.connections_url, headers={"Authorization": f"Bearer {tokens['access_token']}"}, timeout=10
+        XeroEndpoints.for_base(sandbox.base_url).connections_url, headers={"Authorization": f"Bearer {tokens['access_token']}"}, timeout=10
     )
     assert listed.status_code == 200 and listed.json() == []
 
@@ -205,7 +206,7 @@ def test_sdk_refresh_against_the_sandbox_token_endpoint(sandbox_sdk, monkeypatch
     from xero_python.api_client.oauth2 import TokenApi
 
     sdk = sandbox_sdk
-    monkeypatch.setattr(TokenApi, "refresh_token_url", sdk.server.endpoints.token_url)
+    monkeypatch.setattr(TokenApi, "refresh_token_url", XeroEndpoints.for_base(sdk.server.base_url).token_url)
     old = dict(sdk.tokens)
     sdk.server.sandbox.clock.advance(31 * 60)
     new = sdk.api_client.refresh_oauth2_token()

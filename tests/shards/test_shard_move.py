@@ -11,7 +11,7 @@ import dagster as dg
 import pytest
 
 from xero_sync.partitions import HISTORY_START, months, partition_key
-from xero_sync.platform import connections, onboarding_progress, shards
+from xero_sync.store import connections, onboarding_progress, shards
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.sensors.onboarding import new_connection_sensor_for
 from xero_sync.shards.layout import shard
@@ -35,7 +35,7 @@ def instance():
 def store_engine(sqlite_url):
     """The store side of moves runs on SQLite and PostgreSQL in test_shard_store.py; here the
     subject is Dagster's side."""
-    from xero_sync.platform.db import make_engine, upgrade
+    from xero_sync.store.db import make_engine, upgrade
 
     upgrade(sqlite_url)
     engine = make_engine(sqlite_url)

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from xero_sync.platform import connections, outbox_work, shards
+from xero_sync.store import connections, outbox_work, shards
 
 
 def make(engine, *ids: str, count: int) -> None:

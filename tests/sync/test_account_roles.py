@@ -10,7 +10,7 @@ from xero_sync.sync.account_roles import (
     qualifies,
     validate_choice,
 )
-from xero_sync.xero.records import AccountRecord
+from xero_sync.core.records import AccountRecord
 
 
 def account(account_id: str, type_: str, *, code: str | None = None, status: str = "ACTIVE",

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pytest
 
 from tests.sync.rule_builders import T0, T1, pcus, pinv, xcon, xinv
-from xero_sync.platform import schema
+from xero_sync.store import schema
 from xero_sync.sync.rules import platform_status, reconcile_customer, reconcile_invoice
 
 

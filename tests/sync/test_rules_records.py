@@ -8,14 +8,14 @@ from decimal import Decimal
 import pytest
 
 from tests.sync.rule_builders import T0
-from xero_sync.money import InexactAmountError
+from xero_sync.core.money import InexactAmountError
 from xero_sync.sync.rules import (
     XeroContact,
     contact_from_record,
     invoice_from_record,
     payment_from_record,
 )
-from xero_sync.xero.records import ContactRecord, InvoiceRecord, PaymentRecord
+from xero_sync.core.records import ContactRecord, InvoiceRecord, PaymentRecord
 
 
 # --- Converting landed records -----------------------------------------------------------------

@@ -25,10 +25,10 @@ from flask.testing import FlaskClient
 from tests.sandbox_fixtures import use_sandbox_settings
 from tests.web.sign_in import dev_sign_in
 from xero_sync.config import Settings
-from xero_sync.platform import connections
-from xero_sync.platform.db import make_engine, upgrade
-from xero_sync.platform.schema import webhook_events, xero_connections, xero_token_sets
-from xero_sync.sandbox.server import SandboxServer
+from xero_sync.store import connections
+from xero_sync.store.db import make_engine, upgrade
+from xero_sync.store.schema import webhook_events, xero_connections, xero_token_sets
+from xero_sandbox.server import SandboxServer
 from xero_sync.web.app import PUBLIC_URL_KEY, create_app
 from xero_sync.web.serving import make_server, stop
 

@@ -20,7 +20,7 @@ from flask import Flask
 
 from tests.web.test_deployment import PUBLIC, real_env
 from xero_sync.config import Settings
-from xero_sync.platform.db import make_engine, upgrade
+from xero_sync.store.db import make_engine, upgrade
 from xero_sync.web.app import create_app
 from xero_sync.web.identity import sign_assertion
 from xero_sync.web.serving import make_server, stop

@@ -9,7 +9,7 @@ import pytest
 
 from tests.web.conftest import hidden_fields
 from xero_sync.commands.cli import build_parser
-from xero_sync.platform import connections
+from xero_sync.store import connections
 
 
 @pytest.fixture

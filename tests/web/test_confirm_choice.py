@@ -12,7 +12,7 @@ from tests.web.conftest import hidden_fields
 from xero_sync.commands.cli import UserError
 from xero_sync.commands.connect import _connect_command
 from xero_sync.config import DEMO_CLIENT_ID, SCOPES
-from xero_sync.sandbox.oauth import DEMO_USER
+from xero_sandbox.oauth import DEMO_USER
 
 _CHECKED = re.compile(r'<input type="radio" name="tenant_id" value="([^"]+)" checked')
 

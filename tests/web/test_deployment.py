@@ -18,8 +18,8 @@ import urllib3
 
 from tests.web.test_webhooks import event, payload
 from xero_sync.config import DEMO_WEBHOOK_KEY, ConfigError, Settings
-from xero_sync.platform.db import upgrade
-from xero_sync.platform.token_cipher import TokenCipher
+from xero_sync.store.db import upgrade
+from xero_sync.store.token_cipher import TokenCipher
 from xero_sync.web.app import create_app
 from xero_sync.web.settings import WebSettings
 from xero_sync.web.webhooks import signature

@@ -14,8 +14,8 @@ import urllib3
 
 from tests.platform.test_events import snapshot
 from tests.web.conftest import SMALL_SANDBOX, LiveServer, Web, make_web
-from xero_sync.platform import schema
-from xero_sync.platform.connections import ensure_partner
+from xero_sync.store import schema
+from xero_sync.store.connections import ensure_partner
 from xero_sync.web.app import create_app
 
 TOKEN = "svc-" + "k" * 40

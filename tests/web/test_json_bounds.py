@@ -12,8 +12,8 @@ import pytest
 import sqlalchemy as sa
 
 from tests.web.real_mode import RealWeb, serve_real
-from xero_sync.platform import schema
-from xero_sync.platform.connections import ensure_partner
+from xero_sync.store import schema
+from xero_sync.store.connections import ensure_partner
 from xero_sync.web.webhooks import signature
 
 TOKEN = "svc-" + "k" * 40

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.web.real_mode import Browser, RealWeb, serve_real
-from xero_sync.platform.schema import partners
+from xero_sync.store.schema import partners
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 

@@ -21,8 +21,8 @@ import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.web.real_mode import Browser, RealWeb, old_cookie, serve_real
-from xero_sync.platform import connections
-from xero_sync.platform.schema import partner_sessions, signin_assertions
+from xero_sync.store import connections
+from xero_sync.store.schema import partner_sessions, signin_assertions
 from xero_sync.web.identity import sign_assertion
 from xero_sync.web.settings import SigninSettings
 

@@ -6,9 +6,9 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from xero_sync.platform import connections
-from xero_sync.platform.schema import customers, invoices
-from xero_sync.platform.token_store import REAUTH_DETAIL, mark_needs_reauth
+from xero_sync.store import connections
+from xero_sync.store.schema import customers, invoices
+from xero_sync.store.token_store import REAUTH_DETAIL, mark_needs_reauth
 
 
 def test_pending_card_shows_progress_and_refreshes_itself(web):

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from tests.web.conftest import SMALL_SANDBOX, make_web
 from tests.web.test_webhooks import TENANT, event, payload, post, stored
 from xero_sync.config import DEMO_WEBHOOK_KEY
-from xero_sync.platform import schema, webhook_inbox
+from xero_sync.store import schema, webhook_inbox
 from xero_sync.web.webhooks import MAX_EVENTS_PER_BODY, signature
 
 UTC = dt.timezone.utc

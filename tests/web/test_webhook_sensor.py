@@ -10,8 +10,8 @@ import pytest
 import sqlalchemy as sa
 
 import xero_sync.sensors.webhooks as sensor_module
-from xero_sync.platform import connections
-from xero_sync.platform.schema import webhook_events
+from xero_sync.store import connections
+from xero_sync.store.schema import webhook_events
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.sensors.webhooks import xero_webhook_sensor
 
@@ -104,7 +104,7 @@ def test_only_this_shards_partners_with_their_partition_get_a_run(store):
     """Shard 0's sensor leaves another shard's partner to that shard's sensor, and a partner whose
     partition is not there yet (it is moving in) gets no run: the next incremental sync covers it."""
     with store.begin() as conn:
-        from xero_sync.platform import shards
+        from xero_sync.store import shards
 
         shards.move(conn, "bravo", 1)
     add_events(store, ("t-acme", "INVOICE"), ("t-bravo", "INVOICE"))

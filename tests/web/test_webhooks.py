@@ -17,8 +17,8 @@ from tests.web.conftest import SMALL_SANDBOX, LiveServer, make_web
 from xero_sync.config import DEMO_WEBHOOK_KEY
 from xero_sync.demo.main import drive_headless
 from xero_sync.definitions import build_defs
-from xero_sync.platform import schema
-from xero_sync.sandbox.clock import Clock
+from xero_sync.store import schema
+from xero_sandbox.clock import Clock
 from xero_sync.sensors.webhooks import xero_webhook_sensor
 from xero_sync.web.webhooks import signature
 

@@ -10,14 +10,14 @@ import sqlalchemy as sa
 
 from tests.sandbox_fixtures import control, issue_tokens
 from xero_sync.config import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, XeroEndpoints
-from xero_sync.platform import schema
-from xero_sync.platform.token_cipher import TokenCipher
-from xero_sync.platform.token_store import SqlTokenStore
-from xero_sync.sandbox.server import SandboxServer
+from xero_sync.store import schema
+from xero_sync.store.token_cipher import TokenCipher
+from xero_sync.store.token_store import SqlTokenStore
+from xero_sandbox.server import SandboxServer
 from xero_sync.xero.client import XeroClient
 from xero_sync.xero.oauth import OAuthApp
 from xero_sync.xero.rate_budget import RateBudget
-from xero_sync.xero.tokens import TokenSet
+from xero_sync.core.tokens import TokenSet
 
 
 @dataclass
@@ -90,7 +90,7 @@ def build_env(server: SandboxServer, engine: sa.Engine, tenant_id: str | None = 
 
 
 def _migrated_engine(url: str) -> sa.Engine:
-    from xero_sync.platform.db import make_engine, upgrade
+    from xero_sync.store.db import make_engine, upgrade
 
     upgrade(url)
     return make_engine(url)

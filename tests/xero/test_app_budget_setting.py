@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from xero_sync.config import ConfigError
-from xero_sync.platform.db import upgrade
-from xero_sync.platform.rate_windows import DEFAULT_APP_MINUTE_LIMIT
+from xero_sync.store.db import upgrade
+from xero_sync.store.rate_windows import DEFAULT_APP_MINUTE_LIMIT
 from xero_sync.resources.xero import XeroResource
 
 

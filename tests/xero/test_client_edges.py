@@ -12,9 +12,9 @@ import pytest
 
 from tests.sandbox_fixtures import control
 from xero_sync.assets.connection_errors import xero_failures
-from xero_sync.platform import connections
+from xero_sync.store import connections
 from xero_sync.resources.platform import PlatformResource
-from xero_sync.xero.errors import MalformedXeroPayload, TenantDisconnected, XeroForbidden
+from xero_sync.core.errors import MalformedXeroPayload, TenantDisconnected, XeroForbidden
 from xero_sync.xero.writes import NewPayment
 
 INVOICE_ID = "8f5d1a9e-3c52-4b1e-9d7a-2f1e0c6b5a41"

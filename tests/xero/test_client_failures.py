@@ -6,9 +6,9 @@ import pytest
 import sqlalchemy as sa
 
 from tests.sandbox_fixtures import control
-from xero_sync.platform import schema
-from xero_sync.platform.token_store import mark_disconnected
-from xero_sync.xero.errors import DailyLimitReached, NeedsReauth, TenantDisconnected, XeroUnavailable
+from xero_sync.store import schema
+from xero_sync.store.token_store import mark_disconnected
+from xero_sync.core.errors import DailyLimitReached, NeedsReauth, TenantDisconnected, XeroUnavailable
 from xero_sync.xero.rate_budget import RateBudget
 
 
@@ -144,8 +144,8 @@ def test_5xx_retried_then_succeeds_and_persistent_5xx_is_unavailable(env):
 def test_concurrent_refresh_from_two_threads_calls_token_endpoint_once(env):
     import threading
 
-    from xero_sync.platform.db import make_engine
-    from xero_sync.platform.token_store import SqlTokenStore
+    from xero_sync.store.db import make_engine
+    from xero_sync.store.token_store import SqlTokenStore
 
     # Two "processes": separate engines, stores, OAuth apps and clients on one token set.
     engines = [make_engine(env.engine.url), make_engine(env.engine.url)]

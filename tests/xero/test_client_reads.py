@@ -4,7 +4,7 @@ import datetime as dt
 import math
 from decimal import Decimal
 
-from xero_sync.xero.records import InvoiceRecord
+from xero_sync.core.records import InvoiceRecord
 from xero_sync.xero.windows import DateWindow
 
 WHOLE_HISTORY = DateWindow(dt.date(2000, 1, 1), dt.date(2100, 1, 1))

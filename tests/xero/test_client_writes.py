@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from xero_sync.xero.errors import OutcomeUnknown, XeroValidationError
+from xero_sync.core.errors import OutcomeUnknown, XeroValidationError
 from xero_sync.xero.writes import (
     NewBankTransaction,
     NewBankTransfer,

@@ -6,7 +6,7 @@ import pytest
 import urllib3
 
 from xero_sync.config import SCOPES
-from xero_sync.xero.errors import NeedsReauth
+from xero_sync.core.errors import NeedsReauth
 
 REDIRECT = "http://127.0.0.1:3000/xero/callback"
 

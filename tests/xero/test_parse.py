@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from xero_sync.xero.errors import MalformedXeroPayload
+from xero_sync.core.errors import MalformedXeroPayload
 from xero_sync.xero.parse import loads, parse_collection, parse_date, parse_datetime, parse_invoice
 
 INVOICE = {

@@ -10,7 +10,7 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from xero_sync.xero.errors import MalformedXeroPayload
+from xero_sync.core.errors import MalformedXeroPayload
 from xero_sync.xero.parse import MAX_AMOUNT, PARSERS, loads, parse_collection
 from xero_sync.xero.writes import NewPayment, payment_results
 

@@ -4,7 +4,7 @@ import threading
 import pytest
 
 from tests.xero.fakes import FakeClock
-from xero_sync.xero.errors import DailyLimitReached
+from xero_sync.core.errors import DailyLimitReached
 from xero_sync.xero.rate_budget import RateBudget, budget_for
 
 

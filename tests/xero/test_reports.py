@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from xero_sync.xero.errors import MalformedXeroPayload
+from xero_sync.core.errors import MalformedXeroPayload
 from xero_sync.xero.reports import parse_trial_balance
 
 DAY = dt.date(2026, 11, 30)

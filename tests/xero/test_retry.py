@@ -4,7 +4,7 @@ import pytest
 import urllib3.exceptions as u3
 
 from tests.xero.fakes import FakeClock
-from xero_sync.xero.errors import (
+from xero_sync.core.errors import (
     DailyLimitReached,
     NeedsReauth,
     OutcomeUnknown,
@@ -195,7 +195,7 @@ def test_a_write_never_waits_longer_than_its_cap_on_one_429():
 
 
 def test_409_on_a_write_is_in_progress_an_unknown_outcome():
-    from xero_sync.xero.errors import WriteInProgress
+    from xero_sync.core.errors import WriteInProgress
 
     clock = FakeClock()
     policy, _ = _policy(clock)

@@ -17,10 +17,10 @@ import urllib.request
 import pytest
 
 from tests.sandbox_fixtures import control, issue_tokens
-from xero_sync.platform.rate_windows import StoreRateWindows
-from xero_sync.platform.token_cipher import TokenCipher
-from xero_sync.platform.token_store import SqlTokenStore
-from xero_sync.xero.tokens import TokenSet
+from xero_sync.store.rate_windows import StoreRateWindows
+from xero_sync.store.token_cipher import TokenCipher
+from xero_sync.store.token_store import SqlTokenStore
+from xero_sync.core.tokens import TokenSet
 
 CALLS_PER_PROCESS = 24
 
@@ -89,7 +89,7 @@ def make_calls(base_url: str, db_url: str, key: str, tenant_id: str, token_set_i
                gate_path: str) -> int:
     """One process: a client whose every call is taken from the shared budget first."""
     from xero_sync.config import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, XeroEndpoints
-    from xero_sync.platform.db import make_engine
+    from xero_sync.store.db import make_engine
     from xero_sync.xero.client import XeroClient
     from xero_sync.xero.oauth import OAuthApp
     from xero_sync.xero.rate_budget import RateBudget
@@ -173,7 +173,7 @@ def test_two_processes_of_one_tenant_share_its_minute(sandbox_factory, store_eng
 
 
 def test_a_full_day_parks_the_tenant_instead_of_sleeping(store_engine):
-    from xero_sync.xero.errors import DailyLimitReached
+    from xero_sync.core.errors import DailyLimitReached
     from xero_sync.xero.rate_budget import RateBudget
 
     now = [1_000_000.0]

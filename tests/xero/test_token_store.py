@@ -9,12 +9,12 @@ import sqlalchemy as sa
 
 from tests.sandbox_fixtures import control
 from tests.xero.conftest import build_env
-from xero_sync.platform import schema
-from xero_sync.platform.db import make_engine
-from xero_sync.platform.token_cipher import TokenCipher
-from xero_sync.platform.token_store import SqlTokenStore, TokenSetNotFound
-from xero_sync.xero.errors import NeedsReauth
-from xero_sync.xero.tokens import TokenSet
+from xero_sync.store import schema
+from xero_sync.store.db import make_engine
+from xero_sync.store.token_cipher import TokenCipher
+from xero_sync.store.token_store import SqlTokenStore, TokenSetNotFound
+from xero_sync.core.errors import NeedsReauth
+from xero_sync.core.tokens import TokenSet
 
 UTC = dt.timezone.utc
 

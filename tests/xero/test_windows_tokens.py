@@ -5,8 +5,8 @@ import stat
 import pytest
 
 from xero_sync.config import ConfigError
-from xero_sync.platform.token_cipher import ENV_VAR, TokenCipher
-from xero_sync.xero.tokens import TokenSet
+from xero_sync.store.token_cipher import ENV_VAR, TokenCipher
+from xero_sync.core.tokens import TokenSet
 from xero_sync.xero.windows import DateWindow, ModifiedSince
 
 

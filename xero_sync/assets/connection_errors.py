@@ -13,10 +13,10 @@ from collections.abc import Iterator
 
 import dagster as dg
 
-from xero_sync.platform import connections
-from xero_sync.platform.connections import Connection
+from xero_sync.store import connections
+from xero_sync.store.connections import Connection
 from xero_sync.resources.platform import PlatformResource
-from xero_sync.xero.errors import (
+from xero_sync.core.errors import (
     DailyLimitReached,
     MalformedXeroPayload,
     NeedsReauth,

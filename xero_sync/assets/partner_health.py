@@ -6,7 +6,7 @@ idempotent (it only reads) and refreshed by `partner_health_schedule` every 5 mi
 Three checks fail naming the partners: a connected partner not synced for twice the incremental
 schedule's interval, a write to Xero pending for longer than `pending_write_minutes`, and
 unexplained differences in a partner's latest reconciliation (each partner's own latest result,
-platform/partner_work.py, so one partner's pass never hides another's failure).
+store/partner_work.py, so one partner's pass never hides another's failure).
 
 The table (`health`, a Dagster table with a schema) shows the worst TABLE_ROWS partners, each
 naming its shard; `partners_not_shown` counts the rest.
@@ -18,7 +18,7 @@ import datetime as dt
 import dagster as dg
 
 from xero_sync.assets.table_metadata import OWNERS
-from xero_sync.platform import health as health_store
+from xero_sync.store import health as health_store
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.sync import health
 

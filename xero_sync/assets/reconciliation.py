@@ -13,7 +13,7 @@ keep the outbox's word. One GET /Reports/TrialBalance gives the payments account
 today (UTC), compared with the payments received into it and not yet paid out
 (sync.reconcile_money). No call is made when the accounts are not set up or the partner is parked.
 
-The partner's rows are read column-wise (diffs.load_reconcile_input over platform/frames.py: ADBC
+The partner's rows are read column-wise (diffs.load_reconcile_input over reconciliation/frames.py: ADBC
 and Arrow on PostgreSQL, from one snapshot of committed rows); a million invoices load and diff
 in well under the time of the same diff as one SQL query (bench/reconcile.py).
 
@@ -28,8 +28,8 @@ import pandas as pd
 
 from xero_sync.assets.reconciliation_run import CHECK_NAME, Reconciled, reconcile_partner
 from xero_sync.assets.table_metadata import OWNERS, table_metadata
-from xero_sync.platform import partner_work
-from xero_sync.platform.schema import reconciliation_diffs
+from xero_sync.store import partner_work
+from xero_sync.store.schema import reconciliation_diffs
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.resources.xero import XeroResource
 from xero_sync.shards.layout import Shard, shard as shard_at

@@ -14,8 +14,8 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from xero_sync.money import to_minor
-from xero_sync.platform.connections import Connection
+from xero_sync.core.money import to_minor
+from xero_sync.store.connections import Connection
 from xero_sync.sync import payout_match
 from xero_sync.xero.client import XeroClient
 

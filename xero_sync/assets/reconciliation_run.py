@@ -2,7 +2,7 @@
 after-push sensor's runs) and `reconcile_cohort_job` (the daily schedule) call `reconcile_partner`.
 
 It reads Xero (reconciliation_reads, under the tenant's lock), diffs, and in one transaction
-stores the diff, its result per partner (platform/partner_work.py: when, differences,
+stores the diff, its result per partner (store/partner_work.py: when, differences,
 unexplained) and the repairs a push can make. A red result (unexplained differences) is recorded
 as the partner's failure of `check:no_unexplained_differences` (the failure path partner_health
 and the Integrations card show) until a later reconciliation of that partner passes.
@@ -20,9 +20,10 @@ import pandas as pd
 
 from xero_sync.assets.connection_errors import held_tenant, xero_failures
 from xero_sync.assets.reconciliation_reads import XeroSide, read_xero_side
-from xero_sync.platform import connections, diffs, partner_work
+from xero_sync.store import connections, partner_work
+from xero_sync.reconciliation import diffs
 from xero_sync.resources.platform import PlatformResource
-from xero_sync.platform.connections import Connection
+from xero_sync.store.connections import Connection
 from xero_sync.push import repairs
 from xero_sync.xero.client import XeroClient
 from xero_sync.sync import reconcile

@@ -1,6 +1,6 @@
 """Definition and materialization metadata derived from the store's SQLAlchemy tables.
 
-`column_schema(table)` builds the `dagster/column_schema` the UI shows from xero_sync.platform.schema
+`column_schema(table)` builds the `dagster/column_schema` the UI shows from xero_sync.store.schema
 itself, so the documented columns cannot drift from the real ones. A partition's `dagster/row_count`
 is its own month's records (pulls/metadata.py), never a count of the whole table.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import dagster as dg
 import sqlalchemy as sa
 
-from xero_sync.platform.schema import UTCDateTime
+from xero_sync.store.schema import UTCDateTime
 
 OWNERS = ["team:data"]
 

@@ -14,7 +14,7 @@ import dagster as dg
 
 from xero_sync.assets.table_metadata import OWNERS, table_metadata
 from xero_sync.partitions import partition_key, partner_and_months
-from xero_sync.platform import connections
+from xero_sync.store import connections
 from xero_sync.pulls.metadata import XERO_TABLES, xero_checks, xero_month_metadata, xero_run_metadata
 from xero_sync.pulls.months import pull_months
 from xero_sync.resources.platform import PlatformResource

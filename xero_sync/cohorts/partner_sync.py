@@ -22,8 +22,8 @@ import dagster as dg
 
 from xero_sync.assets.reconciliation import diff_metadata
 from xero_sync.assets.reconciliation_run import Reconciled, reconcile_partner
-from xero_sync.platform import connections, partner_work
-from xero_sync.platform.connections import Connection
+from xero_sync.store import connections, partner_work
+from xero_sync.store.connections import Connection
 from xero_sync.pulls.changes import pull_changes
 from xero_sync.pulls.metadata import (
     changes_materializations,

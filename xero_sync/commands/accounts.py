@@ -13,12 +13,12 @@ from collections.abc import Mapping, Sequence
 
 import sqlalchemy as sa
 
-from xero_sync.platform import connections
-from xero_sync.platform.schema import outbox
+from xero_sync.store import connections
+from xero_sync.store.schema import outbox
 from xero_sync.sync import account_roles
 from xero_sync.sync.account_roles import ROLE_LABELS, ROLES, AccountChoice
 from xero_sync.xero.client import XeroClient
-from xero_sync.xero.records import AccountRecord
+from xero_sync.core.records import AccountRecord
 
 _OPTION = {role: f"{role}_account" for role in ROLES}
 
@@ -108,7 +108,7 @@ def _fees_as(engine: sa.Engine, partner_id: str) -> str:
 def run(args: argparse.Namespace) -> int:
     from xero_sync.commands.cli import UserError
     from xero_sync.config import Settings
-    from xero_sync.platform.db import open_store
+    from xero_sync.store.db import open_store
     from xero_sync.resources.xero import XeroResource
 
     open_store(args.database_url or Settings.from_env().database_url).dispose()  # exists, migrated

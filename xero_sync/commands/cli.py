@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from xero_sync.config import ConfigError
 
 _COMMANDS = (
-    "xero_sync.sandbox.cli",  # xero-sync sandbox
+    "xero_sandbox.cli",  # xero-sync sandbox
     "xero_sync.platform.cli",  # xero-sync db upgrade
     "xero_sync.commands.connect",  # xero-sync connect --sandbox
     "xero_sync.demo.main",  # xero-sync demo [--headless]
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"xero-sync {args.command}: {exc}", file=sys.stderr)
         return 2
     except ValueError as exc:  # DatabaseUrlError / StoreMissing: a bad or missing platform store
-        from xero_sync.platform.db import DatabaseUrlError
+        from xero_sync.store.db import DatabaseUrlError
 
         if not isinstance(exc, DatabaseUrlError):
             raise

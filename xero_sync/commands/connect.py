@@ -5,15 +5,15 @@ from __future__ import annotations
 from xero_sync.config import Settings
 from xero_sync.connect.flow import ConnectError, confirm, exchange
 from xero_sync.connect.headless import consent_headless
-from xero_sync.platform import connections
-from xero_sync.platform.ids import InvalidId, check_partner_id
-from xero_sync.platform.token_cipher import TokenCipher
+from xero_sync.store import connections
+from xero_sync.core.ids import InvalidId, check_partner_id
+from xero_sync.store.token_cipher import TokenCipher
 from xero_sync.xero.oauth import OAuthApp
 
 
 def _connect_command(args) -> int:
     from xero_sync.commands.cli import UserError
-    from xero_sync.platform.db import make_engine, require_folder, upgrade
+    from xero_sync.store.db import make_engine, require_folder, upgrade
 
     try:
         check_partner_id(args.partner, "--partner")

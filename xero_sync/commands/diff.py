@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 
 from xero_sync.config import Settings
-from xero_sync.platform.db import open_store
-from xero_sync.platform.diffs import latest_diff
+from xero_sync.store.db import open_store
+from xero_sync.reconciliation.diffs import latest_diff
 from xero_sync.sync import reconcile
 
 

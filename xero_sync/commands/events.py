@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 
 from xero_sync.config import Settings
-from xero_sync.platform import events
-from xero_sync.platform.db import make_engine
+from xero_sync.events import api as events
+from xero_sync.store.db import make_engine
 
 _HELP = {
     "name": "customer name", "email": "customer email",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 
 from xero_sync.config import Settings
-from xero_sync.platform.token_cipher import TokenCipher
+from xero_sync.store.token_cipher import TokenCipher
 
 
 def _generate(args: argparse.Namespace) -> int:
@@ -19,8 +19,8 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _rotate(args: argparse.Namespace) -> int:
-    from xero_sync.platform.db import open_store
-    from xero_sync.platform.token_store import reencrypt_all
+    from xero_sync.store.db import open_store
+    from xero_sync.store.token_store import reencrypt_all
 
     settings = Settings.from_env()
     url = args.database_url or settings.database_url

@@ -17,8 +17,8 @@ import argparse
 import sqlalchemy as sa
 
 from xero_sync.config import Settings
-from xero_sync.platform import outbox
-from xero_sync.platform.db import open_store
+from xero_sync.store import outbox
+from xero_sync.store.db import open_store
 
 
 def run(args: argparse.Namespace) -> int:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import argparse
 
 from xero_sync.config import Settings
-from xero_sync.platform import shards as shard_store
-from xero_sync.platform.db import open_store
+from xero_sync.store import shards as shard_store
+from xero_sync.store.db import open_store
 from xero_sync.shards import plan
 from xero_sync.shards.settings import ShardSettings
 

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 def _signin_link(args: argparse.Namespace) -> int:
     from xero_sync.commands.cli import UserError
     from xero_sync.config import Settings
-    from xero_sync.platform.ids import InvalidId, check_partner_id
+    from xero_sync.core.ids import InvalidId, check_partner_id
     from xero_sync.web.app import DEFAULT_PUBLIC_URL
     from xero_sync.web.identity import MAX_LIFETIME_SECONDS, sign_assertion
     from xero_sync.web.settings import SIGNIN_JWKS_URL_ENV, SIGNIN_SECRET_ENV, WebSettings

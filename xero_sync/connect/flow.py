@@ -12,15 +12,15 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from xero_sync.platform.ids import InvalidId, check_partner_id
+from xero_sync.core.ids import InvalidId, check_partner_id
 
-from xero_sync.platform import connections
-from xero_sync.platform.schema import xero_token_sets
-from xero_sync.platform.token_cipher import TokenCipher
-from xero_sync.platform.token_store import SqlTokenStore
+from xero_sync.store import connections
+from xero_sync.store.schema import xero_token_sets
+from xero_sync.store.token_cipher import TokenCipher
+from xero_sync.store.token_store import SqlTokenStore
 from xero_sync.xero.oauth import Connection as XeroConnection
 from xero_sync.xero.oauth import OAuthApp
-from xero_sync.xero.tokens import TokenSet
+from xero_sync.core.tokens import TokenSet
 
 
 class ConnectError(Exception):

@@ -16,10 +16,11 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from xero_sync.commands.accounts import choose_accounts
-from xero_sync.money import from_minor
-from xero_sync.platform import connections, events
-from xero_sync.platform.schema import invoices
-from xero_sync.platform.schema import outbox as outbox_table
+from xero_sync.core.money import from_minor
+from xero_sync.store import connections
+from xero_sync.events import api as events
+from xero_sync.store.schema import invoices
+from xero_sync.store.schema import outbox as outbox_table
 from xero_sync.xero.client import XeroClient
 
 DEMO_ACCOUNT_CODES = {"payments": "615", "deposit": "090", "fees": "404", "income": "200"}

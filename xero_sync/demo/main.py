@@ -26,9 +26,9 @@ import sqlalchemy as sa
 from xero_sync.config import Settings
 from xero_sync.connect.flow import confirm, exchange
 from xero_sync.connect.headless import consent_headless
-from xero_sync.platform import connections, schema
-from xero_sync.platform.db import make_engine, upgrade
-from xero_sync.platform.token_cipher import KEY_FILE, TokenCipher
+from xero_sync.store import connections, schema
+from xero_sync.store.db import make_engine, upgrade
+from xero_sync.store.token_cipher import KEY_FILE, TokenCipher
 from xero_sync.demo.activity import written_summary
 from xero_sync.demo.ui import Stopped, exit_code, run_dagster_dev, stop_on_signals
 from xero_sync.xero.oauth import OAuthApp
@@ -244,8 +244,8 @@ def _landed_invoices(conn: sa.Connection, partner_id: str) -> dict[str, int]:
 
 def run(args: argparse.Namespace) -> int:
     from xero_sync.definitions import build_defs
-    from xero_sync.sandbox.server import SandboxServer
-    from xero_sync.sandbox.state import Sandbox
+    from xero_sandbox.server import SandboxServer
+    from xero_sandbox.state import Sandbox
 
     restore_signals = stop_on_signals()  # Ctrl-C / SIGTERM: stop children and the sandbox, then exit
     server = None

@@ -22,8 +22,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from xero_sync.demo.activity import ensure_demo_accounts, record_demo_activity
-from xero_sync.platform import connections
-from xero_sync.platform.db import make_engine
+from xero_sync.store import connections
+from xero_sync.store.db import make_engine
 
 STOP_SECONDS = 30
 WORKSPACE = Path(__file__).resolve().parents[2] / "workspace.yaml"

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from xero_sync.platform.private_files import open_log, private_folder
+from xero_sync.store.private_files import open_log, private_folder
 
 STOP_SECONDS = 20.0  # for the services to shut down by themselves before SIGKILL
 GONE_SECONDS = 10.0  # for the kernel to remove what SIGKILL ended

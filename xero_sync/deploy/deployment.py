@@ -31,10 +31,10 @@ from xero_sync.deploy.children import Children
 from xero_sync.deploy.instance_files import CodeServer, dagster_yaml, default_max_runs, workspace_yaml
 from xero_sync.deploy.partners import CONNECT_WORKERS, connect_partners
 from xero_sync.deploy.progress import Progress, progress
-from xero_sync.platform.connections import Connection
-from xero_sync.platform.db import make_engine, upgrade
-from xero_sync.platform.private_files import private_folder, write_private
-from xero_sync.platform.token_cipher import TokenCipher
+from xero_sync.store.connections import Connection
+from xero_sync.store.db import make_engine, upgrade
+from xero_sync.store.private_files import private_folder, write_private
+from xero_sync.store.token_cipher import TokenCipher
 
 SANDBOX_SECONDS = 300.0  # seeding many organisations
 CODE_SERVER_SECONDS = 180.0

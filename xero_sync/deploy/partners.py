@@ -12,12 +12,12 @@ from xero_sync.config import Settings
 from xero_sync.connect.flow import ConnectError, confirm, exchange
 from xero_sync.connect.headless import consent_headless
 from xero_sync.deploy.services import http_json
-from xero_sync.platform.connections import Connection
-from xero_sync.platform.token_cipher import TokenCipher
+from xero_sync.store.connections import Connection
+from xero_sync.store.token_cipher import TokenCipher
 from xero_sync.xero.oauth import OAuthApp
 
 # Consents in flight. Partners created at the same moment still spread evenly over the shards:
-# the store serializes shard assignment (platform/shards.py, ASSIGN_LOCK).
+# the store serializes shard assignment (store/shards.py, ASSIGN_LOCK).
 CONNECT_WORKERS = 8
 
 

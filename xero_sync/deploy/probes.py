@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from xero_sync.demo.activity import ensure_demo_accounts
-from xero_sync.platform import connections
-from xero_sync.platform.schema import invoices, xero_invoices
+from xero_sync.store import connections
+from xero_sync.store.schema import invoices, xero_invoices
 from xero_sync.resources.xero import XeroResource
 
 POLL_SECONDS = 0.1

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from xero_sync.platform.schema import xero_connections
+from xero_sync.store.schema import xero_connections
 
 
 @dataclass(frozen=True)

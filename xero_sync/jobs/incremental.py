@@ -13,7 +13,7 @@ import functools
 
 import dagster as dg
 
-from xero_sync.platform import connections
+from xero_sync.store import connections
 from xero_sync.pulls.changes import pull_changes
 from xero_sync.pulls.metadata import changes_materializations
 from xero_sync.resources.platform import PlatformResource

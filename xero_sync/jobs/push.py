@@ -14,7 +14,7 @@ import functools
 import dagster as dg
 
 from xero_sync.assets.connection_errors import xero_failures
-from xero_sync.platform import connections
+from xero_sync.store import connections
 from xero_sync.push.engine import push_partner
 from xero_sync.push.tenant_lock import TenantBusy
 from xero_sync.resources.platform import PlatformResource

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from xero_sync.platform.connections import Connection
-from xero_sync.platform.ids import is_partner_id
+from xero_sync.store.connections import Connection
+from xero_sync.core.ids import is_partner_id
 from xero_sync.shards.layout import Shard
 
 PARTNER, TENANT, PHASE, COHORT = "xero/partner", "xero/tenant", "xero/phase", "xero/cohort"

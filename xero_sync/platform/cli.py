@@ -20,7 +20,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _upgrade(args: argparse.Namespace) -> int:
     from xero_sync.commands.cli import UserError
-    from xero_sync.platform.db import DatabaseUrlError, normalize_url, require_folder, upgrade
+    from xero_sync.store.db import DatabaseUrlError, normalize_url, require_folder, upgrade
 
     settings = Settings.from_env()
     url = args.url or settings.database_url

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from xero_sync.assets.connection_errors import held_tenant, xero_failures
 from xero_sync.partitions import HISTORY_START
-from xero_sync.platform import apply, connections, landing, watermarks
-from xero_sync.platform.connections import Connection
+from xero_sync.store import apply, connections, landing, watermarks
+from xero_sync.store.connections import Connection
 from xero_sync.pulls.months import ENTITIES
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.sync import rules

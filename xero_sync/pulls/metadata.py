@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from xero_sync.money import from_minor
+from xero_sync.core.money import from_minor
 from xero_sync.partitions import partition_key
-from xero_sync.platform import apply, landing, schema
+from xero_sync.store import apply, landing, schema
 from xero_sync.pulls.changes import ChangesPulled
 from xero_sync.pulls.months import MonthsApplied, MonthsPulled
 from xero_sync.shards.layout import Shard

@@ -17,8 +17,8 @@ import dagster as dg
 
 from xero_sync.assets.connection_errors import held_tenant, xero_failures
 from xero_sync.partitions import HISTORY_START
-from xero_sync.platform import apply, connections, landing, onboarding_progress, previews, quality
-from xero_sync.platform.connections import Connection
+from xero_sync.store import apply, connections, landing, onboarding_progress, previews, quality
+from xero_sync.store.connections import Connection
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.sync.month_slices import add_months, month_start, slice_into_months
 from xero_sync.sync.onboarding import plan_size

@@ -7,8 +7,8 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from xero_sync.platform.connections import Connection
-from xero_sync.platform.schema import xero_connections
+from xero_sync.store.connections import Connection
+from xero_sync.store.schema import xero_connections
 from xero_sync.sync import ledger
 from xero_sync.sync.ledger import AccountSetup
 from xero_sync.xero.client import XeroClient

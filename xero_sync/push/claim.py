@@ -12,9 +12,9 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 
-from xero_sync.platform import outbox
-from xero_sync.platform.outbox import MAX_ATTEMPTS, OutboxRow
-from xero_sync.platform.schema import outbox as outbox_table
+from xero_sync.store import outbox
+from xero_sync.store.outbox import MAX_ATTEMPTS, OutboxRow
+from xero_sync.store.schema import outbox as outbox_table
 
 
 def recover_orphans(engine: sa.Engine, partner_id: str, owner: str) -> int:

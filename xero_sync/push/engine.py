@@ -23,11 +23,11 @@ from collections.abc import Callable, Mapping, Sequence
 
 import sqlalchemy as sa
 
-from xero_sync.platform import connections, outbox
-from xero_sync.platform.connections import Connection
-from xero_sync.platform.outbox import OutboxRow
-from xero_sync.platform.schema import outbox as outbox_table
-from xero_sync.platform.schema import payments as payments_table
+from xero_sync.store import connections, outbox
+from xero_sync.store.connections import Connection
+from xero_sync.store.outbox import OutboxRow
+from xero_sync.store.schema import outbox as outbox_table
+from xero_sync.store.schema import payments as payments_table
 from xero_sync.push import claim as claiming
 from xero_sync.push import landing as write_through
 from xero_sync.push import send
@@ -48,7 +48,7 @@ from xero_sync.sync.ledger import (
     Waiting,
 )
 from xero_sync.xero.client import XeroClient
-from xero_sync.xero.errors import (
+from xero_sync.core.errors import (
     DailyLimitReached,
     NeedsReauth,
     OutcomeUnknown,

@@ -1,5 +1,5 @@
 """Write-through landing: what Xero answers for a successful write is landed at once, the way the
-pull path lands it (platform/landing.py, platform/apply.py), so the reconciliation diff is right
+pull path lands it (store/landing.py, store/apply.py), so the reconciliation diff is right
 straight after a push (UI mode included), not only after the next incremental pull.
 
 - payments Xero answered (or found by reference): landed as Xero returned them;
@@ -18,11 +18,11 @@ import logging
 
 import sqlalchemy as sa
 
-from xero_sync.platform import apply, landing
-from xero_sync.platform.schema import xero_payments
+from xero_sync.store import apply, landing
+from xero_sync.store.schema import xero_payments
 from xero_sync.xero.client import XeroClient
-from xero_sync.xero.errors import XeroError
-from xero_sync.xero.records import PaymentRecord
+from xero_sync.core.errors import XeroError
+from xero_sync.core.records import PaymentRecord
 
 log = logging.getLogger(__name__)
 

@@ -26,10 +26,10 @@ from dataclasses import dataclass, field
 import pandas as pd
 import sqlalchemy as sa
 
-from xero_sync.money import to_minor
-from xero_sync.platform.connections import Connection
-from xero_sync.platform.outbox import REPAIRABLE
-from xero_sync.platform.schema import outbox, payouts
+from xero_sync.core.money import to_minor
+from xero_sync.store.connections import Connection
+from xero_sync.store.outbox import REPAIRABLE
+from xero_sync.store.schema import outbox, payouts
 from xero_sync.push.settle import Timing
 from xero_sync.sync import repair_rules
 from xero_sync.sync.repair_rules import Evidence, Payout, Receive

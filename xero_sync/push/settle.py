@@ -34,7 +34,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from xero_sync.platform.outbox import OutboxRow
+from xero_sync.store.outbox import OutboxRow
 
 KEY_WINDOW_SECONDS = 330.0  # Xero keeps a key ~6 min; 30 s margin for clock skew
 READ_LAG_SECONDS = 60.0

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from xero_sync.platform.schema import tenant_locks
+from xero_sync.store.schema import tenant_locks
 
 TTL_SECONDS = 60.0
 HEARTBEAT_SECONDS = 10.0

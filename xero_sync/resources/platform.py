@@ -11,8 +11,8 @@ from pydantic import PrivateAttr
 
 from xero_sync.config import Settings
 from xero_sync.jobs.run_tags import PARTNER, TENANT, hand_run_tags
-from xero_sync.platform.connections import get_connection
-from xero_sync.platform.db import make_engine
+from xero_sync.store.connections import get_connection
+from xero_sync.store.db import make_engine
 
 
 class PlatformResource(dg.ConfigurableResource):

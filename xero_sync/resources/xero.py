@@ -16,17 +16,17 @@ import sqlalchemy as sa
 from pydantic import PrivateAttr
 
 from xero_sync.config import Settings, XeroEndpoints
-from xero_sync.platform.connections import Connection
-from xero_sync.platform.db import make_engine
-from xero_sync.platform.health import add_api_calls
-from xero_sync.platform.rate_windows import (
+from xero_sync.store.connections import Connection
+from xero_sync.store.db import make_engine
+from xero_sync.store.health import add_api_calls
+from xero_sync.store.rate_windows import (
     DEFAULT_APP_MINUTE_LIMIT,
     DEFAULT_TENANT_DAY_LIMIT,
     DEFAULT_TENANT_MINUTE_LIMIT,
     StoreRateWindows,
 )
-from xero_sync.platform.token_cipher import TokenCipher
-from xero_sync.platform.token_store import SqlTokenStore
+from xero_sync.store.token_cipher import TokenCipher
+from xero_sync.store.token_store import SqlTokenStore
 from xero_sync.xero.client import XeroClient
 from xero_sync.xero.oauth import OAuthApp
 

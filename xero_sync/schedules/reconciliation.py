@@ -27,8 +27,8 @@ from xero_sync.cohorts.plan import plan_cohorts, run_key
 from xero_sync.cohorts.settings import CohortSettings
 from xero_sync.jobs.run_tags import cohort_tags, run_tags
 from xero_sync.partitions import existing_partners
-from xero_sync.platform import partner_work
-from xero_sync.platform.ids import is_partner_id
+from xero_sync.store import partner_work
+from xero_sync.core.ids import is_partner_id
 from xero_sync.push.settle import READ_LAG_SECONDS
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.schedules.sync import due_partners

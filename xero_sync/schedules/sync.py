@@ -29,8 +29,8 @@ from xero_sync.cohorts.plan import plan_cohorts, run_key
 from xero_sync.cohorts.settings import CohortSettings
 from xero_sync.jobs.run_tags import cohort_tags
 from xero_sync.partitions import existing_partners
-from xero_sync.platform import connections
-from xero_sync.platform.ids import is_partner_id
+from xero_sync.store import connections
+from xero_sync.core.ids import is_partner_id
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.shards.layout import Shard, shard as shard_at
 from xero_sync.sync.month_slices import add_months, month_start

@@ -27,7 +27,7 @@ from xero_sync.assets.xero_records import xero_records_for
 from xero_sync.jobs.onboarding import onboarding_job_for
 from xero_sync.jobs.run_tags import connection_tags
 from xero_sync.partitions import HISTORY_START, check_partner_key, existing_partners, range_tags
-from xero_sync.platform import connections, onboarding_progress
+from xero_sync.store import connections, onboarding_progress
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.sensors.intervals import interval
 from xero_sync.sensors.recorded_months import missing_month_events, record_materializations

@@ -26,8 +26,8 @@ import sqlalchemy as sa
 
 from xero_sync.jobs.push import push_job_for
 from xero_sync.partitions import existing_partners
-from xero_sync.platform.ids import is_partner_id
-from xero_sync.platform.outbox_work import SettleWindows, partners_with_work
+from xero_sync.core.ids import is_partner_id
+from xero_sync.store.outbox_work import SettleWindows, partners_with_work
 from xero_sync.push.settle import Timing
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.sensors.intervals import interval

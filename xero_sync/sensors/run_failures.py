@@ -22,7 +22,7 @@ import dagster as dg
 import sqlalchemy as sa
 
 from xero_sync.jobs.run_tags import PHASE
-from xero_sync.platform import connections, partner_work
+from xero_sync.store import connections, partner_work
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.sensors.intervals import interval
 from xero_sync.sync.failure_policy import Work, asset_name, asset_works, job_work

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import dagster as dg
 
 from xero_sync.partitions import existing_partners
-from xero_sync.platform import connections, onboarding_progress, shards
+from xero_sync.store import connections, onboarding_progress, shards
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.sensors.recorded_months import missing_month_events, record_materializations
 from xero_sync.shards.layout import Shard

@@ -18,9 +18,9 @@ import sqlalchemy as sa
 from xero_sync.jobs.incremental import incremental_sync_job_for
 from xero_sync.jobs.run_tags import run_tags
 from xero_sync.partitions import existing_partners
-from xero_sync.platform import connections
-from xero_sync.platform.ids import is_partner_id
-from xero_sync.platform.schema import webhook_events
+from xero_sync.store import connections
+from xero_sync.core.ids import is_partner_id
+from xero_sync.store.schema import webhook_events
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.sensors.intervals import interval
 from xero_sync.shards.layout import Shard, shard as shard_at

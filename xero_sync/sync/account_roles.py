@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from xero_sync.xero.records import AccountRecord
+from xero_sync.core.records import AccountRecord
 
 ROLES = ("payments", "deposit", "fees", "income")
 REQUIRED_ROLES = frozenset({"payments", "deposit"})

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from xero_sync.money import exponent, from_minor, to_minor
+from xero_sync.core.money import exponent, from_minor, to_minor
 
 
 def to_base_minor(amount_minor: int, currency: str, rate: str | Decimal | None, base: str) -> int | None:

@@ -1,6 +1,6 @@
 """Partner health: one row per partner and the verdicts the data team acts on (pure, no I/O).
 
-The store gives `PartnerFacts` (xero_sync.platform.health.load_facts); `assess` turns them into a
+The store gives `PartnerFacts` (xero_sync.store.health.load_facts); `assess` turns them into a
 `PartnerHealth` with the three check verdicts:
 - sync_stale: a connected partner whose last successful pull is older than twice the incremental
   schedule's interval (15 min -> 30 min);

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from xero_sync.money import from_minor
+from xero_sync.core.money import from_minor
 
 MAX_KEY_LENGTH = 128  # Xero refuses longer Idempotency-Key headers with a 400
 

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Protocol
 
-from xero_sync.money import to_minor
+from xero_sync.core.money import to_minor
 
 MAX_REFERENCES_PER_CALL = 25  # keeps the `where` query string short, like payments by reference
 LIVE = "AUTHORISED"

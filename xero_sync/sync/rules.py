@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from xero_sync.money import from_minor, to_minor
-from xero_sync.xero.records import ContactRecord, InvoiceRecord, PaymentRecord
+from xero_sync.core.money import from_minor, to_minor
+from xero_sync.core.records import ContactRecord, InvoiceRecord, PaymentRecord
 
 # Xero invoice statuses by what sync does with them (SPEC 2, "What is synced").
 SYNCED_STATUSES = frozenset({"AUTHORISED", "PAID"})  # approved: synced in full

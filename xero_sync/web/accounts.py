@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
-from xero_sync.platform import connections
+from xero_sync.store import connections
 from xero_sync.sync.account_roles import (
     ROLE_LABELS,
     ROLE_RULES,
@@ -22,7 +22,7 @@ from xero_sync.web.app import EXTENSION, WebState
 from xero_sync.web.errors import message_page
 from xero_sync.web.signin import check_form_token, current_partner, form_token, signed_in
 from xero_sync.web.xero_access import client_for, explain
-from xero_sync.xero.errors import XeroError
+from xero_sync.core.errors import XeroError
 
 blueprint = Blueprint("accounts", __name__)
 

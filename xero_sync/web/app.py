@@ -24,9 +24,9 @@ import sqlalchemy as sa
 from flask import Flask
 
 from xero_sync.config import Settings
-from xero_sync.platform.db import make_engine
-from xero_sync.platform.private_files import read_or_create_secret
-from xero_sync.platform.token_cipher import TokenCipher
+from xero_sync.store.db import make_engine
+from xero_sync.store.private_files import read_or_create_secret
+from xero_sync.store.token_cipher import TokenCipher
 from xero_sync.web.consents import PendingConsents
 from xero_sync.web.identity import AssertionVerifier
 from xero_sync.web.serving import install_security_headers

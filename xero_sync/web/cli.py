@@ -8,8 +8,8 @@ import logging
 
 def _web_command(args: argparse.Namespace) -> int:
     from xero_sync.config import Settings
-    from xero_sync.platform.db import require_folder, upgrade
-    from xero_sync.platform.token_cipher import TokenCipher
+    from xero_sync.store.db import require_folder, upgrade
+    from xero_sync.store.token_cipher import TokenCipher
     from xero_sync.web.app import DEFAULT_PUBLIC_URL, PUBLIC_URL_KEY, create_app
     from xero_sync.web.serving import make_server
     from xero_sync.web.settings import WebSettings

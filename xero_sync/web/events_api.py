@@ -28,9 +28,9 @@ from decimal import Decimal
 from flask import Blueprint, Flask, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from xero_sync.platform import events
+from xero_sync.events import api as events
 from xero_sync.web.json_body import JsonRefused, load_json
-from xero_sync.platform.event_checks import EventConflict, EventRefused, UnknownPartner, shown
+from xero_sync.events.checks import EventConflict, EventRefused, UnknownPartner, shown
 
 SERVICE_TOKEN_ENV = "XERO_SYNC_SERVICE_TOKEN"
 MIN_TOKEN_LENGTH = 32

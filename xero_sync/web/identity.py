@@ -4,7 +4,7 @@ The dashboard signs `{"iss", "aud", "sub": partner id, "name"?, "iat", "exp", "j
 (a shared secret, XERO_SYNC_SIGNIN_SECRET) or RS256 (its keys published at
 XERO_SYNC_SIGNIN_JWKS_URL) and sends the partner to `/signin/assertion?token=...`. PyJWT checks the
 signature, issuer, audience and expiry; we add a lifetime cap (`exp - iat` at most a few minutes)
-and the single use of `jti`, recorded in the store by the view (platform/web_sessions.py).
+and the single use of `jti`, recorded in the store by the view (store/web_sessions.py).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import jwt
 
-from xero_sync.platform.ids import InvalidId, check_partner_id
+from xero_sync.core.ids import InvalidId, check_partner_id
 from xero_sync.web.settings import SigninSettings
 
 MAX_LIFETIME_SECONDS = 10 * 60  # an assertion valid for longer is refused whatever its signature

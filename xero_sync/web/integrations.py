@@ -13,7 +13,7 @@ import logging
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 
 from xero_sync.connect.flow import ConnectError, confirm, exchange
-from xero_sync.platform import connections
+from xero_sync.store import connections
 from xero_sync.web.app import EXTENSION, WebState, callback_url
 from xero_sync.web.consents import new_state, take_state
 from xero_sync.web.errors import message_page
@@ -21,7 +21,7 @@ from xero_sync.web.sessions import end_all
 from xero_sync.web.signin import check_form_token, current_partner, form_token, partner_name, signed_in
 from xero_sync.web.status import CAN_CONNECT, CAN_DISCONNECT, load_card
 from xero_sync.web.xero_access import explain, oauth_app, token_store
-from xero_sync.xero.errors import (
+from xero_sync.core.errors import (
     MalformedXeroPayload,
     NeedsReauth,
     TenantDisconnected,

@@ -3,7 +3,7 @@
 The session is Flask's signed cookie with `partner_id`, the partner's session `generation` when it
 was issued, a random `sid` and `signed_in_at`. It opens pages only while
 - its generation is the partner's current one in the store (sign-out and Disconnect bump it, so
-  every earlier cookie of the partner opens nothing: platform/web_sessions.py), and
+  every earlier cookie of the partner opens nothing: store/web_sessions.py), and
 - it is younger than the session lifetime (XERO_SYNC_SESSION_HOURS, hours not weeks; checked from
   `signed_in_at`, not from the cookie's expiry, which the browser keeps).
 
@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 from flask import abort, current_app, g, redirect, request, session, url_for
 
-from xero_sync.platform import web_sessions
+from xero_sync.store import web_sessions
 
 PARTNER_KEY = "partner_id"
 GENERATION_KEY = "generation"

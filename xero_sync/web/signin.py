@@ -4,7 +4,7 @@
   signed assertion (web/identity.py), exchanged once for a session. In real mode the only way in.
 - `/signin` (the development form, `dev_blueprint`): registered only in sandbox mode; it takes a
   CSRF token and refuses a form sent from another site.
-- `/signout` (POST, form token): ends every session of the partner (platform/web_sessions.py).
+- `/signout` (POST, form token): ends every session of the partner (store/web_sessions.py).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import logging
 import sqlalchemy as sa
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
-from xero_sync.platform import connections, web_sessions
-from xero_sync.platform.ids import InvalidId, check_partner_id
-from xero_sync.platform.schema import partners
+from xero_sync.store import connections, web_sessions
+from xero_sync.core.ids import InvalidId, check_partner_id
+from xero_sync.store.schema import partners
 from xero_sync.web import sessions
 from xero_sync.web.errors import message_page
 from xero_sync.web.identity import AssertionRefused, KeysUnavailable

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from xero_sync.platform import connections
-from xero_sync.platform import health as health_store
-from xero_sync.platform.schema import customers, invoices, outbox
+from xero_sync.store import connections
+from xero_sync.store import health as health_store
+from xero_sync.store.schema import customers, invoices, outbox
 
 STATUS_LABELS = {
     "not_connected": "Not connected",

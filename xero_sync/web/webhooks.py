@@ -23,7 +23,7 @@ import time
 
 from flask import Blueprint, Response, current_app, request
 
-from xero_sync.platform.webhook_inbox import StoreBusy, dedupe_key, store_events
+from xero_sync.store.webhook_inbox import StoreBusy, dedupe_key, store_events
 from xero_sync.web.json_body import JsonRefused, load_json
 from xero_sync.xero.parse import parse_datetime
 

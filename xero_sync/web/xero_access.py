@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import time
 
-from xero_sync.platform.connections import Connection
-from xero_sync.platform.rate_windows import StoreRateWindows
-from xero_sync.platform.token_store import SqlTokenStore
+from xero_sync.store.connections import Connection
+from xero_sync.store.rate_windows import StoreRateWindows
+from xero_sync.store.token_store import SqlTokenStore
 from xero_sync.web.app import WebState
 from xero_sync.xero.client import XeroClient
-from xero_sync.xero.errors import (
+from xero_sync.core.errors import (
     DailyLimitReached,
     MalformedXeroPayload,
     NeedsReauth,

@@ -19,14 +19,14 @@ from xero_python.accounting import AccountingApi
 from xero_python.accounting.models import PaymentDelete
 
 from xero_sync.config import XeroEndpoints
-from xero_sync.xero.errors import MalformedXeroPayload, NeedsReauth, XeroNotFound
+from xero_sync.core.errors import MalformedXeroPayload, NeedsReauth, XeroNotFound
 from xero_sync.xero.oauth import OAuthApp
 from xero_sync.xero.parse import loads, parse_collection
 from xero_sync.xero.rate_budget import RateBudget, budget_for
-from xero_sync.xero.records import ContactRecord, DriftNote, PaymentRecord
+from xero_sync.core.records import ContactRecord, DriftNote, PaymentRecord
 from xero_sync.xero.reports import TrialBalance, parse_trial_balance
 from xero_sync.xero.retry import HttpAnswer, RetryPolicy
-from xero_sync.xero.tokens import REFRESH_MARGIN_SECONDS, TokenSet, TokenStore
+from xero_sync.core.tokens import REFRESH_MARGIN_SECONDS, TokenSet, TokenStore
 from xero_sync.xero.transport import Timeout, call_sdk, check_timeout, make_api_client, sdk_token_dict, send_raw
 from xero_sync.xero.windows import DateWindow, ModifiedSince
 from xero_sync.xero.writes import (

@@ -19,10 +19,10 @@ from urllib.parse import urlencode
 from xero_python.identity import IdentityApi
 
 from xero_sync.config import SCOPES, XeroEndpoints
-from xero_sync.xero.errors import MalformedXeroPayload, NeedsReauth, XeroError, XeroValidationError
+from xero_sync.core.errors import MalformedXeroPayload, NeedsReauth, XeroError, XeroValidationError
 from xero_sync.xero.parse import loads, parse_datetime
 from xero_sync.xero.retry import HttpAnswer, RetryPolicy
-from xero_sync.xero.tokens import TokenSet
+from xero_sync.core.tokens import TokenSet
 from xero_sync.xero.transport import (
     Timeout,
     call_sdk,

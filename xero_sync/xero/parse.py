@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
-from xero_sync.xero.errors import MalformedXeroPayload
+from xero_sync.core.errors import MalformedXeroPayload
 from xero_sync.xero.known_fields import KNOWN_FIELDS
-from xero_sync.xero.records import (
+from xero_sync.core.records import (
     CONTACT_STATUSES,
     CREDIT_NOTE_STATUSES,
     INVOICE_STATUSES,

@@ -8,7 +8,8 @@ flight, and refuses calls while the tenant is parked after a daily-limit 429. Ti
 
 Across processes, an optional `SharedBudget` (see `share`) takes each call from counters every
 process sees (the app's minute and the tenant's minute and day): the platform store implements
-it (platform.rate_windows), injected by the Dagster resource; this module knows only the protocol.
+it (store.rate_windows), injected by the Dagster resource; this module knows only the protocol
+(`core.rate_limits`).
 """
 
 from __future__ import annotations
@@ -19,33 +20,11 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Protocol
 
-from xero_sync.xero.errors import DailyLimitReached
+from xero_sync.core.errors import DailyLimitReached
+from xero_sync.core.rate_limits import SharedBudget
 
 MINUTE = 60.0
-
-
-@dataclass(frozen=True, slots=True)
-class SharedRefusal:
-    """A call the shared budget did not take: which window is full, and when it has room."""
-
-    scope: str  # "app_minute" | "tenant_minute" | "tenant_day"
-    retry_after: float  # seconds
-
-    @property
-    def is_daily(self) -> bool:
-        return self.scope == "tenant_day"
-
-
-class SharedBudget(Protocol):
-    """Call counters shared by every process of the app (e.g. rows in the platform store)."""
-
-    def take(self, tenant_id: str, now: float) -> SharedRefusal | None:
-        """Count one call of `tenant_id` at `now` if every window has room (None); otherwise
-        count nothing and say which window is full."""
-        ...
 
 
 def _header_int(headers: Mapping[str, str] | None, name: str) -> int | None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from xero_sync.xero.errors import MalformedXeroPayload
+from xero_sync.core.errors import MalformedXeroPayload
 
 _CODE = re.compile(r"\(([^()]*)\)\s*$")  # "Undeposited Funds (615)" -> 615
 _COLUMNS = ("Debit", "Credit", "YTD Debit", "YTD Credit")

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 import urllib3.exceptions as u3
 
-from xero_sync.xero.errors import (
+from xero_sync.core.errors import (
     DailyLimitReached,
     NeedsReauth,
     OutcomeUnknown,

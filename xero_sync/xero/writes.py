@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from xero_sync.xero.errors import MalformedXeroPayload
+from xero_sync.core.errors import MalformedXeroPayload
 from xero_sync.xero.parse import _decimal, _Reader, _text, parse_date, parse_datetime
 
 MAX_PAYMENTS_PER_CALL = 50
