@@ -3,7 +3,7 @@
 Registers N partners straight into the platform store and the Dagster instance (no Xero calls:
 connections, months landed and outbox rows are written as the runs would have written them),
 spread over partner shards as the product spreads them: the shard count is
-ceil(N / shards.plan.capacity(50,000, month count)), each partner joins the least filled shard
+ceil(N / sync.shard_plan.capacity(50,000, month count)), each partner joins the least filled shard
 (`xero_connections.shard`) and its shard's dynamic partitions. Then, on a real Dagster instance:
 
 1. partitions per asset: the max over shards of partners in the shard x months (target <=
@@ -60,7 +60,7 @@ from xero_sync.store import schema  # noqa: E402
 from xero_sync.store.db import make_engine, upgrade  # noqa: E402
 from xero_sync.schedules.sync import daily_reread_schedule_for, incremental_sync_schedule_for  # noqa: E402
 from xero_sync.shards.layout import shard as shard_at  # noqa: E402
-from xero_sync.shards.plan import capacity  # noqa: E402
+from xero_sync.sync.shard_plan import capacity  # noqa: E402
 from xero_sync.sync.month_slices import add_months, month_start, months_in  # noqa: E402
 
 PARTITIONS_TARGET = 50_000

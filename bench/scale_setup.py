@@ -2,7 +2,7 @@
 
 Partners are registered as the product would leave them (no Xero calls): a partners row, a
 connection in its shard (`xero_connections.shard`, chosen with the product's own rule,
-`shards.plan.choose`, one partner at a time), months landed in `partner_months` as the runs write
+`sync.shard_plan.choose`, one partner at a time), months landed in `partner_months` as the runs write
 them, and the partner added to its shard's dynamic partitions in the Dagster instance.
 """
 
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from xero_sync.deploy.instance_files import POOLED_STORAGE
 from xero_sync.store import schema
-from xero_sync.shards import plan
+from xero_sync.sync import shard_plan as plan
 from xero_sync.shards.layout import shard as shard_at
 
 PG_ADMIN = os.environ.get("XS_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from xero_sync.config import ConfigError
-from xero_sync.shards import plan
+from xero_sync.sync import shard_plan as plan
 from xero_sync.shards.settings import ShardSettings
 
 

@@ -12,7 +12,7 @@ import argparse
 from xero_sync.config import Settings
 from xero_sync.store import shards as shard_store
 from xero_sync.store.db import open_store
-from xero_sync.shards import plan
+from xero_sync.sync import shard_plan as plan
 from xero_sync.shards.settings import ShardSettings
 
 

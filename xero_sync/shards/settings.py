@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from xero_sync.config import ConfigError, env_int
-from xero_sync.shards.plan import DEFAULT_MAX_PARTITIONS
+from xero_sync.sync.shard_plan import DEFAULT_MAX_PARTITIONS
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from xero_sync.store.schema import shard_moves, xero_connections
-from xero_sync.shards import plan
+from xero_sync.sync import shard_plan as plan
 
 
 class UnknownPartnerShard(LookupError):
