@@ -8,7 +8,7 @@
 - `sandbox_tenant_id`: the default sandbox's only tenant id.
 - `issue_tokens(server, tenant_id) -> dict`: token set via POST /_sandbox/tokens.
 - `make_sdk(server, tenant_id=None, token_set=None) -> SandboxSDK`: tokens plus a configured
-  xero-python `ApiClient`, `AccountingApi`, `IdentityApi` (SDK retries off, see STACK_NOTES.md).
+  xero-python `ApiClient`, `AccountingApi`, `IdentityApi` (SDK retries off, see docs/stack-notes.md).
 - `sandbox_sdk`: `make_sdk(sandbox)` for the default sandbox.
 """
 
@@ -100,7 +100,7 @@ def make_api_client(token_holder: dict):
         oauth2_token_getter=getter,
         oauth2_token_saver=saver,
     )
-    # xero-python silently retries 429/503 with Retry-After otherwise (STACK_NOTES.md).
+    # xero-python silently retries 429/503 with Retry-After otherwise (docs/stack-notes.md).
     api_client.rest_client.pool_manager.connection_pool_kw["retries"] = False
     return api_client
 

@@ -9,7 +9,7 @@ from the response it caches (Xero: "the first response is cached for about 6 min
 The key is registered the moment the request arrives (before any slowness): a second request
 with it arriving while the first is still being handled (slow, or `applied_late`) is answered at
 once as "in progress" (409, see app.py), never run a second time. Xero's exact answer here is not
-documented (XERO_API_NOTES.md section 4); 409 Conflict is what the client treats as "outcome
+documented (docs/xero-api-notes.md section 4); 409 Conflict is what the client treats as "outcome
 unknown, ask again later".
 
 The window runs from the response, not from the arrival: a request processed for longer than the

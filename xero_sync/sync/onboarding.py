@@ -1,6 +1,6 @@
 """What the initial sync of a partner should do next: pure, so the sensor stays thin.
 
-The order is the product's promise (SPEC section 3.2): the last 12 months first, newest first,
+The order is the product's promise (SPEC section 3, item 2): the last 12 months first, newest first,
 as one range run (one `where` per entity instead of one call per month); then older history in
 chunks, newest chunk first, one chunk at a time at lower priority, so a large organisation that
 hits Xero's daily limit resumes with the chunk it stopped in. Dagster's own backfills sort oldest

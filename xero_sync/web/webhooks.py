@@ -1,6 +1,6 @@
 """Xero webhooks: POST /webhooks/xero.
 
-Xero's rules (XERO_API_NOTES 8): `x-xero-signature` is base64(HMAC-SHA256(webhook key, raw body));
+Xero's rules (docs/xero-api-notes.md section 8): `x-xero-signature` is base64(HMAC-SHA256(webhook key, raw body));
 answer 200 with an empty body and no cookies when it matches, 401 when it does not, within 5 s.
 Intent-to-receive payloads (`"events": []`) pass the same check. Valid events are written to
 `webhook_events` in one insert before answering; `sensors.webhooks.xero_webhook_sensor` turns them

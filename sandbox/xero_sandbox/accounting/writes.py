@@ -63,7 +63,7 @@ def write_batch(key: str, elements: list[dict[str, Any]],
             {**el, "ValidationErrors": [{"Message": m} for m in problems]}
             for el, problems in read if problems])
     # Xero answers a summarised batch with any failing element 400 ("the whole call",
-    # XERO_API_NOTES §6); read as all or nothing, a rule broken by a later element undoes the
+    # docs/xero-api-notes.md section 6); read as all or nothing, a rule broken by a later element undoes the
     # earlier ones. The copy is taken only for multi-element summarised batches (rare: the
     # product sends summarizeErrors=false or one element).
     snapshot = current_org().snapshot() if summarize and len(read) > 1 else None
