@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 import urllib3
 
-from tests.platform.test_events import snapshot
+from tests.events.test_events import snapshot
 from tests.web.conftest import SMALL_SANDBOX, LiveServer, Web, make_web
 from xero_sync.store import schema
 from xero_sync.store.connections import ensure_partner

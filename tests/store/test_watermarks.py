@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.platform.helpers import T0, later
+from tests.store.helpers import T0, later
 from xero_sync.store.watermarks import advance_watermark, get_watermark, mark_full_reread
 
 

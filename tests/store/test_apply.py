@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from tests.platform.helpers import PULLED, contact, invoice, later, payment
+from tests.store.helpers import PULLED, contact, invoice, later, payment
 from xero_sync.store import apply, landing, outbox
 from xero_sync.store.apply import ApplyCounts
 from xero_sync.store.connections import ensure_partner

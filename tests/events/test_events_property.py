@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from tests.platform.test_events import snapshot
+from tests.events.test_events import snapshot
 from xero_sync.events import api as events
 from xero_sync.store import schema
 from xero_sync.store.connections import ensure_partner

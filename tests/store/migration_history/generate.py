@@ -1,8 +1,9 @@
 """Regenerate the migration files of every earlier head in main's history (run from the checkout).
 
-    .venv/bin/python tests/platform/migration_history/generate.py [REF (default main)]
+    .venv/bin/python tests/store/migration_history/generate.py [REF (default main)]
 
-For every commit that changed `xero_sync/platform/migrations/versions/` (all parents of merges), the
+For every commit that changed the migrations (`xero_sync/store/migrations/versions/`, before the move
+`xero_sync/platform/migrations/versions/`; all parents of merges), the
 migration files it had are stored once each under `files/` (named by revision and blob) and
 `heads.json` lists, per distinct set, the commit and its files. A store made at that commit is one
 that `test_migration_history.py` upgrades with today's code. Git is needed only here, never by the
@@ -17,7 +18,8 @@ import subprocess
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-VERSIONS = "xero_sync/platform/migrations/versions/"
+# Where the migrations lived over time (platform/ until the store got its own package).
+VERSIONS = ("xero_sync/platform/migrations/versions/", "xero_sync/store/migrations/versions/")
 
 
 def git(*args: str) -> str:
@@ -27,7 +29,7 @@ def git(*args: str) -> str:
 
 
 def main(ref: str = "main") -> None:
-    commits = git("rev-list", "--full-history", "--reverse", ref, "--", VERSIONS).split()
+    commits = git("rev-list", "--full-history", "--reverse", ref, "--", *VERSIONS).split()
     seen: dict[tuple[str, ...], str] = {}
     heads = []
     files_dir = HERE / "files"
@@ -35,7 +37,7 @@ def main(ref: str = "main") -> None:
     for old in files_dir.glob("*.py"):
         old.unlink()
     for commit in commits:
-        entries = [line.split() for line in git("ls-tree", commit, VERSIONS).splitlines()]
+        entries = [line.split() for line in git("ls-tree", commit, *VERSIONS).splitlines()]
         blobs = tuple(sorted((Path(path).name, blob) for _mode, _type, blob, path in entries
                              if path.endswith(".py")))
         if blobs in seen:

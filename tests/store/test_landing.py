@@ -6,7 +6,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from tests.platform.helpers import PULLED, T0, contact, credit_note, invoice, later, payment
+from tests.store.helpers import PULLED, T0, contact, credit_note, invoice, later, payment
 from xero_sync.store import landing
 from xero_sync.store.landing import UpsertCounts
 from xero_sync.store.schema import xero_invoices

@@ -10,7 +10,7 @@ import sys
 import pytest
 import sqlalchemy as sa
 
-from tests.platform.test_events import snapshot
+from tests.events.test_events import snapshot
 from xero_sync.commands.cli import main
 from xero_sync.store import schema
 from xero_sync.store.connections import ensure_partner
