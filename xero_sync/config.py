@@ -11,6 +11,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import overload
 from urllib.parse import urlsplit
 
 SANDBOX_DEFAULT_URL = "http://127.0.0.1:5055"
@@ -137,6 +138,12 @@ class Settings:
         )
 
 
+@overload
+def env_int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 1,
+            maximum: int | None = None) -> int: ...
+@overload
+def env_int(env: Mapping[str, str], name: str, default: None, *, minimum: int = 1,
+            maximum: int | None = None) -> int | None: ...
 def env_int(env: Mapping[str, str], name: str, default: int | None, *, minimum: int = 1,
             maximum: int | None = None) -> int | None:
     """A whole-number setting: `default` when unset or empty, else within minimum..maximum (a

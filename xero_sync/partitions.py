@@ -78,4 +78,6 @@ def existing_partners(context: dg.SensorEvaluationContext | dg.ScheduleEvaluatio
         return set()
     loader = getattr(context, "caching_dynamic_partitions_loader", None)
     store = loader if loader is not None else context.instance
+    if partitions_def.name is None:  # a function-backed definition has no stored partitions
+        raise ValueError("existing_partners needs a named DynamicPartitionsDefinition")
     return set(store.get_existing_dynamic_partitions(partitions_def.name, partner_ids))

@@ -15,8 +15,10 @@ import json
 import socket
 import time
 import uuid
+from typing import Any
 
 from flask import Flask, Response, g, request
+from flask.json.provider import DefaultJSONProvider
 
 from xero_sandbox.idempotency import StoredResponse, fingerprint
 from xero_sandbox.oauth import TokenRejected, identity
@@ -40,6 +42,7 @@ _GATE_HEADERS = {
 def create_app(sandbox: Sandbox) -> Flask:
     app = Flask(__name__)
     app.extensions["xero_sandbox"] = sandbox
+    assert isinstance(app.json, DefaultJSONProvider)  # Flask's own, unless a subclass set another
     app.json.sort_keys = False  # keep Xero's field order in our own JSON
     app.register_blueprint(identity)
     from xero_sandbox.control import control
@@ -78,7 +81,7 @@ def _is_identity(path: str) -> bool:
 
 
 def problem(status: int, title: str, detail: str) -> Response:
-    body = {
+    body: dict[str, Any] = {
         "Type": None,
         "Title": title,
         "Status": status,
@@ -116,7 +119,8 @@ def _gate() -> Response | None:
     g.replayed = g.internal = False
     path = request.path
     if internal:
-        return _internal_apply(sandbox)
+        _internal_apply(sandbox)
+        return None
     is_api = path.startswith(API_PREFIX)
     if path.lower() == TOKEN_PATH:
         return _token_endpoint_fault()
@@ -129,7 +133,7 @@ def _gate() -> Response | None:
     if not is_api:
         decision = sandbox.limits.acquire(None, request.method, path)
         g.limit_headers = decision.headers
-        if not decision.allowed:
+        if decision.problem is not None:  # not allowed
             g.problem = decision.problem
             return _too_many(decision.problem, decision.retry_after, decision.headers)
         return None
@@ -140,7 +144,7 @@ def _gate() -> Response | None:
     g.tenant_id = tenant_id
     decision = sandbox.limits.acquire(tenant_id, request.method, path)
     g.limit_headers = decision.headers
-    if not decision.allowed:
+    if decision.problem is not None:  # not allowed
         g.problem = decision.problem
         return _too_many(decision.problem, decision.retry_after, decision.headers)
     g.acquired = tenant_id
@@ -262,8 +266,13 @@ def _finish(response: Response) -> Response:
         sandbox.read_lag.hide_created(g.tenant_id, response.get_data(), g.read_lag)
     if request.method == "GET" and g.get("tenant_id") and response.status_code == 200 \
             and not response.is_streamed and sandbox.read_lag.any_hidden(g.tenant_id):
-        filtered = sandbox.read_lag.filter_read(g.tenant_id, response.get_data())
-        if filtered is not response.get_data():
+        filtered = sandbox.read_lag.filter_read(g.tenant_id, response.get_data(),
+                                                by_id=bool(request.view_args))
+        if filtered is None:
+            from xero_sandbox.accounting.responses import not_found
+
+            response = not_found()
+        elif filtered is not response.get_data():
             response.set_data(filtered)
     if g.get("internal"):
         return response

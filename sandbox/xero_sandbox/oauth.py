@@ -355,7 +355,7 @@ def authorize_submit() -> Response:
     registry, form = _registry(), request.form
     app = registry.app(form.get("client_id"))
     redirect_uri = form.get("redirect_uri")
-    if app is None or not registry.redirect_allowed(app.client_id, redirect_uri):
+    if app is None or redirect_uri is None or not registry.redirect_allowed(app.client_id, redirect_uri):
         return _error_page("Unknown app or redirect_uri; start again from the app.")
     state = form.get("state", "")
     separator = "&" if "?" in redirect_uri else "?"
@@ -364,7 +364,7 @@ def authorize_submit() -> Response:
         return Response(status=302, headers={"Location": f"{redirect_uri}{separator}{query}"})
     orgs = current_app.extensions["xero_sandbox"].orgs
     tenant_id = form.get("tenant_id")
-    if tenant_id not in orgs:
+    if tenant_id is None or tenant_id not in orgs:
         return _error_page("Select your company before allowing access.")
     grant = registry.grant_for(app.client_id, DEMO_USER, form.get("scope") or SCOPES)
     connection = registry.connect(grant, tenant_id, orgs[tenant_id].name)

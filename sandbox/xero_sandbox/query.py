@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 Getter = Callable[[Any], Any]
@@ -188,7 +189,8 @@ class _Parser:
         if len(parts) not in (3, 6):
             raise self.error("DateTime takes (y,m,d) or (y,m,d,h,mi,s)")
         try:
-            return dt.datetime(*parts, tzinfo=_UTC)
+            year, month, day, hour, minute, second = (parts + [0, 0, 0])[:6]
+            return dt.datetime(year, month, day, hour, minute, second, tzinfo=_UTC)
         except (ValueError, OverflowError) as exc:  # e.g. year 99999999999
             raise self.error(f"bad DateTime: {exc}") from exc
 
@@ -338,8 +340,12 @@ def sort_records(records: list[Any], order: str | None, fields: Mapping[str, Get
         keys.append((updated_of, False))
     result = sorted(records, key=id_of)
     for get, desc in reversed(keys):
-        result.sort(key=lambda r, g=get: _sort_key(g(r)), reverse=desc)
+        result.sort(key=partial(_sort_value, get), reverse=desc)
     return result
+
+
+def _sort_value(get: Getter, record: Any) -> tuple[int, Any]:
+    return _sort_key(get(record))
 
 
 def _sort_key(value: Any) -> tuple[int, Any]:

@@ -173,6 +173,7 @@ def _seed_invoice(org: Organisation, rng: random.Random, cap: dt.datetime, custo
             date=pay_day, lines=[{"Description": kind.title(), "LineAmount": amount,
                                   "AccountCode": "610" if kind.endswith("OVERPAYMENT") else "620"}])
         source = txn.overpayment_id or txn.prepayment_id
+        assert source is not None  # an OVERPAYMENT or PREPAYMENT transaction creates its credit
         org.allocate(kind.split("-")[1], source, invoice_id=inv.invoice_id, amount=amount,
                      date=pay_day)
     if rng.random() < paid_share:

@@ -64,12 +64,12 @@ class Sandbox:
     seed: int = 0
     settings: dict = field(default_factory=dict)
     canned: CannedAnswers = field(default_factory=CannedAnswers)
-    deferred: DeferredWrites | None = None  # `applied_late` writes (timing.py)
-    read_lag: ReadLag | None = None  # `read_lag` hidden records (timing.py)
+    deferred: DeferredWrites = field(init=False)  # `applied_late` writes (timing.py)
+    read_lag: ReadLag = field(init=False)  # `read_lag` hidden records (timing.py)
 
     def __post_init__(self) -> None:
-        self.deferred = self.deferred or DeferredWrites(self.clock)
-        self.read_lag = self.read_lag or ReadLag(self.clock)
+        self.deferred = DeferredWrites(self.clock)
+        self.read_lag = ReadLag(self.clock)
 
     @classmethod
     def seeded(

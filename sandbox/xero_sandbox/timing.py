@@ -102,9 +102,9 @@ class ReadLag:
                 del hidden[record_id]
             return set(hidden)
 
-    def filter_read(self, tenant_id: str, body: bytes) -> bytes | None:
-        """The GET answer without hidden records (None: unchanged, or all of a single record
-        hidden — the caller answers 404)."""
+    def filter_read(self, tenant_id: str, body: bytes, *, by_id: bool = False) -> bytes | None:
+        """The GET answer without hidden records (`body` itself when none is hidden); None when
+        the GET named one record by its id (`by_id`) and it is hidden: the caller answers 404."""
         active = self._active(tenant_id)
         if not active:
             return body
@@ -120,6 +120,8 @@ class ReadLag:
             if not isinstance(items, list):
                 continue
             kept = [el for el in items if not (isinstance(el, dict) and el.get(id_field) in active)]
+            if by_id and items and not kept:
+                return None
             if len(kept) != len(items):
                 changed = True
                 data[key] = kept

@@ -19,7 +19,7 @@ _MS_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 # Above any amount Xero takes; keeps cents arithmetic inside Decimal's 28 digits.
 MAX_AMOUNT = Decimal("1e12")
-_encode_str = json.encoder.encode_basestring  # type: ignore[attr-defined]
+_encode_str = json.encoder.encode_basestring
 
 
 class RawJSON(str):

@@ -86,3 +86,19 @@ def test_read_lag_hides_a_new_payment_from_get_for_its_delay(sandbox_sdk):
     assert payments_with_reference(sdk, "lag-1") == []
     _advance(sdk, 1)
     assert len(payments_with_reference(sdk, "lag-1")) == 1
+
+
+def test_read_lag_answers_a_get_by_id_of_a_hidden_payment_with_404(sandbox_sdk):
+    """A record not visible yet is unknown to a GET by its id (Xero's plain 404), as to a listing
+    it is absent; once the lag has passed the same GET answers it."""
+    sdk = sandbox_sdk
+    invoice = unpaid_invoices(sdk)[0]
+    _fault(sdk, kind="read_lag", delay=30, method="PUT", path_prefix="/Payments")
+    made = sdk.accounting.create_payments(
+        sdk.tenant_id, payment_body(invoice, Decimal("1.00"), "lag-by-id"), idempotency_key="lag-id-key")
+    payment_id = made.payments[0].payment_id
+    with pytest.raises(ApiException) as hidden:
+        sdk.accounting.get_payment(sdk.tenant_id, payment_id)
+    assert hidden.value.status == 404
+    _advance(sdk, 30)
+    assert [p.payment_id for p in sdk.accounting.get_payment(sdk.tenant_id, payment_id).payments] == [payment_id]

@@ -23,8 +23,9 @@ class _ConsentForm(html.parser.HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = dict(attrs)
-        if tag == "input" and a.get("type") == "hidden" and a.get("name"):
-            self.hidden[a["name"]] = a.get("value") or ""
+        name = a.get("name")
+        if tag == "input" and a.get("type") == "hidden" and name:
+            self.hidden[name] = a.get("value") or ""
         if tag == "input" and a.get("type") == "radio" and a.get("name") == "tenant_id":
             self.tenants.append(a.get("value") or "")
 

@@ -36,6 +36,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TypeVar, cast
 
 import sqlalchemy as sa
 
@@ -76,8 +77,11 @@ def _transaction(bind: Bind) -> Iterator[sa.Connection]:
             yield bind
 
 
+_Answer = TypeVar("_Answer")
+
+
 def _record(bind: Bind, event: str, partner_id: object, idempotency_key: object,
-            fields: Mapping[str, object], body: Callable[[sa.Connection, str], object]) -> object:
+            fields: Mapping[str, object], body: Callable[[sa.Connection, str], _Answer]) -> _Answer:
     """Run `body(conn, partner_id)` in a transaction: the partner checked first, an idempotency
     key honoured, a race lost on a unique key run again (see the module doc)."""
     key = None if idempotency_key is None else check.idempotency_key("idempotency_key", idempotency_key)
@@ -89,11 +93,12 @@ def _record(bind: Bind, event: str, partner_id: object, idempotency_key: object,
                 if key is not None:
                     seen, answer = event_requests.replay(conn, pid, key, event, digest)
                     if seen:
-                        return answer
-                answer = body(conn, pid)
+                        # What `body` answered the first time this key recorded this request.
+                        return cast(_Answer, answer)
+                result = body(conn, pid)
                 if key is not None:
-                    event_requests.remember(conn, pid, key, event, digest, answer)
-                return answer
+                    event_requests.remember(conn, pid, key, event, digest, result)
+                return result
         except sa.exc.DBAPIError as exc:
             # Only a concurrent event with the same id, number or key gets here (every other case
             # is checked first), or PostgreSQL breaking a deadlock between two events. Our own
@@ -502,8 +507,8 @@ def _same_payout(conn: sa.Connection, existing: sa.Row, partner_id: str, payout_
     o = outbox_table.c
     return conn.execute(
         sa.select(o.outbox_id).where(o.partner_id == partner_id, o.subject_id == payout_id,
-                                     o.kind == "payout").order_by(o.outbox_id)
-    ).scalars().first()
+                                     o.kind == "payout").order_by(o.outbox_id).limit(1)
+    ).scalar_one()  # recorded with its payout in one transaction, never deleted
 
 
 # --- the events by name, for the CLI and the JSON endpoints ------------------------------------

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
+from typing import TypeVar
 
 import sqlalchemy as sa
 
@@ -44,6 +46,7 @@ from xero_sync.sync.ledger import (
     DeletePaymentWrite,
     Invalid,
     OutboxItem,
+    PaymentWrite,
     PlannedWrite,
     Waiting,
 )
@@ -104,6 +107,16 @@ def push_partner(
     return report
 
 
+_T = TypeVar("_T")
+
+
+def _payment(write: PlannedWrite) -> PaymentWrite:
+    """A payment row's planned write (only payment rows are looked up by reference)."""
+    if not isinstance(write, PaymentWrite):
+        raise TypeError(f"expected a payment write, got {type(write).__name__}")
+    return write
+
+
 class _Push:
     """The state of one push: the partner's account setup (read lazily) and the report."""
 
@@ -137,7 +150,7 @@ class _Push:
 
         planned: dict[int, list[PlannedWrite]] = {}
         for row in rows:
-            writes = self._isolated(row, lambda r=row: self._planned(r, accounts))
+            writes = self._isolated(row, partial(self._planned, row, accounts))
             if writes:
                 planned[row.outbox_id] = writes
         by_id = {r.outbox_id: r for r in rows if r.outbox_id in planned}
@@ -159,16 +172,16 @@ class _Push:
         self._settle_payments([r for r in look if r.kind == "payment"], planned, by_id)
         for r in check + look:
             if r.kind != "payment":  # each write has its own key: look up, send the missing
-                self._isolated(r, lambda r=r: self._settle_row(r, planned[r.outbox_id]))
+                self._isolated(r, partial(self._settle_row, r, planned[r.outbox_id]))
 
         new_payments = [w for r in fresh if r.kind == "payment" for w in planned[r.outbox_id]]
         self._send_new_payments(new_payments, by_id)
         for r in fresh:
             if r.kind != "payment":
-                self._isolated(r, lambda r=r: self._send_row(r, planned[r.outbox_id], {}))
+                self._isolated(r, partial(self._send_row, r, planned[r.outbox_id], {}))
         self.report.landed += self.landing.flush()
 
-    def _isolated(self, row: OutboxRow, step: Callable[[], object]) -> object:
+    def _isolated(self, row: OutboxRow, step: Callable[[], _T]) -> _T | None:
         """Run one row's step; a failure that is the row's own is recorded on it, and the push
         goes on with the other rows."""
         try:
@@ -297,7 +310,7 @@ class _Push:
                           planned: Mapping[int, list[PlannedWrite]]) -> dict[int, object]:
         """outbox id -> the live Xero payment found for its write (LOOKUP_CHUNK references per
         GET; a batch of 50 takes two). Rows not found are left out."""
-        refs = [w.reference for r in rows for w in planned[r.outbox_id]]
+        refs = [_payment(w).reference for r in rows for w in planned[r.outbox_id]]
         for start in range(0, len(refs), LOOKUP_CHUNK):
             for p in self.client.find_payments_by_references(refs[start : start + LOOKUP_CHUNK]):
                 if p.status not in GONE_STATUSES and p.reference:
@@ -306,7 +319,7 @@ class _Push:
                         known.append(p)
         hits = {}
         for r in rows:
-            w = planned[r.outbox_id][0]
+            w = _payment(planned[r.outbox_id][0])
             hit = next((p for p in self._payments_by_ref.get(w.reference, [])
                         if p.invoice_id == w.invoice_id), None)
             if hit is not None:
@@ -335,9 +348,7 @@ class _Push:
             request = group[0].request
             stored = {oid for oid, _ in send.stored_payments(request)} if request else set()
             if request is not None and stored == {r.outbox_id for r in group}:
-                self._record(lambda conn, g=group, rq=request: outbox.record_request(
-                    conn, [r.outbox_id for r in g], key=rq["key"], request=rq, sent_at=self.now()))
-                self._send_payment_request(request, in_doubt=True)
+                self._resend(group, request)
             else:
                 for r in group:
                     self._wait(r, now, part=True)
@@ -395,12 +406,9 @@ class _Push:
         anew: list[PlannedWrite] = []
         for key, group in missing.items():
             request = group[0].request
-            whole = request is not None and {oid for oid, _ in send.stored_payments(request)} == \
-                {r.outbox_id for r in group}
-            if whole:
-                self._record(lambda conn, g=group, rq=request: outbox.record_request(
-                    conn, [r.outbox_id for r in g], key=rq["key"], request=rq, sent_at=self.now()))
-                self._send_payment_request(request, in_doubt=True)
+            if request is not None and {oid for oid, _ in send.stored_payments(request)} == \
+                    {r.outbox_id for r in group}:
+                self._resend(group, request)
             else:
                 anew += [planned[r.outbox_id][0] for r in group]
         if anew:
@@ -472,6 +480,12 @@ class _Push:
         self._done(row.outbox_id, ids, found=False)
 
     # --- recording outcomes ---------------------------------------------------------------------
+
+    def _resend(self, group: list[OutboxRow], request: dict) -> None:
+        """Send a stored payments request again as first sent (same payments, same key)."""
+        self._record(lambda conn: outbox.record_request(
+            conn, [r.outbox_id for r in group], key=request["key"], request=request, sent_at=self.now()))
+        self._send_payment_request(request, in_doubt=True)
 
     def _record(self, step: Callable[[sa.Connection], object]) -> None:
         with self.engine.begin() as conn:

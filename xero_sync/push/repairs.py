@@ -72,7 +72,7 @@ def _candidates(diff: pd.DataFrame) -> list[str]:
     return sorted(set(diff.loc[m, "subject_id"].astype(str)))
 
 
-def _latest_writes(engine: sa.Engine, partner_id: str, subjects: Sequence[str]) -> list[sa.Row]:
+def _latest_writes(engine: sa.Engine, partner_id: str, subjects: Sequence[str]) -> Sequence[sa.Row]:
     o = outbox.c
     newest = (sa.select(sa.func.max(o.outbox_id).label("outbox_id"))
               .where(o.partner_id == partner_id, o.subject_id.in_(list(subjects)),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -32,6 +33,7 @@ from xero_sync.store.schema import (
 )
 from xero_sync.sync import id_codes, reconcile
 from xero_sync.sync.reconcile import IN_FLIGHT_OUTBOX, ReconcileInput
+from xero_sync.sync.repair_rules import Evidence
 
 # The targeted pull looks at the partner's most recent payouts only, so a diff costs a bounded
 # number of calls (2 references per payout, 25 per call: at most 17 calls for non-BANK).
@@ -253,7 +255,7 @@ def save_diff(conn: sa.Connection, partner_id: str, diff: pd.DataFrame,
     return len(rows)
 
 
-def _int_or_none(value: object) -> int | None:
+def _int_or_none(value: Any) -> int | None:  # a pandas cell: None, NA or a number
     return None if value is None or pd.isna(value) else int(value)
 
 
@@ -269,7 +271,7 @@ def latest_diff(conn: sa.Connection, partner_id: str) -> pd.DataFrame:
 
 
 def enqueue_repairs(conn: sa.Connection, partner_id: str, diff: pd.DataFrame,
-                    proofs: Mapping[str, object] | None = None) -> list[str]:
+                    proofs: Mapping[str, Evidence] | None = None) -> list[str]:
     """Outbox rows that repair what the diff found a push can repair (action "push", not
     explained). A payment with no outbox row at all (e.g. recorded before the outbox existed)
     gets its first write. A done write is re-queued (outbox.requeue_repair: new row, new key,

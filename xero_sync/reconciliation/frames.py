@@ -15,7 +15,7 @@ Money is integer minor units, never a float.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Literal
 
@@ -131,7 +131,7 @@ def _nullable_int(arrow_type):
 # --- SQLite (and any other backend): SQLAlchemy rows -------------------------------------------
 
 
-def _from_rows(rows: list[sa.Row], spec: Spec) -> pd.DataFrame:
+def _from_rows(rows: Sequence[sa.Row], spec: Spec) -> pd.DataFrame:
     if not rows:
         return empty(spec)
     if len(rows[0]) != len(spec):

@@ -195,6 +195,7 @@ def apply_contacts(conn: sa.Connection, partner_id: str, contacts: Sequence[Xero
             inserts.append({"partner_id": partner_id, "source": "xero",
                             "xero_contact_id": contact.contact_id, **change.values})
         elif change.kind == "update":
+            assert row is not None  # the rules update only a customer that exists
             updates.append((row.customer_id, {**change.values, "updated_at": _now()}))
         counts[change.kind] += 1
     if inserts:
@@ -300,6 +301,7 @@ def apply_invoices(conn: sa.Connection, partner_id: str, xero_invoices: Sequence
             inserts[("partner_id", "source", "xero_invoice_id", "customer_id", *values)].append(
                 (partner_id, "xero", x.xero_invoice_id, customer_ids[x.contact_id], *values.values()))
             continue
+        assert state is not None  # the rules update only an invoice that exists
         wanted = customer_ids.get(x.contact_id)
         if wanted is not None and wanted != customer_id:  # contact changed in Xero
             updates[(*values, "updated_at", "customer_id")].append((state.invoice_id, *values.values(), now, wanted))
@@ -359,7 +361,9 @@ def apply_payments(conn: sa.Connection, partner_id: str, xero_payments: Sequence
                in_values(conn, p.payment_id, [XERO_PAYMENT_PREFIX + x for x in xero_ids]))
     ).all())
 
-    inserts, updates, learned = [], [], []
+    inserts: list[dict[str, object]] = []
+    updates: list[tuple[object, Mapping[str, object]]] = []
+    learned: list[tuple[object, Mapping[str, object]]] = []
     for x in batch:
         row_id = XERO_PAYMENT_PREFIX + x.payment_id
         invoice = synced.get(x.invoice_id) if x.invoice_id else None
@@ -375,6 +379,7 @@ def apply_payments(conn: sa.Connection, partner_id: str, xero_payments: Sequence
             continue
         if change.kind not in ("insert", "update"):
             continue
+        assert invoice is not None  # the rules insert or update only a synced invoice's payment
         values = dict(change.values)
         if values.get("currency") is None:
             values["currency"] = invoice.currency  # Xero omitted it: the invoice's currency

@@ -85,6 +85,7 @@ def pg_copy(conn: sa.Connection, table: sa.TableClause, columns: Sequence[str],
     cols = ", ".join(f'"{c}"' for c in columns)
     json_at = [k for k, c in enumerate(columns) if isinstance(table.c[c].type, sa.JSON)]
     raw = conn.connection.driver_connection
+    assert raw is not None  # a checked-out connection holds its psycopg connection
     with raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({cols}) FROM STDIN") as copy:
         for row in rows:
             if isinstance(row, Mapping):

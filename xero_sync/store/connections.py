@@ -164,7 +164,7 @@ def pending_slice(conn: sa.Connection, after: str | None, limit: int,
     base = sa.select(*_COLUMNS).where(c.status == "pending").order_by(c.partner_id)
     if shard is not None:
         base = base.where(c.shard == shard)
-    rows = conn.execute(base.where(c.partner_id > after).limit(limit)).all() if after else []
+    rows = list(conn.execute(base.where(c.partner_id > after).limit(limit))) if after else []
     if len(rows) < limit:
         seen = {r.partner_id for r in rows}
         head = base if after is None else base.where(c.partner_id <= after)

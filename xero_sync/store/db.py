@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from types import FrameType
 
 import sqlalchemy as sa
 from alembic import command
@@ -159,7 +160,7 @@ def _implicit_begin() -> bool:
     execute), False for an explicit begin(). SQLAlchemy's `begin` event does not say which, so
     this looks for its `Connection._autobegin` among the callers (a few frames up);
     tests/platform/test_sqlite_transactions.py fails loudly if an upgrade moves it."""
-    frame = sys._getframe(2)
+    frame: FrameType | None = sys._getframe(2)
     for _ in range(8):
         if frame is None:
             return False
@@ -253,7 +254,7 @@ def describe_differences(differences: list, limit: int = 8) -> str:
 def current_revision(url_or_engine: str | sa.URL | sa.Engine) -> str | None:
     """The Alembic revision the store is at (None if never migrated)."""
     owned = not isinstance(url_or_engine, sa.Engine)
-    engine = make_engine(url_or_engine) if owned else url_or_engine
+    engine = url_or_engine if isinstance(url_or_engine, sa.Engine) else make_engine(url_or_engine)
     try:
         with engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()

@@ -183,7 +183,7 @@ def _filtered(conn: sa.Connection, table: sa.Table, key: str, partner_id: str,
     query = sa.select(table).where(table.c.partner_id == partner_id).order_by(table.c[key])
     if months is not None:
         wanted = sorted({month_of(m) for m in months})
-        in_window = [table.c.month.in_(wanted)]
+        in_window: list[sa.ColumnElement[bool]] = [table.c.month.in_(wanted)]
         # The oldest partition also holds everything dated before it, the current month
         # everything dated after it (future-dated invoices): open-ended windows.
         if include_earlier and wanted:

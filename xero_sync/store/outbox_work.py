@@ -65,7 +65,7 @@ def partners_with_work(conn: sa.Connection, after: str | None, now: dt.datetime,
     )
     if shard is not None:
         query = query.where(c.shard == shard)
-    rows = conn.execute(query.where(o.partner_id > after).limit(limit)).all() if after else []
+    rows = list(conn.execute(query.where(o.partner_id > after).limit(limit))) if after else []
     if len(rows) < limit:
         seen = {r.partner_id for r in rows}
         head = query if after is None else query.where(o.partner_id <= after)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 
@@ -10,7 +11,7 @@ from xero_sync.store.schema import customers, invoices
 
 
 def recent_invoices(conn: sa.Connection, partner_id: str, start: dt.date, end: dt.date,
-                    limit: int = 5) -> list[sa.Row]:
+                    limit: int = 5) -> Sequence[sa.Row]:
     """The most recently changed platform invoices issued in [start, end), with their customer."""
     i, c = invoices.c, customers.c
     return conn.execute(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -53,7 +54,7 @@ class TokenCipher:
         return Fernet.generate_key().decode()
 
     @classmethod
-    def from_env(cls, home: Path, env: dict[str, str] | None = None) -> "TokenCipher":
+    def from_env(cls, home: Path, env: Mapping[str, str] | None = None) -> "TokenCipher":
         env = os.environ if env is None else env
         key = env.get(ENV_VAR)
         if key:

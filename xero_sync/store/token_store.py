@@ -100,7 +100,9 @@ class SqlTokenStore:
                     **self._encode(token_set), version=1, updated_at=_utc_now()
                 )
             )
-            return int(result.inserted_primary_key[0])
+            key = result.inserted_primary_key
+            assert key is not None  # a single-row INSERT
+            return int(key[0])
 
     def replace(self, token_set_id: int, token_set: TokenSet) -> None:
         """Store a fresh pair from a new consent (reconnect) in an existing token set."""

@@ -53,7 +53,8 @@ def _recent_counts(conn: sa.Connection, tenants: Sequence[str], since: dt.dateti
 
 def _bounded(rows: list[dict], counts: dict[str, int]) -> tuple[list[dict], int]:
     """Rows to store: a tenant over its window limit keeps its newest row per category only."""
-    kept, newest = [], {}
+    kept: list[dict] = []
+    newest: dict[tuple[str, str], dict] = {}
     for row in rows:
         if counts.get(row["tenant_id"], 0) + 1 <= TENANT_WINDOW_LIMIT:
             counts[row["tenant_id"]] = counts.get(row["tenant_id"], 0) + 1

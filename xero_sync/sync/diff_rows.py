@@ -5,6 +5,8 @@ Shared by sync.reconcile (records) and sync.reconcile_money (balances and payout
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
 import numpy as np
 import pandas as pd
 
@@ -15,7 +17,7 @@ DIFF_COLUMNS = (
 # Outbox states in which the write is still on its way: a difference they cause is explained.
 IN_FLIGHT_OUTBOX = ("pending", "waiting_accounts", "sending", "unknown", "held")
 
-_Values = pd.Series | np.ndarray | str | bool | None  # a column, or a scalar to broadcast
+_Values: TypeAlias = pd.Series | np.ndarray | str | bool | None  # a column, or a scalar to broadcast
 
 
 def rows(

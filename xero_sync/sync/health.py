@@ -130,7 +130,8 @@ def assess(facts: PartnerFacts, now: dt.datetime, thresholds: Thresholds = Thres
         warnings.append(f"parked until {facts.parked_until:%Y-%m-%d %H:%M} UTC")
     if facts.status == "connected" and facts.diff_computed_at is None:
         warnings.append("never reconciled")
-    elif facts.status == "connected" and now - facts.diff_computed_at > thresholds.reconcile_after:
+    elif (facts.status == "connected" and facts.diff_computed_at is not None
+          and now - facts.diff_computed_at > thresholds.reconcile_after):
         warnings.append(f"reconciled {format_age(now - facts.diff_computed_at)} ago")
     for failure in facts.failures:
         if not failure.work.startswith("check:"):  # a check's failure is a problem above

@@ -24,8 +24,8 @@ def codes(*columns) -> tuple[list[np.ndarray], int]:
         keys = np.concatenate([np.asarray(c, dtype=np.int64) for c in columns])
         ints, uniques = pd.factorize(keys)
         return np.split(ints.astype(np.int64, copy=False), lengths), len(uniques)
-    arrow = [_arrow_text(c) for c in columns]
-    if all(a is not None for a in arrow):
+    arrow = [a for a in (_arrow_text(c) for c in columns) if a is not None]
+    if len(arrow) == len(columns):
         # One offset width for all (casting copies, so only when the columns differ).
         kind = pa.string() if all(a.type == pa.string() for a in arrow) else pa.large_string()
         joined = pa.chunked_array([a.cast(kind) for a in arrow if len(a)] or [pa.array([], kind)],

@@ -78,8 +78,9 @@ def xero_payout_amounts(
         found: dict[str, Decimal] = {}
         for t in bank_transfers:
             status = getattr(t, "status", None)
-            if t.reference in payouts and (status is None or status == LIVE):
-                found[t.reference] = found.get(t.reference, Decimal(0)) + t.amount
+            ref = t.reference
+            if ref is not None and ref in payouts and (status is None or status == LIVE):
+                found[ref] = found.get(ref, Decimal(0)) + t.amount
         return {pid: _minor(found.get(pid), cur) for pid, cur in payouts.items()}
 
     receives: dict[str, Decimal] = {}

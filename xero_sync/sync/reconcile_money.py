@@ -54,7 +54,7 @@ def payout_differences(inp, alt_mask: np.ndarray, payment_invoice_source: np.nda
         + listed.astype(str).astype(object) + " in the bank line: " + names
     )
     in_flight = po["outbox_status"].isin(IN_FLIGHT_OUTBOX).to_numpy(dtype=bool)
-    xero_shown = np.where(nothing & (listed == 0), None, shows).astype(object)
+    xero_shown = np.where(nothing & (listed == 0), np.array(None, dtype=object), shows).astype(object)
     parts = []
     for kind, m, action in (
         ("payout_not_recorded", not_recorded, "push"),

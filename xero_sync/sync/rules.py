@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Generic, TypeVar
 
 from xero_sync.core.money import from_minor, to_minor
 from xero_sync.core.records import ContactRecord, InvoiceRecord, PaymentRecord
@@ -277,16 +278,19 @@ def _approved_values(
     }
 
 
+V = TypeVar("V")
+
+
 @dataclass(frozen=True, slots=True)
-class EditChoice:
+class EditChoice(Generic[V]):
     """What the three-way rule keeps for one value (amount or due date) of an unpaid invoice."""
 
-    value: object
+    value: V
     source: str  # "xero" | "alternative" | "same"
     conflict: bool = False  # both sides changed it (to different values): Xero's value kept
 
 
-def three_way(xero: object, landed: object, platform: object, *, known: bool = True) -> EditChoice:
+def three_way(xero: V, landed: V | None, platform: V, *, known: bool = True) -> EditChoice[V]:
     """SPEC section 2, unpaid-invoice edits: Xero's value reaches Alternative only when it changed
     in Xero since the value last landed (`landed`); an Alternative edit with no Xero change
     stays; both changed -> Xero's value wins and the conflict is listed. `known=False` (no
@@ -322,7 +326,8 @@ def _update_approved(xero: XeroInvoice, current: PlatformInvoice) -> InvoiceUpda
                          f"{_money(xero.total_minor, cur)} but {why}; kept "
                          f"{_money(current.total_minor, cur)}")
             total = current.total_minor
-            base_total = current.xero_total_minor if known else current.total_minor
+            base_total = (current.total_minor if current.xero_total_minor is None  # not `known`
+                          else current.xero_total_minor)
         if xero.due_date != current.due_date:
             notes.append(f"due date changed in Xero {current.due_date} -> {xero.due_date} "
                          f"but {why}; kept {current.due_date}")
@@ -339,6 +344,7 @@ def _update_approved(xero: XeroInvoice, current: PlatformInvoice) -> InvoiceUpda
                               f"Xero's {_money(xero.total_minor, cur)} taken")
             amount = EditChoice(xero.total_minor, "xero", conflict=True)
         elif amount.conflict:
+            assert current.xero_total_minor is not None  # a conflict needs the landed baseline
             edit_notes.append(f"amount edited in Alternative ({_money(current.total_minor, cur)}) "
                               f"and changed in Xero ({_money(current.xero_total_minor, cur)} -> "
                               f"{_money(xero.total_minor, cur)}); Xero's value taken")

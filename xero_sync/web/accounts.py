@@ -20,7 +20,7 @@ from xero_sync.sync.account_roles import (
 )
 from xero_sync.web.app import EXTENSION, WebState
 from xero_sync.web.errors import message_page
-from xero_sync.web.signin import check_form_token, current_partner, form_token, signed_in
+from xero_sync.web.signin import check_form_token, form_token, signed_in, signed_in_partner
 from xero_sync.web.xero_access import client_for, explain
 from xero_sync.core.errors import XeroError
 
@@ -34,7 +34,7 @@ def _state() -> WebState:
 def _connected():
     """The partner's connection if connected, else a page response explaining why not."""
     with _state().engine.begin() as conn:
-        current = connections.get_connection(conn, current_partner())
+        current = connections.get_connection(conn, signed_in_partner())
     if current is None or current.status != "connected":
         status = "not connected" if current is None else current.status.replace("_", " ")
         return None, message_page(

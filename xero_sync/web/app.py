@@ -17,6 +17,7 @@ import datetime as dt
 import logging
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,7 +56,7 @@ class WebState:
     webhook_purged_at: float = float("-inf")  # time.monotonic() of the last purge of unknown tenants
 
 
-def load_secret(home: Path, env: dict[str, str] | None = None) -> str:
+def load_secret(home: Path, env: Mapping[str, str] | None = None) -> str:
     """The session-signing secret: XERO_SYNC_WEB_SECRET, else a generated file in home (0600)."""
     env = os.environ if env is None else env
     if env.get(SECRET_ENV):

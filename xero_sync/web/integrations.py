@@ -18,7 +18,9 @@ from xero_sync.web.app import EXTENSION, WebState, callback_url
 from xero_sync.web.consents import new_state, take_state
 from xero_sync.web.errors import message_page
 from xero_sync.web.sessions import end_all
-from xero_sync.web.signin import check_form_token, current_partner, form_token, partner_name, signed_in
+from xero_sync.web.signin import (
+    check_form_token, current_partner, form_token, partner_name, signed_in, signed_in_partner,
+)
 from xero_sync.web.status import CAN_CONNECT, CAN_DISCONNECT, load_card
 from xero_sync.web.xero_access import explain, oauth_app, token_store
 from xero_sync.core.errors import (
@@ -59,7 +61,7 @@ def _expired_page():
 @blueprint.get("/integrations")
 @signed_in
 def page():
-    partner_id = current_partner()
+    partner_id = signed_in_partner()
     with _state().engine.begin() as conn:
         card = load_card(conn, partner_id)
         name = partner_name(conn, partner_id)
@@ -73,7 +75,7 @@ def page():
 @signed_in
 def connect():
     check_form_token()
-    partner_id = current_partner()
+    partner_id = signed_in_partner()
     with _state().engine.begin() as conn:
         current = connections.get_connection(conn, partner_id)
     if current is not None and current.status not in CAN_CONNECT:
@@ -143,7 +145,7 @@ def _confirm_page(consent_id: str, organisations, error: str | None = None, stat
 @signed_in
 def confirm_consent():
     check_form_token()
-    partner_id = current_partner()
+    partner_id = signed_in_partner()
     state = _state()
     consent_id = request.form.get("consent_id", "")
     pending = state.consents.take(consent_id, partner_id)
@@ -187,7 +189,7 @@ def confirm_consent():
 @signed_in
 def disconnect():
     check_form_token()
-    partner_id = current_partner()
+    partner_id = signed_in_partner()
     state = _state()
     with state.engine.begin() as conn:
         current = connections.get_connection(conn, partner_id)

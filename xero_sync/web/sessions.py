@@ -79,6 +79,14 @@ def current_partner() -> str | None:
     return partner_id
 
 
+def signed_in_partner() -> str:
+    """The partner of a @signed_in view (the decorator answered a request without one)."""
+    partner_id = current_partner()
+    if partner_id is None:
+        raise RuntimeError("signed_in_partner() outside a @signed_in view")
+    return partner_id
+
+
 def signed_in(view: Callable) -> Callable:
     """Pages need a partner; without one: the sign-in form (sandbox) or a page saying where to go."""
 

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 import sqlalchemy as sa
@@ -24,6 +25,7 @@ from xero_sync.web.identity import AssertionRefused, KeysUnavailable
 # What the other views use (kept importable from here).
 check_form_token = sessions.check_form_token
 current_partner = sessions.current_partner
+signed_in_partner = sessions.signed_in_partner
 form_token = sessions.form_token
 signed_in = sessions.signed_in
 
@@ -44,7 +46,7 @@ def partner_name(conn: sa.Connection, partner_id: str) -> str:
     return name or partner_id
 
 
-def _open_session(partner_id: str, name: str, *, jti: tuple[str, object] | None = None) -> bool:
+def _open_session(partner_id: str, name: str, *, jti: tuple[str, dt.datetime] | None = None) -> bool:
     """Create the partner if new and start its session; False if the assertion `jti` was used."""
     for attempt in (1, 2):
         try:

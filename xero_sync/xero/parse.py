@@ -126,8 +126,9 @@ class _Reader:
         self.entity = entity
         self.data = data
         self.notes = notes
-        self.record_id = None
-        self.record_id = self.req(id_field, _text)
+        self.record_id: str | None = None  # None while the id itself is read
+        self.object_id = self.req(id_field, _text)
+        self.record_id = self.object_id
         known = KNOWN_FIELDS.get(entity)
         if known is not None:
             for key in data:
@@ -170,7 +171,7 @@ class _Reader:
 def parse_invoice(data: Any, notes: list[DriftNote]) -> InvoiceRecord:
     r = _Reader("Invoice", data, "InvoiceID", notes)
     return InvoiceRecord(
-        invoice_id=r.record_id,
+        invoice_id=r.object_id,
         invoice_number=r.opt("InvoiceNumber", _text),
         type=r.enum("Type", INVOICE_TYPES),
         status=r.enum("Status", INVOICE_STATUSES),
@@ -194,7 +195,7 @@ def parse_invoice(data: Any, notes: list[DriftNote]) -> InvoiceRecord:
 def parse_contact(data: Any, notes: list[DriftNote]) -> ContactRecord:
     r = _Reader("Contact", data, "ContactID", notes)
     return ContactRecord(
-        contact_id=r.record_id,
+        contact_id=r.object_id,
         name=r.req("Name", _text),
         status=r.enum("ContactStatus", CONTACT_STATUSES, required=False, default="ACTIVE"),
         is_customer=r.opt("IsCustomer", _bool, False),
@@ -208,7 +209,7 @@ def parse_payment(data: Any, notes: list[DriftNote]) -> PaymentRecord:
     r = _Reader("Payment", data, "PaymentID", notes)
     currency = r.opt("Invoice.CurrencyCode", _text) or r.opt("CreditNote.CurrencyCode", _text)
     return PaymentRecord(
-        payment_id=r.record_id,
+        payment_id=r.object_id,
         invoice_id=r.opt("Invoice.InvoiceID", _text),
         date=r.req("Date", parse_date),
         amount=r.req("Amount", _decimal),
@@ -249,7 +250,7 @@ def parse_credit_note(data: Any, notes: list[DriftNote]) -> CreditNoteRecord:
     r = _Reader("CreditNote", data, "CreditNoteID", notes)
     allocations = r.opt("Allocations", _array, [])
     return CreditNoteRecord(
-        credit_note_id=r.record_id,
+        credit_note_id=r.object_id,
         credit_note_number=r.opt("CreditNoteNumber", _text),
         type=r.enum("Type", CREDIT_NOTE_TYPES),
         status=r.enum("Status", CREDIT_NOTE_STATUSES),
@@ -266,7 +267,7 @@ def parse_credit_note(data: Any, notes: list[DriftNote]) -> CreditNoteRecord:
 def parse_account(data: Any, notes: list[DriftNote]) -> AccountRecord:
     r = _Reader("Account", data, "AccountID", notes)
     return AccountRecord(
-        account_id=r.record_id,
+        account_id=r.object_id,
         code=r.opt("Code", _text),
         name=r.req("Name", _text),
         type=r.req("Type", _text),
@@ -280,7 +281,7 @@ def parse_account(data: Any, notes: list[DriftNote]) -> AccountRecord:
 def parse_organisation(data: Any, notes: list[DriftNote]) -> OrganisationRecord:
     r = _Reader("Organisation", data, "OrganisationID", notes)
     return OrganisationRecord(
-        organisation_id=r.record_id,
+        organisation_id=r.object_id,
         name=r.req("Name", _text),
         base_currency=r.req("BaseCurrency", _text),
         created_at=r.opt("CreatedDateUTC", parse_datetime),
@@ -289,7 +290,7 @@ def parse_organisation(data: Any, notes: list[DriftNote]) -> OrganisationRecord:
 
 def parse_bank_transaction_id(data: Any) -> str:
     r = _Reader("BankTransaction", data, "BankTransactionID", [])
-    return r.record_id
+    return r.object_id
 
 
 PARSERS: dict[str, Callable[[Any, list[DriftNote]], Any]] = {

@@ -110,7 +110,7 @@ class RateBudget:
                         self._starts.append(now)
                         self._calls += 1
                         return
-            if wait <= 0:
+            if wait <= 0 and shared is not None:  # shared is None returned above
                 # Outside the lock: the shared budget is I/O (a store round trip).
                 try:
                     refusal = shared.take(self.tenant_id, now)

@@ -287,7 +287,7 @@ def first_id(payload: Any, key: str, id_field: str) -> str:
 def parse_bank_transaction(data: Any) -> BankTransactionRecord:
     r = _Reader("BankTransaction", data, "BankTransactionID", [])
     return BankTransactionRecord(
-        bank_transaction_id=r.record_id,
+        bank_transaction_id=r.object_id,
         type=r.req("Type", _text),
         status=r.req("Status", _text),
         reference=r.opt("Reference", _text),
@@ -312,7 +312,7 @@ class BankTransferRecord:
 def parse_bank_transfer(data: Any) -> BankTransferRecord:
     r = _Reader("BankTransfer", data, "BankTransferID", [])
     return BankTransferRecord(
-        bank_transfer_id=r.record_id,
+        bank_transfer_id=r.object_id,
         reference=r.opt("Reference", _text),
         date=r.req("Date", parse_date),
         amount=r.req("Amount", _decimal),

@@ -70,8 +70,9 @@ def write_credit_notes() -> Response:
 def _allocate(kind: str, source_id: str) -> Response:
     org = current_org()
     with org.lock:
-        table = {"CREDITNOTE": org.credit_notes, "OVERPAYMENT": org.overpayments,
-                 "PREPAYMENT": org.prepayments}[kind]
+        tables: dict[str, Mapping[str, Any]] = {
+            "CREDITNOTE": org.credit_notes, "OVERPAYMENT": org.overpayments, "PREPAYMENT": org.prepayments}
+        table = tables[kind]
         if source_id.lower() not in table:
             return not_found()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable, Mapping
+from functools import partial
 from operator import attrgetter
 from typing import Any
 
@@ -84,9 +85,9 @@ def list_invoices() -> Response:
         page, pagination = paginate(rows, page_args(args.get("page"), args.get("pageSize")))
         gen = org.contact_json_generation
         variant = "summary" if summary else "full"
-        items = [cached_json(inv, variant, lambda inv=inv: xj.invoice_json(inv, org, summary), gen)
-                 for inv in page]
-        return envelope("Invoices", items, pagination)
+        fragments = [cached_json(inv, variant, partial(xj.invoice_json, inv, org, summary), gen)
+                     for inv in page]
+        return envelope("Invoices", fragments, pagination)
 
 
 @accounting.get("/Invoices/<invoice_id>")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, overload
 
 from flask import Response, request
 
@@ -36,6 +36,10 @@ def summarize_errors() -> bool:
     return value is None or value.strip().lower() != "false"
 
 
+@overload
+def element_date(el: Mapping[str, Any], key: str, default: dt.date) -> dt.date: ...
+@overload
+def element_date(el: Mapping[str, Any], key: str, default: None = None) -> dt.date | None: ...
 def element_date(el: Mapping[str, Any], key: str, default: dt.date | None = None) -> dt.date | None:
     """An element's date field, or `default` when it is absent or empty."""
     value = el.get(key)

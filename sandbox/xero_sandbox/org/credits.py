@@ -47,11 +47,12 @@ class CreditRules(Books):
                  date: dt.date | None = None) -> Allocation:
         """Allocate credit (CREDITNOTE, OVERPAYMENT or PREPAYMENT) to an invoice."""
         with self.lock:
-            table, label = {
+            sources: dict[str, tuple[Mapping[str, Any], str]] = {
                 "CREDITNOTE": (self.credit_notes, "Credit Note"),
                 "OVERPAYMENT": (self.overpayments, "Overpayment"),
                 "PREPAYMENT": (self.prepayments, "Prepayment"),
-            }[source_kind]
+            }
+            table, label = sources[source_kind]
             source = self._get(table, source_id)
             inv = self.invoices.get(invoice_id) or self.invoices.get(str(invoice_id).lower())
             if inv is None:

@@ -33,7 +33,10 @@ def run_migrations_online() -> None:
     # Plain `alembic` CLI use: build the engine the same way the application does.
     from xero_sync.store.db import make_engine
 
-    engine = make_engine(context.config.get_main_option("sqlalchemy.url"))
+    url = context.config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise RuntimeError("no sqlalchemy.url in the Alembic configuration (or run `xero-sync db upgrade`)")
+    engine = make_engine(url)
     try:
         with engine.begin() as connection:
             _run(connection)
