@@ -37,6 +37,9 @@ PUBLIC_URL_ENV = "XERO_SYNC_PUBLIC_URL"
 # The app-wide minute budget (platform.rate_windows; default 9,000 of Xero's 10,000), e.g. lower
 # to leave room for another consumer of the same Xero app, or to match a sandbox's smaller limit.
 APP_MINUTE_LIMIT_ENV = "XERO_SYNC_APP_MINUTE_LIMIT"
+# Where the data team opens the Dagster UI; partner_health's links start with it (unset: links are
+# root-relative, `/assets/...`, resolved by the UI that shows them).
+DAGSTER_UI_URL_ENV = "XERO_SYNC_DAGSTER_UI_URL"
 _LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
@@ -76,6 +79,7 @@ class Settings:
     public_url: str | None = None  # XERO_SYNC_PUBLIC_URL: where partners and Xero reach the web app
     has_encryption_key: bool = False  # XERO_SYNC_ENCRYPTION_KEY set (else the dev key file)
     app_minute_limit: int | None = None  # XERO_SYNC_APP_MINUTE_LIMIT: the app-wide budget's minute
+    dagster_ui_url: str = ""  # XERO_SYNC_DAGSTER_UI_URL: the Dagster UI's base URL ("" = relative links)
 
     @property
     def store_is_default(self) -> bool:
@@ -135,6 +139,7 @@ class Settings:
             public_url=parse_public_url(env.get(PUBLIC_URL_ENV), real=use_real == "real"),
             has_encryption_key=bool(env.get("XERO_SYNC_ENCRYPTION_KEY", "").strip()),
             app_minute_limit=env_int(env, APP_MINUTE_LIMIT_ENV, None),
+            dagster_ui_url=dagster_ui_url(env),
         )
 
 
@@ -172,3 +177,19 @@ def parse_public_url(value: str | None, *, real: bool) -> str | None:
     if real and parts.scheme != "https" and parts.hostname not in _LOCAL_HOSTS:
         raise ConfigError(f"{PUBLIC_URL_ENV}={value!r} must be https with XERO_SYNC_XERO=real")
     return value.strip().rstrip("/")
+
+
+def dagster_ui_url(env: Mapping[str, str] | None = None) -> str:
+    """XERO_SYNC_DAGSTER_UI_URL without a trailing slash (a path prefix is kept, e.g. behind a
+    proxy at https://ops.example.com/dagster), or "" when unset: links into the UI stay relative."""
+    env = os.environ if env is None else env
+    value = env.get(DAGSTER_UI_URL_ENV, "").strip()
+    if not value:
+        return ""
+    parts = urlsplit(value)
+    if "@" in parts.netloc:  # the links are shown in the UI: no credentials in them (nor in this error)
+        raise ConfigError(f"{DAGSTER_UI_URL_ENV} must not carry a user or password")
+    if parts.scheme not in {"http", "https"} or not parts.hostname or parts.query or parts.fragment:
+        raise ConfigError(f"{DAGSTER_UI_URL_ENV}={value!r} is not a base URL "
+                          "(expected e.g. https://dagster.example.com or http://127.0.0.1:3000)")
+    return value.rstrip("/")

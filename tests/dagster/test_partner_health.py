@@ -10,12 +10,11 @@ import dagster as dg
 import sqlalchemy as sa
 
 from tests.sandbox_fixtures import control
-from xero_sync.assets.partner_health import partner_health
+from xero_sync.assets.partner_health import COLUMNS, partner_health
 from xero_sync.assets.reconciliation import reconciliation_diff
 from xero_sync.store import connections, schema
 from xero_sync.store import health as health_store
 from xero_sync.store.schema import invoices, outbox
-from xero_sync.sync import health
 from xero_sync.sensors.run_failures import (
     partner_run_failure_sensor,
     partner_run_success_sensor,
@@ -117,7 +116,7 @@ def test_api_calls_today_are_what_the_sandbox_counted_and_row_counts_are_the_tab
 def _rows(metadata) -> list[dict]:
     """The health table's rows (a Dagster table: MetadataValue.table with its schema)."""
     table = metadata["health"]
-    assert [c.name for c in table.schema.columns] == list(health.HEADER)
+    assert [c.name for c in table.schema.columns] == list(COLUMNS)
     return [dict(r.data) for r in table.records]
 
 

@@ -9,7 +9,9 @@ unexplained differences in a partner's latest reconciliation (each partner's own
 store/partner_work.py, so one partner's pass never hides another's failure).
 
 The table (`health`, a Dagster table with a schema) shows the worst TABLE_ROWS partners, each
-naming its shard; `partners_not_shown` counts the rest.
+naming its shard and, in `pages`, the URL of its months in its shard's assets (shards/ui_links.py;
+the UI renders table cells as text, so `partner_pages` repeats the links as clickable markdown);
+`partners_not_shown` counts the rest.
 """
 
 
@@ -18,8 +20,10 @@ import datetime as dt
 import dagster as dg
 
 from xero_sync.assets.table_metadata import OWNERS
+from xero_sync.config import dagster_ui_url
 from xero_sync.store import health as health_store
 from xero_sync.resources.platform import PlatformResource
+from xero_sync.shards import ui_links
 from xero_sync.sync import health
 
 GROUP = "health"
@@ -43,6 +47,21 @@ CHECKS = {
 }
 
 
+PAGES = "pages"  # the partner's months in its shard's assets (ui_links.partner_months_url)
+COLUMNS = (*health.HEADER[:health.HEADER.index("shard") + 1], PAGES,
+           *health.HEADER[health.HEADER.index("shard") + 1:])
+
+
+def _column(name: str) -> dg.TableColumn:
+    if name == PAGES:
+        return dg.TableColumn(name, "string", description="URL of the partner's months (xero_invoices "
+                              "partitions, filtered to the partner) in its shard's code location")
+    return dg.TableColumn(name, "int" if name in health.INTEGER_COLUMNS else "string")
+
+
+_SCHEMA = dg.TableSchema(columns=[_column(name) for name in COLUMNS])
+
+
 class PartnerHealthConfig(dg.Config):
     pending_write_minutes: int = health.DEFAULT_PENDING_WRITE_MINUTES
     sync_interval_minutes: int = int(health.SYNC_INTERVAL.total_seconds() // 60)
@@ -56,10 +75,9 @@ class PartnerHealthConfig(dg.Config):
                  for name, (_, text) in CHECKS.items()],
     kinds={"python", "sqlalchemy"},
     owners=OWNERS,
-    metadata={"dagster/column_schema": dg.TableSchema(
-        columns=[dg.TableColumn(name, "int" if name in health.INTEGER_COLUMNS else "string")
-                 for name in health.HEADER])},
-    description="One row per partner, worst first: connection status, months synced, last "
+    metadata={"dagster/column_schema": _SCHEMA},
+    description="One row per partner, worst first, with a link to its months in its shard's assets: "
+                "connection status, months synced, last "
                 "successful pull and its age, parked until, re-auth, outbox rows by state and the "
                 "oldest pending write's age, the latest reconciliation (when, result), each phase's "
                 "last success, open failures by work, API calls today vs the daily limit. "
@@ -68,6 +86,7 @@ class PartnerHealthConfig(dg.Config):
 def partner_health(context: dg.AssetExecutionContext, config: PartnerHealthConfig,
                    platform: PlatformResource) -> dg.MaterializeResult:
     now = dt.datetime.now(dt.timezone.utc)
+    base_url = dagster_ui_url()
     thresholds = health.Thresholds(
         sync_interval=dt.timedelta(minutes=config.sync_interval_minutes),
         pending_write_after=dt.timedelta(minutes=config.pending_write_minutes),
@@ -83,7 +102,8 @@ def partner_health(context: dg.AssetExecutionContext, config: PartnerHealthConfi
         metadata={
             "dagster/row_count": len(rows),
             "partners_by_verdict": dg.MetadataValue.json(by_verdict),
-            "health": _table(rows[:health.TABLE_ROWS], now, thresholds.daily_limit),
+            "health": health_table(rows[:health.TABLE_ROWS], now, thresholds.daily_limit, base_url),
+            "partner_pages": dg.MetadataValue.md(partner_pages(rows[:health.TABLE_ROWS], base_url)),
             "partners_not_shown": max(0, len(rows) - health.TABLE_ROWS),
             "evaluated_at": now.isoformat(timespec="seconds"),
         },
@@ -91,13 +111,26 @@ def partner_health(context: dg.AssetExecutionContext, config: PartnerHealthConfi
     )
 
 
-_SCHEMA = dg.TableSchema(columns=[
-    dg.TableColumn(name, "int" if name in health.INTEGER_COLUMNS else "string") for name in health.HEADER])
+def health_table(rows: list[health.PartnerHealth], now: dt.datetime, daily_limit: int,
+                 base_url: str = "") -> dg.TableMetadataValue:
+    """The rows as a Dagster table: health.row_cells plus the partner's `pages` link."""
+    def record(r: health.PartnerHealth) -> dg.TableRecord:
+        cells = health.row_cells(r, now, daily_limit)
+        cells[PAGES] = ui_links.partner_months_url(base_url, r.facts.shard, r.partner_id)
+        return dg.TableRecord({name: cells[name] for name in COLUMNS})
+    return dg.MetadataValue.table([record(r) for r in rows], schema=_SCHEMA)
 
 
-def _table(rows: list[health.PartnerHealth], now: dt.datetime, daily_limit: int) -> dg.TableMetadataValue:
-    return dg.MetadataValue.table(
-        [dg.TableRecord(health.row_cells(r, now, daily_limit)) for r in rows], schema=_SCHEMA)
+def partner_pages(rows: list[health.PartnerHealth], base_url: str = "") -> str:
+    """The table's partners, worst first, each linked to its shard's pages (markdown links are
+    clickable in the UI, table cells are not)."""
+    if not rows:
+        return "_no partners yet_"
+    return "\n".join(
+        f"- **{r.partner_id}** ({r.verdict}, shard {r.facts.shard}): "
+        f"[months]({ui_links.partner_months_url(base_url, r.facts.shard, r.partner_id)}) · "
+        f"[reconciliation]({ui_links.partner_diff_url(base_url, r.facts.shard, r.partner_id)})"
+        for r in rows)
 
 
 def _check(name: str, attr: str, rows: list[health.PartnerHealth]) -> dg.AssetCheckResult:

@@ -18,7 +18,9 @@ and Arrow on PostgreSQL, from one snapshot of committed rows); a million invoice
 in well under the time of the same diff as one SQL query (bench/reconcile.py).
 
 The work itself (reconciliation_run.reconcile_partner) is shared with reconcile_cohort_job; the
-check `no_unexplained_differences` is partitioned like the asset, one result per partner.
+check `no_unexplained_differences` is evaluated once per run for the whole shard (no partition),
+naming every partner whose own latest result is red, so a later partner's pass never shows it
+passed while another partner is red.
 """
 
 import functools
