@@ -108,15 +108,17 @@ def _fees_as(engine: sa.Engine, partner_id: str) -> str:
 def run(args: argparse.Namespace) -> int:
     from xero_sync.commands.cli import UserError
     from xero_sync.config import Settings
+    from xero_sync.connect.clients import NotConnected, XeroClients
     from xero_sync.platform.db import open_store
-    from xero_sync.resources.xero import XeroResource
 
-    open_store(args.database_url or Settings.from_env().database_url).dispose()  # exists, migrated
-    xero = XeroResource(database_url=args.database_url, sandbox_url=args.sandbox_url)
-    engine = xero.token_store().engine
+    settings = Settings.from_env()
+    engine = open_store(args.database_url or settings.database_url)  # exists, migrated
     with engine.connect() as conn:
         connection = _connection(conn, args.partner)
-    client = xero.client_for(connection)
+    try:
+        client = XeroClients.from_settings(engine, settings, sandbox_url=args.sandbox_url).client_for(connection)
+    except NotConnected as exc:
+        raise UserError(str(exc)) from None
     given = {role: getattr(args, _OPTION[role]) for role in ROLES}
     if args.list or not (any(given.values()) or args.fees_as):
         accounts = client.accounts().records
