@@ -43,21 +43,24 @@ def app_windows(engine: sa.Engine, settings: Settings, *, app_minute_limit: int 
 @dataclass
 class XeroClients:
     """Xero clients for the partners of one store. `endpoints` defaults to the settings' Xero
-    (the sandbox by default); `windows` is the app-wide budget the clients share (None: none)."""
+    (the sandbox by default); `windows` is the app-wide budget the clients share (None: none);
+    `cipher` defaults to the settings' key, read when a token store is made."""
 
     engine: sa.Engine
     settings: Settings
     endpoints: XeroEndpoints | None = None
     windows: StoreRateWindows | None = None
+    cipher: TokenCipher | None = None
 
     @classmethod
     def from_settings(cls, engine: sa.Engine, settings: Settings | None = None,
                       sandbox_url: str | None = None) -> "XeroClients":
         """Clients as the runs make them: `sandbox_url` overrides the endpoints, and every call
-        counts in the app-wide budget."""
+        counts in the app-wide budget. The encryption key is read now: a malformed one is refused
+        before anything else is done."""
         settings = settings or Settings.from_env()
         return cls(engine, settings, XeroEndpoints.for_base(sandbox_url) if sandbox_url else None,
-                   app_windows(engine, settings))
+                   app_windows(engine, settings), TokenCipher.from_env(settings.home))
 
     @property
     def xero(self) -> XeroEndpoints:
@@ -67,7 +70,7 @@ class XeroClients:
         return OAuthApp(self.xero, self.settings.client_id, self.settings.client_secret)
 
     def token_store(self) -> SqlTokenStore:
-        return SqlTokenStore(self.engine, TokenCipher.from_env(self.settings.home))
+        return SqlTokenStore(self.engine, self.cipher or TokenCipher.from_env(self.settings.home))
 
     def client_for(self, connection: Connection) -> XeroClient:
         if connection.tenant_id is None or connection.token_set_id is None:
