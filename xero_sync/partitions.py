@@ -1,42 +1,22 @@
 """Partitions: partner (dynamic, one key per connected partner) x month.
 
 Keys look like `2026-10-01|acme` (Dagster orders dimensions by name: month, then partner).
-Months start at HISTORY_START; an organisation's older history lands in the oldest partition,
+Months start at HISTORY_START (sync/month_slices.py, with the month key format, for code
+without Dagster); an organisation's older history lands in the oldest partition,
 whose Xero window is open at the start, so nothing is left out.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 import dagster as dg
 
-HISTORY_START = dt.date(2012, 1, 1)
+from xero_sync.sync.month_slices import HISTORY_START, month_key
 
 partners = dg.DynamicPartitionsDefinition(name="partners")
 months = dg.MonthlyPartitionsDefinition(start_date=HISTORY_START.isoformat(), end_offset=1)
 partner_months = dg.MultiPartitionsDefinition({"partner": partners, "month": months})
-
-# Dynamic keys are not validated by Dagster, and `|`, `,`, `[`, `]` silently break multi keys.
-_PARTNER_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
-
-
-class InvalidPartnerKey(ValueError):
-    pass
-
-
-def check_partner_key(partner_id: str) -> str:
-    if not _PARTNER_KEY.match(partner_id):
-        raise InvalidPartnerKey(
-            f"partner id {partner_id!r} must be 1-63 lowercase letters, digits, '-' or '_' "
-            "(it is a Dagster partition key)"
-        )
-    return partner_id
-
-
-def month_key(month: dt.date) -> str:
-    return month.strftime("%Y-%m-%d")
 
 
 def partition_key(partner_id: str, month: dt.date) -> dg.MultiPartitionKey:

@@ -48,12 +48,12 @@ def test_a_tick_cut_short_while_recording_the_empty_months_is_completed_by_the_n
     """The tick that completes onboarding writes the empty months in batches, one asset at a
     time. If an earlier tick stopped after some of them, the next writes exactly the rest (none
     twice) and connects the partner in the same tick."""
-    from xero_sync.sensors.onboarding import _month_asset_keys, missing_empty_history, new_connection_sensor
+    from xero_sync.sensors.onboarding import missing_empty_history, new_connection_sensor
     from xero_sync.sensors.recorded_months import record_materializations
     from xero_sync.shards.layout import shard
 
     job = world.defs.resolve_job_def("onboarding_job")
-    keys = _month_asset_keys(shard(0))
+    keys = shard(0).record_keys
 
     def tick():
         with dg.build_sensor_context(instance=world.instance, definitions=world.defs,

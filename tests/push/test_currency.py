@@ -20,7 +20,6 @@ from xero_sync.store import connections
 from xero_sync.events import api as events
 from xero_sync.store.schema import invoices, outbox, xero_connections, xero_payments
 from xero_sync.pulls.months import pull_months
-from xero_sync.resources.platform import PlatformResource
 from xero_sync.sync.month_slices import month_start
 
 
@@ -48,17 +47,16 @@ def test_base_currency_is_read_at_connect_and_on_every_re_read(world: World):
     with world.engine.begin() as conn:  # as a fresh connection: nothing known yet
         conn.execute(sa.update(xero_connections).values(base_currency=None))
         connection = connections.get_connection(conn, world.partner_id)
-    platform = PlatformResource(database_url=world.engine.url.render_as_string(hide_password=False))
     month = month_start(world.clock.now().date())
-    pull_months(platform, world.client(), connection, [month])  # the first run after connect
+    pull_months(world.engine, world.client(), connection, [month])  # the first run after connect
     with world.engine.connect() as conn:
         connection = connections.get_connection(conn, world.partner_id)
     assert connection.base_currency == "CAD"
     world.org.currency = "USD"  # (Xero lets an organisation change it only before any transaction)
-    pull_months(platform, world.client(), connection, [month])  # an ordinary onboarding run: not read
+    pull_months(world.engine, world.client(), connection, [month])  # an ordinary onboarding run: not read
     with world.engine.connect() as conn:
         assert connections.get_connection(conn, world.partner_id).base_currency == "CAD"
-    pull_months(platform, world.client(), connection, [month], read_organisation=True)  # the daily re-read
+    pull_months(world.engine, world.client(), connection, [month], read_organisation=True)  # the daily re-read
     with world.engine.connect() as conn:
         assert connections.get_connection(conn, world.partner_id).base_currency == "USD"
 

@@ -16,7 +16,7 @@ import pytest
 from tests.push.world import IDLE_ADVANCE, World, build_world
 from tests.sandbox_fixtures import control
 from xero_sync.push.engine import PushReport, push_partner
-from xero_sync.push.tenant_lock import TenantBusy
+from xero_sync.store.tenant_lock import TenantBusy
 from xero_sync.sync import reconcile
 from xero_sync.sync.ledger import payout_composition
 

@@ -265,12 +265,12 @@ def test_finding_6_invalid_partner_ids_are_refused_where_partners_are_created(wo
 
 def test_a_pull_run_for_a_tenant_another_run_holds_fails_cleanly_naming_the_holder(
         world: World, monkeypatch) -> None:
-    from xero_sync.assets import connection_errors
-    from xero_sync.push.tenant_lock import acquire
+    from xero_sync.connect import refusals
+    from xero_sync.store.tenant_lock import acquire
 
     _set_status(world, "connected")
     world.instance.add_dynamic_partitions("partners", [world.partner_id])
-    monkeypatch.setattr(connection_errors, "PULL_LOCK_WAIT_SECONDS", 0.0)
+    monkeypatch.setattr(refusals, "PULL_LOCK_WAIT_SECONDS", 0.0)
     calls = world.calls()
     holder = acquire(world.engine, world.tenant_id, "push of partner demo-msp (test)")
     try:

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from xero_sync.store.schema import tenant_locks
-from xero_sync.push import tenant_lock as tl
+from xero_sync.store import tenant_lock as tl
 
 
 def _plant(engine: sa.Engine, *, host: str, pid: int, age_seconds: float) -> None:

@@ -182,7 +182,7 @@ class World:
     def diff(self, as_of: dt.date | None = None):
         """Pull what Xero now holds, read Xero as the asset does (payouts by reference, the
         payments account's balance), then the reconciliation diff of the partner."""
-        from xero_sync.assets.reconciliation_reads import XeroSide, read_xero_side
+        from xero_sync.reconciliation.xero_reads import XeroSide, read_xero_side
         from xero_sync.reconciliation import diffs
         from xero_sync.sync import reconcile
 

@@ -11,7 +11,8 @@ import dagster as dg
 import pytest
 
 from tests.sandbox_fixtures import control
-from xero_sync.assets.connection_errors import xero_failures
+from xero_sync.connect.refusals import recording_refusals
+from xero_sync.glue.failures import xero_failures
 from xero_sync.store import connections
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.core.errors import MalformedXeroPayload, TenantDisconnected, XeroForbidden
@@ -131,7 +132,7 @@ def _status_after(env, sqlite_url, exc_type) -> str:
     with platform.begin() as conn:
         connection = connections.get_connection(conn, "acme")
     with pytest.raises(dg.Failure) as failure:
-        with xero_failures(platform, connection):
+        with xero_failures(), recording_refusals(platform.engine, connection):
             with pytest.raises(exc_type) as err:
                 env.client().payments()
             raise err.value

@@ -13,13 +13,9 @@ import dagster as dg
 
 from xero_sync.assets.table_metadata import OWNERS, table_metadata
 from xero_sync.assets.xero_records import xero_specs
+from xero_sync.glue.metadata import platform_month_metadata, platform_run_metadata
 from xero_sync.partitions import partition_key, partner_and_months
-from xero_sync.pulls.metadata import (
-    PLATFORM_TABLES,
-    platform_checks,
-    platform_month_metadata,
-    platform_run_metadata,
-)
+from xero_sync.pulls.metadata import PLATFORM_TABLES, platform_checks
 from xero_sync.pulls.months import apply_months
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.shards.layout import Shard, shard as shard_at
@@ -79,7 +75,7 @@ def platform_records_for(shard: Shard) -> dg.AssetsDefinition:
     )
     def platform_records(context: dg.AssetExecutionContext, platform: PlatformResource):
         partner_id, month_list = partner_and_months(context)
-        applied = apply_months(platform, partner_id, month_list)
+        applied = apply_months(platform.engine, partner_id, month_list)
         context.log.info(f"{partner_id} {month_list[0]:%Y-%m}..{month_list[-1]:%Y-%m}: applied to the dashboard "
                          + ", ".join(f"{e} {platform_run_metadata(applied, e)['run_inserted']} new"
                                      for e in applied.counts))

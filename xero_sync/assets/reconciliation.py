@@ -5,7 +5,7 @@ tables (all months), read after the month partitions it depends on. Idempotent: 
 is replaced, never appended to, and repairs are enqueued only for payments with no outbox row at
 all, so re-materializing changes nothing twice.
 
-Money is checked against Xero itself, not against our outbox (reconciliation_reads): the
+Money is checked against Xero itself, not against our outbox (reconciliation/xero_reads.py): the
 partner's latest 200 payouts (by paid_out_on) whose outbox row may have written something
 (sending, unknown, done) are looked up by reference, 25 references per call (at most 17 calls),
 and what Xero shows is matched as the bank feed line would be (sync.payout_match); older payouts
@@ -17,7 +17,7 @@ The partner's rows are read column-wise (diffs.load_reconcile_input over reconci
 and Arrow on PostgreSQL, from one snapshot of committed rows); a million invoices load and diff
 in well under the time of the same diff as one SQL query (bench/reconcile.py).
 
-The work itself (reconciliation_run.reconcile_partner) is shared with reconcile_cohort_job; the
+The work itself (reconciliation/run.py) is shared with reconcile_cohort_job; the
 check `no_unexplained_differences` is evaluated once per run for the whole shard (no partition),
 naming every partner whose own latest result is red, so a later partner's pass never shows it
 passed while another partner is red.
@@ -26,19 +26,16 @@ passed while another partner is red.
 import functools
 
 import dagster as dg
-import pandas as pd
 
-from xero_sync.assets.reconciliation_run import CHECK_NAME, Reconciled, reconcile_partner
 from xero_sync.assets.table_metadata import OWNERS, table_metadata
-from xero_sync.store import partner_work
+from xero_sync.glue.failures import sync_failures
+from xero_sync.glue.metadata import diff_metadata, shard_check
+from xero_sync.reconciliation.run import CHECK_NAME, Reconciled, reconcile_partner
 from xero_sync.store.schema import reconciliation_diffs
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.resources.xero import XeroResource
 from xero_sync.shards.layout import Shard, shard as shard_at
-from xero_sync.sync import reconcile
 
-PREVIEW_ROWS = 20
-MAX_NAMED = 50  # partners named in the check's description (all of them in `partners`)
 _BY_PARTNER = dg.MultiToSingleDimensionPartitionMapping(partition_dimension_name="partner")
 _UPSTREAM = ("platform_invoices", "platform_payments", "xero_invoices", "xero_payments")
 
@@ -72,8 +69,9 @@ def reconciliation_diff_for(shard: Shard) -> dg.AssetsDefinition:
     )
     def reconciliation_diff(context: dg.AssetExecutionContext, platform: PlatformResource,
                             xero: XeroResource) -> dg.MaterializeResult:
-        done = reconcile_partner(platform, xero.client_for, context.partition_key, context.log, context.run.run_id,
-                                 context.job_name)
+        with sync_failures():
+            done = reconcile_partner(platform.engine, xero.client_for, context.partition_key, context.log,
+                                     context.run.run_id, context.job_name)
         return dg.MaterializeResult(metadata=diff_metadata(done),
                                     check_results=[check_result(platform, shard, [done])])
 
@@ -83,54 +81,6 @@ def reconciliation_diff_for(shard: Shard) -> dg.AssetsDefinition:
 reconciliation_diff = reconciliation_diff_for(shard_at(0))
 
 
-def diff_metadata(done: Reconciled) -> dict:
-    diff, pulled = done.diff, done.pulled
-    return {
-        "dagster/row_count": done.stored,
-        "unexplained": len(done.unexplained),
-        "counts_by_kind": dg.MetadataValue.json(reconcile.summary(diff)),
-        "repairs_enqueued": len(done.repaired),
-        "payouts_checked_in_xero": len(pulled.payout_amounts),
-        "payments_account_checked": pulled.payments_account_minor is not None,
-        "xero_calls": pulled.calls,
-        "second_look_calls": done.second_look_calls,  # evidence before repairs, manual bookings
-        "warnings": int(diff["action"].astype(str).str.startswith("warning").sum()) if len(diff) else 0,
-        "computed_at": done.computed_at.isoformat(timespec="seconds"),
-        "preview": dg.MetadataValue.md(_preview(diff)),
-    }
-
-
-def shard_check(platform: PlatformResource, shard: Shard, done: list[Reconciled]) -> dict:
-    """The check's verdict over the shard: every partner whose latest stored reconciliation has
-    unexplained differences (read after this run stored its own results)."""
-    with platform.begin() as conn:
-        failing = partner_work.failing_reconciliations(conn, shard.index)
-    names = ", ".join(f"{p} ({n})" for p, n in sorted(failing.items())[:MAX_NAMED])
-    more = f" and {len(failing) - MAX_NAMED} more" if len(failing) > MAX_NAMED else ""
-    this_run = pd.concat([d.unexplained for d in done]) if done else reconcile.empty_frame(
-        reconcile.DIFF_COLUMNS)
-    return {
-        "passed": not failing,
-        "description": (f"{len(failing)} partner(s) with unexplained differences: {names}{more}"
-                        if failing else "no partner of the shard has unexplained differences"),
-        "metadata": {
-            "partners": dg.MetadataValue.json(sorted(failing)),
-            "failing": len(failing),
-            "reconciled_in_this_run": dg.MetadataValue.json(
-                {d.partner_id: len(d.unexplained) for d in done}),
-            "preview": dg.MetadataValue.md(_preview(this_run)),
-        },
-    }
-
-
 def check_result(platform: PlatformResource, shard: Shard, done: list[Reconciled]) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(check_name=CHECK_NAME, severity=dg.AssetCheckSeverity.ERROR,
-                               **shard_check(platform, shard, done))
-
-
-def _preview(diff) -> str:
-    if diff.empty:
-        return "No differences."
-    shown = diff.head(PREVIEW_ROWS).astype(object).where(diff.head(PREVIEW_ROWS).notna(), "")
-    more = f"\n\n… and {len(diff) - PREVIEW_ROWS} more" if len(diff) > PREVIEW_ROWS else ""
-    return shown.to_markdown(index=False) + more
+                               **shard_check(platform.engine, shard, done))

@@ -2,7 +2,7 @@
 
 `column_schema(table)` builds the `dagster/column_schema` the UI shows from xero_sync.store.schema
 itself, so the documented columns cannot drift from the real ones. A partition's `dagster/row_count`
-is its own month's records (pulls/metadata.py), never a count of the whole table.
+is its own month's records (glue/metadata.py), never a count of the whole table.
 """
 
 from __future__ import annotations

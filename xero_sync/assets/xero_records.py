@@ -13,9 +13,11 @@ import functools
 import dagster as dg
 
 from xero_sync.assets.table_metadata import OWNERS, table_metadata
+from xero_sync.glue.failures import sync_failures
+from xero_sync.glue.metadata import xero_month_metadata, xero_run_metadata
 from xero_sync.partitions import partition_key, partner_and_months
 from xero_sync.store import connections
-from xero_sync.pulls.metadata import XERO_TABLES, xero_checks, xero_month_metadata, xero_run_metadata
+from xero_sync.pulls.metadata import XERO_TABLES, xero_checks
 from xero_sync.pulls.months import pull_months
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.resources.xero import XeroResource
@@ -76,7 +78,8 @@ def xero_records_for(shard: Shard) -> dg.AssetsDefinition:
             connection = connections.get_connection(conn, partner_id)
         if connection is None:
             raise dg.Failure(f"partner {partner_id} has no Xero connection record")
-        pulled = pull_months(platform, xero.client_for(connection), connection, month_list)
+        with sync_failures():
+            pulled = pull_months(platform.engine, xero.client_for(connection), connection, month_list)
 
         # At INFO, so the quickstart's terminal shows what each run did (README, "quickstart").
         context.log.info(f"{partner_id} {month_list[0]:%Y-%m}..{month_list[-1]:%Y-%m}: pulled "

@@ -24,18 +24,16 @@ from collections.abc import Callable, Iterator
 import dagster as dg
 
 from xero_sync.cohorts.outcomes import FAILED, OK, SKIPPED, CohortSummary, PartnerOutcome, failure_text
-from xero_sync.assets.platform_records import platform_records_for
-from xero_sync.assets.reconciliation import shard_check
-from xero_sync.assets.reconciliation_run import CHECK_NAME
-from xero_sync.assets.xero_records import xero_records_for
 from xero_sync.cohorts.partner_sync import NotDue, PartnerResult, PartnerSync, record_failure, record_success
 from xero_sync.cohorts.plan import INCREMENTAL_JOB, RECONCILE_JOB, REREAD_JOB
 from xero_sync.cohorts.runner import run_concurrently
 from xero_sync.cohorts.settings import CohortSettings
+from xero_sync.glue.metadata import shard_check
+from xero_sync.reconciliation.run import CHECK_NAME
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.resources.xero import XeroResource
-from xero_sync.shards.layout import Shard, shard as shard_at
-from xero_sync.sync.failure_policy import Work, asset_name, asset_works, job_work
+from xero_sync.shards.layout import PLATFORM_ASSET_NAMES, XERO_ASSET_NAMES, Shard, shard as shard_at
+from xero_sync.sync.failure_policy import Work, asset_works, job_work
 
 INCREMENTAL_OP, REREAD_OP, RECONCILE_OP = "pull_changes_cohort", "reread_cohort", "reconcile_cohort"
 
@@ -116,7 +114,7 @@ def reread_cohort_job_for(shard: Shard) -> dg.JobDefinition:
         sync = PartnerSync(shard, xero, platform)
         # The work is the shard's xero_* and platform_* assets over the months re-read: a later
         # success of those assets over those months (a range run by hand) clears the same failure.
-        assets = [asset_name(k.path) for k in [*xero_records_for(shard).keys, *platform_records_for(shard).keys]]
+        assets = [*XERO_ASSET_NAMES.values(), *PLATFORM_ASSET_NAMES.values()]
         works = asset_works(assets, [f"{m.isoformat()}|-" for m in months])
         yield from _run_cohort(context, config.partners, sync, lambda p: sync.reread(p, months), works, "reread")
 
@@ -137,7 +135,7 @@ def reconcile_cohort_job_for(shard: Shard) -> dg.JobDefinition:
         sync = PartnerSync(shard, xero, platform)
 
         def finish(results: list[PartnerResult]) -> list:
-            check = shard_check(platform, shard, [r.reconciled for r in results if r.reconciled])
+            check = shard_check(platform.engine, shard, [r.reconciled for r in results if r.reconciled])
             return [dg.AssetCheckEvaluation(asset_key=shard.key("reconciliation_diff"),
                                             check_name=CHECK_NAME,
                                             severity=dg.AssetCheckSeverity.ERROR, **check)]

@@ -3,7 +3,7 @@ recorded on its connection.
 
 Each partner gets its own Xero client (its own tenant budget; the app-wide budget is shared
 through the store), holds its tenant's lock while it calls Xero and turns Xero's refusals into
-connection state exactly like a per-partner run (connection_errors.py). A partner that is no
+connection state exactly like a per-partner run (connect/refusals.py, glue/failures.py). A partner that is no
 longer due when the run reaches it (disconnected, needs re-auth, parked since the tick) is
 skipped, not failed. Its failure and success are recorded by the same policy as
 `partner_run_failure_sensor` / `partner_run_success_sensor` (sync/failure_policy.py): per partner
@@ -20,18 +20,18 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from xero_sync.assets.reconciliation import diff_metadata
-from xero_sync.assets.reconciliation_run import Reconciled, reconcile_partner
-from xero_sync.store import connections, partner_work
-from xero_sync.store.connections import Connection
-from xero_sync.pulls.changes import pull_changes
-from xero_sync.pulls.metadata import (
+from xero_sync.glue.failures import sync_failures
+from xero_sync.glue.metadata import (
     changes_materializations,
     check_evaluations,
+    diff_metadata,
     months_materializations,
-    platform_checks,
-    xero_checks,
 )
+from xero_sync.store import connections, partner_work
+from xero_sync.store.connections import Connection
+from xero_sync.reconciliation.run import Reconciled, reconcile_partner
+from xero_sync.pulls.changes import pull_changes
+from xero_sync.pulls.metadata import platform_checks, xero_checks
 from xero_sync.pulls.months import apply_months, pull_months
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.resources.xero import XeroResource
@@ -88,16 +88,19 @@ class PartnerSync:
     def changes(self, partner_id: str) -> PartnerResult:
         """The incremental pull (If-Modified-Since) of one partner."""
         connection = self._due(partner_id)
-        changes = pull_changes(self.platform, self._client(connection), connection, lock_wait=self.lock_wait)
+        with sync_failures():
+            changes = pull_changes(self.platform.engine, self._client(connection), connection,
+                                   lock_wait=self.lock_wait)
         return PartnerResult(changes_materializations(self.shard, changes),
                              f"{changes.records}; api calls {changes.calls}")
 
     def reread(self, partner_id: str, months: list[dt.date]) -> PartnerResult:
         """The daily re-read of `months` (ascending) of one partner: pulled, landed, applied."""
         connection = self._due(partner_id)
-        pulled = pull_months(self.platform, self._client(connection), connection, months,
-                             lock_wait=self.lock_wait, read_organisation=True)
-        applied = apply_months(self.platform, partner_id, months)
+        with sync_failures():
+            pulled = pull_months(self.platform.engine, self._client(connection), connection, months,
+                                 lock_wait=self.lock_wait, read_organisation=True)
+        applied = apply_months(self.platform.engine, partner_id, months)
         events = months_materializations(self.shard, pulled, applied)
         events += check_evaluations(self.shard, partner_id, xero_checks(pulled) + platform_checks(applied))
         pulled_counts = {e: len(r.records) for e, r in pulled.reads.items()}
@@ -108,7 +111,8 @@ class PartnerSync:
         would log goes into the summary, which the run logs from its own thread."""
         self._due(partner_id)
         notes = _Notes()
-        done = reconcile_partner(self.platform, self._client, partner_id, notes, run_id, job)
+        with sync_failures():
+            done = reconcile_partner(self.platform.engine, self._client, partner_id, notes, run_id, job)
         event = dg.AssetMaterialization(asset_key=self.shard.key("reconciliation_diff"),
                                         partition=partner_id, metadata=diff_metadata(done))
         summary = f"{len(done.diff)} differences, {len(done.unexplained)} unexplained"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
@@ -19,6 +20,9 @@ from xero_sync.sync import account_roles
 from xero_sync.sync.account_roles import ROLE_LABELS, ROLES, AccountChoice
 from xero_sync.xero.client import XeroClient
 from xero_sync.core.records import AccountRecord
+
+if TYPE_CHECKING:
+    from xero_sync.config import Settings
 
 _OPTION = {role: f"{role}_account" for role in ROLES}
 
@@ -106,17 +110,28 @@ def _fees_as(engine: sa.Engine, partner_id: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from xero_sync.commands.cli import UserError
     from xero_sync.config import Settings
     from xero_sync.store.db import open_store
-    from xero_sync.resources.xero import XeroResource
 
-    open_store(args.database_url or Settings.from_env().database_url).dispose()  # exists, migrated
-    xero = XeroResource(database_url=args.database_url, sandbox_url=args.sandbox_url)
-    engine = xero.token_store().engine
+    settings = Settings.from_env()
+    engine = open_store(args.database_url or settings.database_url)  # exists, migrated
+    try:
+        return _run(args, engine, settings)
+    finally:
+        engine.dispose()
+
+
+def _run(args: argparse.Namespace, engine: sa.Engine, settings: Settings) -> int:
+    from xero_sync.commands.cli import UserError
+    from xero_sync.connect.clients import NotConnected, XeroClients
+
+    clients = XeroClients.from_settings(engine, settings, sandbox_url=args.sandbox_url)
     with engine.connect() as conn:
         connection = _connection(conn, args.partner)
-    client = xero.client_for(connection)
+    try:
+        client = clients.client_for(connection)
+    except NotConnected as exc:
+        raise UserError(str(exc)) from None
     given = {role: getattr(args, _OPTION[role]) for role in ROLES}
     if args.list or not (any(given.values()) or args.fees_as):
         accounts = client.accounts().records

@@ -17,7 +17,7 @@ from xero_sync.config import ConfigError
 
 _COMMANDS = (
     "xero_sandbox.cli",  # xero-sync sandbox
-    "xero_sync.platform.cli",  # xero-sync db upgrade
+    "xero_sync.commands.db",  # xero-sync db upgrade
     "xero_sync.commands.connect",  # xero-sync connect --sandbox
     "xero_sync.demo.main",  # xero-sync demo [--headless]
     "xero_sync.deploy.main",  # xero-sync deploy-local [--shards N] [--tenants T]

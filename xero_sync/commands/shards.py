@@ -8,18 +8,19 @@ and reports its landed months (xero_sync.sensors.shard_moves), with no Xero call
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 
 from xero_sync.config import Settings
 from xero_sync.store import shards as shard_store
 from xero_sync.store.db import open_store
 from xero_sync.sync import shard_plan as plan
 from xero_sync.shards.settings import ShardSettings
+from xero_sync.sync.month_slices import partition_months
 
 
 def _month_count() -> int:
-    from xero_sync.partitions import months  # Dagster's own count of month partitions
-
-    return len(months.get_partition_keys())
+    """The month partitions there are today (UTC, as Dagster's `partitions.months` counts them)."""
+    return len(partition_months(dt.datetime.now(dt.timezone.utc).date()))
 
 
 def _location(index: int) -> str:

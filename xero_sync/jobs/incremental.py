@@ -13,9 +13,10 @@ import functools
 
 import dagster as dg
 
+from xero_sync.glue.failures import sync_failures
+from xero_sync.glue.metadata import changes_materializations
 from xero_sync.store import connections
 from xero_sync.pulls.changes import pull_changes
-from xero_sync.pulls.metadata import changes_materializations
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.resources.xero import XeroResource
 from xero_sync.shards.layout import Shard, shard as shard_at
@@ -32,7 +33,8 @@ def incremental_sync_job_for(shard: Shard) -> dg.JobDefinition:
         if connection is None or connection.status != "connected":
             context.log.info(f"partner {partner_id} is not connected; nothing to pull")
             return
-        changes = pull_changes(platform, xero.client_for(connection), connection)
+        with sync_failures():
+            changes = pull_changes(platform.engine, xero.client_for(connection), connection)
         for event in changes_materializations(shard, changes):
             context.log_event(event)
         context.log.info(f"incremental sync of {partner_id}: {changes.records}; api calls {changes.calls}")

@@ -9,8 +9,6 @@ import functools
 
 import dagster as dg
 
-from xero_sync.assets.platform_records import platform_records_for
-from xero_sync.assets.xero_records import xero_records_for
 from xero_sync.shards.layout import Shard, shard as shard_at
 
 
@@ -18,7 +16,7 @@ from xero_sync.shards.layout import Shard, shard as shard_at
 def onboarding_job_for(shard: Shard):
     return dg.define_asset_job(
         "onboarding_job",
-        selection=dg.AssetSelection.assets(xero_records_for(shard), platform_records_for(shard)),
+        selection=dg.AssetSelection.assets(*shard.record_keys),
         description="Initial sync of one partner: a range of months of the Xero and platform records.",
         # Its two steps run one after the other (platform records read the landed Xero records),
         # so a process per step would add only start-up: two Python processes importing Dagster

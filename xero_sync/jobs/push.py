@@ -13,10 +13,11 @@ import functools
 
 import dagster as dg
 
-from xero_sync.assets.connection_errors import xero_failures
+from xero_sync.connect.refusals import recording_refusals
+from xero_sync.glue.failures import xero_failures
 from xero_sync.store import connections
 from xero_sync.push.engine import push_partner
-from xero_sync.push.tenant_lock import TenantBusy
+from xero_sync.store.tenant_lock import TenantBusy
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.resources.xero import XeroResource
 from xero_sync.shards.layout import Shard, shard as shard_at
@@ -59,7 +60,7 @@ def push_outbox(context: dg.OpExecutionContext, config: PushConfig, xero: XeroRe
         return dg.Output({}, metadata={"skipped": f"connection {connection.status}"})
     client = xero.client_for(connection)
     try:
-        with xero_failures(platform, connection):
+        with xero_failures(), recording_refusals(platform.engine, connection):
             report = push_partner(platform.engine, client, partner_id, limit=PUSH_LIMIT,
                                   lock_wait_seconds=config.lock_wait_seconds)
     except TenantBusy as busy:

@@ -13,14 +13,14 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
 
-from xero_sync.assets.connection_errors import held_tenant, xero_failures
-from xero_sync.partitions import HISTORY_START
+import sqlalchemy as sa
+
+from xero_sync.connect.refusals import xero_calls
 from xero_sync.store import apply, connections, landing, watermarks
 from xero_sync.store.connections import Connection
 from xero_sync.pulls.months import ENTITIES
-from xero_sync.resources.platform import PlatformResource
 from xero_sync.sync import rules
-from xero_sync.sync.month_slices import month_start
+from xero_sync.sync.month_slices import HISTORY_START, month_start
 from xero_sync.xero.client import ReadResult, XeroClient
 
 # Covers clock skew between us and Xero when starting from the connection time.
@@ -58,22 +58,21 @@ class ChangesPulled:
         return sum(r.calls for r in self.reads.values())
 
 
-def pull_changes(platform: PlatformResource, client: XeroClient, connection: Connection, *,
+def pull_changes(engine: sa.Engine, client: XeroClient, connection: Connection, *,
                  lock_wait: float | None = None) -> ChangesPulled:
     """Pull the partner's changes since its watermarks (under the tenant's lock), land and apply
-    them, advance the watermarks. Raises dg.Failure as connection_errors.py says."""
+    them, advance the watermarks. Raises TenantBusy or XeroRefused (connect/refusals.py)."""
     partner_id = connection.partner_id
-    with platform.begin() as conn:
+    with engine.begin() as conn:
         since = {e: _since(conn, connection, e) for e in ENTITIES}
     pulled_at = dt.datetime.now(dt.timezone.utc)
     reads: dict[str, ReadResult] = {}
-    with held_tenant(platform, connection, f"incremental pull of {partner_id}", wait_seconds=lock_wait), \
-            xero_failures(platform, connection):
+    with xero_calls(engine, connection, f"incremental pull of {partner_id}", wait_seconds=lock_wait):
         for entity in ENTITIES:
             reads[entity] = getattr(client, entity)(modified_since=since[entity])
 
     touched: dict[str, dict[dt.date, int]] = {e: {} for e in ENTITIES}
-    with platform.begin() as conn:
+    with engine.begin() as conn:
         for entity, result in reads.items():
             if not result.records:
                 continue

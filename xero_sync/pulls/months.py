@@ -13,14 +13,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-import dagster as dg
+import sqlalchemy as sa
 
-from xero_sync.assets.connection_errors import held_tenant, xero_failures
-from xero_sync.partitions import HISTORY_START
+from xero_sync.connect.refusals import PartnerParked, xero_calls
 from xero_sync.store import apply, connections, landing, onboarding_progress, previews, quality
 from xero_sync.store.connections import Connection
-from xero_sync.resources.platform import PlatformResource
-from xero_sync.sync.month_slices import add_months, month_start, slice_into_months
+from xero_sync.sync.month_slices import HISTORY_START, add_months, month_start, slice_into_months
 from xero_sync.sync.onboarding import plan_size
 from xero_sync.xero.client import ReadResult, XeroClient
 from xero_sync.xero.windows import DateWindow
@@ -87,25 +85,24 @@ class MonthsPulled:
         return [n for r in self.reads.values() for n in r.drift]
 
 
-def pull_months(platform: PlatformResource, client: XeroClient, connection: Connection,
+def pull_months(engine: sa.Engine, client: XeroClient, connection: Connection,
                 month_list: list[dt.date], *, lock_wait: float | None = None,
                 read_organisation: bool = False) -> MonthsPulled:
-    """Read `month_list` (ascending) of the partner from Xero and land it. Raises dg.Failure when
-    the partner is parked, its tenant is busy, or Xero refuses (connection_errors.py).
+    """Read `month_list` (ascending) of the partner from Xero and land it. Raises PartnerParked,
+    TenantBusy (its tenant is busy) or XeroRefused (connect/refusals.py).
 
     The organisation's base currency (GET /Organisation, one call) is read and stored when it is
     not known yet (the first onboarding run, right after connect) and when `read_organisation`
     (the daily re-read): the reconciliation compares balances in it."""
     partner_id = connection.partner_id
     if connection.is_parked(dt.datetime.now(dt.timezone.utc)):
-        raise dg.Failure(
+        raise PartnerParked(
             f"partner {partner_id} is parked until {connection.parked_until.isoformat()} "
-            "(Xero daily limit); the onboarding sensor resumes it then"
-        )
+            "(Xero daily limit); the onboarding sensor resumes it then", partner_id)
     pulled_at = dt.datetime.now(dt.timezone.utc)
     # One run calls Xero per tenant at a time, however it was launched (tenant_lock.py).
-    with held_tenant(platform, connection, f"pull of {partner_id} {month_list[0]:%Y-%m}.."
-                     f"{month_list[-1]:%Y-%m}", wait_seconds=lock_wait), xero_failures(platform, connection):
+    with xero_calls(engine, connection, f"pull of {partner_id} {month_list[0]:%Y-%m}.."
+                    f"{month_list[-1]:%Y-%m}", wait_seconds=lock_wait):
         first_month = connection.first_month
         if first_month is None:  # the first onboarding run: one call to learn the plan's extent
             first_month = month_start(client.first_invoice_date() or dt.date.today())
@@ -121,7 +118,7 @@ def pull_months(platform: PlatformResource, client: XeroClient, connection: Conn
         }
 
     slices = {e: slice_into_months(reads[e].records, _DATE_OF[e], month_list) for e in reads}
-    with platform.begin() as conn:
+    with engine.begin() as conn:
         # Landed month by month so each partition reports its own inserted/updated/unchanged.
         counts = {
             e: {m: _UPSERTS[e](conn, partner_id, records, pulled_at) for m, records in slices[e].items()}
@@ -149,9 +146,9 @@ class MonthsApplied:
     duplicates: list[str]
 
 
-def apply_months(platform: PlatformResource, partner_id: str, month_list: list[dt.date]) -> MonthsApplied:
+def apply_months(engine: sa.Engine, partner_id: str, month_list: list[dt.date]) -> MonthsApplied:
     """Apply the partner's landed records of `month_list` (ascending) to the dashboard tables."""
-    with platform.begin() as conn:
+    with engine.begin() as conn:
         connection = connections.get_connection(conn, partner_id)
         window = window_for(month_list, connection.first_month if connection else None)
         open_start = window.start < month_list[0]

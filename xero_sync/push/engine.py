@@ -36,7 +36,7 @@ from xero_sync.push import send
 from xero_sync.push.accounts import CLEARING_CONTACT_NAME, account_setup  # noqa: F401 - kept importable
 from xero_sync.push.report import PushReport
 from xero_sync.push.settle import Timing, is_ambiguous
-from xero_sync.push.tenant_lock import TenantLock, tenant_lock
+from xero_sync.store.tenant_lock import TenantLock, tenant_lock
 from xero_sync.sync import ledger
 from xero_sync.sync.ledger import (
     AccountSetup,

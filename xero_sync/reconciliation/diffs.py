@@ -5,7 +5,7 @@
 amounts, the payments account's balance); `save_diff` replaces the partner's stored diff;
 `latest_diff` reads it back; `enqueue_repairs` creates the outbox rows a push can repair with;
 `payouts_to_check` lists the payouts worth looking up in Xero. No Xero I/O here: the reads are
-made by xero_sync.assets.reconciliation_reads.
+made by xero_sync.reconciliation.xero_reads.
 """
 
 from __future__ import annotations

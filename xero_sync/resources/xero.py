@@ -1,6 +1,7 @@
 """XeroResource: a XeroClient per tenant, with tokens from the encrypted token store.
 
-One rate budget per tenant is shared by every client in the process (the client keeps a
+The clients are made by connect/clients.py (the command line makes them the same way without
+Dagster). One rate budget per tenant is shared by every client in the process (the client keeps a
 registry keyed by tenant id), and every call is also taken from the app-wide budget in the
 platform store (platform.rate_windows), so the app's minute and each tenant's minute and day stay
 under Xero's limits whatever number of processes make calls; one run per tenant at a time is
@@ -16,16 +17,16 @@ import sqlalchemy as sa
 from pydantic import PrivateAttr
 
 from xero_sync.config import Settings, XeroEndpoints
+from xero_sync.connect.clients import NotConnected as NoConnection
+from xero_sync.connect.clients import XeroClients, app_windows
 from xero_sync.store.connections import Connection
 from xero_sync.store.db import make_engine
 from xero_sync.store.health import add_api_calls
 from xero_sync.store.rate_windows import (
-    DEFAULT_APP_MINUTE_LIMIT,
     DEFAULT_TENANT_DAY_LIMIT,
     DEFAULT_TENANT_MINUTE_LIMIT,
     StoreRateWindows,
 )
-from xero_sync.store.token_cipher import TokenCipher
 from xero_sync.store.token_store import SqlTokenStore
 from xero_sync.xero.client import XeroClient
 from xero_sync.xero.oauth import OAuthApp
@@ -66,9 +67,11 @@ class XeroResource(dg.ConfigurableResource):
             return XeroEndpoints.for_base(self.sandbox_url)
         return self._settings().xero
 
+    def _factory(self, windows: StoreRateWindows | None = None) -> XeroClients:
+        return XeroClients(self._store_engine(), self._settings(), self.endpoints, windows)
+
     def oauth_app(self) -> OAuthApp:
-        settings = self._settings()
-        return OAuthApp(self.endpoints, settings.client_id, settings.client_secret)
+        return self._factory().oauth_app()
 
     def _store_engine(self) -> sa.Engine:
         if self._engine is None:
@@ -76,36 +79,22 @@ class XeroResource(dg.ConfigurableResource):
         return self._engine
 
     def token_store(self) -> SqlTokenStore:
-        return SqlTokenStore(self._store_engine(), TokenCipher.from_env(self._settings().home))
+        return self._factory().token_store()
 
     def rate_windows(self) -> StoreRateWindows | None:
         """The app-wide budget in the platform store (None when `shared_budget` is off)."""
         if self.shared_budget and self._windows is None:
-            self._windows = StoreRateWindows(
-                self._store_engine(),
-                app_minute_limit=(self.app_minute_limit or self._settings().app_minute_limit
-                                  or DEFAULT_APP_MINUTE_LIMIT),
+            self._windows = app_windows(
+                self._store_engine(), self._settings(), app_minute_limit=self.app_minute_limit,
                 tenant_minute_limit=self.tenant_minute_limit, tenant_day_limit=self.tenant_day_limit)
         return self._windows if self.shared_budget else None
 
     def client_for(self, connection: Connection) -> XeroClient:
-        if connection.tenant_id is None or connection.token_set_id is None:
-            raise NotConnected(
-                f"partner {connection.partner_id} has no Xero connection "
-                f"(status {connection.status}); connect it from the Integrations page"
-            )
-        client = XeroClient(
-            endpoints=self.endpoints,
-            tenant_id=connection.tenant_id,
-            token_store=self.token_store(),
-            token_set_id=connection.token_set_id,
-            oauth_app=self.oauth_app(),
-        )
-        # The store's parked_until decides; a park remembered by this process's budget from an
-        # earlier run must not outlive it (the sensors only launch runs once unparked).
-        client.budget.unpark()
+        try:
+            client = self._factory(self.rate_windows()).client_for(connection)
+        except NoConnection as exc:
+            raise NotConnected(str(exc)) from None
         self._clients.append((connection.partner_id, client))
-        client.budget.share(self.rate_windows())
         return client
 
     def record_api_calls(self) -> None:

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import dagster as dg
 
-from xero_sync.assets.partner_health import partner_health
-
 partner_health_job = dg.define_asset_job(
-    "partner_health_job", selection=[partner_health],
+    "partner_health_job", selection=dg.AssetSelection.assets("partner_health"),
     description="Refresh partner_health (the schedule's target).",
 )
 

@@ -21,7 +21,6 @@ from collections.abc import Callable
 
 import dagster as dg
 
-from xero_sync.assets.reconciliation import reconciliation_diff_for
 from xero_sync.cohorts.jobs import RECONCILE_OP, cohort_run_config, reconcile_cohort_job_for
 from xero_sync.cohorts.plan import plan_cohorts, run_key
 from xero_sync.cohorts.settings import CohortSettings
@@ -51,7 +50,7 @@ def settle_bound() -> dt.timedelta:
 @functools.cache
 def reconciliation_job_for(shard: Shard) -> dg.UnresolvedAssetJobDefinition:
     return dg.define_asset_job(
-        "reconciliation_job", selection=dg.AssetSelection.assets(reconciliation_diff_for(shard)),
+        "reconciliation_job", selection=dg.AssetSelection.assets(shard.key("reconciliation_diff")),
         description="Reconcile one partner (reconciliation_after_push_sensor's runs).")
 
 

@@ -16,8 +16,6 @@ import functools
 
 import dagster as dg
 
-from xero_sync.assets.platform_records import platform_records_for
-from xero_sync.assets.xero_records import xero_records_for
 from xero_sync.cohorts.jobs import (
     INCREMENTAL_OP,
     REREAD_OP,
@@ -40,7 +38,7 @@ from xero_sync.sync.month_slices import add_months, month_start
 def pull_job_for(shard: Shard):
     return dg.define_asset_job(
         "pull_months_job",
-        selection=dg.AssetSelection.assets(xero_records_for(shard), platform_records_for(shard)),
+        selection=dg.AssetSelection.assets(*shard.record_keys),
         description="Pull and apply one partner's months (range runs launched by hand).",
     )
 

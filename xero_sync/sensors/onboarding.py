@@ -22,12 +22,11 @@ import functools
 
 import dagster as dg
 
-from xero_sync.assets.platform_records import platform_records_for
-from xero_sync.assets.xero_records import xero_records_for
 from xero_sync.jobs.onboarding import onboarding_job_for
 from xero_sync.jobs.run_tags import connection_tags
-from xero_sync.partitions import HISTORY_START, check_partner_key, existing_partners, range_tags
+from xero_sync.partitions import HISTORY_START, existing_partners, range_tags
 from xero_sync.store import connections, onboarding_progress
+from xero_sync.core.ids import check_partner_id
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.sensors.intervals import interval
 from xero_sync.sensors.recorded_months import missing_month_events, record_materializations
@@ -94,7 +93,7 @@ def _valid_partners(context: dg.SensorEvaluationContext,
     valid = []
     for connection in pending:
         try:
-            check_partner_key(connection.partner_id)
+            check_partner_id(connection.partner_id)
         except ValueError as exc:
             context.log.warning(f"onboarding skipped a partner row: {exc}")
             continue
@@ -111,16 +110,12 @@ def missing_empty_history(instance: dg.DagsterInstance, partner_id: str, first_m
     if first_month is None or first_month <= HISTORY_START:
         return []
     if keys is None:
-        keys = _month_asset_keys(shard_at(0))
+        keys = shard_at(0).record_keys
     why = (f"before the organisation's first transaction (first month {first_month:%Y-%m}): "
            "nothing to read, so no Xero call was made")
     meta = {"records_pulled": 0, "empty_because": why, "source": "onboarding"}
     return missing_month_events(instance, keys, partner_id,
                                 {m: {"month": f"{m:%Y-%m}", **meta} for m in months_in(HISTORY_START, first_month)})
-
-
-def _month_asset_keys(shard: Shard) -> list[dg.AssetKey]:
-    return [*xero_records_for(shard).keys, *platform_records_for(shard).keys]
 
 
 def _unknown_partitions(instance: dg.DagsterInstance, platform: PlatformResource, shard: Shard) -> list[str]:
@@ -149,7 +144,7 @@ def new_connection_sensor_for(shard: Shard) -> dg.SensorDefinition:
     def new_connection_sensor(context: dg.SensorEvaluationContext, platform: PlatformResource):
         instance = context.instance
         now = dt.datetime.now(dt.timezone.utc)
-        keys = _month_asset_keys(shard)
+        keys = shard.record_keys
         moves = handle_moves(context, platform, shard, keys,
                              lambda i, p, first: missing_empty_history(i, p, first, keys))
         with platform.begin() as conn:

@@ -16,6 +16,14 @@ import dagster as dg
 from xero_sync import partitions
 
 
+# The partner x month assets of every shard, by entity (shard N > 0 prefixes their keys): jobs,
+# sensors and cohorts name them by key, without importing the assets.
+XERO_ASSET_NAMES = {"contacts": "xero_contacts", "invoices": "xero_invoices",
+                    "payments": "xero_payments", "credit_notes": "xero_credit_notes"}
+PLATFORM_ASSET_NAMES = {"customers": "platform_customers", "invoices": "platform_invoices",
+                        "payments": "platform_payments"}
+
+
 def location_name(index: int) -> str:
     """The code location name the README's workspaces give shard `index`."""
     return "xero_sync" if index == 0 else f"xero_sync_shard_{index}"
@@ -33,6 +41,11 @@ class Shard:
 
     def key(self, name: str) -> dg.AssetKey:
         return dg.AssetKey([*self.prefix, name])
+
+    @property
+    def record_keys(self) -> list[dg.AssetKey]:
+        """The shard's partner x month assets: its xero_* and platform_* records."""
+        return [self.key(name) for name in (*XERO_ASSET_NAMES.values(), *PLATFORM_ASSET_NAMES.values())]
 
     @property
     def location_name(self) -> str:

@@ -469,7 +469,7 @@ event_requests = sa.Table(
     sa.Column("created_at", TS, nullable=False, server_default=_now_default()),
 )
 
-# One writer per tenant (push/tenant_lock.py): the run holding this row is the only one calling
+# One writer per tenant (store/tenant_lock.py): the run holding this row is the only one calling
 # Xero for the tenant; it proves it is alive with a heartbeat (and its pid on this host).
 tenant_locks = sa.Table(
     "tenant_locks",

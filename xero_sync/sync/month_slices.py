@@ -15,11 +15,24 @@ from typing import TypeVar
 T = TypeVar("T")
 
 RECENT_MONTHS = 12  # current month + the 11 before it (SPEC 3.2)
+# The oldest month partition; an organisation's older history lands in it (partitions.py).
+HISTORY_START = date(2012, 1, 1)
 
 
 def month_start(d: date) -> date:
     """First day of the month holding `d` (a datetime is accepted and becomes a date)."""
     return date(d.year, d.month, 1)
+
+
+def month_key(month: date) -> str:
+    """A month's partition key: its first day, `2026-10-01`."""
+    return month.strftime("%Y-%m-%d")
+
+
+def partition_months(today: date) -> list[date]:
+    """Every month partition, ascending: HISTORY_START through the month holding `today` (the
+    months Dagster's `partitions.months` has on that day)."""
+    return months_in(HISTORY_START, add_months(month_start(today), 1))
 
 
 def add_months(month: date, n: int) -> date:

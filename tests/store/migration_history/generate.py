@@ -3,7 +3,7 @@
     .venv/bin/python tests/store/migration_history/generate.py [REF (default main)]
 
 For every commit that changed the migrations (`xero_sync/store/migrations/versions/`, before the move
-`xero_sync/platform/migrations/versions/`; all parents of merges), the
+`xero_sync/store/migrations/versions/`; all parents of merges), the
 migration files it had are stored once each under `files/` (named by revision and blob) and
 `heads.json` lists, per distinct set, the commit and its files. A store made at that commit is one
 that `test_migration_history.py` upgrades with today's code. Git is needed only here, never by the
@@ -19,7 +19,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 # Where the migrations lived over time (platform/ until the store got its own package).
-VERSIONS = ("xero_sync/platform/migrations/versions/", "xero_sync/store/migrations/versions/")
+VERSIONS = ("xero_sync/store/migrations/versions/", "xero_sync/store/migrations/versions/")
 
 
 def git(*args: str) -> str:

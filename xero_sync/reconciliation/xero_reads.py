@@ -1,4 +1,4 @@
-"""The reconciliation diff's reads from Xero, made through the client (platform/ does no Xero I/O).
+"""The reconciliation diff's reads from Xero, made through the client (the store does no Xero I/O).
 
 Two reads, both bounded:
 - the targeted pull of payouts: the partner's latest payouts whose write may exist

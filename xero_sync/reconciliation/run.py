@@ -1,7 +1,9 @@
 """One partner's reconciliation, whatever launched it: the `reconciliation_diff` asset (UI, the
-after-push sensor's runs) and `reconcile_cohort_job` (the daily schedule) call `reconcile_partner`.
+after-push sensor's runs) and `reconcile_cohort_job` (the daily schedule) call `reconcile_partner`
+(a plain function: it raises TenantBusy or XeroRefused, connect/refusals.py, and the Dagster glue
+turns those into dg.Failure).
 
-It reads Xero (reconciliation_reads, under the tenant's lock), diffs, and in one transaction
+It reads Xero (xero_reads, under the tenant's lock), diffs, and in one transaction
 stores the diff, its result per partner (store/partner_work.py: when, differences,
 unexplained) and the repairs a push can make. A red result (unexplained differences) is recorded
 as the partner's failure of `check:no_unexplained_differences` (the failure path partner_health
@@ -17,13 +19,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
+import sqlalchemy as sa
 
-from xero_sync.assets.connection_errors import held_tenant, xero_failures
-from xero_sync.assets.reconciliation_reads import XeroSide, read_xero_side
+from xero_sync.connect.refusals import xero_calls
 from xero_sync.store import connections, partner_work
 from xero_sync.reconciliation import diffs
-from xero_sync.resources.platform import PlatformResource
 from xero_sync.store.connections import Connection
+from xero_sync.reconciliation.xero_reads import XeroSide, read_xero_side
 from xero_sync.push import repairs
 from xero_sync.xero.client import XeroClient
 from xero_sync.sync import reconcile
@@ -49,7 +51,7 @@ class Reconciled:
         return reconcile.unexplained(self.diff)
 
 
-def reconcile_partner(platform: PlatformResource, client_for: Callable[[Connection], XeroClient],
+def reconcile_partner(engine: sa.Engine, client_for: Callable[[Connection], XeroClient],
                       partner_id: str, log: logging.Logger | logging.LoggerAdapter,
                       run_id: str | None, job: str) -> Reconciled:
     """`client_for`: XeroResource.client_for, or a cohort's thread-safe wrapper of it.
@@ -57,27 +59,26 @@ def reconcile_partner(platform: PlatformResource, client_for: Callable[[Connecti
     Xero is read twice under one hold of the tenant's lock: the payouts and the payments account
     before the diff, the evidence for its repairs and warnings after it (push/repairs.py)."""
     as_of = dt.datetime.now(dt.timezone.utc).date()
-    with platform.begin() as conn:
+    with engine.begin() as conn:
         connection = connections.get_connection(conn, partner_id)
         to_check = diffs.payouts_to_check(conn, partner_id)
     client = _readable(log, connection, partner_id) and client_for(connection)
     with contextlib.ExitStack() as held:
         if client:
-            # One run calls Xero per tenant at a time, however it was launched (push/tenant_lock.py).
-            held.enter_context(held_tenant(platform, connection, f"reconciliation diff of {partner_id}"))
-            held.enter_context(xero_failures(platform, connection))
+            # One run calls Xero per tenant at a time, however it was launched (store/tenant_lock.py).
+            held.enter_context(xero_calls(engine, connection, f"reconciliation diff of {partner_id}"))
         pulled = read_xero_side(client, connection, to_check, as_of) if client else XeroSide(as_of)
-        with platform.begin() as conn:
+        with engine.begin() as conn:
             inputs = diffs.load_reconcile_input(
                 conn, partner_id, pulled.payout_amounts,
                 payments_account_minor=pulled.payments_account_minor, as_of=pulled.as_of)
         diff = reconcile.diff(inputs)
-        looked = (repairs.second_look(platform.engine, client, connection, diff) if client
+        looked = (repairs.second_look(engine, client, connection, diff) if client
                   else repairs.SecondLook(diff))
     diff = looked.diff
     open_rows = reconcile.unexplained(diff)
     at = dt.datetime.now(dt.timezone.utc)
-    with platform.begin() as conn:
+    with engine.begin() as conn:
         stored = diffs.save_diff(conn, partner_id, diff, computed_at=at)
         partner_work.record_reconciliation(conn, partner_id, partner_work.Reconciliation(
             at, len(diff), len(open_rows), run_id))
