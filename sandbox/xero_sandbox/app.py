@@ -54,6 +54,7 @@ def create_app(sandbox: Sandbox) -> Flask:
     app.before_request(_gate)
     app.after_request(_finish)
     app.teardown_request(_release)
+    # Flask's documented way to wrap its WSGI callable; mypy sees assigning to a method.
     app.wsgi_app = _DroppingMiddleware(app.wsgi_app)  # type: ignore[method-assign]
     sandbox.deferred.applier = lambda job: _apply_deferred(app, job)
     return app

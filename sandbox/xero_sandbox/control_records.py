@@ -42,7 +42,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Literal, overload
 
 from flask import Blueprint, Response, jsonify, request
 
@@ -79,6 +79,10 @@ def _body() -> dict[str, Any]:
     return body
 
 
+@overload
+def _money(body: dict[str, Any], key: str, required: Literal[True] = True) -> Decimal: ...
+@overload
+def _money(body: dict[str, Any], key: str, required: bool) -> Decimal | None: ...
 def _money(body: dict[str, Any], key: str, required: bool = True) -> Decimal | None:
     value = body.get(key)
     if value is None:
@@ -91,6 +95,10 @@ def _money(body: dict[str, Any], key: str, required: bool = True) -> Decimal | N
         raise _BadRequest(f"{key!r} must be a number, got {value!r}") from exc
 
 
+@overload
+def _day(body: dict[str, Any], key: str, default: dt.date) -> dt.date: ...
+@overload
+def _day(body: dict[str, Any], key: str, default: None) -> dt.date | None: ...
 def _day(body: dict[str, Any], key: str, default: dt.date | None) -> dt.date | None:
     value = body.get(key)
     if value in (None, ""):
@@ -234,8 +242,8 @@ def add_payment(tenant_id: str, invoice_id: str) -> Response:
     def act(org: Organisation) -> Response:
         org.get_invoice(invoice_id)
         payment = org.add_payment(
-            invoice_id=invoice_id, amount=_money(body, "amount"),  # type: ignore[arg-type]
-            date=_day(body, "date", org.now().date()),  # type: ignore[arg-type]
+            invoice_id=invoice_id, amount=_money(body, "amount"),
+            date=_day(body, "date", org.now().date()),
             account_id=body.get("account_id"),
             account_code=None if body.get("account_id") else body.get("account_code") or "090",
             reference=body.get("reference") or "")
@@ -277,7 +285,7 @@ def create_credit_note(tenant_id: str) -> Response:
     def act(org: Organisation) -> Response:
         amount = _money(body, "amount")
         note = org.create_credit_note(
-            contact_id=body.get("contact_id") or "", date=_day(body, "date", org.now().date()),  # type: ignore[arg-type]
+            contact_id=body.get("contact_id") or "", date=_day(body, "date", org.now().date()),
             lines=[{"Description": body.get("description") or "Credit", "Quantity": 1,
                     "UnitAmount": amount, "AccountCode": body.get("account_code") or "200"}])
         _maybe_allocate(org, "CREDITNOTE", note.credit_note_id, body, note.total)
@@ -293,7 +301,7 @@ def _create_credit(tenant_id: str, kind: str) -> Response:
         amount = _money(body, "amount")
         txn = org.create_bank_transaction(
             type=f"RECEIVE-{kind}", bank_account_code=body.get("account_code") or "090",
-            contact_id=body.get("contact_id") or "", date=_day(body, "date", org.now().date()),  # type: ignore[arg-type]
+            contact_id=body.get("contact_id") or "", date=_day(body, "date", org.now().date()),
             lines=[{"Description": kind.title(), "LineAmount": amount,
                     "AccountCode": "610" if kind == "OVERPAYMENT" else "620"}])
         credit_id = txn.overpayment_id or txn.prepayment_id or ""
@@ -320,7 +328,7 @@ def _allocate(tenant_id: str, kind: str, source_id: str) -> Response:
 
     def act(org: Organisation) -> Response:
         allocation = org.allocate(kind, source_id, invoice_id=body.get("invoice_id") or "",
-                                  amount=_money(body, "amount"),  # type: ignore[arg-type]
+                                  amount=_money(body, "amount"),
                                   date=_day(body, "date", None))
         return _xero(xj.allocation_json(allocation, org), 201)
 
@@ -354,7 +362,7 @@ def create_bank_transaction(tenant_id: str) -> Response:
         txn = org.create_bank_transaction(
             type=body.get("type") or "RECEIVE", bank_account_id=body.get("bank_account_id"),
             bank_account_code=body.get("bank_account_code"), contact_id=body.get("contact_id"),
-            date=_day(body, "date", org.now().date()),  # type: ignore[arg-type]
+            date=_day(body, "date", org.now().date()),
             reference=body.get("reference") or "", lines=body.get("lines") or [])
         return _xero(xj.bank_transaction_json(txn, org), 201)
 

@@ -104,8 +104,9 @@ class _Parser:
 
     def parse(self) -> Any:
         node = self.or_expr()
-        if self.peek() is not None:
-            raise self.error(f"unexpected {self.peek()[1]!r}")  # type: ignore[index]
+        extra = self.peek()
+        if extra is not None:
+            raise self.error(f"unexpected {extra[1]!r}")
         return node
 
     def or_expr(self) -> Any:

@@ -114,28 +114,29 @@ def drive_headless(instance: dg.DagsterInstance, defs: dg.Definitions, engine: s
 
     failures: list[str] = []
     resources = defs.resources
-    job = defs.resolve_job_def(new_connection_sensor.job_name)
+    job = defs.resolve_job_def(new_connection_sensor.job.name)
     for _ in range(max_runs):
         with engine.begin() as conn:
-            connection = connections.get_connection(conn, partner_id)
+            connection = connections.require_connection(conn, partner_id)
         if connection.status != "pending":
             break
         with dg.build_sensor_context(instance=instance, instance_ref=instance.get_ref(), definitions=defs,
                                      resources=resources) as context:
             result = new_connection_sensor.evaluate_tick(context)
         # What the daemon does with a tick's result: add partitions, record runless events.
-        for request in result.dynamic_partitions_requests or []:
-            instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+        for partitions_request in result.dynamic_partitions_requests or []:
+            instance.add_dynamic_partitions(partitions_request.partitions_def_name,
+                                            list(partitions_request.partition_keys))
         for event in result.asset_events or []:
             instance.report_runless_asset_event(event)
         if not result.run_requests and not result.asset_events:
             with engine.begin() as conn:
-                connection = connections.get_connection(conn, partner_id)
+                connection = connections.require_connection(conn, partner_id)
             if connection.status == "pending":
                 failures.append("the sensor requested nothing while the partner is still pending")
                 break
             continue
-        for request in result.run_requests:
+        for request in result.run_requests or []:
             started = time.monotonic()
             # The job the sensor targets, so headless runs look like the daemon's (onboarding_job).
             outcome = job.execute_in_process(instance=instance, tags=request.tags,
@@ -152,7 +153,7 @@ def drive_headless(instance: dg.DagsterInstance, defs: dg.Definitions, engine: s
 
 
 def drive_push_headless(instance: dg.DagsterInstance, defs: dg.Definitions, engine: sa.Engine,
-                        partner_id: str, max_ticks: int = 10) -> dg.MaterializeResult | None:
+                        partner_id: str, max_ticks: int = 10) -> dg.ExecuteInProcessResult:
     """Record Alternative activity, push it through the outbox sensor and push job, re-read Xero
     with the incremental job, then materialize the partner's reconciliation diff."""
     from xero_sync.assets.reconciliation import reconciliation_diff
@@ -160,7 +161,8 @@ def drive_push_headless(instance: dg.DagsterInstance, defs: dg.Definitions, engi
     from xero_sync.sensors.outbox import payment_outbox_sensor
 
     with engine.begin() as conn:
-        connection = connections.get_connection(conn, partner_id)
+        connection = connections.require_connection(conn, partner_id)
+    assert defs.resources is not None  # the code location's definitions carry their resources
     ensure_demo_accounts(engine, defs.resources["xero"].client_for(connection), partner_id)
     record_demo_activity(engine, partner_id)
     push_job = defs.get_job_def("push_job")
@@ -194,7 +196,7 @@ def _diff_report(outcome) -> list[str]:
 def summary(engine: sa.Engine, partner_id: str, api_calls: int) -> str:
     """What the initial sync brought over, each count saying what it counts (README explains)."""
     with engine.begin() as conn:
-        c = connections.get_connection(conn, partner_id)
+        c = connections.require_connection(conn, partner_id)
         count = lambda t: conn.execute(  # noqa: E731
             sa.select(sa.func.count()).select_from(t).where(t.c.partner_id == partner_id)
         ).scalar_one()

@@ -45,7 +45,11 @@ def _raise_stopped(signum: int, _frame) -> None:
 def stop_on_signals() -> Callable[[], None]:
     """Turn SIGINT and SIGTERM into `Stopped` (so `finally` blocks run); returns the undo."""
     previous = {s: signal.signal(s, _raise_stopped) for s in (signal.SIGINT, signal.SIGTERM)}
-    return lambda: [signal.signal(s, h) for s, h in previous.items()]
+    def undo() -> None:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+    return undo
 
 
 def say(text: str = "", *, file=None) -> None:
@@ -140,7 +144,7 @@ def _watch(proc: subprocess.Popen, ui: str, database_url: str, partner_id: str) 
                 ready = True
                 say(f"[demo] Dagster UI ready on {ui}")
             with engine.begin() as conn:
-                connection = connections.get_connection(conn, partner_id)
+                connection = connections.require_connection(conn, partner_id)
             if ready and connection.status == "connected":
                 break
             try:

@@ -12,7 +12,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import sqlalchemy as sa
 
@@ -31,7 +31,12 @@ from xero_sync.sync.rules import (
     reconcile_payment,
 )
 
-R = TypeVar("R")
+class _Versioned(Protocol):
+    @property
+    def updated_at(self) -> dt.datetime: ...
+
+
+R = TypeVar("R", bound=_Versioned)
 XERO_PAYMENT_PREFIX = "xero_"
 # An Alternative payment is "applied in Xero" only once its write is done; a cancelled write
 # belongs to a failed payment, which the status filter already drops.
@@ -57,7 +62,7 @@ def _newest(records: Iterable[R], key: str) -> list[R]:
     kept: dict[str, R] = {}
     for record in records:
         rid = getattr(record, key)
-        if rid not in kept or record.updated_at >= kept[rid].updated_at:  # type: ignore[attr-defined]
+        if rid not in kept or record.updated_at >= kept[rid].updated_at:
             kept[rid] = record
     return list(kept.values())
 

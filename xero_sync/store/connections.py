@@ -133,6 +133,11 @@ def _require(conn: sa.Connection, partner_id: str) -> Connection:
     return found
 
 
+def require_connection(conn: sa.Connection, partner_id: str) -> Connection:
+    """The partner's connection; UnknownPartner when it has no connection row."""
+    return _require(conn, partner_id)
+
+
 def connection_for_tenant(conn: sa.Connection, tenant_id: str) -> Connection | None:
     row = conn.execute(sa.select(*_COLUMNS).where(xero_connections.c.tenant_id == tenant_id)).first()
     return None if row is None else _row_to_connection(row)

@@ -30,16 +30,22 @@ MAX_REFERENCES_PER_CALL = 25  # keeps the `where` query string short, like payme
 LIVE = "AUTHORISED"
 
 
-class BankTransactionLike(Protocol):
-    type: str
-    status: str
-    reference: str | None
-    total: Decimal
+class BankTransactionLike(Protocol):  # read-only members: frozen records match
+    @property
+    def type(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def reference(self) -> str | None: ...
+    @property
+    def total(self) -> Decimal: ...
 
 
 class BankTransferLike(Protocol):
-    reference: str | None
-    amount: Decimal
+    @property
+    def reference(self) -> str | None: ...
+    @property
+    def amount(self) -> Decimal: ...
 
 
 def fees_reference(payout_id: str) -> str:
