@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerate `xero_sandbox/request_schema.py` from the vendored Xero OpenAPI spec.
+"""Regenerate `sandbox/xero_sandbox/request_schema.py` from the vendored Xero OpenAPI spec.
 
     .venv/bin/python scripts/request_schema.py            # rewrite the module
     .venv/bin/python scripts/request_schema.py --check    # exit 1 if the module is stale
@@ -16,7 +16,7 @@ import sys
 
 from spec_codegen import ROOT, generate  # a sibling module (scripts/ is on sys.path)
 
-MODULE = ROOT / "xero_sync" / "sandbox" / "request_schema.py"
+MODULE = ROOT / "sandbox" / "xero_sandbox" / "request_schema.py"
 # The bodies the sandbox accepts (see xero_sandbox/accounting/).
 ROOTS = ("Contact", "Invoice", "Payment", "CreditNote", "Allocation", "BankTransaction",
          "BankTransfer", "ManualJournal")

@@ -105,5 +105,5 @@ def run(args: argparse.Namespace) -> int:
 
 def _refuse(message: str) -> int:
     """One clear line on stderr and exit status 2, as every xero-sync command does."""
-    print(f"xero-sync: {message}", file=sys.stderr)
+    print(f"xero-sync sandbox: {message}", file=sys.stderr)
     return 2
