@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+from typing import TypeGuard
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -62,18 +63,20 @@ def reconcile_partner(engine: sa.Engine, client_for: Callable[[Connection], Xero
     with engine.begin() as conn:
         connection = connections.get_connection(conn, partner_id)
         to_check = diffs.payouts_to_check(conn, partner_id)
-    client = _readable(log, connection, partner_id) and client_for(connection)
+    readable = connection if _readable(log, connection, partner_id) else None
+    client = client_for(readable) if readable is not None else None
     with contextlib.ExitStack() as held:
-        if client:
+        if client and readable is not None:
             # One run calls Xero per tenant at a time, however it was launched (store/tenant_lock.py).
-            held.enter_context(xero_calls(engine, connection, f"reconciliation diff of {partner_id}"))
-        pulled = read_xero_side(client, connection, to_check, as_of) if client else XeroSide(as_of)
+            held.enter_context(xero_calls(engine, readable, f"reconciliation diff of {partner_id}"))
+        pulled = (read_xero_side(client, readable, to_check, as_of) if client and readable is not None
+                  else XeroSide(as_of))
         with engine.begin() as conn:
             inputs = diffs.load_reconcile_input(
                 conn, partner_id, pulled.payout_amounts,
                 payments_account_minor=pulled.payments_account_minor, as_of=pulled.as_of)
         diff = reconcile.diff(inputs)
-        looked = (repairs.second_look(engine, client, connection, diff) if client
+        looked = (repairs.second_look(engine, client, readable, diff) if client and readable is not None
                   else repairs.SecondLook(diff))
     diff = looked.diff
     open_rows = reconcile.unexplained(diff)
@@ -102,7 +105,7 @@ def red_message(open_rows: pd.DataFrame, partner_id: str) -> str:
             f"{partner_id}` lists them with the action to take")
 
 
-def _readable(log, connection: Connection | None, partner_id: str) -> bool:
+def _readable(log, connection: Connection | None, partner_id: str) -> TypeGuard[Connection]:
     """Xero is read only once the accounts are set up and while the partner is not parked:
     otherwise nothing is read (the outbox's word is used for payouts) and nothing re-queued."""
     if connection is None or connection.payments_account_is_bank is None:
