@@ -12,6 +12,8 @@ import re
 
 import dagster as dg
 
+from xero_sync.dagster_private import tick_partitions_loader
+
 HISTORY_START = dt.date(2012, 1, 1)
 
 partners = dg.DynamicPartitionsDefinition(name="partners")
@@ -76,6 +78,6 @@ def existing_partners(context: dg.SensorEvaluationContext | dg.ScheduleEvaluatio
     """
     if not partner_ids:
         return set()
-    loader = getattr(context, "caching_dynamic_partitions_loader", None)
+    loader = tick_partitions_loader(context)
     store = loader if loader is not None else context.instance
     return set(store.get_existing_dynamic_partitions(partitions_def.name, partner_ids))
