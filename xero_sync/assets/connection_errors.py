@@ -67,9 +67,12 @@ def xero_failures(platform: PlatformResource, connection: Connection) -> Iterato
             allow_retries=False,
         ) from None
     except MalformedXeroPayload as exc:
-        raise dg.Failure(description=f"partner {partner}: malformed Xero payload: {exc}") from None
+        # Xero's answer will not change on a retry: not retried.
+        raise dg.Failure(description=f"partner {partner}: malformed Xero payload: {exc}",
+                         allow_retries=False) from None
     except XeroUnavailable as exc:
-        # Transient: the run may be retried (run_retries in dagster.yaml).
+        # Transient: the step is retried in the same run by its RetryPolicy
+        # (jobs/retry_policies.py; dagster.yaml's run retries leave step failures alone).
         raise dg.Failure(description=f"partner {partner}: Xero unavailable: {exc}") from None
 
 
