@@ -15,7 +15,9 @@ for at most EMPTY_EVENTS_PER_TICK empty months in all, the rest on the next tick
 Cost follows the work, not the number of partners: months landed come from the store's
 `partner_months` (written by the runs themselves, see platform_records), and Dagster is asked only
 about this slice's in-flight runs and attempts, with one query each. Every Xero call happens in
-the launched runs. Partners moving between shards are handled first (sensors/shard_moves.py).
+the launched runs. Partners moving between shards are handled first (sensors/shard_moves.py):
+the tick adds or removes their partitions, and a partner whose partition is here gets a
+finalize_onboarding_job run that records its months on this shard's assets.
 """
 
 
@@ -28,10 +30,10 @@ from xero_sync.jobs.finalize_onboarding import finalize_onboarding_job_for, fina
 from xero_sync.jobs.onboarding import onboarding_job_for
 from xero_sync.jobs.run_tags import connection_tags
 from xero_sync.partitions import HISTORY_START, check_partner_key, existing_partners, range_tags
-from xero_sync.platform import connections, onboarding_progress
+from xero_sync.platform import connections, onboarding_progress, shards
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.sensors.intervals import interval
-from xero_sync.sensors.recorded_months import missing_empty_history, month_asset_keys
+from xero_sync.sensors.recorded_months import month_asset_keys
 from xero_sync.sensors.shard_moves import handle_moves
 from xero_sync.shards.layout import Shard, shard as shard_at
 from xero_sync.sync.month_slices import months_in
@@ -116,12 +118,14 @@ def _within_event_budget(context: dg.SensorEvaluationContext, complete: list[con
     return chosen
 
 
-def _finalize_requests(context: dg.SensorEvaluationContext, complete: list[connections.Connection],
+def _finalize_requests(context: dg.SensorEvaluationContext,
+                       partners: list[tuple[connections.Connection, list[shards.PendingMove]]],
                        attempts: dict[str, int]) -> list[dg.RunRequest]:
-    """One finalize_onboarding_job run per complete partner (records its empty months, marks
-    it connected); a failed one is requested again, MAX_ATTEMPTS times in all."""
+    """One finalize_onboarding_job run per complete or newly arrived partner (records its months
+    on this shard's assets, marks it connected / arrived); a failed one is requested again,
+    MAX_ATTEMPTS times in all."""
     requests = []
-    for connection in complete:
+    for connection, moved in partners:
         key = _finalize_key(connection.partner_id)
         if attempts[key] >= MAX_ATTEMPTS:
             context.log.warning(f"partner {connection.partner_id}: finalizing failed {attempts[key]} times; "
@@ -130,7 +134,7 @@ def _finalize_requests(context: dg.SensorEvaluationContext, complete: list[conne
         requests.append(dg.RunRequest(
             job_name=FINALIZE_JOB,
             run_key=f"finalize:{connection.partner_id}:{attempts[key]}",
-            run_config=finalize_run_config(connection.partner_id),
+            run_config=finalize_run_config(connection.partner_id, moved),
             tags={**connection_tags(connection, "onboarding"), "xero/range": key},
         ))
     return requests
@@ -177,8 +181,7 @@ def new_connection_sensor_for(shard: Shard) -> dg.SensorDefinition:
         instance = context.instance
         now = dt.datetime.now(dt.timezone.utc)
         keys = month_asset_keys(shard)
-        moves = handle_moves(context, platform, shard, keys,
-                             lambda i, p, first: missing_empty_history(i, p, first, keys))
+        moves = handle_moves(context, platform, shard)
         with platform.begin() as conn:
             pending = connections.pending_slice(conn, context.cursor or None, PARTNERS_PER_TICK, shard.index)
             cursor = pending[-1].partner_id if pending else None
@@ -186,7 +189,8 @@ def new_connection_sensor_for(shard: Shard) -> dg.SensorDefinition:
             pending = [c for c in _valid_partners(context, pending) if c.partner_id not in moves.arriving]
             ids = [c.partner_id for c in pending]
             landed = onboarding_progress.landed_months(conn, ids)
-        busy = in_flight_partners(instance, ids)
+            moved_in = {m.partner_id: connections.get_connection(conn, m.partner_id) for m in moves.ready}
+        busy = in_flight_partners(instance, ids + list(moved_in))
         # Only partners with nothing landed yet can lack their partition.
         known = existing_partners(context, [p for p in ids if not landed[p] and p not in busy], shard.partners)
 
@@ -233,10 +237,14 @@ def new_connection_sensor_for(shard: Shard) -> dg.SensorDefinition:
             with platform.begin() as conn:
                 connections.unpark(conn, partner_id)
 
-        finalize = _within_event_budget(context, complete, keys)
+        finalize = {c.partner_id: (c, []) for c in _within_event_budget(context, complete, keys)}
+        for move in moves.ready:  # their months are recorded by the same run
+            connection = moved_in[move.partner_id]
+            if connection is not None and move.partner_id not in busy:
+                finalize.setdefault(move.partner_id, (connection, []))[1].append(move)
         attempts = attempts_by_range(instance, [key for _, _, key in planned] +
-                                     [_finalize_key(c.partner_id) for c in finalize])
-        requests = _finalize_requests(context, finalize, attempts)
+                                     [_finalize_key(p) for p in finalize])
+        requests = _finalize_requests(context, list(finalize.values()), attempts)
         for connection, req, range_key in planned:
             if attempts[range_key] >= MAX_ATTEMPTS:
                 context.log.warning(

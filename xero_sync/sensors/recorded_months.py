@@ -80,3 +80,15 @@ def missing_empty_history(instance: dg.DagsterInstance, partner_id: str, first_m
 def month_asset_keys(shard: Shard) -> list[dg.AssetKey]:
     """The shard's partner x month assets (the Xero and platform records)."""
     return [*xero_records_for(shard).keys, *platform_records_for(shard).keys]
+
+
+def missing_arrival_events(instance: dg.DagsterInstance, keys: list[dg.AssetKey], partner_id: str,
+                           landed: frozenset[dt.date] | set[dt.date], from_shard: int, moved_at: str,
+                           first_month: dt.date | None) -> list[dg.AssetMaterialization]:
+    """A partner that joined this shard: its months landed before the move (the move named in
+    their metadata) and the empty months before its first transaction, on this shard's `keys`;
+    only those Dagster does not hold yet."""
+    why = {"source": "shard move", "moved_from": f"shard {from_shard}", "moved_at": moved_at,
+           "note": "landed before the move; the records are in the platform store"}
+    events = missing_month_events(instance, keys, partner_id, {m: {"month": f"{m:%Y-%m}", **why} for m in sorted(landed)})
+    return events + missing_empty_history(instance, partner_id, first_month, keys)
