@@ -15,15 +15,13 @@ import time
 from pathlib import Path
 
 import dagster as dg
-from dagster._core.events import DagsterEvent, DagsterEventType, StepMaterializationData
-from dagster._core.events.log import EventLogEntry
-from dagster._core.instance.utils import RUNLESS_JOB_NAME, RUNLESS_RUN_ID
 from dagster._core.remote_origin import InProcessCodeLocationOrigin
 from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
 from dagster._core.workspace.context import WorkspaceProcessContext
 from dagster._core.workspace.load_target import InProcessWorkspaceLoadTarget
 from dagster_graphql.test.utils import execute_dagster_graphql
 
+from xero_sync.dagster_private import store_runless_materializations
 from xero_sync.partitions import partition_key
 from xero_sync.shards.layout import Shard
 
@@ -59,20 +57,14 @@ def materialize(instance: dg.DagsterInstance, key: dg.AssetKey, partner_ids: lis
                 month_list: list, recent: int, full_every: int, chunk: int = 5000) -> int:
     """Materializations of `key` as runs leave them: the last `recent` months of every partner and
     every month of one partner in `full_every`. Written in batches (`store_event_batch`, one
-    insert per batch on dagster-postgres), not one event per call. Returns the count."""
+    insert per batch on dagster-postgres, through
+    xero_sync/dagster_private.py), not one event per call. Returns the count."""
     wanted = [(p, m) for i, p in enumerate(partner_ids)
               for m in (month_list if i % full_every == 0 else month_list[-recent:])]
     for start in range(0, len(wanted), chunk):
-        entries = [EventLogEntry(
-            user_message="", level=20, job_name=RUNLESS_JOB_NAME, run_id=RUNLESS_RUN_ID, error_info=None,
-            timestamp=time.time(), step_key=None,
-            dagster_event=DagsterEvent(
-                event_type_value=DagsterEventType.ASSET_MATERIALIZATION.value, job_name=RUNLESS_JOB_NAME,
-                event_specific_data=StepMaterializationData(dg.AssetMaterialization(
-                    asset_key=key, partition=str(partition_key(p, m)),
-                    metadata={"records_pulled": 120, "month": f"{m:%Y-%m}"}))))
-            for p, m in wanted[start:start + chunk]]
-        instance.event_log_storage.store_event_batch(entries)
+        store_runless_materializations(instance, [dg.AssetMaterialization(
+            asset_key=key, partition=str(partition_key(p, m)),
+            metadata={"records_pulled": 120, "month": f"{m:%Y-%m}"}) for p, m in wanted[start:start + chunk]])
     return len(wanted)
 
 

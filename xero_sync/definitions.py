@@ -31,6 +31,7 @@ from xero_sync.cohorts.jobs import (  # noqa: E402
     reconcile_cohort_job_for,
     reread_cohort_job_for,
 )
+from xero_sync.jobs.finalize_onboarding import finalize_onboarding_job_for  # noqa: E402
 from xero_sync.jobs.incremental import incremental_sync_job_for  # noqa: E402
 from xero_sync.jobs.onboarding import onboarding_job_for  # noqa: E402
 from xero_sync.jobs.push import push_job_for  # noqa: E402
@@ -45,7 +46,6 @@ from xero_sync.schedules.reconciliation import (  # noqa: E402
 from xero_sync.schedules.sync import (  # noqa: E402
     daily_reread_schedule_for,
     incremental_sync_schedule_for,
-    pull_job_for,
 )
 from xero_sync.sensors.onboarding import new_connection_sensor_for  # noqa: E402
 from xero_sync.sensors.outbox import payment_outbox_sensor_for  # noqa: E402
@@ -69,7 +69,7 @@ def build_defs(*, shard: int | None = None, database_url: str | None = None,
                                              f"{s.location_name}, partitions {s.partners.name}). "
                                              f"{spec.description or ''}".rstrip()),
         [xero_records_for(s), platform_records_for(s), reconciliation_diff_for(s)])
-    jobs = [onboarding_job_for(s), pull_job_for(s), incremental_sync_job_for(s), push_job_for(s),
+    jobs = [onboarding_job_for(s), finalize_onboarding_job_for(s), incremental_sync_job_for(s), push_job_for(s),
             incremental_cohort_job_for(s), reread_cohort_job_for(s), reconcile_cohort_job_for(s),
             reconciliation_job_for(s)]
     schedules = [incremental_sync_schedule_for(s), daily_reread_schedule_for(s),

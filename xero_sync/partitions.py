@@ -13,6 +13,7 @@ import datetime as dt
 import dagster as dg
 
 from xero_sync.sync.month_slices import HISTORY_START, month_key
+from xero_sync.dagster_private import tick_partitions_loader
 
 partners = dg.DynamicPartitionsDefinition(name="partners")
 months = dg.MonthlyPartitionsDefinition(start_date=HISTORY_START.isoformat(), end_offset=1)
@@ -56,7 +57,7 @@ def existing_partners(context: dg.SensorEvaluationContext | dg.ScheduleEvaluatio
     """
     if not partner_ids:
         return set()
-    loader = getattr(context, "caching_dynamic_partitions_loader", None)
+    loader = tick_partitions_loader(context)
     store = loader if loader is not None else context.instance
     if partitions_def.name is None:  # a function-backed definition has no stored partitions
         raise ValueError("existing_partners needs a named DynamicPartitionsDefinition")

@@ -248,7 +248,7 @@ def test_a_cohort_run_lands_every_partner_but_the_failing_one_and_records_its_fa
     # Once Xero's day resets, a one-partner re-read of beta's months clears what its cohort recorded.
     with world.engine.begin() as conn:
         connections.unpark(conn, "beta")
-    single = world.defs.resolve_job_def("pull_months_job").execute_in_process(
+    single = world.defs.resolve_job_def("onboarding_job").execute_in_process(
         instance=world.instance, tags=range_tags("beta", *months))
     assert single.success
     _sensor_tick(world, successes_cursor, partner_run_success_sensor)

@@ -38,22 +38,21 @@ def test_after_onboarding_every_partition_of_the_partner_is_materialized_without
     # No Xero call covered those months: one call to learn the first month and one for the
     # organisation's base currency (GET /Organisation), then one page per entity per onboarding
     # run (a small organisation), and nothing else.
-    runs = world.instance.get_runs(filters=dg.RunsFilter(tags={"xero/phase": "onboarding"}))
+    runs = world.instance.get_runs(filters=dg.RunsFilter(job_name="onboarding_job", tags={"xero/phase": "onboarding"}))
     reads = [e for e in world.server.sandbox.requests.entries(world.tenant_id) if e["method"] == "GET"]
     assert len(reads) == 2 + 4 * len(runs)
     assert sum(e["path"].endswith("/Organisation") for e in reads) == 1
 
 
-def test_a_tick_cut_short_while_recording_the_empty_months_is_completed_by_the_next(world):
-    """The tick that completes onboarding writes the empty months in batches, one asset at a
-    time. If an earlier tick stopped after some of them, the next writes exactly the rest (none
-    twice) and connects the partner in the same tick."""
-    from xero_sync.sensors.onboarding import missing_empty_history, new_connection_sensor
-    from xero_sync.sensors.recorded_months import record_materializations
+def test_a_finalize_run_cut_short_while_recording_the_empty_months_is_completed_by_the_next(world):
+    """The finalize_onboarding_job run the sensor requests once every month has landed writes
+    the empty months in batches, one asset at a time. If an earlier run stopped after some of
+    them, the next writes exactly the rest (none twice) and connects the partner."""
+    from xero_sync.sensors.onboarding import new_connection_sensor
+    from xero_sync.sensors.recorded_months import missing_empty_history, month_asset_keys, record_materializations
     from xero_sync.shards.layout import shard
 
-    job = world.defs.resolve_job_def("onboarding_job")
-    keys = shard(0).record_keys
+    keys = month_asset_keys(shard(0))
 
     def tick():
         with dg.build_sensor_context(instance=world.instance, definitions=world.defs,
@@ -73,9 +72,14 @@ def test_a_tick_cut_short_while_recording_the_empty_months_is_completed_by_the_n
             landed = onboarding_progress.landed_months(conn, [world.partner_id])[world.partner_id]
         return connection().months_total > 0 and len(landed) == connection().months_total
 
+    finalize: list[dg.RunRequest] = []
     for _ in range(10):  # the onboarding runs, until every planned month has landed
-        for request in tick().run_requests:
-            assert job.execute_in_process(instance=world.instance, tags=request.tags).success
+        requests = tick().run_requests
+        finalize = [r for r in requests if r.job_name == "finalize_onboarding_job"]
+        for request in requests:
+            if request.job_name == "onboarding_job":
+                assert world.defs.resolve_job_def(request.job_name).execute_in_process(
+                    instance=world.instance, tags=request.tags).success
         if all_landed():
             break
     assert all_landed() and connection().status == "pending"
@@ -85,10 +89,13 @@ def test_a_tick_cut_short_while_recording_the_empty_months_is_completed_by_the_n
     assert len(missing) == len(keys) * len(months_in(HISTORY_START, first_month))
     by_asset = {k: [e for e in missing if e.asset_key == k] for k in keys}
     written = by_asset[keys[0]] + by_asset[keys[1]][: len(by_asset[keys[1]]) // 2]
-    record_materializations(world.instance, written)  # the earlier tick stopped here
+    record_materializations(world.instance, written)  # the earlier run stopped here
 
-    last = tick()
-    assert not last.run_requests and connection().status == "connected"
+    [request] = finalize or [r for r in tick().run_requests if r.job_name == "finalize_onboarding_job"]
+    assert connection().status == "pending"  # the sensor only asked
+    assert world.defs.resolve_job_def(request.job_name).execute_in_process(
+        instance=world.instance, run_config=request.run_config, tags=request.tags).success
+    assert connection().status == "connected" and not tick().run_requests
     for key in keys:
         records = world.instance.fetch_materializations(
             dg.AssetRecordsFilter(asset_key=key, asset_partitions=[str(e.partition) for e in by_asset[key]]),

@@ -40,8 +40,9 @@ def platform_invoices(engine, partner_id) -> dict[str, tuple]:
     return {r[0]: tuple(r[1:]) for r in rows}
 
 
-def onboarding_runs(instance):
-    runs = instance.get_runs(filters=dg.RunsFilter(tags={"xero/phase": "onboarding"}))
+def onboarding_runs(instance, job_name: str | None = "onboarding_job"):
+    """The onboarding phase's runs, oldest first: the range runs (job_name), or all of them (None)."""
+    runs = instance.get_runs(filters=dg.RunsFilter(job_name=job_name, tags={"xero/phase": "onboarding"}))
     return sorted(runs, key=lambda r: instance.get_run_record_by_id(r.run_id).create_timestamp)
 
 
@@ -51,6 +52,9 @@ def test_initial_sync_goes_recent_first_then_history_and_matches_the_organisatio
 
     runs = onboarding_runs(world.instance)
     assert all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs)
+    # Then one run that finalizes (empty months recorded, partner connected), after every range.
+    phase = onboarding_runs(world.instance, job_name=None)
+    assert [r.job_name for r in phase] == ["onboarding_job"] * len(runs) + ["finalize_onboarding_job"]
     ranges = [
         (r.tags["dagster/asset_partition_range_start"].split("|")[0],
          r.tags["dagster/asset_partition_range_end"].split("|")[0], int(r.tags["dagster/priority"]))

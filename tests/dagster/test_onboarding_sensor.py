@@ -1,6 +1,7 @@
 """new_connection_sensor on its own: progress from the store's landed months (not Dagster's
 materializations of every partner), a bounded round-robin slice per tick, in-flight runs and
-attempts read for the slice only."""
+attempts read for the slice only; a complete partner is finalized by the finalize_onboarding_job
+run the tick requests (the tick itself writes no materialization)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 import xero_sync.sensors.onboarding as sensor_module
+from xero_sync.jobs.finalize_onboarding import finalize_onboarding_job
 from xero_sync.partitions import HISTORY_START, partition_key
 from xero_sync.store import connections, onboarding_progress
 from xero_sync.store.schema import partner_months
@@ -52,7 +54,19 @@ def tick(engine, instance, cursor: str | None = None) -> dg.SensorResult:
 
 
 def by_partner(result: dg.SensorResult) -> dict[str, dg.RunRequest]:
-    return {r.tags["xero/partner"]: r for r in result.run_requests}
+    """The onboarding range runs requested, by partner."""
+    return {r.tags["xero/partner"]: r for r in result.run_requests if r.job_name == "onboarding_job"}
+
+
+def finalizing(result: dg.SensorResult) -> list[dg.RunRequest]:
+    return [r for r in result.run_requests if r.job_name == "finalize_onboarding_job"]
+
+
+def run_finalize(engine, instance, request: dg.RunRequest) -> None:
+    """What the daemon does with a finalize request: one finalize_onboarding_job run."""
+    platform = PlatformResource(database_url=engine.url.render_as_string(hide_password=False))
+    assert finalize_onboarding_job.execute_in_process(
+        instance=instance, run_config=request.run_config, tags=request.tags, resources={"platform": platform}).success
 
 
 def status(engine, partner_id: str) -> connections.Connection:
@@ -68,8 +82,14 @@ def test_progress_comes_from_months_landed_in_the_store(store_engine, instance):
     land(store_engine, "half", recent_months(TODAY, 12))
 
     result = tick(store_engine, instance)
-    # "done" has every planned month in the store: the tick records the months before its first
-    # transaction materialized-empty, in Dagster's event log, and connects it in the same tick.
+    # "done" has every planned month in the store: the tick requests its finalize run and writes
+    # nothing itself; the run records the months before its first transaction materialized-empty,
+    # in Dagster's event log, and connects it.
+    assert not instance.get_materialized_partitions(dg.AssetKey("xero_invoices"))
+    assert status(store_engine, "done").status == "pending"
+    [request] = finalizing(result)
+    assert request.tags["xero/partner"] == "done" and request.run_key == "finalize:done:0"
+    run_finalize(store_engine, instance, request)
     empty = {k for k in instance.get_materialized_partitions(dg.AssetKey("xero_invoices")) if k.endswith("|done")}
     assert empty == {str(partition_key("done", m)) for m in months_in(HISTORY_START, FIRST)}
     record = instance.fetch_materializations(
@@ -77,8 +97,9 @@ def test_progress_comes_from_months_landed_in_the_store(store_engine, instance):
         limit=5).records
     assert len(record) == 1 and record[0].asset_materialization.metadata["records_pulled"].value == 0
     assert not result.asset_events  # nothing left for the daemon to write one event at a time
-    # A second tick finds them all and writes none again.
-    tick(store_engine, instance, result.cursor)
+    # A second tick has nothing to finalize; the same run again writes nothing twice.
+    assert not finalizing(tick(store_engine, instance, result.cursor))
+    run_finalize(store_engine, instance, request)
     assert len(instance.fetch_materializations(
         dg.AssetRecordsFilter(asset_key=dg.AssetKey("platform_payments"), asset_partitions=[min(empty)]),
         limit=5).records) == 1
@@ -149,11 +170,11 @@ def test_landing_a_month_twice_keeps_one_row(store_engine):
     assert sorted(r.month for r in rows) == [add_months(CURRENT, -1), CURRENT]
 
 
-def test_a_tick_records_a_bounded_number_of_empty_months_and_the_next_goes_on(store_engine, instance,
-                                                                              monkeypatch):
-    """Many partners completing together (a go-live): a tick writes at most
-    EMPTY_EVENTS_PER_TICK empty months, connecting the partners it finished; the next tick
-    connects the rest, and nobody's months are written twice."""
+def test_a_tick_requests_a_bounded_number_of_empty_months_and_the_next_goes_on(store_engine, instance,
+                                                                               monkeypatch):
+    """Many partners completing together (a go-live): a tick requests finalize runs for at most
+    EMPTY_EVENTS_PER_TICK empty months, which connect the partners it finished; the next tick
+    requests the rest, and nobody's months are written twice."""
     per_partner = 7 * len(months_in(HISTORY_START, FIRST))  # seven partner x month assets
     monkeypatch.setattr(sensor_module, "EMPTY_EVENTS_PER_TICK", per_partner)
     instance.add_dynamic_partitions("partners", ["a", "b"])
@@ -162,8 +183,14 @@ def test_a_tick_records_a_bounded_number_of_empty_months_and_the_next_goes_on(st
         land(store_engine, partner_id, months_in(FIRST, add_months(CURRENT, 1)))
 
     first = tick(store_engine, instance)
+    assert [r.tags["xero/partner"] for r in finalizing(first)] == ["a"]
+    for request in finalizing(first):
+        run_finalize(store_engine, instance, request)
     assert [status(store_engine, p).status for p in ("a", "b")] == ["connected", "pending"]
-    tick(store_engine, instance, first.cursor)
+    second = tick(store_engine, instance, first.cursor)
+    assert [r.tags["xero/partner"] for r in finalizing(second)] == ["b"]
+    for request in finalizing(second):
+        run_finalize(store_engine, instance, request)
     assert [status(store_engine, p).status for p in ("a", "b")] == ["connected", "connected"]
     first_empty = str(partition_key("a", HISTORY_START))
     records = instance.fetch_materializations(

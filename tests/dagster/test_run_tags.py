@@ -14,7 +14,7 @@ def test_every_sensor_and_schedule_targets_a_named_job():
     # Sensors that launch nothing (e.g. run-status sensors) have no targets.
     launched = {s.name: [t.job_name for t in s.targets] for s in repo.sensor_defs}
     launched |= {s.name: [s.job_name] for s in repo.schedule_defs}
-    assert launched["new_connection_sensor"] == ["onboarding_job"]
+    assert launched["new_connection_sensor"] == ["onboarding_job", "finalize_onboarding_job"]
     assert not [name for name, jobs in launched.items() if any(j.startswith("__") for j in jobs)], launched
 
 
@@ -22,8 +22,10 @@ def test_onboarding_runs_are_onboarding_job_runs_with_partner_and_tenant_tags(wo
     assert drive_headless(world.instance, world.defs, world.engine, world.partner_id) == []
     runs = world.instance.get_runs(filters=dg.RunsFilter(tags={"xero/partner": world.partner_id}))
     assert runs
+    # The range runs, then one run that records the empty months and connects the partner.
+    assert [r.job_name for r in runs].count("finalize_onboarding_job") == 1
     for run in runs:
-        assert run.job_name == "onboarding_job"
+        assert run.job_name in ("onboarding_job", "finalize_onboarding_job")
         assert {k: run.tags[k] for k in POLICY_TAGS} == {
             "xero/partner": world.partner_id, "xero/tenant": world.tenant_id, "xero/phase": "onboarding"}
 

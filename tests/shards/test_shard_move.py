@@ -10,6 +10,7 @@ import tempfile
 import dagster as dg
 import pytest
 
+from xero_sync.jobs.finalize_onboarding import finalize_onboarding_job_for
 from xero_sync.partitions import HISTORY_START, months, partition_key
 from xero_sync.store import connections, onboarding_progress, shards
 from xero_sync.resources.platform import PlatformResource
@@ -44,7 +45,8 @@ def store_engine(sqlite_url):
 
 
 def tick(engine, instance, index: int) -> dg.SensorResult:
-    """One tick of shard `index`'s onboarding sensor, then what the daemon does with its result."""
+    """One tick of shard `index`'s onboarding sensor, then what the daemon does with its result
+    (partitions added or removed, finalize runs executed)."""
     platform = PlatformResource(database_url=engine.url.render_as_string(hide_password=False))
     with dg.build_sensor_context(instance=instance, resources={"platform": platform}) as context:
         result = new_connection_sensor_for(shard(index)).evaluate_tick(context)
@@ -54,7 +56,12 @@ def tick(engine, instance, index: int) -> dg.SensorResult:
         else:
             for key in request.partition_keys:
                 instance.delete_dynamic_partition(request.partitions_def_name, key)
-    assert not result.asset_events  # the sensor records its materializations itself, in batches
+    assert not result.asset_events  # the sensor writes no materialization: the runs it requests do
+    for request in result.run_requests:  # the finalize runs record a moved partner's months
+        if request.job_name == "finalize_onboarding_job":
+            assert finalize_onboarding_job_for(shard(index)).execute_in_process(
+                instance=instance, run_config=request.run_config, tags=request.tags,
+                resources={"platform": platform}).success
     return result
 
 
@@ -92,9 +99,10 @@ def test_a_moved_partner_keeps_its_data_and_shows_every_partition_in_its_new_sha
     assert [list(r.partition_keys) for r in first.dynamic_partitions_requests] == [["acme"]]
     assert first.run_requests == []
     assert all(materialized(instance, 1, asset, "acme") == set() for asset in ASSETS)
-    # ... then records every month: those landed before the move and the empty ones before the
-    # organisation's first transaction, on all seven partner x month assets of shard 1.
-    tick(store_engine, instance, 1)
+    # ... then its finalize run records every month: those landed before the move and the empty
+    # ones before the organisation's first transaction, on all seven partner x month assets of shard 1.
+    second = tick(store_engine, instance, 1)
+    assert [r.job_name for r in second.run_requests] == ["finalize_onboarding_job"]
     every_month = {str(partition_key("acme", dt.date.fromisoformat(m))) for m in months.get_partition_keys()}
     landed = [str(partition_key("acme", m)) for m in months_in(FIRST, add_months(CURRENT, 1))]
     for asset in ASSETS:
@@ -148,7 +156,8 @@ def test_a_pending_partner_resumes_onboarding_in_its_new_shard(store_engine, ins
         shards.move(conn, "beta", 1)
     assert tick(store_engine, instance, 0).run_requests == []  # not its shard any more
     assert tick(store_engine, instance, 1).run_requests == []  # partition being added
-    tick(store_engine, instance, 1)                             # its landed month reported
+    reported = tick(store_engine, instance, 1).run_requests    # its landed month reported
+    assert [r.job_name for r in reported] == ["finalize_onboarding_job"]
     resumed = tick(store_engine, instance, 1).run_requests
     assert [r.tags["xero/partner"] for r in resumed] == ["beta"]
     assert resumed[0].tags["dagster/asset_partition_range_end"] == str(partition_key("beta", add_months(CURRENT, -1)))

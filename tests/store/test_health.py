@@ -78,15 +78,15 @@ def test_load_facts_one_row_per_partner_with_every_fact(store_engine):
 def test_run_failures_kept_per_job_and_cleared_only_by_the_same_job(store_engine):
     with store_engine.begin() as conn:
         connections.ensure_partner(conn, "acme", "Acme")
-        assert store.record_run_failure(conn, "acme", store.RunFailure("pull_months_job", NOW, "new", "r2"))
+        assert store.record_run_failure(conn, "acme", store.RunFailure("onboarding_job", NOW, "new", "r2"))
         store.record_run_failure(conn, "acme", store.RunFailure("push_job", NOW - 10 * MIN, "old", "r1"))
         assert store.last_failure(conn, "acme").message == "new"  # the card shows the latest
         assert not store.record_run_failure(conn, "ghost", store.RunFailure("x", NOW, "m", None))
         # An earlier success leaves a failure; a later one clears that job's only.
-        assert not store.clear_run_failure(conn, "acme", "pull_months_job", NOW - MIN)
+        assert not store.clear_run_failure(conn, "acme", "onboarding_job", NOW - MIN)
         assert store.clear_run_failure(conn, "acme", "push_job", NOW + MIN)
         assert store.last_failure(conn, "acme").run_id == "r2"
-        assert store.clear_run_failure(conn, "acme", "pull_months_job", NOW + MIN)
+        assert store.clear_run_failure(conn, "acme", "onboarding_job", NOW + MIN)
         assert store.last_failure(conn, "acme") is None
 
 

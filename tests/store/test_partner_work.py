@@ -38,7 +38,7 @@ def test_a_failed_backfill_is_cleared_only_by_the_same_asset_over_its_months(sto
         assert partner_work.clear_failures(conn, "acme", asset_works(["reconciliation_diff"], []), NOW + MIN) == 0
         assert partner_work.clear_failures(conn, "acme", asset_works(["xero_invoices"], ["2024-02-01|acme"]), NOW + MIN) == 0
         assert partner_work.clear_failures(conn, "acme", backfill, NOW - MIN) == 0
-        assert partner_work.clear_failures(conn, "acme", [job_work("pull_months_job")], NOW + MIN) == 0
+        assert partner_work.clear_failures(conn, "acme", [job_work("onboarding_job")], NOW + MIN) == 0
         assert _open(conn) == {"xero_invoices 2024-01..2024-03", "push_job"}
         assert store.last_failure(conn, "acme").job == "__ASSET_JOB"  # the card: the latest run's job
         # The same asset over covering months clears it; the card then shows what is left.

@@ -15,6 +15,7 @@ import dagster as dg
 from xero_sync.assets.table_metadata import OWNERS, table_metadata
 from xero_sync.glue.failures import sync_failures
 from xero_sync.glue.metadata import xero_month_metadata, xero_run_metadata
+from xero_sync.glue.retry_policies import XERO_READ_RETRY_POLICY
 from xero_sync.partitions import partition_key, partner_and_months
 from xero_sync.store import connections
 from xero_sync.pulls.metadata import XERO_TABLES, xero_checks
@@ -71,6 +72,7 @@ def xero_records_for(shard: Shard) -> dg.AssetsDefinition:
         partitions_def=shard.partner_months,
         backfill_policy=dg.BackfillPolicy.single_run(),
         op_tags={"kind": "xero"},
+        retry_policy=XERO_READ_RETRY_POLICY,  # Xero unavailable past the client's own retries
     )
     def xero_records(context: dg.AssetExecutionContext, xero: XeroResource, platform: PlatformResource):
         partner_id, month_list = partner_and_months(context)

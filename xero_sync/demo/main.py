@@ -114,7 +114,6 @@ def drive_headless(instance: dg.DagsterInstance, defs: dg.Definitions, engine: s
 
     failures: list[str] = []
     resources = defs.resources
-    job = defs.resolve_job_def(new_connection_sensor.job.name)
     for _ in range(max_runs):
         with engine.begin() as conn:
             connection = connections.require_connection(conn, partner_id)
@@ -138,17 +137,23 @@ def drive_headless(instance: dg.DagsterInstance, defs: dg.Definitions, engine: s
             continue
         for request in result.run_requests or []:
             started = time.monotonic()
-            # The job the sensor targets, so headless runs look like the daemon's (onboarding_job).
-            outcome = job.execute_in_process(instance=instance, tags=request.tags,
-                                             raise_on_error=False, run_config=QUIET)
+            # The job the sensor names (onboarding_job, then finalize_onboarding_job), so headless
+            # runs look like the daemon's.
+            job = defs.resolve_job_def(request.job_name)
+            outcome = job.execute_in_process(instance=instance, tags=request.tags, raise_on_error=False,
+                                             run_config={**QUIET, **(request.run_config or {})})
             tags = request.tags
-            first = tags["dagster/asset_partition_range_start"].split("|")[0][:7]
-            last = tags["dagster/asset_partition_range_end"].split("|")[0][:7]
             status = "ok" if outcome.success else "FAILED"
-            print(f"  run {tags['xero/range'].split(':', 1)[1]:<26} {first}..{last} "
-                  f"priority {tags['dagster/priority']:>3}  {status}  {time.monotonic() - started:.1f}s")
+            if "dagster/asset_partition_range_start" in tags:
+                first = tags["dagster/asset_partition_range_start"].split("|")[0][:7]
+                last = tags["dagster/asset_partition_range_end"].split("|")[0][:7]
+                what = f"{tags['xero/range'].split(':', 1)[1]:<26} {first}..{last} priority {tags['dagster/priority']:>3}"
+            else:
+                first = last = "-"
+                what = f"{job.name:<26}"
+            print(f"  run {what}  {status}  {time.monotonic() - started:.1f}s")
             if not outcome.success:
-                failures.append(f"run {outcome.run_id} for {first}..{last} failed")
+                failures.append(f"run {outcome.run_id} ({job.name}) for {first}..{last} failed")
     return failures
 
 

@@ -11,17 +11,18 @@ one connection kept per storage, more opened only while threads overlap.
 Configured exactly like dagster-postgres's `storage: postgres:` block, under `storage: custom:`
 (see dagster.yaml), with the psycopg2 driver (`scheme: postgresql+psycopg2`): SQLAlchemy 2.1 maps
 plain `postgresql://` to psycopg 3, whose pooled connections dagster-postgres closes under it.
-Known upstream: dagster-io/dagster#20325, #33936.
+Known upstream: dagster-io/dagster#20325, #33936. The two private dagster-postgres/Dagster
+pieces this needs (the config schema, `optimize_for_webserver`) are in xero_sync/dagster_private.py.
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
-from dagster._core.storage.config import pg_config
 from dagster_postgres import DagsterPostgresStorage
 from dagster_postgres.utils import get_token_provider_from_config, pg_url_from_config
 
 from xero_sync.config import ConfigError
+from xero_sync.dagster_private import pool_postgres_storages, postgres_storage_config
 
 # Each storage keeps one connection; a thread finding it busy opens one of at most this many
 # extra, closed when returned (the daemon's and code servers' thread pools are 4 wide).
@@ -43,12 +44,11 @@ class PooledPostgresStorage(DagsterPostgresStorage):
                 "`scheme: postgresql+psycopg2` (dagster-postgres works with psycopg2 only)")
         super().__init__(postgres_url, should_autocreate_tables, inst_data=inst_data,
                          token_provider=token_provider)
-        for storage in (self._run_storage, self._event_log_storage, self._schedule_storage):
-            storage.optimize_for_webserver(NO_STATEMENT_TIMEOUT, POOL_RECYCLE_SECONDS, MAX_OVERFLOW)
+        pool_postgres_storages(self, NO_STATEMENT_TIMEOUT, POOL_RECYCLE_SECONDS, MAX_OVERFLOW)
 
     @classmethod
     def config_type(cls):
-        return pg_config()
+        return postgres_storage_config()
 
     @classmethod
     def from_config_value(cls, inst_data, config_value):  # ty: ignore[invalid-method-override]

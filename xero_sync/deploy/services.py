@@ -14,6 +14,7 @@ import urllib.request
 from pathlib import Path
 
 import xero_sync
+from xero_sync.dagster_private import DAEMON_MODULE, code_server_answers
 from xero_sync.deploy.instance_files import CodeServer
 
 REPO_ROOT = Path(xero_sync.__file__).resolve().parents[1]
@@ -48,7 +49,7 @@ def code_server_command(server: CodeServer) -> list[str]:
 
 
 def daemon_command(workspace: Path) -> list[str]:
-    return [sys.executable, "-m", "dagster._daemon", "run", "-w", str(workspace), "--log-level", "warning"]
+    return [sys.executable, "-m", DAEMON_MODULE, "run", "-w", str(workspace), "--log-level", "warning"]
 
 
 def webserver_command(workspace: Path, port: int) -> list[str]:
@@ -79,12 +80,7 @@ def sandbox_ready(base_url: str) -> bool:
 
 def code_server_ready(server: CodeServer) -> bool:
     """The gRPC server answers a ping (it loads the definitions before it serves)."""
-    from dagster._grpc.client import DagsterGrpcClient
-
-    try:
-        return DagsterGrpcClient(port=server.port, host=HOST).ping("deploy")["echo"] == "deploy"
-    except Exception:  # any gRPC error: not serving yet  # noqa: BLE001
-        return False
+    return code_server_answers(HOST, server.port)
 
 
 def graphql(ui_url: str, query: str) -> dict | None:

@@ -42,8 +42,12 @@ def xero_failure(refused: XeroRefused) -> dg.Failure:
             allow_retries=False,
         )
     if isinstance(exc, MalformedXeroPayload):
-        return dg.Failure(description=f"partner {partner}: malformed Xero payload: {exc}")
+        # Xero's answer will not change on a retry: not retried.
+        return dg.Failure(description=f"partner {partner}: malformed Xero payload: {exc}",
+                          allow_retries=False)
     if isinstance(exc, XeroUnavailable):
+        # Transient: the step is retried in the same run by its RetryPolicy
+        # (glue/retry_policies.py; dagster.yaml's run retries leave step failures alone).
         return dg.Failure(description=f"partner {partner}: Xero unavailable: {exc}")
     return dg.Failure(description=str(refused))
 

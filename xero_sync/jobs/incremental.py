@@ -16,6 +16,7 @@ import dagster as dg
 from xero_sync.glue.failures import sync_failures
 from xero_sync.glue.metadata import changes_materializations
 from xero_sync.store import connections
+from xero_sync.glue.retry_policies import XERO_READ_RETRY_POLICY
 from xero_sync.pulls.changes import pull_changes
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.resources.xero import XeroResource
@@ -24,7 +25,7 @@ from xero_sync.shards.layout import Shard, shard as shard_at
 
 @functools.cache
 def incremental_sync_job_for(shard: Shard) -> dg.JobDefinition:
-    @dg.op(name="pull_changes",
+    @dg.op(name="pull_changes", retry_policy=XERO_READ_RETRY_POLICY,  # Xero unavailable: again, later
            description="Pull changes since the watermark for one partner, land and apply them.")
     def pull_changes_op(context: dg.OpExecutionContext, xero: XeroResource, platform: PlatformResource) -> None:
         partner_id = context.partition_key

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from pydantic import PrivateAttr
 
 from xero_sync.config import Settings
+from xero_sync.dagster_private import add_run_tags
 from xero_sync.jobs.run_tags import PARTNER, TENANT, hand_run_tags
 from xero_sync.store.connections import get_connection
 from xero_sync.store.db import make_engine
@@ -52,7 +53,7 @@ class PlatformResource(dg.ConfigurableResource):
         with self.engine.connect() as conn:
             connection = get_connection(conn, tags[PARTNER])
         tags[TENANT] = connection.tenant_id if connection and connection.tenant_id else tags[PARTNER]
-        context.instance.add_run_tags(run.run_id, tags)
+        add_run_tags(context.instance, run.run_id, tags)
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         if self._engine is not None:

@@ -8,7 +8,7 @@ Each tick takes the shard's connected, unparked partners that have a partner par
 them into cohorts of XERO_SYNC_COHORT_SIZE (xero_sync/cohorts/plan.py) and requests one run per
 cohort with the partners in its run config: ceil(partners / size) runs per tick per shard instead
 of one per partner. Each shard's code location schedules only its own partners.
-`pull_months_job` stays for range runs of one partner's months launched by hand.
+Range runs of one partner's months launched by hand use `onboarding_job` (jobs/onboarding.py).
 """
 
 
@@ -32,15 +32,6 @@ from xero_sync.core.ids import is_partner_id
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.shards.layout import Shard, shard as shard_at
 from xero_sync.sync.month_slices import add_months, month_start
-
-
-@functools.cache
-def pull_job_for(shard: Shard):
-    return dg.define_asset_job(
-        "pull_months_job",
-        selection=dg.AssetSelection.assets(*shard.record_keys),
-        description="Pull and apply one partner's months (range runs launched by hand).",
-    )
 
 
 def due_partners(context: dg.ScheduleEvaluationContext, platform: PlatformResource, shard: Shard) -> list[str]:
@@ -109,6 +100,5 @@ def daily_reread_schedule_for(shard: Shard) -> dg.ScheduleDefinition:
     return daily_reread_schedule
 
 
-pull_job = pull_job_for(shard_at(0))
 incremental_sync_schedule = incremental_sync_schedule_for(shard_at(0))
 daily_reread_schedule = daily_reread_schedule_for(shard_at(0))

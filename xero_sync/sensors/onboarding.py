@@ -1,19 +1,23 @@
 """new_connection_sensor: drives a partner's initial sync, from *Pending* to *Connected*.
 
-Each tick takes a slice of pending connections (at most PARTNERS_PER_TICK, round-robin by
-partner id after the cursor, so nobody starves when many partners connect at once) and, for each,
-adds the partner partition if new, requests the next range run that `sync.onboarding.next_step`
-names (recent 12 months at high priority, then history chunks newest first at low priority, one
-at a time), records progress (months done / total) on the connection, and marks it connected once
-every planned month has landed, recording in the same tick the months before the organisation's
-first transaction as materialized-empty (runless events written in batches by recorded_months; no
-Xero call: nothing can be dated before the first transaction, and the first month's window is
-open at the start), so a Connected partner shows 100% in the UI.
+It discovers work and requests runs; the work is done in the runs. Each tick takes a slice of
+pending connections (at most PARTNERS_PER_TICK, round-robin by partner id after the cursor, so
+nobody starves when many partners connect at once) and, for each, adds the partner partition if
+new, requests the next range run of `onboarding_job` that `sync.onboarding.next_step` names
+(recent 12 months at high priority, then history chunks newest first at low priority, one at a
+time) and records progress (months done / total) on the connection. Once every planned month
+has landed it requests one `finalize_onboarding_job` run for the partner (jobs/finalize_onboarding.py),
+which records the months before the organisation's first transaction as materialized-empty (no
+Xero call: nothing can be dated there, and the first month's window is open at the start), so a
+Connected partner shows 100% in the UI, and marks it connected. A tick requests finalize runs
+for at most EMPTY_EVENTS_PER_TICK empty months in all, the rest on the next ticks.
 
 Cost follows the work, not the number of partners: months landed come from the store's
 `partner_months` (written by the runs themselves, see platform_records), and Dagster is asked only
 about this slice's in-flight runs and attempts, with one query each. Every Xero call happens in
-the launched runs.
+the launched runs. Partners moving between shards are handled first (sensors/shard_moves.py):
+the tick adds or removes their partitions, and a partner whose partition is here gets a
+finalize_onboarding_job run that records its months on this shard's assets.
 """
 
 
@@ -22,14 +26,15 @@ import functools
 
 import dagster as dg
 
+from xero_sync.jobs.finalize_onboarding import finalize_onboarding_job_for, finalize_run_config
 from xero_sync.jobs.onboarding import onboarding_job_for
 from xero_sync.jobs.run_tags import connection_tags
 from xero_sync.partitions import HISTORY_START, existing_partners, range_tags
-from xero_sync.store import connections, onboarding_progress
+from xero_sync.store import connections, onboarding_progress, shards
 from xero_sync.core.ids import check_partner_id
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.sensors.intervals import interval
-from xero_sync.sensors.recorded_months import missing_month_events, record_materializations
+from xero_sync.sensors.recorded_months import month_asset_keys
 from xero_sync.sensors.shard_moves import handle_moves
 from xero_sync.shards.layout import Shard, shard as shard_at
 from xero_sync.sync.month_slices import months_in
@@ -44,9 +49,11 @@ from xero_sync.sync.onboarding import (
 MAX_ATTEMPTS = 5  # per range; after that a person looks at the failed runs
 # Pending partners looked at per tick; measured by bench/scale.py (bench/README.md).
 PARTNERS_PER_TICK = 500
-# Empty months (month x asset) recorded per tick: about 3,000 a second in batches on PostgreSQL
-# (xero_sync/sensors/recorded_months.py), so ~7 s: ~20 partners whose history starts in 2024.
+# Empty months (month x asset) whose finalize runs one tick requests: about 3,000 a second in
+# batches on PostgreSQL (sensors/recorded_months.py), so ~7 s of event-log writes per tick's
+# worth: ~20 partners whose history starts in 2024.
 EMPTY_EVENTS_PER_TICK = 20_000
+ONBOARDING_JOB, FINALIZE_JOB = "onboarding_job", "finalize_onboarding_job"
 IN_FLIGHT = [
     dg.DagsterRunStatus.QUEUED,
     dg.DagsterRunStatus.NOT_STARTED,
@@ -77,6 +84,7 @@ def _run_request(connection: connections.Connection, req: RangeRequest, range_ke
                  attempts: int) -> dg.RunRequest:
     partner_id = connection.partner_id
     return dg.RunRequest(
+        job_name=ONBOARDING_JOB,
         run_key=f"onboard:{range_key}:{attempts}",
         tags={
             **range_tags(partner_id, req.months[0], req.months[-1]),
@@ -85,6 +93,52 @@ def _run_request(connection: connections.Connection, req: RangeRequest, range_ke
             "dagster/priority": str(req.priority),
         },
     )
+
+
+def _finalize_key(partner_id: str) -> str:
+    return f"{partner_id}:finalize"
+
+
+def _empty_months_estimate(connection: connections.Connection, keys: list[dg.AssetKey]) -> int:
+    """Events the partner's finalize run writes at most: months before the first transaction x assets."""
+    first = connection.first_month
+    return len(keys) * len(months_in(HISTORY_START, first)) if first and first > HISTORY_START else 0
+
+
+def _within_event_budget(context: dg.SensorEvaluationContext, complete: list[connections.Connection],
+                         keys: list[dg.AssetKey]) -> list[connections.Connection]:
+    """The complete partners whose finalize runs are requested this tick: about
+    EMPTY_EVENTS_PER_TICK empty months' worth, the rest on the next ticks."""
+    chosen, budget = [], EMPTY_EVENTS_PER_TICK
+    for connection in complete:
+        if budget <= 0:
+            context.log.info(f"partner {connection.partner_id}: complete; finalized after the next tick")
+            continue
+        chosen.append(connection)
+        budget -= _empty_months_estimate(connection, keys)
+    return chosen
+
+
+def _finalize_requests(context: dg.SensorEvaluationContext,
+                       partners: list[tuple[connections.Connection, list[shards.PendingMove]]],
+                       attempts: dict[str, int]) -> list[dg.RunRequest]:
+    """One finalize_onboarding_job run per complete or newly arrived partner (records its months
+    on this shard's assets, marks it connected / arrived); a failed one is requested again,
+    MAX_ATTEMPTS times in all."""
+    requests = []
+    for connection, moved in partners:
+        key = _finalize_key(connection.partner_id)
+        if attempts[key] >= MAX_ATTEMPTS:
+            context.log.warning(f"partner {connection.partner_id}: finalizing failed {attempts[key]} times; "
+                                "not retrying")
+            continue
+        requests.append(dg.RunRequest(
+            job_name=FINALIZE_JOB,
+            run_key=f"finalize:{connection.partner_id}:{attempts[key]}",
+            run_config=finalize_run_config(connection.partner_id, moved),
+            tags={**connection_tags(connection, "onboarding"), "xero/range": key},
+        ))
+    return requests
 
 
 def _valid_partners(context: dg.SensorEvaluationContext,
@@ -99,23 +153,6 @@ def _valid_partners(context: dg.SensorEvaluationContext,
             continue
         valid.append(connection)
     return valid
-
-
-def missing_empty_history(instance: dg.DagsterInstance, partner_id: str, first_month: dt.date | None,
-                          keys: list[dg.AssetKey] | None = None) -> list[dg.AssetMaterialization]:
-    """Materialized-empty events still to record for the months from the oldest partition up to
-    the organisation's first transaction, for every partner x month asset of the shard (`keys`,
-    shard 0's by default; none when the first month is the oldest partition). Only what is
-    missing, so a tick that was cut short while the daemon recorded them is completed by the next one."""
-    if first_month is None or first_month <= HISTORY_START:
-        return []
-    if keys is None:
-        keys = shard_at(0).record_keys
-    why = (f"before the organisation's first transaction (first month {first_month:%Y-%m}): "
-           "nothing to read, so no Xero call was made")
-    meta = {"records_pulled": 0, "empty_because": why, "source": "onboarding"}
-    return missing_month_events(instance, keys, partner_id,
-                                {m: {"month": f"{m:%Y-%m}", **meta} for m in months_in(HISTORY_START, first_month)})
 
 
 def _unknown_partitions(instance: dg.DagsterInstance, platform: PlatformResource, shard: Shard) -> list[str]:
@@ -136,7 +173,7 @@ def new_connection_sensor_for(shard: Shard) -> dg.SensorDefinition:
 
     @dg.sensor(
         name="new_connection_sensor",
-        job=onboarding_job_for(shard),
+        jobs=[onboarding_job_for(shard), finalize_onboarding_job_for(shard)],
         minimum_interval_seconds=interval(30),
         default_status=dg.DefaultSensorStatus.RUNNING,
         description="Initial sync of newly connected partners: last 12 months first, then history.",
@@ -144,9 +181,8 @@ def new_connection_sensor_for(shard: Shard) -> dg.SensorDefinition:
     def new_connection_sensor(context: dg.SensorEvaluationContext, platform: PlatformResource):
         instance = context.instance
         now = dt.datetime.now(dt.timezone.utc)
-        keys = shard.record_keys
-        moves = handle_moves(context, platform, shard, keys,
-                             lambda i, p, first: missing_empty_history(i, p, first, keys))
+        keys = month_asset_keys(shard)
+        moves = handle_moves(context, platform, shard)
         with platform.begin() as conn:
             pending = connections.pending_slice(conn, context.cursor or None, PARTNERS_PER_TICK, shard.index)
             cursor = pending[-1].partner_id if pending else None
@@ -154,7 +190,8 @@ def new_connection_sensor_for(shard: Shard) -> dg.SensorDefinition:
             pending = [c for c in _valid_partners(context, pending) if c.partner_id not in moves.arriving]
             ids = [c.partner_id for c in pending]
             landed = onboarding_progress.landed_months(conn, ids)
-        busy = in_flight_partners(instance, ids)
+            moved_in = {m.partner_id: connections.get_connection(conn, m.partner_id) for m in moves.ready}
+        busy = in_flight_partners(instance, ids + list(moved_in))
         # Only partners with nothing landed yet can lack their partition.
         known = existing_partners(context, [p for p in ids if not landed[p] and p not in busy], shard.partners)
 
@@ -180,7 +217,7 @@ def new_connection_sensor_for(shard: Shard) -> dg.SensorDefinition:
 
         planned: list[tuple[connections.Connection, RangeRequest, str]] = []
         progress: list[tuple[str, int, int]] = []
-        complete: list[tuple[connections.Connection, int]] = []
+        complete: list[connections.Connection] = []
         unpark: list[str] = []
         for connection, state, step in steps:
             partner_id = connection.partner_id
@@ -189,32 +226,26 @@ def new_connection_sensor_for(shard: Shard) -> dg.SensorDefinition:
             if (step.months_done, step.months_total) != (connection.months_done, connection.months_total):
                 progress.append((partner_id, step.months_done, step.months_total))
             if step.complete:
-                complete.append((connection, step.months_total))
+                if not state.in_flight:  # its finalize run, once requested, is in flight
+                    complete.append(connection)
             elif connection.parked_until is not None and not state.parked:
                 unpark.append(partner_id)
             if step.request is not None:
                 planned.append((connection, step.request, f"{partner_id}:{step.request.key}"))
         with platform.begin() as conn:  # progress of the whole slice in one statement
             connections.record_progress_many(conn, progress)
-        budget = EMPTY_EVENTS_PER_TICK
-        for connection, months_total in complete:  # one short transaction per partner
-            partner_id = connection.partner_id
-            if budget <= 0:  # the rest next tick: a tick stays well inside Dagster's 60 s
-                context.log.info(f"partner {partner_id}: complete; its empty months are recorded next tick")
-                continue
-            empty = missing_empty_history(instance, partner_id, connection.first_month, keys)
-            record_materializations(instance, empty)
-            budget -= len(empty)
-            with platform.begin() as conn:
-                connections.mark_connected(conn, partner_id)
-            context.log.info(f"partner {partner_id}: initial sync complete ({months_total} months; "
-                             f"{len(empty)} months x assets before the first transaction recorded empty)")
         for partner_id in unpark:
             with platform.begin() as conn:
                 connections.unpark(conn, partner_id)
 
-        attempts = attempts_by_range(instance, [key for _, _, key in planned])
-        requests: list[dg.RunRequest] = []
+        finalize = {c.partner_id: (c, []) for c in _within_event_budget(context, complete, keys)}
+        for move in moves.ready:  # their months are recorded by the same run
+            connection = moved_in[move.partner_id]
+            if connection is not None and move.partner_id not in busy:
+                finalize.setdefault(move.partner_id, (connection, []))[1].append(move)
+        attempts = attempts_by_range(instance, [key for _, _, key in planned] +
+                                     [_finalize_key(p) for p in finalize])
+        requests = _finalize_requests(context, list(finalize.values()), attempts)
         for connection, req, range_key in planned:
             if attempts[range_key] >= MAX_ATTEMPTS:
                 context.log.warning(

@@ -11,9 +11,7 @@ no `alembic.ini` is needed anywhere.
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
-from types import FrameType
 
 import sqlalchemy as sa
 from alembic import command
@@ -22,13 +20,13 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from xero_sync.store.private_files import PRIVATE_MODE, make_private
+from xero_sync.store.sqlalchemy_private import beginning_implicitly
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Two processes upgrading one PostgreSQL database at once (e.g. two code servers starting) would
 # race on CREATE TABLE; a transaction-scoped advisory lock serialises them.
 PG_MIGRATION_LOCK = 0x78735F6D6967  # "xs_mig"
-_SA_CONNECTION_FILE = os.path.join("sqlalchemy", "engine", "base.py")
 
 
 class DatabaseUrlError(ValueError):
@@ -152,22 +150,9 @@ def _sqlite_begin(conn: sa.Connection) -> None:
     transaction is begun implicitly) gets a plain deferred BEGIN: a consistent snapshot that
     never waits for writers (WAL), so a page or sensor reading never queues behind a sync.
     """
-    conn.exec_driver_sql("BEGIN" if _implicit_begin() else "BEGIN IMMEDIATE")
-
-
-def _implicit_begin() -> bool:
-    """True when SQLAlchemy is beginning the transaction implicitly (autobegin on the first
-    execute), False for an explicit begin(). SQLAlchemy's `begin` event does not say which, so
-    this looks for its `Connection._autobegin` among the callers (a few frames up);
-    tests/platform/test_sqlite_transactions.py fails loudly if an upgrade moves it."""
-    frame: FrameType | None = sys._getframe(2)
-    for _ in range(8):
-        if frame is None:
-            return False
-        if frame.f_code.co_name == "_autobegin" and frame.f_code.co_filename.endswith(_SA_CONNECTION_FILE):
-            return True
-        frame = frame.f_back
-    return False
+    # Which kind of begin this is: SQLAlchemy does not say; xero_sync/store/sqlalchemy_private.py
+    # finds its `Connection._autobegin` among the callers.
+    conn.exec_driver_sql("BEGIN" if beginning_implicitly(depth=2) else "BEGIN IMMEDIATE")
 
 
 def _script_config() -> Config:
