@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import sys
+from types import FrameType
 
 SA_CONNECTION_FILE = os.path.join("sqlalchemy", "engine", "base.py")
 AUTOBEGIN = "_autobegin"
@@ -26,7 +27,7 @@ FRAMES_SEARCHED = 8
 def beginning_implicitly(depth: int = 2) -> bool:
     """True when SQLAlchemy's `Connection._autobegin` is among the `FRAMES_SEARCHED` callers
     starting `depth` frames above this function (an implicit begin), False otherwise."""
-    frame = sys._getframe(depth)
+    frame: FrameType | None = sys._getframe(depth)
     for _ in range(FRAMES_SEARCHED):
         if frame is None:
             return False
