@@ -31,7 +31,7 @@ from xero_sync.assets.xero_records import xero_records_for
 from xero_sync.cohorts.partner_sync import NotDue, PartnerResult, PartnerSync, record_failure, record_success
 from xero_sync.cohorts.plan import INCREMENTAL_JOB, RECONCILE_JOB, REREAD_JOB
 from xero_sync.cohorts.runner import run_concurrently
-from xero_sync.cohorts.settings import CohortSettings
+from xero_sync.config import Settings
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.resources.xero import XeroResource
 from xero_sync.shards.layout import Shard, shard as shard_at
@@ -61,7 +61,7 @@ def _run_cohort(context: dg.OpExecutionContext, partners: list[str], sync: Partn
     job, run_id = context.job_name, context.run_id
     outcomes: list[PartnerOutcome] = []
     results: list[PartnerResult] = []
-    for done in run_concurrently(partners, work, CohortSettings.from_env().workers):
+    for done in run_concurrently(partners, work, Settings.from_env().cohort_workers):
         partner_id = done.partner_id
         if done.error is None:
             yield from done.result.events

@@ -76,7 +76,7 @@ class XeroResource(dg.ConfigurableResource):
         return self._engine
 
     def token_store(self) -> SqlTokenStore:
-        return SqlTokenStore(self._store_engine(), TokenCipher.from_env(self._settings().home))
+        return SqlTokenStore(self._store_engine(), TokenCipher.for_settings(self._settings()))
 
     def rate_windows(self) -> StoreRateWindows | None:
         """The app-wide budget in the platform store (None when `shared_budget` is off)."""

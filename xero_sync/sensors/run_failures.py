@@ -16,6 +16,7 @@ tag, no partner tag): they apply the same policy to each partner themselves (xer
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping
 
 import dagster as dg
@@ -123,9 +124,20 @@ def _timestamp(ts: float | None) -> dt.datetime:
     return dt.datetime.fromtimestamp(ts or dt.datetime.now(dt.timezone.utc).timestamp(), tz=dt.timezone.utc)
 
 
-@dg.run_failure_sensor(default_status=dg.DefaultSensorStatus.RUNNING, minimum_interval_seconds=interval(30),
-                       description="Records a partner's failed run (job, time, message) on its connection.")
-def partner_run_failure_sensor(context: dg.RunFailureSensorContext, platform: PlatformResource):
+@functools.cache
+def partner_run_failure_sensor_for(every: int | None = None) -> dg.SensorDefinition:
+    """The sensor recording partners' failed runs, ticking every `every` seconds (default 30)."""
+
+    @dg.run_failure_sensor(name="partner_run_failure_sensor", default_status=dg.DefaultSensorStatus.RUNNING,
+                           minimum_interval_seconds=interval(30, every),
+                           description="Records a partner's failed run (job, time, message) on its connection.")
+    def partner_run_failure_sensor(context: dg.RunFailureSensorContext, platform: PlatformResource):
+        return _record_failed_run(context, platform)
+
+    return partner_run_failure_sensor
+
+
+def _record_failed_run(context: dg.RunFailureSensorContext, platform: PlatformResource):
     run = context.dagster_run
     record = context.instance.get_run_record_by_id(run.run_id)
     at = _timestamp(record.end_time if record else None)
@@ -144,10 +156,20 @@ def partner_run_failure_sensor(context: dg.RunFailureSensorContext, platform: Pl
     context.log.info(f"partner {partner_id}: recorded failed run {run.run_id} of {run.job_name}")
 
 
-@dg.run_status_sensor(run_status=dg.DagsterRunStatus.SUCCESS, name="partner_run_success_sensor",
-                      default_status=dg.DefaultSensorStatus.RUNNING, minimum_interval_seconds=interval(30),
-                      description="Clears a partner's recorded failure when the same work succeeds later.")
-def partner_run_success_sensor(context: dg.RunStatusSensorContext, platform: PlatformResource):
+@functools.cache
+def partner_run_success_sensor_for(every: int | None = None) -> dg.SensorDefinition:
+    """The sensor clearing partners' failures on later successes, ticking every `every` seconds."""
+
+    @dg.run_status_sensor(run_status=dg.DagsterRunStatus.SUCCESS, name="partner_run_success_sensor",
+                          default_status=dg.DefaultSensorStatus.RUNNING, minimum_interval_seconds=interval(30, every),
+                          description="Clears a partner's recorded failure when the same work succeeds later.")
+    def partner_run_success_sensor(context: dg.RunStatusSensorContext, platform: PlatformResource):
+        return _clear_on_success(context, platform)
+
+    return partner_run_success_sensor
+
+
+def _clear_on_success(context: dg.RunStatusSensorContext, platform: PlatformResource):
     run = context.dagster_run
     record = context.instance.get_run_record_by_id(run.run_id)
     at = _timestamp(record.end_time if record else None)
@@ -159,3 +181,8 @@ def partner_run_success_sensor(context: dg.RunStatusSensorContext, platform: Pla
         # (and the job itself: a failure recorded by job before failures were kept per work)
         partner_work.clear_failures(conn, found[0], [*works, job_work(run.job_name)], at)
         partner_work.record_phase_success(conn, found[0], run_phase(run, works), at)
+
+
+# With each sensor's own interval (build_defs passes XERO_SYNC_SENSOR_INTERVAL when it is set).
+partner_run_failure_sensor = partner_run_failure_sensor_for()
+partner_run_success_sensor = partner_run_success_sensor_for()

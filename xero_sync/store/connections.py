@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from xero_sync.core import ids
 from xero_sync.store import shards
 from xero_sync.store.schema import CONNECTION_STATUSES, partners, xero_connections, xero_token_sets
-from xero_sync.shards.settings import ShardSettings
+from xero_sync.config import Settings
 
 LINKED = frozenset({"pending", "connected"})
 LOST = frozenset({"needs_reauth", "disconnected"})
@@ -115,7 +115,7 @@ def ensure_partner(conn: sa.Connection, partner_id: str, name: str, *,
         conn.execute(sa.update(partners).where(partners.c.partner_id == partner_id).values(name=name))
     if get_connection(conn, partner_id) is None:
         if shard_count is None:
-            shard_count = ShardSettings.from_env().count
+            shard_count = Settings.from_env().shard_count
         shard = shards.choose_for_new(conn, shard_count)
         conn.execute(sa.insert(xero_connections).values(partner_id=partner_id, status="not_connected",
                                                         shard=shard))
