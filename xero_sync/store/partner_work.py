@@ -24,6 +24,7 @@ from xero_sync.store.schema import (
     partner_reconciliations,
     xero_connections,
 )
+from xero_sync.store.states import ConnectionStatus, OutboxStatus
 from xero_sync.sync.failure_policy import Work
 
 
@@ -204,14 +205,14 @@ def reconciliations_due_after_writes(conn: sa.Connection, shard: int, now: dt.da
     sent = sa.func.coalesce(o.sent_at, o.updated_at, type_=o.sent_at.type)
     writes = (sa.select(o.partner_id, sa.func.max(sent).label("written_at"),
                         sa.func.max(o.outbox_id).label("last_outbox_id"))
-              .where(o.status == "done", sent > now - look_back)
+              .where(o.status == OutboxStatus.DONE, sent > now - look_back)
               .group_by(o.partner_id).subquery())
     rows = conn.execute(
         sa.select(writes.c.partner_id, writes.c.written_at, writes.c.last_outbox_id, c.tenant_id,
                   r.computed_at)
         .join(xero_connections, c.partner_id == writes.c.partner_id)
         .outerjoin(partner_reconciliations, r.partner_id == writes.c.partner_id)
-        .where(c.shard == shard, c.status == "connected")
+        .where(c.shard == shard, c.status == ConnectionStatus.CONNECTED)
         .order_by(writes.c.written_at, writes.c.partner_id)
     ).all()
     due = []
