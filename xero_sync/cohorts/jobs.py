@@ -66,8 +66,7 @@ def _run_cohort(context: dg.OpExecutionContext, partners: list[str], sync: Partn
         if done.error is None:
             yield from done.result.events
             results.append(done.result)
-            # (and the job itself: a failure recorded by job before failures were kept per work)
-            record_success(sync.platform, partner_id, [*works, job_work(job)], phase)
+            record_success(sync.platform, partner_id, works, phase, job)
             context.log.info(f"partner {partner_id}: {done.result.summary}")
             outcomes.append(PartnerOutcome(partner_id, OK))
         elif isinstance(done.error, NotDue):

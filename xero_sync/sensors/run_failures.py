@@ -27,7 +27,6 @@ from xero_sync.store import connections, partner_work
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.sensors.intervals import interval
 from xero_sync.sync.failure_policy import Work, asset_name, asset_works, job_work
-from xero_sync.sync.health import safe_failure_message
 
 _PARTITION_TAGS = ("dagster/partition", "dagster/asset_partition_range_start")
 
@@ -109,7 +108,7 @@ def failure_message(context: dg.RunFailureSensorContext) -> str:
         described = data.user_failure_data.description if data.user_failure_data else None
         text = described or (data.error.message if data.error else event.message)
         parts.append(f"{event.step_key}: {text}")
-    return safe_failure_message("; ".join(parts) or context.failure_event.message)
+    return "; ".join(parts) or context.failure_event.message or ""  # masked by partner_work.work_failed
 
 
 def _skip(context: dg.RunStatusSensorContext, why: str) -> None:
@@ -151,8 +150,8 @@ def _record_failed_run(context: dg.RunFailureSensorContext, platform: PlatformRe
             works = _not_fixed_since(context.instance, run, tag, record.create_timestamp.timestamp(), works)
         if not works:
             return _skip(context, f"run {run.run_id} of {partner_id} was superseded by a later success")
-        partner_work.record_failure(conn, partner_id, works, job=run.job_name, at=at,
-                                    message=failure_message(context), run_id=run.run_id)
+        partner_work.work_failed(conn, partner_id, works, job=run.job_name, at=at,
+                                 message=failure_message(context), run_id=run.run_id)
     context.log.info(f"partner {partner_id}: recorded failed run {run.run_id} of {run.job_name}")
 
 
@@ -178,9 +177,8 @@ def _clear_on_success(context: dg.RunStatusSensorContext, platform: PlatformReso
         if found is None:
             return _skip(context, f"run {run.run_id} ({run.job_name}) has no partner tag")
         works = run_works(context.instance, run)
-        # (and the job itself: a failure recorded by job before failures were kept per work)
-        partner_work.clear_failures(conn, found[0], [*works, job_work(run.job_name)], at)
-        partner_work.record_phase_success(conn, found[0], run_phase(run, works), at)
+        partner_work.work_succeeded(conn, found[0], works, phase=run_phase(run, works), at=at,
+                                    job=run.job_name)
 
 
 # With each sensor's own interval (build_defs passes XERO_SYNC_SENSOR_INTERVAL when it is set).

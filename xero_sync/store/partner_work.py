@@ -1,6 +1,11 @@
 """Partner health's evidence in the store: failures per partner and work, each phase's last
 success, and the latest reconciliation per partner (the rules: sync/failure_policy.py).
 
+`work_failed` and `work_succeeded` are the one way a partner's failure or success is recorded,
+whoever saw it: the run-status sensors (runs of one partner), the cohort jobs (each partner of a
+cohort run) and the reconciliation (its check). The rule "only a later success of the same work
+clears a failure" lives here and in failure_policy.Work.covers, nowhere else.
+
 Every write is an upsert guarded in the database (`UPDATE ... WHERE <time> <= new`, then an
 INSERT in a savepoint that falls back to the guarded UPDATE when another writer inserted first),
 so concurrent runs, sensor ticks and cohort threads never lose a newer fact to an older one.
@@ -25,7 +30,8 @@ from xero_sync.store.schema import (
     xero_connections,
 )
 from xero_sync.store.states import ConnectionStatus, OutboxStatus
-from xero_sync.sync.failure_policy import Work
+from xero_sync.sync.failure_policy import Work, job_work
+from xero_sync.sync.health import safe_failure_message
 
 
 @dataclass(frozen=True)
@@ -129,6 +135,25 @@ def clear_failures(conn: sa.Connection, partner_id: str, works: Iterable[Work],
     if cleared:
         _refresh_connection(conn, partner_id)
     return len(cleared)
+
+
+def work_failed(conn: sa.Connection, partner_id: str, works: Iterable[Work], *, job: str,
+                at: dt.datetime, message: str, run_id: str | None) -> bool:
+    """The partner failed `works` at `at` in a run of `job`: each is recorded as open, with the
+    message masked and bounded (sync.health.safe_failure_message). False: no connection row."""
+    return record_failure(conn, partner_id, works, job=job, at=at, message=safe_failure_message(message),
+                          run_id=run_id)
+
+
+def work_succeeded(conn: sa.Connection, partner_id: str, works: Iterable[Work], *, phase: str,
+                   at: dt.datetime, job: str | None = None) -> int:
+    """The partner did `works` at `at` (in a run of `job`, when a run): the failures of the same
+    work up to then are cleared (with `job`, also a failure recorded by job, as before failures
+    were kept per work) and `phase` notes its success. Returns how many failures were cleared."""
+    works = [*works, *([job_work(job)] if job else [])]
+    cleared = clear_failures(conn, partner_id, works, at)
+    record_phase_success(conn, partner_id, phase, at)
+    return cleared
 
 
 def open_failures(conn: sa.Connection) -> dict[str, list[OpenFailure]]:
