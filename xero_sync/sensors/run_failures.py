@@ -56,23 +56,6 @@ def partner_for_run(conn: sa.Connection, tags: Mapping[str, str]) -> tuple[str, 
     return None
 
 
-LATER_SUCCESSES_LOOKED_AT = 20
-
-
-def _not_fixed_since(instance: dg.DagsterInstance, run: dg.DagsterRun, tag: str, after: float,
-                     works: list[Work]) -> list[Work]:
-    """The run's works that no later success of the same job for the same partner covered (the
-    success sensor may have seen that success before this failure was recorded: do not bring
-    back a fixed failure; a later success of other work fixes nothing)."""
-    later = instance.get_run_records(
-        filters=dg.RunsFilter(job_name=run.job_name, statuses=[dg.DagsterRunStatus.SUCCESS],
-                              tags={tag: run.tags[tag]},
-                              created_after=dt.datetime.fromtimestamp(after, tz=dt.timezone.utc)),
-        limit=LATER_SUCCESSES_LOOKED_AT)
-    done = [w for r in later for w in run_works(instance, r.dagster_run)]
-    return [w for w in works if not any(d.covers(w) for d in done)]
-
-
 def run_works(instance: dg.DagsterInstance, run: dg.DagsterRun) -> list[Work]:
     """What the run was doing: each asset it planned to materialize over the run's months, or
     its job when it planned no asset (op jobs: push_job, incremental_sync_job)."""
@@ -144,12 +127,9 @@ def _record_failed_run(context: dg.RunFailureSensorContext, platform: PlatformRe
         found = partner_for_run(conn, run.tags)
         if found is None:
             return _skip(context, f"run {run.run_id} ({run.job_name}) has no partner tag")
-        partner_id, tag = found
+        partner_id, _ = found
+        # A later success of the same work, reported first (e.g. by a cohort run), keeps it cleared.
         works = run_works(context.instance, run)
-        if record:
-            works = _not_fixed_since(context.instance, run, tag, record.create_timestamp.timestamp(), works)
-        if not works:
-            return _skip(context, f"run {run.run_id} of {partner_id} was superseded by a later success")
         partner_work.work_failed(conn, partner_id, works, job=run.job_name, at=at,
                                  message=failure_message(context), run_id=run.run_id)
     context.log.info(f"partner {partner_id}: recorded failed run {run.run_id} of {run.job_name}")

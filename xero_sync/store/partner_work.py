@@ -4,7 +4,9 @@ success, and the latest reconciliation per partner (the rules: sync/failure_poli
 `work_failed` and `work_succeeded` are the one way a partner's failure or success is recorded,
 whoever saw it: the run-status sensors (runs of one partner), the cohort jobs (each partner of a
 cohort run) and the reconciliation (its check). The rule "only a later success of the same work
-clears a failure" lives here and in failure_policy.Work.covers, nowhere else.
+clears a failure" lives here and in failure_policy.Work.covers, nowhere else, whatever order the
+reports arrive in: successes are remembered for SUCCESS_MEMORY, so a failure reported after a
+later success of the same work (the failure sensor ticks behind the cohort runs) stays cleared.
 
 Every write is an upsert guarded in the database (`UPDATE ... WHERE <time> <= new`, then an
 INSERT in a savepoint that falls back to the guarded UPDATE when another writer inserted first),
@@ -27,11 +29,16 @@ from xero_sync.store.schema import (
     partner_failures,
     partner_phase_successes,
     partner_reconciliations,
+    partner_work_successes,
     xero_connections,
 )
 from xero_sync.store.states import ConnectionStatus, OutboxStatus
 from xero_sync.sync.failure_policy import Work, job_work
 from xero_sync.sync.health import safe_failure_message
+
+
+# How long a success is remembered against failures reported late: far beyond the sensors' lag.
+SUCCESS_MEMORY = dt.timedelta(days=2)
 
 
 @dataclass(frozen=True)
@@ -140,8 +147,19 @@ def clear_failures(conn: sa.Connection, partner_id: str, works: Iterable[Work],
 def work_failed(conn: sa.Connection, partner_id: str, works: Iterable[Work], *, job: str,
                 at: dt.datetime, message: str, run_id: str | None) -> bool:
     """The partner failed `works` at `at` in a run of `job`: each is recorded as open, with the
-    message masked and bounded (sync.health.safe_failure_message). False: no connection row."""
-    return record_failure(conn, partner_id, works, job=job, at=at, message=safe_failure_message(message),
+    message masked and bounded (sync.health.safe_failure_message), unless a success of the same
+    work at or after `at` was already recorded. False: no connection row."""
+    works = list(works)
+    if not _lock_connection(conn, partner_id):
+        return False
+    s = partner_work_successes.c
+    later = [Work(r.work, r.first_month, r.last_month) for r in conn.execute(
+        sa.select(s.work, s.first_month, s.last_month).where(
+            s.partner_id == partner_id, s.work.in_(sorted({w.name for w in works})), s.succeeded_at >= at))]
+    still = [w for w in works if not any(done.covers(w) for done in later)]
+    if not still:
+        return True
+    return record_failure(conn, partner_id, still, job=job, at=at, message=safe_failure_message(message),
                           run_id=run_id)
 
 
@@ -151,6 +169,14 @@ def work_succeeded(conn: sa.Connection, partner_id: str, works: Iterable[Work], 
     work up to then are cleared (with `job`, also a failure recorded by job, as before failures
     were kept per work) and `phase` notes its success. Returns how many failures were cleared."""
     works = [*works, *([job_work(job)] if job else [])]
+    if _lock_connection(conn, partner_id):
+        for work in works:
+            _upsert(conn, partner_work_successes,
+                    {"partner_id": partner_id, "work": work.name, "first_month": work.first_month,
+                     "last_month": work.last_month}, {"succeeded_at": at}, newer="succeeded_at")
+        s = partner_work_successes.c
+        conn.execute(sa.delete(partner_work_successes).where(
+            s.partner_id == partner_id, s.succeeded_at < at - SUCCESS_MEMORY))
     cleared = clear_failures(conn, partner_id, works, at)
     record_phase_success(conn, partner_id, phase, at)
     return cleared

@@ -289,6 +289,18 @@ partner_failures = sa.Table(
     sa.Column("run_id", sa.String(64), nullable=True),
 )
 
+# A partner's recent successes per work (kept partner_work.SUCCESS_MEMORY): a failure reported
+# after a later success of the same work (the failure sensor runs behind cohort runs) stays cleared.
+partner_work_successes = sa.Table(
+    "partner_work_successes",
+    metadata,
+    sa.Column("partner_id", sa.String(64), sa.ForeignKey("partners.partner_id"), primary_key=True),
+    sa.Column("work", sa.String(200), primary_key=True),
+    sa.Column("first_month", sa.String(10), primary_key=True),  # YYYY-MM-DD or ''
+    sa.Column("last_month", sa.String(10), primary_key=True),
+    sa.Column("succeeded_at", TS, nullable=False),
+)
+
 # When each phase (xero/phase: onboarding, incremental, reread, webhook, push, reconcile) last
 # succeeded for a partner.
 partner_phase_successes = sa.Table(
