@@ -16,6 +16,7 @@ the bundled Xero sandbox on 127.0.0.1:5055 with its demo app credentials. Produc
 from __future__ import annotations
 
 import contextvars
+import functools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -190,14 +191,14 @@ class Settings(BaseSettings):
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
-        """Every setting from `env` (default os.environ); a ConfigError naming the first bad one."""
-        token = _environment.set(env)
-        try:
-            return cls()
-        except ValidationError as invalid:
-            raise _config_error(invalid) from None
-        finally:
-            _environment.reset(token)
+        """Every setting from `env` (default os.environ); a ConfigError naming the first bad one.
+
+        The variables are read on every call; checking them is done once per distinct set of
+        values (and working directory, which a relative XERO_SYNC_HOME depends on), since
+        resources ask for the settings many times per run."""
+        environ = os.environ if env is None else env
+        given = tuple(sorted((name, environ[name]) for name in _variable_names() if name in environ))
+        return _checked(cls, given, os.getcwd())
 
     @classmethod
     def variables(cls) -> dict[str, str]:
@@ -337,6 +338,23 @@ class Settings(BaseSettings):
             problems.append("XERO_SYNC_ENCRYPTION_KEY (not the generated key file)")
         if problems:
             raise ConfigError("XERO_SYNC_XERO=real refuses demo defaults; set " + "; ".join(problems))
+
+
+@functools.cache
+def _variable_names() -> frozenset[str]:
+    return frozenset(Settings.variables().values())
+
+
+@functools.lru_cache(maxsize=64)
+def _checked(cls: type[Settings], given: tuple[tuple[str, str], ...], cwd: str) -> Settings:
+    """`cls` from the variables `given` (a frozen object: one per distinct environment is shared)."""
+    token = _environment.set(dict(given))
+    try:
+        return cls()
+    except ValidationError as invalid:
+        raise _config_error(invalid) from None
+    finally:
+        _environment.reset(token)
 
 
 def _config_error(invalid: ValidationError) -> ConfigError:
