@@ -1,7 +1,9 @@
 """The xero-sync code location of one partner shard: assets, checks, jobs, sensors, schedules.
 
-`defs` serves the shard named by XERO_SYNC_SHARD (default 0; read when this module is loaded, as
-each code server process loads it once). `shard_0`, `shard_1`, ... are the same for a given
+`defs` serves the shard named by XERO_SYNC_SHARD (default 0). The definitions load when a code
+server process imports this module (once per process); `build_defs` then reads the settings once
+(`Settings.from_env()`: the shard it serves, XERO_SYNC_SENSOR_INTERVAL for every sensor, and a
+ConfigError naming any malformed variable). `shard_0`, `shard_1`, ... are the same for a given
 shard, for workspaces that load several shards from one environment (docs/operations.md "Partner shards").
 Shard 0 also carries `partner_health`, which covers every partner of every shard and says which
 shard each one is in. Nothing here calls the network: resources resolve their settings when a
@@ -26,6 +28,7 @@ from xero_sync.assets.partner_health import partner_health  # noqa: E402
 from xero_sync.assets.platform_records import platform_records_for  # noqa: E402
 from xero_sync.assets.reconciliation import reconciliation_diff_for  # noqa: E402
 from xero_sync.assets.xero_records import xero_records_for  # noqa: E402
+from xero_sync.config import Settings  # noqa: E402
 from xero_sync.cohorts.jobs import (  # noqa: E402
     incremental_cohort_job_for,
     reconcile_cohort_job_for,
@@ -50,19 +53,22 @@ from xero_sync.schedules.sync import (  # noqa: E402
 from xero_sync.sensors.onboarding import new_connection_sensor_for  # noqa: E402
 from xero_sync.sensors.outbox import payment_outbox_sensor_for  # noqa: E402
 from xero_sync.sensors.run_failures import (  # noqa: E402
-    partner_run_failure_sensor,
-    partner_run_success_sensor,
+    partner_run_failure_sensor_for,
+    partner_run_success_sensor_for,
 )
 from xero_sync.sensors.webhooks import xero_webhook_sensor_for  # noqa: E402
 from xero_sync.shards.layout import shard as shard_at  # noqa: E402
-from xero_sync.shards.settings import ShardSettings  # noqa: E402
 
 
 def build_defs(*, shard: int | None = None, database_url: str | None = None,
                sandbox_url: str | None = None) -> dg.Definitions:
     """Definitions of one shard with explicit resources (tests and the demo point them at their
-    own store). `shard` defaults to XERO_SYNC_SHARD."""
-    s = shard_at(ShardSettings.from_env().current if shard is None else shard)
+    own store). `shard` defaults to XERO_SYNC_SHARD. The one read of the settings at load time."""
+    settings = Settings.from_env()
+    # XERO_SYNC_SENSOR_INTERVAL for every sensor; unset, each keeps its own (and the factories'
+    # cached definitions stay the module-level ones, so merging those in deduplicates).
+    every = {} if settings.sensor_interval is None else {"every": settings.sensor_interval}
+    s = shard_at(settings.shard if shard is None else shard)
     # A shard's assets say so on every page (shard 1's keys carry `shard_1/`, shard 0's none).
     assets = dg.map_asset_specs(
         lambda spec: spec.replace_attributes(description=f"{s.label.capitalize()} (code location "
@@ -81,9 +87,9 @@ def build_defs(*, shard: int | None = None, database_url: str | None = None,
     return dg.Definitions(
         assets=assets,
         jobs=jobs,
-        sensors=[new_connection_sensor_for(s), xero_webhook_sensor_for(s), payment_outbox_sensor_for(s),
-                 reconciliation_after_push_sensor_for(s), partner_run_failure_sensor,
-                 partner_run_success_sensor],
+        sensors=[new_connection_sensor_for(s, **every), xero_webhook_sensor_for(s, **every),
+                 payment_outbox_sensor_for(s, **every), reconciliation_after_push_sensor_for(s, **every),
+                 partner_run_failure_sensor_for(**every), partner_run_success_sensor_for(**every)],
         schedules=schedules,
         resources={
             "platform": PlatformResource(database_url=database_url),

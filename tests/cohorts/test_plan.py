@@ -9,8 +9,7 @@ import pytest
 from xero_sync.cohorts.outcomes import FAILED, OK, SKIPPED, CohortSummary, PartnerOutcome, failure_text
 from xero_sync.cohorts.plan import plan_cohorts, run_key
 from xero_sync.cohorts.runner import run_concurrently
-from xero_sync.cohorts.settings import CohortSettings
-from xero_sync.config import ConfigError
+from xero_sync.config import ConfigError, Settings
 
 
 @pytest.mark.parametrize(("n", "size", "sizes"), [
@@ -40,9 +39,10 @@ def test_run_keys_name_phase_tick_and_cohort():
 
 
 def test_settings_default_and_read_the_environment():
-    assert CohortSettings.from_env({}) == CohortSettings(100, 8)
-    assert CohortSettings.from_env({"XERO_SYNC_COHORT_SIZE": " 25 ", "XERO_SYNC_COHORT_WORKERS": "4"}) == \
-        CohortSettings(25, 4)
+    default = Settings.from_env({})
+    assert (default.cohort_size, default.cohort_workers) == (100, 8)
+    given = Settings.from_env({"XERO_SYNC_COHORT_SIZE": " 25 ", "XERO_SYNC_COHORT_WORKERS": "4"})
+    assert (given.cohort_size, given.cohort_workers) == (25, 4)
 
 
 @pytest.mark.parametrize(("name", "value", "message"), [
@@ -53,7 +53,7 @@ def test_settings_default_and_read_the_environment():
 ])
 def test_bad_settings_are_refused_naming_the_variable(name, value, message):
     with pytest.raises(ConfigError) as refused:
-        CohortSettings.from_env({name: value})
+        Settings.from_env({name: value})
     assert str(refused.value) == message
 
 

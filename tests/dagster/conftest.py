@@ -81,7 +81,7 @@ def connect_partner(settings: Settings, engine: sa.Engine, partner_id: str, name
     code, redirect_uri = consent_headless(settings, tenant_id=tenant_id)
     consent = exchange(OAuthApp(settings.xero, settings.client_id, settings.client_secret), code, redirect_uri)
     organisation = next(o for o in consent.organisations if o.tenant_id == tenant_id)
-    return confirm(engine, TokenCipher.from_env(settings.home), partner_id=partner_id, partner_name=name,
+    return confirm(engine, TokenCipher.for_settings(settings), partner_id=partner_id, partner_name=name,
                    token_set=consent.token_set, organisation=organisation)
 
 

@@ -257,6 +257,41 @@ def test_a_cohort_run_lands_every_partner_but_the_failing_one_and_records_its_fa
     assert landed_invoice_ids(world.engine, "beta") == org_ids["beta"]
 
 
+def test_a_failed_run_seen_after_a_later_cohort_success_of_the_same_work_stays_cleared(three: Three):
+    """Seen: acme's incremental_sync_job run failed, the incremental cohort run then synced acme,
+    and the failure sensor, ticking after both, recorded the failure anyway (it looked for later
+    successes among runs of its own job only): acme showed failing until its next incremental sync.
+    The store now holds the one rule: a later success of the same work clears, in either order."""
+    world = three
+    failures_cursor = _sensor_tick(world, None)
+    successes_cursor = _sensor_tick(world, None, partner_run_success_sensor)
+    control(world.server, "POST", "/faults", {"kind": "rate_limit", "problem": "day", "count": 1,
+                                              "tenant_id": world.tenants["acme"], "retry_after": 60})
+    failed = world.defs.get_job_def("incremental_sync_job").execute_in_process(
+        instance=world.instance, partition_key="acme", raise_on_error=False)
+    assert not failed.success
+    with world.engine.begin() as conn:
+        connections.unpark(conn, "acme")  # as if Xero's window had reopened
+
+    [request] = world.schedule_requests(incremental_sync_schedule_for(shard(0)))
+    assert "acme" in partners_of(request)
+    assert world.run(request, "incremental_cohort_job").success
+    _sensor_tick(world, successes_cursor, partner_run_success_sensor)
+    _sensor_tick(world, failures_cursor)  # the failed run, seen only now
+    with world.engine.connect() as conn:
+        assert health_store.last_failure(conn, "acme") is None
+
+    # A failure after the cohort's success is recorded as ever.
+    control(world.server, "POST", "/faults", {"kind": "rate_limit", "problem": "day", "count": 1,
+                                              "tenant_id": world.tenants["acme"], "retry_after": 60})
+    again = world.defs.get_job_def("incremental_sync_job").execute_in_process(
+        instance=world.instance, partition_key="acme", raise_on_error=False)
+    assert not again.success
+    _sensor_tick(world, failures_cursor)
+    with world.engine.connect() as conn:
+        assert health_store.last_failure(conn, "acme").run_id == again.run_id
+
+
 def _sensor_tick(world: Three, cursor, sensor=partner_run_failure_sensor):
     # No `definitions`: in-process runs carry no code-location origin (see test_partner_health).
     with dg.build_sensor_context(instance=world.instance, cursor=cursor,

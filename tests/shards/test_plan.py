@@ -6,9 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from xero_sync.config import ConfigError
+from xero_sync.config import ConfigError, Settings
 from xero_sync.sync import shard_plan as plan
-from xero_sync.shards.settings import ShardSettings
 
 
 def test_capacity_keeps_every_asset_within_the_partition_limit():
@@ -67,9 +66,13 @@ def test_rebalance_moves_only_what_is_needed():
 ])
 def test_bad_shard_settings_say_what_is_wrong(env, message):
     with pytest.raises(ConfigError, match=message):
-        ShardSettings.from_env(env)
+        Settings.from_env(env)
 
 
 def test_shard_settings_defaults_and_values():
-    assert ShardSettings.from_env({}) == ShardSettings(1, 0, 50_000)
-    assert ShardSettings.from_env({"XERO_SYNC_SHARDS": "4", "XERO_SYNC_SHARD": "3"}) == ShardSettings(4, 3, 50_000)
+    def shards(env: dict[str, str]) -> tuple[int, int, int]:
+        settings = Settings.from_env(env)
+        return settings.shard_count, settings.shard, settings.shard_partitions
+
+    assert shards({}) == (1, 0, 50_000)
+    assert shards({"XERO_SYNC_SHARDS": "4", "XERO_SYNC_SHARD": "3"}) == (4, 3, 50_000)

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from xero_sync.store import connections, partner_work
 from xero_sync.store import health as store
-from xero_sync.store.schema import outbox, partner_failures, partners, xero_connections
+from xero_sync.store.schema import outbox, partner_failures, partner_work_successes, partners, xero_connections
 from xero_sync.sync.failure_policy import Work, asset_works, check_work, job_work
 
 NOW = dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.timezone.utc)
@@ -174,3 +174,46 @@ def test_a_failure_recorded_before_0013_stays_open_until_its_job_succeeds(db_url
             assert store.last_failure(conn, "acme") is None
     finally:
         engine.dispose()
+
+
+def test_a_failure_reported_after_a_later_success_of_the_same_work_stays_cleared(store_engine):
+    """Seen: a webhook's incremental_sync_job run failed at t1, the incremental cohort run synced
+    the partner at t2 > t1, and the failure sensor, ticking after both, recorded the failure (its
+    look for later successes saw runs of its own job only): open until the next incremental
+    success. Whoever reports first, a later success of the same work wins."""
+    incremental = [job_work("incremental_sync_job")]
+    backfill = asset_works(["xero_invoices"], ["2024-01-01|acme", "2024-03-01|acme"])
+    with store_engine.begin() as conn:
+        connections.ensure_partner(conn, "acme", "Acme")
+        partner_work.work_succeeded(conn, "acme", incremental, phase="incremental", at=NOW,
+                                    job="incremental_cohort_job")
+        partner_work.work_failed(conn, "acme", incremental, job="incremental_sync_job", at=NOW - MIN,
+                                 message="HTTP 503", run_id="r1")
+        assert _open(conn) == set()
+        # A failure after the success stays; so does one whose later success was other months.
+        partner_work.work_succeeded(conn, "acme", asset_works(["xero_invoices"], ["2024-02-01|acme"]),
+                                    phase="manual", at=NOW, job="__ASSET_JOB")
+        partner_work.work_failed(conn, "acme", incremental, job="incremental_sync_job", at=NOW + MIN,
+                                 message="HTTP 503 Authorization: Bearer abc.def", run_id="r2")
+        partner_work.work_failed(conn, "acme", backfill, job="__ASSET_JOB", at=NOW - MIN, message="boom",
+                                 run_id="r3")
+        assert _open(conn) == {"incremental_sync_job", "xero_invoices 2024-01..2024-03"}
+        assert "abc.def" not in store.last_failure(conn, "acme").message  # masked, whoever reports
+        # The same asset over covering months, later: cleared whether reported before or after.
+        wider = asset_works(["xero_invoices"], ["2023-12-01|acme", "2024-06-01|acme"])
+        assert partner_work.work_succeeded(conn, "acme", wider, phase="manual", at=NOW, job="__ASSET_JOB") == 1
+        partner_work.work_failed(conn, "acme", backfill, job="__ASSET_JOB", at=NOW - MIN, message="late",
+                                 run_id="r4")
+        assert _open(conn) == {"incremental_sync_job"}
+
+
+def test_successes_are_remembered_for_a_bounded_time(store_engine):
+    incremental = [job_work("incremental_sync_job")]
+    with store_engine.begin() as conn:
+        connections.ensure_partner(conn, "acme", "Acme")
+        partner_work.work_succeeded(conn, "acme", incremental, phase="incremental", at=NOW)
+        later = NOW + partner_work.SUCCESS_MEMORY + MIN
+        partner_work.work_succeeded(conn, "acme", [Work("push_job")], phase="push", at=later)
+        remembered = conn.execute(sa.select(partner_work_successes.c.work).where(
+            partner_work_successes.c.partner_id == "acme")).scalars().all()
+        assert remembered == ["push_job"]

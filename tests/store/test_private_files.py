@@ -15,7 +15,7 @@ from xero_sync.store.token_cipher import KEY_FILE, TokenCipher
 def _first_start(home: str, start, results) -> None:
     start.wait()
     try:
-        cipher = TokenCipher.from_env(Path(home), {})
+        cipher = TokenCipher.from_key_or_file(None, Path(home))
         results.put(("ok", cipher.decrypt(cipher.encrypt("x"))))
     except BaseException as exc:  # noqa: BLE001 - reported to the parent
         results.put(("error", f"{type(exc).__name__}: {exc}"))

@@ -132,9 +132,10 @@ def build_real_app(db_url: str, tmp_path: Path, monkeypatch, **overrides: str):
     for name, value in env.items():  # the app reads a few settings itself (encryption key)
         monkeypatch.setenv(name, value)
     upgrade(db_url)
-    web = WebSettings.from_env(PUBLIC, real=env.get("XERO_SYNC_XERO") == "real", env=env)
+    settings = Settings.from_env(env)
+    web = WebSettings.of(settings, PUBLIC)
     engine = make_engine(db_url)
-    return create_app(Settings.from_env(env), engine, web=web), engine, web, env
+    return create_app(settings, engine, web=web), engine, web, env
 
 
 def serve_real(db_url: str, tmp_path: Path, monkeypatch, **overrides: str) -> Iterator[RealWeb]:

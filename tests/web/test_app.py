@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import stat
 
+from xero_sync.config import Settings
 from xero_sync.web.app import SECRET_ENV, load_secret
 
 
 def test_secret_from_env_or_a_private_generated_file(tmp_path):
-    assert load_secret(tmp_path, {SECRET_ENV: "from-env"}) == "from-env"
-    first = load_secret(tmp_path / "home", {})
+    assert load_secret(Settings.from_env({"XERO_SYNC_HOME": str(tmp_path), SECRET_ENV: "from-env"})) == "from-env"
+    home = Settings.from_env({"XERO_SYNC_HOME": str(tmp_path / "home")})
+    first = load_secret(home)
     path = tmp_path / "home" / "web_secret.key"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert len(first) >= 40 and load_secret(tmp_path / "home", {}) == first  # stable across restarts
+    assert len(first) >= 40 and load_secret(home) == first  # stable across restarts
 
 
 def test_session_holds_only_who_when_and_state(web):

@@ -6,7 +6,6 @@ no linked connection behind.
 
 from __future__ import annotations
 
-import dataclasses
 import urllib.parse
 
 import pytest
@@ -164,8 +163,9 @@ def test_token_endpoint_refusing_shows_a_page_not_a_traceback(web):
     client = web.client("acme")
     callback = web.consent(web.start_connect(client))
     state = web.app.extensions["xero_sync_web"]
-    broken = dataclasses.replace(state.settings.xero, token_url=state.settings.xero.token_url + "-missing")
-    state.settings = dataclasses.replace(state.settings, xero=broken)  # the token endpoint answers 404
+    # The token endpoint answers 404 (every endpoint moved; the callback reaches only that one).
+    state.settings = state.settings.model_copy(update={"sandbox_url": state.settings.sandbox_url + "/missing"})
+    assert state.settings.xero.token_url.endswith("/missing/connect/token")
     page = client.get(callback)
     assert page.status_code == 502 and "Xero refused the request" in page.text
     assert web.counts() == NOTHING_LEFT

@@ -3,7 +3,6 @@ fixed public URL, Secure cookies over https and security headers (asserted over 
 
 from __future__ import annotations
 
-import dataclasses
 import html
 import os
 import re
@@ -49,7 +48,8 @@ def real_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
 
 def real_app(env: dict[str, str]):
     """The app as `xero-sync web` builds it from `env` (real mode)."""
-    return create_app(Settings.from_env(env), web=WebSettings.from_env(PUBLIC, real=True, env=env))
+    settings = Settings.from_env(env)
+    return create_app(settings, web=WebSettings.of(settings, PUBLIC))
 
 
 @pytest.mark.parametrize("unset", REAL_MODE_SECRETS)
@@ -95,7 +95,7 @@ def test_a_real_mode_receiver_without_a_key_answers_401_if_reached(tmp_path):
     upgrade(env["XERO_SYNC_DATABASE_URL"])
     app = real_app(env)
     state = app.extensions["xero_sync_web"]
-    state.settings = dataclasses.replace(state.settings, webhook_key=None)
+    state.settings = state.settings.model_copy(update={"webhook_key": None})
     body = payload(event())
     answer = app.test_client().post("/webhooks/xero", data=body, headers={
         "x-xero-signature": signature(DEMO_WEBHOOK_KEY, body)})

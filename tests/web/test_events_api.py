@@ -14,6 +14,7 @@ import urllib3
 
 from tests.events.test_events import snapshot
 from tests.web.conftest import SMALL_SANDBOX, LiveServer, Web, make_web
+from xero_sync.config import Settings
 from xero_sync.store import schema
 from xero_sync.store.connections import ensure_partner
 from xero_sync.web.app import create_app
@@ -83,7 +84,7 @@ def test_without_a_configured_token_503_and_never_accepting(api: Web, monkeypatc
         monkeypatch.delenv("XERO_SYNC_SERVICE_TOKEN")
     else:
         monkeypatch.setenv("XERO_SYNC_SERVICE_TOKEN", token)
-    app = create_app(api.settings, api.engine)
+    app = create_app(Settings.from_env(), api.engine)  # the token is read with the other settings
     before = snapshot(api.engine)
     for sent in (None, "", token or "", TOKEN):
         answer = app.test_client().post(f"{BASE}/invoice-created", data=json.dumps(INVOICE),

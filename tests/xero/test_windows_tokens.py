@@ -51,13 +51,13 @@ def test_cipher_round_trip_and_malformed_key_names_variable():
     enc = c.encrypt("secret-token")
     assert "secret-token" not in enc and c.decrypt(enc) == "secret-token"
     with pytest.raises(ConfigError, match=ENV_VAR):
-        TokenCipher.from_env(home=None, env={ENV_VAR: "not-a-key"})
+        TokenCipher.from_key_or_file("not-a-key", home=None)
 
 
 def test_cipher_key_file_created_0600_announced_once(tmp_path, capsys):
     home = tmp_path / "home"
-    c1 = TokenCipher.from_env(home, env={})
-    c2 = TokenCipher.from_env(home, env={})
+    c1 = TokenCipher.from_key_or_file(None, home)
+    c2 = TokenCipher.from_key_or_file(None, home)
     key_file = home / "encryption.key"
     assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
     assert c2.decrypt(c1.encrypt("x")) == "x"

@@ -27,9 +27,9 @@ from xero_sync.cohorts.outcomes import FAILED, OK, SKIPPED, CohortSummary, Partn
 from xero_sync.cohorts.partner_sync import NotDue, PartnerResult, PartnerSync, record_failure, record_success
 from xero_sync.cohorts.plan import INCREMENTAL_JOB, RECONCILE_JOB, REREAD_JOB
 from xero_sync.cohorts.runner import run_concurrently
-from xero_sync.cohorts.settings import CohortSettings
 from xero_sync.glue.metadata import shard_check
 from xero_sync.reconciliation.run import CHECK_NAME
+from xero_sync.config import Settings
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.resources.xero import XeroResource
 from xero_sync.shards.layout import PLATFORM_ASSET_NAMES, XERO_ASSET_NAMES, Shard, shard as shard_at
@@ -59,13 +59,12 @@ def _run_cohort(context: dg.OpExecutionContext, partners: list[str], sync: Partn
     job, run_id = context.job_name, context.run_id
     outcomes: list[PartnerOutcome] = []
     results: list[PartnerResult] = []
-    for done in run_concurrently(partners, work, CohortSettings.from_env().workers):
+    for done in run_concurrently(partners, work, Settings.from_env().cohort_workers):
         partner_id = done.partner_id
         if done.error is None:
             yield from done.result.events
             results.append(done.result)
-            # (and the job itself: a failure recorded by job before failures were kept per work)
-            record_success(sync.platform, partner_id, [*works, job_work(job)], phase)
+            record_success(sync.platform, partner_id, works, phase, job)
             context.log.info(f"partner {partner_id}: {done.result.summary}")
             outcomes.append(PartnerOutcome(partner_id, OK))
         elif isinstance(done.error, NotDue):

@@ -37,7 +37,6 @@ from xero_sync.resources.platform import PlatformResource
 from xero_sync.resources.xero import XeroResource
 from xero_sync.shards.layout import Shard
 from xero_sync.sync.failure_policy import Work
-from xero_sync.sync.health import safe_failure_message
 from xero_sync.xero.client import XeroClient
 
 # A push holds a tenant for seconds; a partner whose tenant stays busy longer (an onboarding
@@ -135,14 +134,12 @@ def record_failure(platform: PlatformResource, partner_id: str, works: Iterable[
                    message: str, run_id: str | None) -> None:
     """What `partner_run_failure_sensor` records for a failed per-partner run of the same work."""
     with platform.begin() as conn:
-        partner_work.record_failure(conn, partner_id, works, job=job, at=_now(),
-                                    message=safe_failure_message(message), run_id=run_id)
+        partner_work.work_failed(conn, partner_id, works, job=job, at=_now(), message=message, run_id=run_id)
 
 
-def record_success(platform: PlatformResource, partner_id: str, works: Iterable[Work], phase: str) -> None:
+def record_success(platform: PlatformResource, partner_id: str, works: Iterable[Work], phase: str,
+                   job: str) -> None:
     """What `partner_run_success_sensor` does for a successful per-partner run of the same work:
-    clears that work's earlier failures and notes the phase's success."""
-    at = _now()
+    clears that work's (and the job's) earlier failures and notes the phase's success."""
     with platform.begin() as conn:
-        partner_work.clear_failures(conn, partner_id, works, at)
-        partner_work.record_phase_success(conn, partner_id, phase, at)
+        partner_work.work_succeeded(conn, partner_id, works, phase=phase, at=_now(), job=job)

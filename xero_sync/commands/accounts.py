@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from xero_sync.store import connections
 from xero_sync.store.schema import outbox
+from xero_sync.store.states import OutboxStatus
 from xero_sync.sync import account_roles
 from xero_sync.sync.account_roles import ROLE_LABELS, ROLES, AccountChoice
 from xero_sync.xero.client import XeroClient
@@ -81,7 +82,7 @@ def choose_accounts(engine: sa.Engine, client: XeroClient, partner_id: str,
     with engine.begin() as conn:
         waiting = conn.execute(
             sa.select(sa.func.count()).select_from(outbox)
-            .where(outbox.c.partner_id == partner_id, outbox.c.status == "waiting_accounts")
+            .where(outbox.c.partner_id == partner_id, outbox.c.status == OutboxStatus.WAITING_ACCOUNTS)
         ).scalar_one()
         connections.set_accounts(
             conn, partner_id, payments_account_id=choice.payments_account_id,

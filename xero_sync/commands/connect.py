@@ -22,7 +22,7 @@ def _connect_command(args) -> int:
     settings = Settings.from_env()
     if not args.sandbox:
         raise UserError("only --sandbox can connect without a browser; for real Xero use `xero-sync web`")
-    cipher = TokenCipher.from_env(settings.home)  # a bad key fails here, before anything is created
+    cipher = TokenCipher.for_settings(settings)  # a bad key fails here, before anything is created
     if not settings.store_is_default:
         require_folder(settings.database_url)
     upgrade(settings.database_url)

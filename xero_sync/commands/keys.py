@@ -24,7 +24,7 @@ def _rotate(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     url = args.database_url or settings.database_url
-    cipher = TokenCipher.from_env(settings.home)
+    cipher = TokenCipher.for_settings(settings)
     engine = open_store(url)
     try:
         count = reencrypt_all(engine, cipher)

@@ -14,7 +14,6 @@ from xero_sync.config import Settings
 from xero_sync.store import shards as shard_store
 from xero_sync.store.db import open_store
 from xero_sync.sync import shard_plan as plan
-from xero_sync.shards.settings import ShardSettings
 from xero_sync.sync.month_slices import partition_months
 
 
@@ -34,8 +33,8 @@ def _prefix(index: int) -> str:
 def run(args: argparse.Namespace) -> int:
     from xero_sync.commands.cli import UserError
 
-    settings = ShardSettings.from_env()
-    engine = open_store(args.database_url or Settings.from_env().database_url)
+    settings = Settings.from_env()
+    engine = open_store(args.database_url or settings.database_url)
     try:
         with engine.begin() as conn:
             if args.action == "list":
@@ -49,9 +48,9 @@ def run(args: argparse.Namespace) -> int:
                       f"asset key prefix {_prefix(index)}, partitions {_partitions_name(index)})")
                 return 0
             if args.action == "move":
-                if args.to >= settings.count:
-                    raise UserError(f"--to {args.to}: XERO_SYNC_SHARDS={settings.count}, shards are "
-                                    f"0..{settings.count - 1} (raise XERO_SYNC_SHARDS and deploy "
+                if args.to >= settings.shard_count:
+                    raise UserError(f"--to {args.to}: XERO_SYNC_SHARDS={settings.shard_count}, shards are "
+                                    f"0..{settings.shard_count - 1} (raise XERO_SYNC_SHARDS and deploy "
                                     "the new shard's code location first)")
                 try:
                     moved = shard_store.move(conn, args.partner, args.to)
@@ -63,14 +62,14 @@ def run(args: argparse.Namespace) -> int:
                     print(f"partner {args.partner}: shard {moved.from_shard} -> {moved.to_shard}; the "
                           "shards' onboarding sensors move its partition and report its months")
                 return 0
-            moves = plan.rebalance(shard_store.members(conn), settings.count)
+            moves = plan.rebalance(shard_store.members(conn), settings.shard_count)
             for m in moves:
                 print(f"{'move' if args.apply else 'would move'} {m.partner_id}: "
                       f"shard {m.from_shard} -> {m.to_shard}")
                 if args.apply:
                     shard_store.move(conn, m.partner_id, m.to_shard)
             print(f"{len(moves)} partner(s) {'moved' if args.apply else 'to move'} over "
-                  f"{settings.count} shard(s){'' if args.apply or not moves else ' (run with --apply)'}")
+                  f"{settings.shard_count} shard(s){'' if args.apply or not moves else ' (run with --apply)'}")
             return 0
     finally:
         engine.dispose()
@@ -80,18 +79,18 @@ def _partitions_name(index: int) -> str:
     return "partners" if index == 0 else f"partners_shard_{index}"
 
 
-def _list(counts: dict[int, int], settings: ShardSettings) -> int:
+def _list(counts: dict[int, int], settings: Settings) -> int:
     months = _month_count()
-    room = plan.capacity(settings.max_partitions, months)
-    print(f"{settings.count} shard(s) configured; {months} month partitions; a shard takes up to "
-          f"{room} partners (within {settings.max_partitions:,} partitions per asset for "
+    room = plan.capacity(settings.shard_partitions, months)
+    print(f"{settings.shard_count} shard(s) configured; {months} month partitions; a shard takes up to "
+          f"{room} partners (within {settings.shard_partitions:,} partitions per asset for "
           f"{plan.HEADROOM_MONTHS} more months)")
     print("| shard | code location | partners | partitions per asset | state |")
     print("|---:|---|---:|---:|---|")
-    for index in sorted(set(range(settings.count)) | set(counts)):
+    for index in sorted(set(range(settings.shard_count)) | set(counts)):
         n = counts.get(index, 0)
-        state = ("not configured: rebalance" if index >= settings.count
-                 else "over the partition limit: add a shard, rebalance" if n * months > settings.max_partitions
+        state = ("not configured: rebalance" if index >= settings.shard_count
+                 else "over the partition limit: add a shard, rebalance" if n * months > settings.shard_partitions
                  else "full: add a shard before the next partners" if n >= room else "ok")
         print(f"| {index} | {_location(index)} | {n} | {n * months:,} | {state} |")
     return 0

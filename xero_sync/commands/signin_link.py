@@ -21,7 +21,7 @@ def _signin_link(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     base = settings.public_url or DEFAULT_PUBLIC_URL
-    web = WebSettings.from_env(base, real=not settings.uses_sandbox)
+    web = WebSettings.of(settings, base)
     if not web.signin.secret:
         where = f"the partner dashboard signs them ({SIGNIN_JWKS_URL_ENV} is set)" if web.signin.jwks_url \
             else f"set {SIGNIN_SECRET_ENV}"

@@ -60,7 +60,7 @@ class XeroClients:
         before anything else is done."""
         settings = settings or Settings.from_env()
         return cls(engine, settings, XeroEndpoints.for_base(sandbox_url) if sandbox_url else None,
-                   app_windows(engine, settings), TokenCipher.from_env(settings.home))
+                   app_windows(engine, settings), TokenCipher.for_settings(settings))
 
     @property
     def xero(self) -> XeroEndpoints:
@@ -70,7 +70,7 @@ class XeroClients:
         return OAuthApp(self.xero, self.settings.client_id, self.settings.client_secret)
 
     def token_store(self) -> SqlTokenStore:
-        return SqlTokenStore(self.engine, self.cipher or TokenCipher.from_env(self.settings.home))
+        return SqlTokenStore(self.engine, self.cipher or TokenCipher.for_settings(self.settings))
 
     def client_for(self, connection: Connection) -> XeroClient:
         if connection.tenant_id is None or connection.token_set_id is None:

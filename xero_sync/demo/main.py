@@ -101,7 +101,7 @@ def connect_demo_partner(settings: Settings, engine: sa.Engine) -> connections.C
     code, redirect_uri = consent_headless(settings)
     consent = exchange(OAuthApp(settings.xero, settings.client_id, settings.client_secret), code, redirect_uri)
     return confirm(
-        engine, TokenCipher.from_env(settings.home),
+        engine, TokenCipher.for_settings(settings),
         partner_id=DEMO_PARTNER[0], partner_name=DEMO_PARTNER[1],
         token_set=consent.token_set, organisation=consent.organisations[0],
     )

@@ -8,18 +8,17 @@ from), else 127.0.0.1:5432 as user postgres.
 
 from __future__ import annotations
 
-import os
 import re
 import uuid
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from xero_sync.config import ConfigError
+from xero_sync.config import DEFAULT_DEPLOY_PG_URL, DEPLOY_PG_URL_ENV, ConfigError, Settings
 from xero_sync.deploy.instance_files import DAGSTER_SCHEMA
 
-SERVER_ENV = "XERO_SYNC_DEPLOY_PG_URL"
-DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+SERVER_ENV = DEPLOY_PG_URL_ENV
+DEFAULT_SERVER = DEFAULT_DEPLOY_PG_URL
 _NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
@@ -38,9 +37,8 @@ class DeployDatabase:
 
 
 def server_url(env: dict[str, str] | None = None) -> sa.URL:
-    env = os.environ if env is None else env
     try:
-        url = sa.make_url(env.get(SERVER_ENV) or DEFAULT_SERVER)
+        url = sa.make_url(Settings.from_env(env).deploy_pg_url)
     except sa.exc.ArgumentError:
         raise ConfigError(f"{SERVER_ENV} is not a SQLAlchemy URL") from None
     if url.get_backend_name() != "postgresql":

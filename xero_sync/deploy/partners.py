@@ -40,7 +40,7 @@ def connect_one(settings: Settings, engine: sa.Engine, partner_id: str, tenant_i
     organisation = consent.organisation(tenant_id)
     if organisation is None:
         raise ConnectError(f"the sandbox did not authorise tenant {tenant_id} for {partner_id}")
-    return confirm(engine, TokenCipher.from_env(settings.home), partner_id=partner_id,
+    return confirm(engine, TokenCipher.for_settings(settings), partner_id=partner_id,
                    partner_name=partner_id.upper(), token_set=consent.token_set, organisation=organisation)
 
 

@@ -47,6 +47,7 @@ from xero_sync.events.checks import EventConflict, EventRefused, UnknownPartner
 from xero_sync.store.outbox import WRITE_KINDS, AlreadyClaimed, OutboxError
 from xero_sync.store.schema import customers, invoices, partners, payments, payouts, xero_invoices
 from xero_sync.store.schema import outbox as outbox_table
+from xero_sync.store.states import OutboxStatus
 from xero_sync.sync.rules import platform_status
 
 __all__ = [
@@ -56,7 +57,7 @@ __all__ = [
 
 Bind = sa.Engine | sa.Connection
 # Alternative payments whose write is not yet in Xero: Xero's AmountDue does not include them.
-_NOT_IN_XERO = ("pending", "waiting_accounts", "sending", "unknown")
+_NOT_IN_XERO = (OutboxStatus.PENDING, OutboxStatus.WAITING_ACCOUNTS, OutboxStatus.SENDING, OutboxStatus.UNKNOWN)
 
 
 # A first attempt and one re-run after losing a race on a unique key (then a replay or a refusal);

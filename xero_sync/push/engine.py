@@ -30,6 +30,7 @@ from xero_sync.store.connections import Connection
 from xero_sync.store.outbox import OutboxRow
 from xero_sync.store.schema import outbox as outbox_table
 from xero_sync.store.schema import payments as payments_table
+from xero_sync.store.states import OutboxStatus
 from xero_sync.push import claim as claiming
 from xero_sync.push import landing as write_through
 from xero_sync.push import send
@@ -255,7 +256,8 @@ class _Push:
         xero_id = ids.get("PaymentID") or ids.get("BankTransactionID") or stored
         if xero_id:
             return xero_id
-        if original is not None and original.status in ("unknown", "sending", "pending", "held"):
+        waiting_for = (OutboxStatus.UNKNOWN, OutboxStatus.SENDING, OutboxStatus.PENDING, OutboxStatus.HELD)
+        if original is not None and original.status in waiting_for:
             self._record(lambda conn: outbox.release(
                 conn, row.outbox_id, f"original write is {original.status}; the delete waits for it"))
             self.report.waiting += 1

@@ -31,6 +31,7 @@ from xero_sync.store.schema import (
     xero_invoices,
     xero_payments,
 )
+from xero_sync.store.states import OutboxStatus
 from xero_sync.sync import id_codes, reconcile
 from xero_sync.sync.reconcile import IN_FLIGHT_OUTBOX, ReconcileInput
 from xero_sync.sync.repair_rules import Evidence
@@ -40,7 +41,7 @@ from xero_sync.sync.repair_rules import Evidence
 MAX_PAYOUTS_PULLED = 200
 # Outbox states in which something may already be in Xero for the payout. Pending/waiting rows
 # were never sent and rejected/cancelled ones were not written: nothing to look for.
-MAYBE_WRITTEN = ("sending", "unknown", "held", "done")
+MAYBE_WRITTEN = (OutboxStatus.SENDING, OutboxStatus.UNKNOWN, OutboxStatus.HELD, OutboxStatus.DONE)
 
 
 def _frame(conn: sa.Connection, query: sa.Select, columns: tuple[str, ...]) -> pd.DataFrame:
@@ -229,7 +230,7 @@ def _add_payout_money(frame: pd.DataFrame, position: MoneyPosition) -> None:
         [0 if m is None else m.listed for m in money], dtype="Int64")
     frame["listed_in_flight"] = np.array([m is not None and m.listed_in_flight for m in money],
                                          dtype=bool)
-    done = frame["outbox_status"].eq("done").to_numpy(dtype=bool)
+    done = frame["outbox_status"].eq(OutboxStatus.DONE.value).to_numpy(dtype=bool)
     word = frame["expected_xero_minor"].fillna(frame["net_minor"].astype("Int64"))
     frame["xero_amount_minor"] = word.where(done, pd.NA).astype("Int64")
 
@@ -314,7 +315,7 @@ def _first_writes(conn: sa.Connection, partner_id: str, missing: list[str]) -> l
         conn.execute(sa.insert(outbox).values(
             partner_id=partner_id, kind=kind, subject_id=r.payment_id,
             idempotency_key=outbox_repo.idempotency_key(partner_id, kind, r.payment_id),
-            reference=r.payment_id, status="pending",
+            reference=r.payment_id, status=OutboxStatus.PENDING,
             payload={"payment_id": r.payment_id, "invoice_id": r.invoice_id,
                      "xero_invoice_id": r.xero_invoice_id, "invoice_number": r.number,
                      "amount_minor": int(r.amount_minor), "fee_minor": int(r.fee_minor),

@@ -33,11 +33,12 @@ from xero_sync.store.schema import (
     xero_invoices,
     xero_payments,
 )
+from xero_sync.store.states import OutboxStatus
 from xero_sync.sync import ledger
 from xero_sync.sync.currency import to_base_minor
 from xero_sync.sync.diff_rows import IN_FLIGHT_OUTBOX
 
-IN_DOUBT = ("sending", "unknown")
+IN_DOUBT = (OutboxStatus.SENDING, OutboxStatus.UNKNOWN)
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ class LatestWrites:
         deletes = self.of_kinds(("delete_payment", "delete_deposit"))
         return {pid for pid, _ in deletes
                 if (deletes.get((pid, "delete_payment")) or deletes.get((pid, "delete_deposit")))
-                == "done"}
+                == OutboxStatus.DONE}
 
 
 def money_position(read: frames.Read, partner_id: str, as_of: dt.date | None,
@@ -318,9 +319,9 @@ def _add_payouts(read: frames.Read, partner_id: str, position: MoneyPosition, is
             continue
         moved = composition.moved(payments_account_is_bank=is_bank)
         if moved and currency_of[payout_id] != position.currency and (
-                (out and status == "done") or status in IN_DOUBT):
+                (out and status == OutboxStatus.DONE) or status in IN_DOUBT):
             foreign_payouts.add(currency_of[payout_id])
-        if out and status == "done":
+        if out and status == OutboxStatus.DONE:
             position.awaiting_payout_minor -= moved
         elif status in IN_DOUBT:
             position.in_doubt_minor -= moved
@@ -330,7 +331,7 @@ def _add_payouts(read: frames.Read, partner_id: str, position: MoneyPosition, is
                 kind = "deposit" if amount > 0 else "delete_deposit"
                 deposit = deposit_status.get((pid, kind))
                 in_flight |= deposit in IN_FLIGHT_OUTBOX
-                if (pid in written if amount > 0 else deposit == "done"):
+                if (pid in written if amount > 0 else deposit == OutboxStatus.DONE):
                     listed += amount
         position.payouts[payout_id] = PayoutMoney(
             composition.deposit_account_movement(payments_account_is_bank=is_bank), listed, in_flight)

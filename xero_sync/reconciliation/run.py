@@ -31,7 +31,6 @@ from xero_sync.push import repairs
 from xero_sync.xero.client import XeroClient
 from xero_sync.sync import reconcile
 from xero_sync.sync.failure_policy import check_work
-from xero_sync.sync.health import safe_failure_message
 
 CHECK_NAME = "no_unexplained_differences"
 PHASE = "reconcile"
@@ -87,12 +86,11 @@ def reconcile_partner(engine: sa.Engine, client_for: Callable[[Connection], Xero
             at, len(diff), len(open_rows), run_id))
         repaired = diffs.enqueue_repairs(conn, partner_id, diff, looked.proofs)
         if open_rows.empty:
-            partner_work.clear_failures(conn, partner_id, [check_work(CHECK_NAME)], at)
+            partner_work.work_succeeded(conn, partner_id, [check_work(CHECK_NAME)], phase=PHASE, at=at)
         else:
-            partner_work.record_failure(
-                conn, partner_id, [check_work(CHECK_NAME)], job=job, at=at, run_id=run_id,
-                message=safe_failure_message(red_message(open_rows, partner_id)))
-        partner_work.record_phase_success(conn, partner_id, PHASE, at)
+            partner_work.work_failed(conn, partner_id, [check_work(CHECK_NAME)], job=job, at=at, run_id=run_id,
+                                     message=red_message(open_rows, partner_id))
+            partner_work.record_phase_success(conn, partner_id, PHASE, at)
     if repaired:
         log.info(f"re-queued {len(repaired)} writes Xero showed gone: {repaired[:10]}")
     return Reconciled(partner_id, diff, stored, repaired, pulled, at, looked.calls)

@@ -23,7 +23,7 @@ import dagster as dg
 
 from xero_sync.cohorts.jobs import RECONCILE_OP, cohort_run_config, reconcile_cohort_job_for
 from xero_sync.cohorts.plan import plan_cohorts, run_key
-from xero_sync.cohorts.settings import CohortSettings
+from xero_sync.config import Settings
 from xero_sync.jobs.run_tags import cohort_tags, run_tags
 from xero_sync.partitions import existing_partners
 from xero_sync.store import partner_work
@@ -61,7 +61,7 @@ def daily_reconciliation_schedule_for(shard: Shard) -> dg.ScheduleDefinition:
                  description="Reconciles every connected partner of the shard daily, in cohorts.")
     def daily_reconciliation_schedule(context: dg.ScheduleEvaluationContext, platform: PlatformResource):
         tick = context.scheduled_execution_time
-        size = CohortSettings.from_env().size
+        size = Settings.from_env().cohort_size
         for cohort in plan_cohorts(due_partners(context, platform, shard), size):
             yield dg.RunRequest(
                 run_key=run_key("reconcile", f"{tick:%Y%m%d}", cohort),
@@ -73,12 +73,12 @@ def daily_reconciliation_schedule_for(shard: Shard) -> dg.ScheduleDefinition:
 
 
 @functools.cache
-def reconciliation_after_push_sensor_for(shard: Shard, clock: Callable[[], float] = time.time
-                                         ) -> dg.SensorDefinition:
+def reconciliation_after_push_sensor_for(shard: Shard, clock: Callable[[], float] = time.time,
+                                         every: int | None = None) -> dg.SensorDefinition:
     """`clock`: seconds since the epoch (the pushers' clock; tests pass the sandbox's)."""
 
     @dg.sensor(name="reconciliation_after_push_sensor", job=reconciliation_job_for(shard),
-               minimum_interval_seconds=interval(60), default_status=dg.DefaultSensorStatus.RUNNING,
+               minimum_interval_seconds=interval(60, every), default_status=dg.DefaultSensorStatus.RUNNING,
                description="Reconciles a partner once the writes of its latest push are past the "
                            "settle bound.")
     def reconciliation_after_push_sensor(context: dg.SensorEvaluationContext, platform: PlatformResource):

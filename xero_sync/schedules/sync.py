@@ -24,7 +24,7 @@ from xero_sync.cohorts.jobs import (
     reread_cohort_job_for,
 )
 from xero_sync.cohorts.plan import plan_cohorts, run_key
-from xero_sync.cohorts.settings import CohortSettings
+from xero_sync.config import Settings
 from xero_sync.jobs.run_tags import cohort_tags
 from xero_sync.partitions import existing_partners
 from xero_sync.store import connections
@@ -66,7 +66,7 @@ def incremental_sync_schedule_for(shard: Shard) -> dg.ScheduleDefinition:
     )
     def incremental_sync_schedule(context: dg.ScheduleEvaluationContext, platform: PlatformResource):
         tick = context.scheduled_execution_time
-        size = CohortSettings.from_env().size
+        size = Settings.from_env().cohort_size
         for cohort in plan_cohorts(due_partners(context, platform, shard), size):
             yield dg.RunRequest(
                 run_key=run_key("incremental", f"{tick:%Y%m%dT%H%M}", cohort),
@@ -89,7 +89,7 @@ def daily_reread_schedule_for(shard: Shard) -> dg.ScheduleDefinition:
         tick = context.scheduled_execution_time
         current = month_start(tick.date())
         months = [add_months(current, -1), current]
-        size = CohortSettings.from_env().size
+        size = Settings.from_env().cohort_size
         for cohort in plan_cohorts(due_partners(context, platform, shard), size):
             yield dg.RunRequest(
                 run_key=run_key("reread", f"{tick:%Y%m%d}", cohort),

@@ -168,13 +168,13 @@ def _unknown_partitions(instance: dg.DagsterInstance, platform: PlatformResource
 
 
 @functools.cache
-def new_connection_sensor_for(shard: Shard) -> dg.SensorDefinition:
+def new_connection_sensor_for(shard: Shard, every: int | None = None) -> dg.SensorDefinition:
     """Onboarding of this shard's partners (and partners moving in or out of it)."""
 
     @dg.sensor(
         name="new_connection_sensor",
         jobs=[onboarding_job_for(shard), finalize_onboarding_job_for(shard)],
-        minimum_interval_seconds=interval(30),
+        minimum_interval_seconds=interval(30, every),
         default_status=dg.DefaultSensorStatus.RUNNING,
         description="Initial sync of newly connected partners: last 12 months first, then history.",
     )

@@ -78,11 +78,11 @@ def _run_key(row: sa.Row, now: dt.datetime) -> str | None:
 
 
 @functools.cache
-def payment_outbox_sensor_for(shard: Shard) -> dg.SensorDefinition:
+def payment_outbox_sensor_for(shard: Shard, every: int | None = None) -> dg.SensorDefinition:
     """Pushes for this shard's partners."""
 
     @dg.sensor(name="payment_outbox_sensor", job=push_job_for(shard),
-               minimum_interval_seconds=min(interval(TICK_SECONDS), TICK_SECONDS),
+               minimum_interval_seconds=min(interval(TICK_SECONDS, every), TICK_SECONDS),
                default_status=dg.DefaultSensorStatus.RUNNING,
                description="Launches push_job for partners with outbox rows to write to Xero.")
     def payment_outbox_sensor(context: dg.SensorEvaluationContext,

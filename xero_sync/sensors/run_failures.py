@@ -16,6 +16,7 @@ tag, no partner tag): they apply the same policy to each partner themselves (xer
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping
 
 import dagster as dg
@@ -26,7 +27,6 @@ from xero_sync.store import connections, partner_work
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.sensors.intervals import interval
 from xero_sync.sync.failure_policy import Work, asset_name, asset_works, job_work
-from xero_sync.sync.health import safe_failure_message
 
 _PARTITION_TAGS = ("dagster/partition", "dagster/asset_partition_range_start")
 
@@ -54,23 +54,6 @@ def partner_for_run(conn: sa.Connection, tags: Mapping[str, str]) -> tuple[str, 
         if found is not None:
             return found.partner_id, "xero/tenant"
     return None
-
-
-LATER_SUCCESSES_LOOKED_AT = 20
-
-
-def _not_fixed_since(instance: dg.DagsterInstance, run: dg.DagsterRun, tag: str, after: float,
-                     works: list[Work]) -> list[Work]:
-    """The run's works that no later success of the same job for the same partner covered (the
-    success sensor may have seen that success before this failure was recorded: do not bring
-    back a fixed failure; a later success of other work fixes nothing)."""
-    later = instance.get_run_records(
-        filters=dg.RunsFilter(job_name=run.job_name, statuses=[dg.DagsterRunStatus.SUCCESS],
-                              tags={tag: run.tags[tag]},
-                              created_after=dt.datetime.fromtimestamp(after, tz=dt.timezone.utc)),
-        limit=LATER_SUCCESSES_LOOKED_AT)
-    done = [w for r in later for w in run_works(instance, r.dagster_run)]
-    return [w for w in works if not any(d.covers(w) for d in done)]
 
 
 def run_works(instance: dg.DagsterInstance, run: dg.DagsterRun) -> list[Work]:
@@ -108,7 +91,7 @@ def failure_message(context: dg.RunFailureSensorContext) -> str:
         described = data.user_failure_data.description if data.user_failure_data else None
         text = described or (data.error.message if data.error else event.message)
         parts.append(f"{event.step_key}: {text}")
-    return safe_failure_message("; ".join(parts) or context.failure_event.message)
+    return "; ".join(parts) or context.failure_event.message or ""  # masked by partner_work.work_failed
 
 
 def _skip(context: dg.RunStatusSensorContext, why: str) -> None:
@@ -123,9 +106,20 @@ def _timestamp(ts: float | None) -> dt.datetime:
     return dt.datetime.fromtimestamp(ts or dt.datetime.now(dt.timezone.utc).timestamp(), tz=dt.timezone.utc)
 
 
-@dg.run_failure_sensor(default_status=dg.DefaultSensorStatus.RUNNING, minimum_interval_seconds=interval(30),
-                       description="Records a partner's failed run (job, time, message) on its connection.")
-def partner_run_failure_sensor(context: dg.RunFailureSensorContext, platform: PlatformResource):
+@functools.cache
+def partner_run_failure_sensor_for(every: int | None = None) -> dg.SensorDefinition:
+    """The sensor recording partners' failed runs, ticking every `every` seconds (default 30)."""
+
+    @dg.run_failure_sensor(name="partner_run_failure_sensor", default_status=dg.DefaultSensorStatus.RUNNING,
+                           minimum_interval_seconds=interval(30, every),
+                           description="Records a partner's failed run (job, time, message) on its connection.")
+    def partner_run_failure_sensor(context: dg.RunFailureSensorContext, platform: PlatformResource):
+        return _record_failed_run(context, platform)
+
+    return partner_run_failure_sensor
+
+
+def _record_failed_run(context: dg.RunFailureSensorContext, platform: PlatformResource):
     run = context.dagster_run
     record = context.instance.get_run_record_by_id(run.run_id)
     at = _timestamp(record.end_time if record else None)
@@ -133,21 +127,28 @@ def partner_run_failure_sensor(context: dg.RunFailureSensorContext, platform: Pl
         found = partner_for_run(conn, run.tags)
         if found is None:
             return _skip(context, f"run {run.run_id} ({run.job_name}) has no partner tag")
-        partner_id, tag = found
+        partner_id, _ = found
+        # A later success of the same work, reported first (e.g. by a cohort run), keeps it cleared.
         works = run_works(context.instance, run)
-        if record:
-            works = _not_fixed_since(context.instance, run, tag, record.create_timestamp.timestamp(), works)
-        if not works:
-            return _skip(context, f"run {run.run_id} of {partner_id} was superseded by a later success")
-        partner_work.record_failure(conn, partner_id, works, job=run.job_name, at=at,
-                                    message=failure_message(context), run_id=run.run_id)
+        partner_work.work_failed(conn, partner_id, works, job=run.job_name, at=at,
+                                 message=failure_message(context), run_id=run.run_id)
     context.log.info(f"partner {partner_id}: recorded failed run {run.run_id} of {run.job_name}")
 
 
-@dg.run_status_sensor(run_status=dg.DagsterRunStatus.SUCCESS, name="partner_run_success_sensor",
-                      default_status=dg.DefaultSensorStatus.RUNNING, minimum_interval_seconds=interval(30),
-                      description="Clears a partner's recorded failure when the same work succeeds later.")
-def partner_run_success_sensor(context: dg.RunStatusSensorContext, platform: PlatformResource):
+@functools.cache
+def partner_run_success_sensor_for(every: int | None = None) -> dg.SensorDefinition:
+    """The sensor clearing partners' failures on later successes, ticking every `every` seconds."""
+
+    @dg.run_status_sensor(run_status=dg.DagsterRunStatus.SUCCESS, name="partner_run_success_sensor",
+                          default_status=dg.DefaultSensorStatus.RUNNING, minimum_interval_seconds=interval(30, every),
+                          description="Clears a partner's recorded failure when the same work succeeds later.")
+    def partner_run_success_sensor(context: dg.RunStatusSensorContext, platform: PlatformResource):
+        return _clear_on_success(context, platform)
+
+    return partner_run_success_sensor
+
+
+def _clear_on_success(context: dg.RunStatusSensorContext, platform: PlatformResource):
     run = context.dagster_run
     record = context.instance.get_run_record_by_id(run.run_id)
     at = _timestamp(record.end_time if record else None)
@@ -156,6 +157,10 @@ def partner_run_success_sensor(context: dg.RunStatusSensorContext, platform: Pla
         if found is None:
             return _skip(context, f"run {run.run_id} ({run.job_name}) has no partner tag")
         works = run_works(context.instance, run)
-        # (and the job itself: a failure recorded by job before failures were kept per work)
-        partner_work.clear_failures(conn, found[0], [*works, job_work(run.job_name)], at)
-        partner_work.record_phase_success(conn, found[0], run_phase(run, works), at)
+        partner_work.work_succeeded(conn, found[0], works, phase=run_phase(run, works), at=at,
+                                    job=run.job_name)
+
+
+# With each sensor's own interval (build_defs passes XERO_SYNC_SENSOR_INTERVAL when it is set).
+partner_run_failure_sensor = partner_run_failure_sensor_for()
+partner_run_success_sensor = partner_run_success_sensor_for()

@@ -38,13 +38,13 @@ def _cursor(context: dg.SensorEvaluationContext) -> int:
 
 
 @functools.cache
-def xero_webhook_sensor_for(shard: Shard) -> dg.SensorDefinition:
+def xero_webhook_sensor_for(shard: Shard, every: int | None = None) -> dg.SensorDefinition:
     """Webhook-driven syncs of this shard's partners (each shard reads every event and keeps its own)."""
 
     @dg.sensor(
         name="xero_webhook_sensor",
         job=incremental_sync_job_for(shard),
-        minimum_interval_seconds=interval(15),
+        minimum_interval_seconds=interval(15, every),
         default_status=dg.DefaultSensorStatus.RUNNING,
         description="Xero webhook events (INVOICE, CONTACT, CREDITNOTE) -> incremental sync of that partner.",
     )

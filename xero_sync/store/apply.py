@@ -20,6 +20,7 @@ from xero_sync.store.bulk import chunks, dialect_insert, in_values, pg_copy, pg_
 from xero_sync.store.landing import load_contacts
 from xero_sync.store.outbox import WRITE_KINDS
 from xero_sync.store.schema import customers, invoices, outbox, payments
+from xero_sync.store.states import OutboxStatus
 from xero_sync.sync.rules import (
     PlatformCustomer,
     PlatformInvoice,
@@ -40,7 +41,8 @@ R = TypeVar("R", bound=_Versioned)
 XERO_PAYMENT_PREFIX = "xero_"
 # An Alternative payment is "applied in Xero" only once its write is done; a cancelled write
 # belongs to a failed payment, which the status filter already drops.
-_NOT_APPLIED = ("pending", "waiting_accounts", "sending", "unknown", "rejected")
+_NOT_APPLIED = (OutboxStatus.PENDING, OutboxStatus.WAITING_ACCOUNTS, OutboxStatus.SENDING, OutboxStatus.UNKNOWN,
+                OutboxStatus.REJECTED)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,18 +18,20 @@ import sqlalchemy as sa
 
 from xero_sync.core import ids
 from xero_sync.store import shards
-from xero_sync.store.schema import CONNECTION_STATUSES, partners, xero_connections, xero_token_sets
-from xero_sync.shards.settings import ShardSettings
+from xero_sync.store.schema import partners, xero_connections, xero_token_sets
+from xero_sync.store.states import ConnectionStatus
+from xero_sync.config import Settings
 
-LINKED = frozenset({"pending", "connected"})
-LOST = frozenset({"needs_reauth", "disconnected"})
+_S = ConnectionStatus
+LINKED = frozenset({_S.PENDING, _S.CONNECTED})
+LOST = frozenset({_S.NEEDS_REAUTH, _S.DISCONNECTED})
 _TRANSITIONS: dict[str, frozenset[str]] = {
-    "not_connected": frozenset({"pending"}),
-    "pending": frozenset({"connected", "needs_reauth", "disconnected"}),
-    "connected": frozenset({"needs_reauth", "disconnected"}),
+    _S.NOT_CONNECTED: frozenset({_S.PENDING}),
+    _S.PENDING: frozenset({_S.CONNECTED, _S.NEEDS_REAUTH, _S.DISCONNECTED}),
+    _S.CONNECTED: frozenset({_S.NEEDS_REAUTH, _S.DISCONNECTED}),
     # Reconnecting: a refreshed token set brings it back; a lapsed partner may also disconnect.
-    "needs_reauth": frozenset({"pending", "connected", "disconnected"}),
-    "disconnected": frozenset({"pending", "connected"}),
+    _S.NEEDS_REAUTH: frozenset({_S.PENDING, _S.CONNECTED, _S.DISCONNECTED}),
+    _S.DISCONNECTED: frozenset({_S.PENDING, _S.CONNECTED}),
 }
 
 
@@ -115,9 +117,9 @@ def ensure_partner(conn: sa.Connection, partner_id: str, name: str, *,
         conn.execute(sa.update(partners).where(partners.c.partner_id == partner_id).values(name=name))
     if get_connection(conn, partner_id) is None:
         if shard_count is None:
-            shard_count = ShardSettings.from_env().count
+            shard_count = Settings.from_env().shard_count
         shard = shards.choose_for_new(conn, shard_count)
-        conn.execute(sa.insert(xero_connections).values(partner_id=partner_id, status="not_connected",
+        conn.execute(sa.insert(xero_connections).values(partner_id=partner_id, status=_S.NOT_CONNECTED,
                                                         shard=shard))
 
 
@@ -166,7 +168,7 @@ def pending_slice(conn: sa.Connection, after: str | None, limit: int,
     """Up to `limit` pending connections (of this shard), by partner id after `after`, wrapping
     to the start: round-robin, so with more pending partners than one tick handles, nobody starves."""
     c = xero_connections.c
-    base = sa.select(*_COLUMNS).where(c.status == "pending").order_by(c.partner_id)
+    base = sa.select(*_COLUMNS).where(c.status == _S.PENDING).order_by(c.partner_id)
     if shard is not None:
         base = base.where(c.shard == shard)
     rows = list(conn.execute(base.where(c.partner_id > after).limit(limit))) if after else []
@@ -178,9 +180,9 @@ def pending_slice(conn: sa.Connection, after: str | None, limit: int,
 
 
 def _check_statuses(statuses: Iterable[str]) -> None:
-    unknown = sorted(set(statuses) - set(CONNECTION_STATUSES))
+    unknown = sorted(set(statuses) - set(ConnectionStatus))
     if unknown:
-        raise ValueError(f"unknown connection status(es) {unknown}; expected {CONNECTION_STATUSES}")
+        raise ValueError(f"unknown connection status(es) {unknown}; expected {tuple(s.value for s in _S)}")
 
 
 def drop_token_set(conn: sa.Connection, token_set_id: int | None) -> None:
@@ -220,7 +222,7 @@ def start_connection(
     current = _require(conn, partner_id)
     holder = connection_for_tenant(conn, tenant_id)
     if holder is not None and holder.partner_id != partner_id:
-        if holder.status != "disconnected":
+        if holder.status != _S.DISCONNECTED:
             raise TenantAlreadyConnected(
                 f"Xero organisation {tenant_name!r} ({tenant_id}) is already connected to partner "
                 f"{holder.partner_id!r} (status {holder.status}); disconnect it there first"
@@ -243,9 +245,9 @@ def start_connection(
     if current.status in LINKED:
         status = current.status
     elif same_tenant and current.initial_sync_done:
-        status = "connected"
+        status = _S.CONNECTED
     else:
-        status = "pending"
+        status = _S.PENDING
         if not same_tenant:
             # Another organisation: its history, plan and accounts are all different.
             values.update(
@@ -281,12 +283,12 @@ def set_status(conn: sa.Connection, partner_id: str, status: str, detail: str | 
             f"partner {partner_id!r}: connection cannot go from {current.status} to {status}"
         )
     values: dict[str, object] = {"status": status, "status_detail": detail}
-    if status == "connected" and current.connected_at is None:
+    if status == _S.CONNECTED and current.connected_at is None:
         values["connected_at"] = _now()
-    if status == "disconnected":
+    if status == _S.DISCONNECTED:
         values["token_set_id"] = None
     result = _update(conn, partner_id, **values)
-    if status == "disconnected":
+    if status == _S.DISCONNECTED:
         drop_token_set(conn, current.token_set_id)
     return result
 
@@ -328,7 +330,7 @@ def record_progress_many(conn: sa.Connection, progress: Iterable[tuple[str, int,
 
 def mark_connected(conn: sa.Connection, partner_id: str) -> Connection:
     """Every month of the initial sync succeeded: pending -> connected (no-op if already)."""
-    return set_status(conn, partner_id, "connected")
+    return set_status(conn, partner_id, _S.CONNECTED)
 
 
 def park(conn: sa.Connection, partner_id: str, until: dt.datetime, detail: str) -> Connection:
@@ -360,7 +362,7 @@ def set_accounts(
     from xero_sync.store.outbox import release_waiting  # outbox imports nothing from here
 
     current = _require(conn, partner_id)
-    if current.status != "connected":
+    if current.status != _S.CONNECTED:
         raise InvalidTransition(
             f"partner {partner_id!r} is {current.status}: accounts can be set up once connected"
         )

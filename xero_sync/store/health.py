@@ -21,8 +21,12 @@ from xero_sync.store.schema import (
     xero_api_calls,
     xero_connections,
 )
+from xero_sync.store.states import ConnectionStatus, OutboxStatus
 from xero_sync.sync.failure_policy import Work, job_work
-from xero_sync.sync.health import IN_FLIGHT_WRITES, Failure, PartnerFacts
+from xero_sync.sync.health import Failure, PartnerFacts
+
+# Writes on their way to Xero; `waiting_accounts` waits for the partner's Set Up Accounts instead.
+IN_FLIGHT_WRITES = (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.UNKNOWN)
 
 
 def _utc_day(now: dt.datetime) -> dt.date:
@@ -66,7 +70,7 @@ def load_facts(conn: sa.Connection, now: dt.datetime) -> list[PartnerFacts]:
             computed_at = reconciled[r.partner_id].computed_at
         today = calls.get(r.partner_id)
         facts.append(PartnerFacts(
-            partner_id=r.partner_id, name=r.name, status=r.status or "not_connected",
+            partner_id=r.partner_id, name=r.name, status=r.status or ConnectionStatus.NOT_CONNECTED.value,
             tenant_name=r.tenant_name, months_done=r.months_done or 0,
             months_total=r.months_total or 0, last_sync_at=r.last_sync_at,
             parked_until=r.parked_until, outbox_by_status=dict(by_status.get(r.partner_id, {})),

@@ -23,10 +23,11 @@ import sqlalchemy as sa
 from xero_sync.store.bulk import dialect_insert
 from xero_sync.core.ids import check_record_id
 from xero_sync.store.schema import invoices, outbox, payments, payouts, reconciliation_diffs
+from xero_sync.store.states import OutboxStatus as S
 
 WRITE_KINDS = ("payment", "deposit")  # the original write of an Alternative payment
 DELETE_KIND = {"payment": "delete_payment", "deposit": "delete_deposit"}
-CLAIMABLE = ("pending", "unknown")
+CLAIMABLE = (S.PENDING, S.UNKNOWN)
 MAX_ATTEMPTS = 25  # sends of one row before it is `held` for a person (not retried for ever)
 FAILED_PAYMENT_STATUSES = ("failed", "refunded")
 _MAX_KEY = 128
@@ -95,7 +96,7 @@ def _insert(conn: sa.Connection, *, partner_id: str, kind: str, subject_id: str,
         .values(
             partner_id=partner_id, kind=kind, subject_id=subject_id,
             idempotency_key=idempotency_key(partner_id, kind, subject_id),
-            reference=reference, payload=dict(payload), status="pending",
+            reference=reference, payload=dict(payload), status=S.PENDING,
         )
         .returning(outbox.c.outbox_id)
     ).scalar_one()
@@ -124,7 +125,7 @@ def requeue_repair(conn: sa.Connection, outbox_id: int, note: str | None = None)
     materialized twice queues once; the unique index keeps it so under concurrency) or is not a
     done REPAIRABLE write."""
     old = get(conn, outbox_id)
-    if old is None or old.kind not in REPAIRABLE or old.status != "done":
+    if old is None or old.kind not in REPAIRABLE or old.status != S.DONE:
         return None
     # The unique repairs_outbox_id (and the repair's deterministic key) is the guard: a second
     # repair of the same write, however concurrent, inserts nothing.
@@ -133,7 +134,7 @@ def requeue_repair(conn: sa.Connection, outbox_id: int, note: str | None = None)
             partner_id=old.partner_id, kind=old.kind, subject_id=old.subject_id,
             idempotency_key=idempotency_key(old.partner_id, old.kind, old.subject_id,
                                             repair_of=outbox_id),
-            reference=old.reference, payload=dict(old.payload), status="pending",
+            reference=old.reference, payload=dict(old.payload), status=S.PENDING,
             repairs_outbox_id=outbox_id, error=note[:500] if note else None,
         ).on_conflict_do_nothing().returning(outbox.c.outbox_id)
     ).scalar()
@@ -147,7 +148,7 @@ def requeue_reviewed(conn: sa.Connection, outbox_id: int, note: str) -> int:
     old = get(conn, outbox_id)
     if old is None:
         raise OutboxError(f"outbox row {outbox_id} does not exist")
-    if old.kind not in REPAIRABLE or old.status != "done":
+    if old.kind not in REPAIRABLE or old.status != S.DONE:
         raise OutboxError(f"outbox row {outbox_id} is a {old.status} {old.kind} write; only a done "
                           f"{'/'.join(REPAIRABLE)} write can be re-queued")
     d = reconciliation_diffs.c
@@ -400,16 +401,16 @@ def record_payment_failure(conn: sa.Connection, payment_id: str, status: str = "
     original = _original_write(conn, payment.partner_id, payment_id, latest=True)
     if original is None:
         return None
-    if original.status in ("pending", "waiting_accounts"):
+    if original.status in (S.PENDING, S.WAITING_ACCOUNTS):
         conn.execute(
             sa.update(outbox)
             .where(outbox.c.outbox_id == original.outbox_id, outbox.c.status == original.status)
-            .values(status="cancelled", error=f"payment {status} before it was written", updated_at=_now())
+            .values(status=S.CANCELLED, error=f"payment {status} before it was written", updated_at=_now())
         )
         return None
     ever_unknown = conn.execute(
         sa.select(outbox.c.ever_unknown).where(outbox.c.outbox_id == original.outbox_id)).scalar()
-    if original.status not in ("done", "sending", "unknown", "held") and not ever_unknown:
+    if original.status not in (S.DONE, S.SENDING, S.UNKNOWN, S.HELD) and not ever_unknown:
         return None  # rejected or cancelled and never in doubt: nothing exists in Xero
     # A write whose outcome was ever unknown may exist even if later refused: the delete row looks
     # Xero up before deciding there is nothing to delete.
@@ -436,8 +437,8 @@ def release_waiting(conn: sa.Connection, partner_id: str) -> int:
     """Accounts are set up: the partner's waiting writes become pending again. Returns how many."""
     return conn.execute(
         sa.update(outbox)
-        .where(outbox.c.partner_id == partner_id, outbox.c.status == "waiting_accounts")
-        .values(status="pending", error=RELEASED_NOTE, updated_at=_now())
+        .where(outbox.c.partner_id == partner_id, outbox.c.status == S.WAITING_ACCOUNTS)
+        .values(status=S.PENDING, error=RELEASED_NOTE, updated_at=_now())
     ).rowcount
 
 
@@ -469,7 +470,7 @@ def claim(conn: sa.Connection, outbox_ids: Sequence[int], owner: str | None = No
     rows = conn.execute(
         sa.update(outbox)
         .where(outbox.c.outbox_id.in_(list(outbox_ids)), outbox.c.status.in_(CLAIMABLE))
-        .values(status="sending", claimed_by=owner, updated_at=_now())
+        .values(status=S.SENDING, claimed_by=owner, updated_at=_now())
         .returning(*_COLUMNS)
     ).all()
     return sorted((OutboxRow(**r._mapping) for r in rows), key=lambda r: r.outbox_id)
@@ -511,17 +512,17 @@ def release(conn: sa.Connection, outbox_id: int, reason: str) -> None:
     """A claimed row this push did not send goes back to what it was (pending, or unknown if it
     was ever in doubt), with the reason visible."""
     row = get(conn, outbox_id)
-    if row is None or row.status != "sending":
+    if row is None or row.status != S.SENDING:
         return
-    status = "unknown" if row.ever_unknown or row.sent_at is not None else "pending"
+    status = S.UNKNOWN if row.ever_unknown or row.sent_at is not None else S.PENDING
     conn.execute(sa.update(outbox).where(outbox.c.outbox_id == outbox_id)
                  .values(status=status, claimed_by=None, error=reason,
-                         ever_unknown=status == "unknown", updated_at=_now()))
+                         ever_unknown=status == S.UNKNOWN, updated_at=_now()))
 
 
 def mark_held(conn: sa.Connection, outbox_id: int, reason: str) -> OutboxRow:
     """Sent MAX_ATTEMPTS times without settling: kept for a person, no longer retried."""
-    return _move(conn, outbox_id, ("sending", "pending", "unknown"), "held", error=reason,
+    return _move(conn, outbox_id, (S.SENDING, S.PENDING, S.UNKNOWN), S.HELD, error=reason,
                  claimed_by=None)
 
 
@@ -529,23 +530,23 @@ def resume_held(conn: sa.Connection, outbox_id: int, note: str) -> OutboxRow:
     """A person checked Xero and wants the row settled again: back to `unknown` with its sends
     counted from zero, so the push path first looks it up by reference (or re-sends the very
     request it sent, with its key, while Xero may still replay it): never a second write."""
-    return _move(conn, outbox_id, ("held",), "unknown", error=f"resumed: {note}", attempts=0,
+    return _move(conn, outbox_id, (S.HELD,), S.UNKNOWN, error=f"resumed: {note}", attempts=0,
                  ever_unknown=True, claimed_by=None)
 
 
 def cancel_held(conn: sa.Connection, outbox_id: int, note: str) -> OutboxRow:
     """A person checked Xero and decided this write must not be made (or was made by hand)."""
-    return _move(conn, outbox_id, ("held",), "cancelled", error=f"cancelled: {note}", claimed_by=None)
+    return _move(conn, outbox_id, (S.HELD,), S.CANCELLED, error=f"cancelled: {note}", claimed_by=None)
 
 
 def held_rows(conn: sa.Connection, partner_id: str | None = None) -> list[OutboxRow]:
-    query = sa.select(*_COLUMNS).where(outbox.c.status == "held").order_by(outbox.c.outbox_id)
+    query = sa.select(*_COLUMNS).where(outbox.c.status == S.HELD).order_by(outbox.c.outbox_id)
     if partner_id is not None:
         query = query.where(outbox.c.partner_id == partner_id)
     return [OutboxRow(**r._mapping) for r in conn.execute(query)]
 
 
-def _move(conn: sa.Connection, outbox_id: int, allowed_from: tuple[str, ...], status: str,
+def _move(conn: sa.Connection, outbox_id: int, allowed_from: tuple[S, ...], status: S,
           **values: object) -> OutboxRow:
     row = conn.execute(
         sa.update(outbox)
@@ -566,7 +567,7 @@ def mark_done(conn: sa.Connection, outbox_id: int, xero_ids: Mapping[str, str]) 
 
     For a payment/deposit, Xero's PaymentID (or BankTransactionID) is also stored on the payment.
     """
-    row = _move(conn, outbox_id, ("sending", "unknown"), "done", xero_ids=dict(xero_ids), error=None,
+    row = _move(conn, outbox_id, (S.SENDING, S.UNKNOWN), S.DONE, xero_ids=dict(xero_ids), error=None,
                 claimed_by=None)
     xero_id = xero_ids.get("PaymentID") or xero_ids.get("BankTransactionID")
     if row.kind in WRITE_KINDS and xero_id:
@@ -579,17 +580,17 @@ def mark_done(conn: sa.Connection, outbox_id: int, xero_ids: Mapping[str, str]) 
 
 def mark_rejected(conn: sa.Connection, outbox_id: int, error: str) -> OutboxRow:
     """Xero refused the write (validation error): kept with Xero's message, not retried."""
-    return _move(conn, outbox_id, ("sending", "unknown"), "rejected", error=error, claimed_by=None)
+    return _move(conn, outbox_id, (S.SENDING, S.UNKNOWN), S.REJECTED, error=error, claimed_by=None)
 
 
 def mark_unknown(conn: sa.Connection, outbox_id: int, error: str) -> OutboxRow:
     """The response was lost: the same request is re-sent while Xero may replay it, and the write
     looked up by reference once the original can no longer be in flight (push/settle.py)."""
-    return _move(conn, outbox_id, ("sending", "unknown"), "unknown", error=error, ever_unknown=True,
+    return _move(conn, outbox_id, (S.SENDING, S.UNKNOWN), S.UNKNOWN, error=error, ever_unknown=True,
                  claimed_by=None)
 
 
 def mark_waiting_accounts(conn: sa.Connection, outbox_id: int, detail: str | None = None) -> OutboxRow:
     """The partner has not set up accounts: the write waits (visible, not failed)."""
-    return _move(conn, outbox_id, ("pending", "sending"), "waiting_accounts",
+    return _move(conn, outbox_id, (S.PENDING, S.SENDING), S.WAITING_ACCOUNTS,
                  error=detail or "waiting for Set Up Accounts", claimed_by=None)

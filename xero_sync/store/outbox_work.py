@@ -10,8 +10,9 @@ import sqlalchemy as sa
 
 from xero_sync.store.outbox import RELEASED_NOTE
 from xero_sync.store.schema import outbox, xero_connections
+from xero_sync.store.states import OutboxStatus as S
 
-_TO_WRITE = ("pending", "unknown", "sending")
+_TO_WRITE = (S.PENDING, S.UNKNOWN, S.SENDING)
 
 
 @dataclass(frozen=True)
@@ -35,16 +36,16 @@ def partners_with_work(conn: sa.Connection, after: str | None, now: dt.datetime,
     `unknown_at` is the latest update of the `unknown` rows that are due now (see SettleWindows),
     so the pushes that find a row must still wait (and touch it) ask for no new run."""
     o, c = outbox.c, xero_connections.c
-    pending = o.status == "pending"
+    pending = o.status == S.PENDING
     fresh = sa.and_(pending, o.updated_at >= now - stranded_after)
     released = sa.and_(pending, o.error == RELEASED_NOTE)
-    stale_sending = sa.and_(o.status == "sending", o.updated_at < now - stranded_after)
+    stale_sending = sa.and_(o.status == S.SENDING, o.updated_at < now - stranded_after)
     due = sa.or_(o.sent_at.is_(None),  # never sent: nothing in flight, look it up now
                  sa.and_(o.updated_at <= settle.retry_before,
                          sa.or_(o.sent_at <= settle.look_up_before,
                                 sa.func.coalesce(o.first_sent_at, o.sent_at) > settle.resend_after)))
-    unknown = sa.or_(o.status == "unknown", stale_sending)
-    unknown_due = sa.or_(sa.and_(o.status == "unknown", due), stale_sending)
+    unknown = sa.or_(o.status == S.UNKNOWN, stale_sending)
+    unknown_due = sa.or_(sa.and_(o.status == S.UNKNOWN, due), stale_sending)
     query = (
         sa.select(
             o.partner_id,

@@ -1,6 +1,13 @@
 """Partner health's evidence in the store: failures per partner and work, each phase's last
 success, and the latest reconciliation per partner (the rules: sync/failure_policy.py).
 
+`work_failed` and `work_succeeded` are the one way a partner's failure or success is recorded,
+whoever saw it: the run-status sensors (runs of one partner), the cohort jobs (each partner of a
+cohort run) and the reconciliation (its check). The rule "only a later success of the same work
+clears a failure" lives here and in failure_policy.Work.covers, nowhere else, whatever order the
+reports arrive in: successes are remembered for SUCCESS_MEMORY, so a failure reported after a
+later success of the same work (the failure sensor ticks behind the cohort runs) stays cleared.
+
 Every write is an upsert guarded in the database (`UPDATE ... WHERE <time> <= new`, then an
 INSERT in a savepoint that falls back to the guarded UPDATE when another writer inserted first),
 so concurrent runs, sensor ticks and cohort threads never lose a newer fact to an older one.
@@ -23,9 +30,16 @@ from xero_sync.store.schema import (
     partner_failures,
     partner_phase_successes,
     partner_reconciliations,
+    partner_work_successes,
     xero_connections,
 )
-from xero_sync.sync.failure_policy import Work
+from xero_sync.store.states import ConnectionStatus, OutboxStatus
+from xero_sync.sync.failure_policy import Work, job_work
+from xero_sync.sync.health import safe_failure_message
+
+
+# How long a success is remembered against failures reported late: far beyond the sensors' lag.
+SUCCESS_MEMORY = dt.timedelta(days=2)
 
 
 @dataclass(frozen=True)
@@ -135,6 +149,44 @@ def clear_failures(conn: sa.Connection, partner_id: str, works: Iterable[Work],
     return len(cleared)
 
 
+def work_failed(conn: sa.Connection, partner_id: str, works: Iterable[Work], *, job: str,
+                at: dt.datetime, message: str, run_id: str | None) -> bool:
+    """The partner failed `works` at `at` in a run of `job`: each is recorded as open, with the
+    message masked and bounded (sync.health.safe_failure_message), unless a success of the same
+    work at or after `at` was already recorded. False: no connection row."""
+    works = list(works)
+    if not _lock_connection(conn, partner_id):
+        return False
+    s = partner_work_successes.c
+    later = [Work(r.work, r.first_month, r.last_month) for r in conn.execute(
+        sa.select(s.work, s.first_month, s.last_month).where(
+            s.partner_id == partner_id, s.work.in_(sorted({w.name for w in works})), s.succeeded_at >= at))]
+    still = [w for w in works if not any(done.covers(w) for done in later)]
+    if not still:
+        return True
+    return record_failure(conn, partner_id, still, job=job, at=at, message=safe_failure_message(message),
+                          run_id=run_id)
+
+
+def work_succeeded(conn: sa.Connection, partner_id: str, works: Iterable[Work], *, phase: str,
+                   at: dt.datetime, job: str | None = None) -> int:
+    """The partner did `works` at `at` (in a run of `job`, when a run): the failures of the same
+    work up to then are cleared (with `job`, also a failure recorded by job, as before failures
+    were kept per work) and `phase` notes its success. Returns how many failures were cleared."""
+    works = [*works, *([job_work(job)] if job else [])]
+    if _lock_connection(conn, partner_id):
+        for work in works:
+            _upsert(conn, partner_work_successes,
+                    {"partner_id": partner_id, "work": work.name, "first_month": work.first_month,
+                     "last_month": work.last_month}, {"succeeded_at": at}, newer="succeeded_at")
+        s = partner_work_successes.c
+        conn.execute(sa.delete(partner_work_successes).where(
+            s.partner_id == partner_id, s.succeeded_at < at - SUCCESS_MEMORY))
+    cleared = clear_failures(conn, partner_id, works, at)
+    record_phase_success(conn, partner_id, phase, at)
+    return cleared
+
+
 def open_failures(conn: sa.Connection) -> dict[str, list[OpenFailure]]:
     """partner_id -> its open failures, newest first (one query for every partner)."""
     f = partner_failures.c
@@ -209,14 +261,14 @@ def reconciliations_due_after_writes(conn: sa.Connection, shard: int, now: dt.da
     sent = sa.func.coalesce(o.sent_at, o.updated_at, type_=o.sent_at.type)
     writes = (sa.select(o.partner_id, sa.func.max(sent).label("written_at"),
                         sa.func.max(o.outbox_id).label("last_outbox_id"))
-              .where(o.status == "done", sent > now - look_back)
+              .where(o.status == OutboxStatus.DONE, sent > now - look_back)
               .group_by(o.partner_id).subquery())
     rows = conn.execute(
         sa.select(writes.c.partner_id, writes.c.written_at, writes.c.last_outbox_id, c.tenant_id,
                   r.computed_at)
         .join(xero_connections, c.partner_id == writes.c.partner_id)
         .outerjoin(partner_reconciliations, r.partner_id == writes.c.partner_id)
-        .where(c.shard == shard, c.status == "connected")
+        .where(c.shard == shard, c.status == ConnectionStatus.CONNECTED)
         .order_by(writes.c.written_at, writes.c.partner_id)
     ).all()
     due = []

@@ -18,6 +18,8 @@ import datetime as dt
 
 import sqlalchemy as sa
 
+from xero_sync.store.states import ConnectionStatus, OutboxStatus
+
 metadata = sa.MetaData(
     naming_convention={
         "ix": "ix_%(column_0_label)s",
@@ -97,9 +99,7 @@ xero_token_sets = sa.Table(
     sa.Column("refresh_lease_until", TS, nullable=True),
 )
 
-# not_connected -> pending -> connected; needs_reauth | disconnected from any connected state.
-CONNECTION_STATUSES = ("not_connected", "pending", "connected", "needs_reauth", "disconnected")
-
+# A connection's status is a states.ConnectionStatus (the state machine is described there).
 xero_connections = sa.Table(
     "xero_connections",
     metadata,
@@ -108,7 +108,7 @@ xero_connections = sa.Table(
     sa.Column("tenant_name", sa.String(200), nullable=True),
     sa.Column("xero_connection_id", sa.String(64), nullable=True),  # for DELETE /connections/{id}
     sa.Column("token_set_id", sa.Integer, sa.ForeignKey("xero_token_sets.token_set_id"), nullable=True),
-    sa.Column("status", sa.String(32), nullable=False, server_default="not_connected"),
+    sa.Column("status", sa.String(32), nullable=False, server_default=ConnectionStatus.NOT_CONNECTED.value),
     sa.Column("status_detail", sa.Text, nullable=True),  # what the partner must do, in words
     sa.Column("parked_until", TS, nullable=True),  # daily limit reached: no calls before this
     sa.Column("base_currency", sa.String(3), nullable=True),
@@ -140,7 +140,7 @@ xero_connections = sa.Table(
     sa.Column("shard", sa.Integer, nullable=False, server_default="0"),
     # The onboarding sensor reads pending connections every tick.
     sa.Index("ix_xero_connections_status", "status", "partner_id"),
-    sa.CheckConstraint(sa.column("status").in_(CONNECTION_STATUSES), name="status"),
+    sa.CheckConstraint(sa.column("status").in_([s.value for s in ConnectionStatus]), name="status"),
     sa.Index("ix_xero_connections_shard", "shard", "status", "partner_id"),
 )
 
@@ -289,6 +289,18 @@ partner_failures = sa.Table(
     sa.Column("run_id", sa.String(64), nullable=True),
 )
 
+# A partner's recent successes per work (kept partner_work.SUCCESS_MEMORY): a failure reported
+# after a later success of the same work (the failure sensor runs behind cohort runs) stays cleared.
+partner_work_successes = sa.Table(
+    "partner_work_successes",
+    metadata,
+    sa.Column("partner_id", sa.String(64), sa.ForeignKey("partners.partner_id"), primary_key=True),
+    sa.Column("work", sa.String(200), primary_key=True),
+    sa.Column("first_month", sa.String(10), primary_key=True),  # YYYY-MM-DD or ''
+    sa.Column("last_month", sa.String(10), primary_key=True),
+    sa.Column("succeeded_at", TS, nullable=False),
+)
+
 # When each phase (xero/phase: onboarding, incremental, reread, webhook, push, reconcile) last
 # succeeded for a partner.
 partner_phase_successes = sa.Table(
@@ -414,14 +426,8 @@ payouts = sa.Table(
     sa.Column("created_at", TS, nullable=False, server_default=_now_default()),
 )
 
-# One row per intended write to Xero, inserted in the same transaction as the platform event.
-# status: pending -> sending -> done | rejected; `unknown` after a lost response (look up by
-# reference before re-posting); `waiting_accounts` until Set Up Accounts is done.
-# `cancelled`: the payment failed before its write was sent, so nothing is written at all;
-# `held`: sent MAX_ATTEMPTS times without settling, kept for a person (outbox.mark_held).
-OUTBOX_STATUSES = (
-    "pending", "waiting_accounts", "sending", "unknown", "done", "rejected", "cancelled", "held",
-)
+# One row per intended write to Xero, inserted in the same transaction as the platform event;
+# its status is a states.OutboxStatus (the state machine is described there).
 
 outbox = sa.Table(
     "outbox",
@@ -433,7 +439,7 @@ outbox = sa.Table(
     sa.Column("idempotency_key", sa.String(128), nullable=False, unique=True),
     sa.Column("reference", sa.String(255), nullable=False),  # what we look up in Xero after an unknown outcome
     sa.Column("payload", sa.JSON, nullable=False),
-    sa.Column("status", sa.String(32), nullable=False, server_default="pending"),
+    sa.Column("status", sa.String(32), nullable=False, server_default=OutboxStatus.PENDING.value),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("xero_ids", sa.JSON, nullable=True),  # ids Xero returned (payment, bank transaction, transfer)
     sa.Column("error", sa.Text, nullable=True),  # Xero's validation message for rejected writes
@@ -453,7 +459,7 @@ outbox = sa.Table(
     # The write(s) for one payment or payout: pending-payment sums, failures, cancellations.
     sa.Index("ix_outbox_subject_id", "subject_id"),
     sa.Index("ix_outbox_repairs_outbox_id", "repairs_outbox_id", unique=True),
-    sa.CheckConstraint(sa.column("status").in_(OUTBOX_STATUSES), name="status"),
+    sa.CheckConstraint(sa.column("status").in_([s.value for s in OutboxStatus]), name="status"),
 )
 
 # Idempotency keys of the events API (events/idempotency.py): one row per (partner, key),

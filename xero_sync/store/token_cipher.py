@@ -10,17 +10,19 @@ created, and we say so once on stderr so nobody mistakes it for a production set
 
 from __future__ import annotations
 
-import os
 import sys
-from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
-from xero_sync.config import ConfigError
+from xero_sync.config import ENCRYPTION_KEY_ENV, ConfigError
 from xero_sync.store.private_files import read_or_create_secret
 
-ENV_VAR = "XERO_SYNC_ENCRYPTION_KEY"
+if TYPE_CHECKING:
+    from xero_sync.config import Settings
+
+ENV_VAR = ENCRYPTION_KEY_ENV
 KEY_FILE = "encryption.key"
 
 _announced: set[Path] = set()
@@ -54,11 +56,17 @@ class TokenCipher:
         return Fernet.generate_key().decode()
 
     @classmethod
-    def from_env(cls, home: Path, env: Mapping[str, str] | None = None) -> "TokenCipher":
-        env = os.environ if env is None else env
-        key = env.get(ENV_VAR)
+    def for_settings(cls, settings: "Settings") -> "TokenCipher":
+        """The cipher of XERO_SYNC_ENCRYPTION_KEY, else of the key file in XERO_SYNC_HOME."""
+        return cls.from_key_or_file(settings.encryption_key, settings.home)
+
+    @classmethod
+    def from_key_or_file(cls, key: str | None, home: Path | None) -> "TokenCipher":
+        """`key` (the variable's value), else the key file in `home`, created when missing."""
         if key:
             return cls(key.strip(), source=ENV_VAR)
+        if home is None:
+            raise ConfigError(f"{ENV_VAR} is not set and there is no home folder for its key file")
         path = Path(home) / KEY_FILE
         try:
             key = read_or_create_secret(path, cls.generate_key)

@@ -19,6 +19,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 
 from xero_sync.store.schema import xero_connections, xero_token_sets
+from xero_sync.store.states import ConnectionStatus
 from xero_sync.store.token_cipher import TokenCipher
 from xero_sync.core.errors import NeedsReauth
 from xero_sync.core.tokens import REFRESH_MARGIN_SECONDS, Refresher, TokenSet
@@ -205,8 +206,8 @@ def mark_needs_reauth(engine: sa.Engine, token_set_id: int, detail: str) -> int:
         result = conn.execute(
             sa.update(xero_connections)
             .where(xero_connections.c.token_set_id == token_set_id)
-            .where(xero_connections.c.status != "disconnected")
-            .values(status="needs_reauth", status_detail=detail, updated_at=_utc_now())
+            .where(xero_connections.c.status != ConnectionStatus.DISCONNECTED)
+            .values(status=ConnectionStatus.NEEDS_REAUTH, status_detail=detail, updated_at=_utc_now())
         )
         return result.rowcount
 
@@ -222,7 +223,7 @@ def mark_disconnected(engine: sa.Engine, tenant_id: str, detail: str) -> int:
         result = conn.execute(
             sa.update(xero_connections)
             .where(xero_connections.c.tenant_id == tenant_id)
-            .values(status="disconnected", status_detail=detail, token_set_id=None, updated_at=_utc_now())
+            .values(status=ConnectionStatus.DISCONNECTED, status_detail=detail, token_set_id=None, updated_at=_utc_now())
         )
         for token_set_id in token_set_ids:
             drop_token_set(conn, token_set_id)

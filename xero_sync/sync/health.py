@@ -28,8 +28,6 @@ FAILURE_CELL_LIMIT = 300
 DEFAULT_PENDING_WRITE_MINUTES = 30
 XERO_DAILY_LIMIT = 5000  # calls per tenant per day (developer.xero.com/faq/limits)
 API_ATTENTION_SHARE = 0.8  # most of the day's calls spent: the next big pull may park the partner
-# Writes on their way to Xero; `waiting_accounts` waits for the partner's Set Up Accounts instead.
-IN_FLIGHT_WRITES = ("pending", "sending", "unknown")
 FAILURE_MESSAGE_LIMIT = 500
 
 FAILING, ATTENTION, OK, INACTIVE = "failing", "attention", "ok", "not connected"
@@ -59,7 +57,7 @@ class PartnerFacts:
     last_sync_at: dt.datetime | None = None
     parked_until: dt.datetime | None = None
     outbox_by_status: Mapping[str, int] = field(default_factory=dict)
-    oldest_pending_at: dt.datetime | None = None  # the oldest IN_FLIGHT_WRITES row's created_at
+    oldest_pending_at: dt.datetime | None = None  # the oldest in-flight write's created_at (store.health)
     unexplained: int = 0
     diff_computed_at: dt.datetime | None = None
     api_calls_today: int = 0

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-DEFAULT_MAX_PARTITIONS = 50_000
 HEADROOM_MONTHS = 24
 
 

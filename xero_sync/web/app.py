@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import secrets
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,12 +54,11 @@ class WebState:
     webhook_purged_at: float = float("-inf")  # time.monotonic() of the last purge of unknown tenants
 
 
-def load_secret(home: Path, env: Mapping[str, str] | None = None) -> str:
+def load_secret(settings: Settings) -> str:
     """The session-signing secret: XERO_SYNC_WEB_SECRET, else a generated file in home (0600)."""
-    env = os.environ if env is None else env
-    if env.get(SECRET_ENV):
-        return env[SECRET_ENV]
-    return read_or_create_secret(Path(home) / SECRET_FILE, lambda: secrets.token_urlsafe(48))
+    if settings.web_secret:
+        return settings.web_secret
+    return read_or_create_secret(Path(settings.home) / SECRET_FILE, lambda: secrets.token_urlsafe(48))
 
 
 def public_url(app: Flask) -> str:
@@ -84,11 +81,11 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
     settings = settings or Settings.from_env()
     settings.check_web()
     base_url = settings.public_url or DEFAULT_PUBLIC_URL
-    web = web or WebSettings.from_env(base_url, real=not settings.uses_sandbox)
+    web = web or WebSettings.of(settings, base_url)
     engine = engine or make_engine(settings.database_url)
     app = Flask(__name__)
     app.config.update(
-        SECRET_KEY=settings.web_secret or load_secret(settings.home),
+        SECRET_KEY=load_secret(settings),
         SESSION_COOKIE_NAME="xero_sync_session",
         SESSION_COOKIE_HTTPONLY=True,
         # Lax: the cookie comes back on Xero's top-level redirect to the callback, but not on
@@ -105,7 +102,7 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
     app.extensions[EXTENSION] = WebState(
         settings=settings,
         engine=engine,
-        cipher=TokenCipher.from_env(settings.home),
+        cipher=TokenCipher.for_settings(settings),
         consents=PendingConsents(),
         web=web,
         verifier=AssertionVerifier(web.signin),
@@ -119,7 +116,7 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
     app.register_blueprint(integrations.blueprint)
     app.register_blueprint(accounts.blueprint)
     app.register_blueprint(webhooks.blueprint)
-    events_api.register(app, os.environ.get(events_api.SERVICE_TOKEN_ENV))  # Alternative's services
+    events_api.register(app, settings.service_token)  # Alternative's services
     errors.register(app)
 
     @app.context_processor

@@ -17,11 +17,11 @@ def _web_command(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings.from_env()
     settings.check_web()  # real mode without its own secrets: one line, exit 2, nothing created
-    web = WebSettings.from_env(settings.public_url or DEFAULT_PUBLIC_URL, real=not settings.uses_sandbox)
+    web = WebSettings.of(settings, settings.public_url or DEFAULT_PUBLIC_URL)
     if not settings.store_is_default:
         require_folder(settings.database_url)
     if settings.has_encryption_key:
-        TokenCipher.from_env(settings.home)  # a malformed key: one line before anything is created
+        TokenCipher.for_settings(settings)  # a malformed key: one line before anything is created
     upgrade(settings.database_url)
     app = create_app(settings, web=web)
     server = make_server(app, args.host, args.port, limits=web.limits)

@@ -14,6 +14,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 
 from xero_sync.connect.flow import ConnectError, confirm, exchange
 from xero_sync.store import connections
+from xero_sync.store.states import ConnectionStatus
 from xero_sync.web.app import EXTENSION, WebState, callback_url
 from xero_sync.web.consents import new_state, take_state
 from xero_sync.web.errors import message_page
@@ -211,7 +212,7 @@ def disconnect():
                                 action=url_for(CONNECT_AGAIN))
     with state.engine.begin() as conn:
         when = dt.datetime.now(dt.timezone.utc)
-        connections.set_status(conn, partner_id, "disconnected",
+        connections.set_status(conn, partner_id, ConnectionStatus.DISCONNECTED,
                                f"Disconnected from the Integrations page on {when:%Y-%m-%d %H:%M} UTC.")
     # Whoever else held a session of this partner (another browser, a stolen cookie) is out now.
     end_all(partner_id, keep_this_one=True)

@@ -1,37 +1,29 @@
-"""The web app's own settings: sign-in assertions, session lifetime and the server's limits.
+"""The web app's view of the settings: sign-in assertions, session lifetime and the server's limits.
 
-Read from the environment when `xero-sync web` (or a test) builds the app, never at import. In real
-mode a sign-in key is required: a shared secret (HS256) or the dashboard's JWKS URL (RS256).
+Built from `xero_sync.config.Settings` (which reads and checks every variable) when `xero-sync web`
+(or a test) builds the app. In real mode a sign-in key is required: a shared secret (HS256) or the
+dashboard's JWKS URL (RS256); only the web app needs one, so only it asks (`WebSettings.of`).
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
-from xero_sync.config import ConfigError, env_int
+from xero_sync.config import (
+    DEFAULT_CHANNEL_TIMEOUT,
+    DEFAULT_CONNECTION_LIMIT,
+    DEFAULT_ISSUER,
+    DEFAULT_MAX_BODY,
+    DEFAULT_SESSION_HOURS,
+    SIGNIN_JWKS_URL_ENV,
+    SIGNIN_SECRET_ENV,
+    ConfigError,
+    Settings,
+)
 
-SIGNIN_SECRET_ENV = "XERO_SYNC_SIGNIN_SECRET"
-SIGNIN_JWKS_URL_ENV = "XERO_SYNC_SIGNIN_JWKS_URL"
-SIGNIN_ISSUER_ENV = "XERO_SYNC_SIGNIN_ISSUER"
-SIGNIN_AUDIENCE_ENV = "XERO_SYNC_SIGNIN_AUDIENCE"
-SESSION_HOURS_ENV = "XERO_SYNC_SESSION_HOURS"
-MAX_BODY_ENV = "XERO_SYNC_WEB_MAX_BODY_BYTES"
-CONNECTION_LIMIT_ENV = "XERO_SYNC_WEB_CONNECTION_LIMIT"
-CHANNEL_TIMEOUT_ENV = "XERO_SYNC_WEB_CHANNEL_TIMEOUT"
-
-DEFAULT_ISSUER = "alternative-partner-dashboard"
-MIN_SECRET_LENGTH = 32  # HS256 with a short secret can be brute-forced offline from one link
-DEFAULT_SESSION_HOURS = 8
-# An events API body (1 MiB) plus room; webhooks and forms are far smaller. waitress's own
-# default is 1 GiB, read in full before anything could refuse it.
-DEFAULT_MAX_BODY = 2 * 1024 * 1024
-# Idle connections cost a socket each, not a thread: allow many more than a burst of slow
-# clients, and drop the idle ones soon (waitress: 100 connections, 120 s).
-DEFAULT_CONNECTION_LIMIT = 500
-DEFAULT_CHANNEL_TIMEOUT = 20
+__all__ = ["DEFAULT_CHANNEL_TIMEOUT", "DEFAULT_CONNECTION_LIMIT", "DEFAULT_ISSUER", "DEFAULT_MAX_BODY",
+           "DEFAULT_SESSION_HOURS", "SIGNIN_JWKS_URL_ENV", "SIGNIN_SECRET_ENV", "ServerLimits",
+           "SigninSettings", "WebSettings"]
 
 
 @dataclass(frozen=True)
@@ -75,33 +67,19 @@ class WebSettings:
     limits: ServerLimits = ServerLimits()
 
     @classmethod
-    def from_env(cls, public_url: str, *, real: bool, env: Mapping[str, str] | None = None) -> "WebSettings":
-        env = os.environ if env is None else env
-        secret = env.get(SIGNIN_SECRET_ENV, "").strip() or None
-        jwks_url = env.get(SIGNIN_JWKS_URL_ENV, "").strip() or None
-        if secret and jwks_url:
-            raise ConfigError(f"set either {SIGNIN_SECRET_ENV} (HS256) or {SIGNIN_JWKS_URL_ENV} (RS256), not both")
-        if secret and len(secret) < MIN_SECRET_LENGTH:
-            raise ConfigError(f"{SIGNIN_SECRET_ENV} must be at least {MIN_SECRET_LENGTH} characters")
-        if jwks_url:
-            parts = urlsplit(jwks_url)
-            local = parts.hostname in {"127.0.0.1", "localhost", "::1"}
-            if parts.scheme != "https" and not (parts.scheme == "http" and local):
-                raise ConfigError(f"{SIGNIN_JWKS_URL_ENV}={jwks_url!r} must be an https URL")
-        if real and not (secret or jwks_url):
+    def of(cls, settings: Settings, public_url: str) -> "WebSettings":
+        """The web app's settings; in real mode a ConfigError unless the dashboard's key is set."""
+        if not settings.uses_sandbox and not (settings.signin_secret or settings.signin_jwks_url):
             raise ConfigError(
                 f"XERO_SYNC_XERO=real needs the partner dashboard's sign-in key: set {SIGNIN_SECRET_ENV} "
                 f"(HS256 shared secret) or {SIGNIN_JWKS_URL_ENV} (RS256)")
         signin = SigninSettings(
-            issuer=env.get(SIGNIN_ISSUER_ENV, "").strip() or DEFAULT_ISSUER,
-            audience=env.get(SIGNIN_AUDIENCE_ENV, "").strip() or public_url,
-            secret=secret,
-            jwks_url=jwks_url,
+            issuer=settings.signin_issuer or DEFAULT_ISSUER,
+            audience=settings.signin_audience or public_url,
+            secret=settings.signin_secret,
+            jwks_url=settings.signin_jwks_url,
         )
-        limits = ServerLimits(
-            max_body_bytes=env_int(env, MAX_BODY_ENV, DEFAULT_MAX_BODY, minimum=64 * 1024),
-            connection_limit=env_int(env, CONNECTION_LIMIT_ENV, DEFAULT_CONNECTION_LIMIT, minimum=10, maximum=10_000),
-            channel_timeout=env_int(env, CHANNEL_TIMEOUT_ENV, DEFAULT_CHANNEL_TIMEOUT, minimum=1, maximum=600),
-        )
-        hours = env_int(env, SESSION_HOURS_ENV, DEFAULT_SESSION_HOURS, minimum=1, maximum=72)
-        return cls(signin=signin, session_hours=hours, limits=limits)
+        limits = ServerLimits(max_body_bytes=settings.web_max_body_bytes,
+                              connection_limit=settings.web_connection_limit,
+                              channel_timeout=settings.web_channel_timeout)
+        return cls(signin=signin, session_hours=settings.session_hours, limits=limits)

@@ -10,16 +10,18 @@ import sqlalchemy as sa
 from xero_sync.store import connections
 from xero_sync.store import health as health_store
 from xero_sync.store.schema import customers, invoices, outbox
+from xero_sync.store.states import ConnectionStatus as C
+from xero_sync.store.states import OutboxStatus
 
-STATUS_LABELS = {
-    "not_connected": "Not connected",
-    "pending": "Pending",
-    "connected": "Connected",
-    "needs_reauth": "Needs re-authorisation",
-    "disconnected": "Disconnected",
+STATUS_LABELS: dict[str, str] = {
+    C.NOT_CONNECTED: "Not connected",
+    C.PENDING: "Pending",
+    C.CONNECTED: "Connected",
+    C.NEEDS_REAUTH: "Needs re-authorisation",
+    C.DISCONNECTED: "Disconnected",
 }
-CAN_CONNECT = frozenset({"not_connected", "disconnected", "needs_reauth"})
-CAN_DISCONNECT = frozenset({"pending", "connected"})
+CAN_CONNECT = frozenset({C.NOT_CONNECTED, C.DISCONNECTED, C.NEEDS_REAUTH})
+CAN_DISCONNECT = frozenset({C.PENDING, C.CONNECTED})
 
 
 @dataclass(frozen=True)
@@ -66,12 +68,12 @@ def load_card(conn: sa.Connection, partner_id: str, now: dt.datetime | None = No
     now = now or dt.datetime.now(dt.timezone.utc)
     c = connections.get_connection(conn, partner_id)
     if c is None:
-        return XeroCard("not_connected", STATUS_LABELS["not_connected"], None, 0, 0, None, None, None,
+        return XeroCard(C.NOT_CONNECTED.value, STATUS_LABELS[C.NOT_CONNECTED], None, 0, 0, None, None, None,
                         0, 0, 0, False)
     flagged = lambda table: _count(conn, sa.select(sa.func.count()).select_from(table).where(  # noqa: E731
         table.c.partner_id == partner_id, table.c.deleted_in_xero.is_(True), table.c.archived.is_(False)))
     waiting = _count(conn, sa.select(sa.func.count()).select_from(outbox).where(
-        outbox.c.partner_id == partner_id, outbox.c.status == "waiting_accounts"))
+        outbox.c.partner_id == partner_id, outbox.c.status == OutboxStatus.WAITING_ACCOUNTS))
     return XeroCard(
         status=c.status,
         label=STATUS_LABELS.get(c.status, c.status),
