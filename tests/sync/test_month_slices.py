@@ -170,3 +170,37 @@ def test_slice_into_months_puts_records_outside_the_run_in_its_end_months():
     out = slice_into_months(recs, lambda r: r[1], months)
     assert list(out) == months
     assert [[r[0] for r in v] for v in out.values()] == [["early", "jan"], [], ["mar", "ahead"]]
+
+
+def test_today_is_the_utc_date_whatever_the_machine_timezone() -> None:
+    """At 23:30 UTC on a machine 14 hours ahead, the local date is already tomorrow: the
+    current month must still be UTC's (Dagster's partitions and Xero's dates are UTC)."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import datetime as dt, time; from xero_sync.sync.month_slices import utc_today; "
+            "print(utc_today() == dt.datetime.now(dt.timezone.utc).date(), time.localtime().tm_gmtoff)")
+    out = subprocess.run([sys.executable, "-c", code], env={**os.environ, "TZ": "Pacific/Kiritimati"},
+                         capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["True", str(14 * 3600)]
+
+
+def test_no_product_code_asks_for_the_local_date() -> None:
+    """One "today": `date.today()` / naive `datetime.now()` would be the machine's local date."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "xero_sync"
+    offenders = []
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                continue
+            owner = ast.unparse(node.func.value)
+            if owner not in {"dt.date", "date", "dt.datetime", "datetime"}:
+                continue  # e.g. an injected clock's self.now()
+            naive_now = node.func.attr == "now" and not node.args and not node.keywords
+            if node.func.attr in {"today", "utcnow"} or naive_now:
+                offenders.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert offenders == []

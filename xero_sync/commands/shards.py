@@ -8,18 +8,17 @@ and reports its landed months (xero_sync.sensors.shard_moves), with no Xero call
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 
 from xero_sync.config import Settings
 from xero_sync.store import shards as shard_store
 from xero_sync.store.db import open_store
 from xero_sync.sync import shard_plan as plan
-from xero_sync.sync.month_slices import partition_months
+from xero_sync.sync.month_slices import partition_months, utc_today
 
 
 def _month_count() -> int:
     """The month partitions there are today (UTC, as Dagster's `partitions.months` counts them)."""
-    return len(partition_months(dt.datetime.now(dt.timezone.utc).date()))
+    return len(partition_months(utc_today()))
 
 
 def _location(index: int) -> str:

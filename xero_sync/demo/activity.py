@@ -22,6 +22,7 @@ from xero_sync.events import api as events
 from xero_sync.store.schema import invoices
 from xero_sync.store.schema import outbox as outbox_table
 from xero_sync.xero.client import XeroClient
+from xero_sync.sync.month_slices import utc_today
 
 DEMO_ACCOUNT_CODES = {"payments": "615", "deposit": "090", "fees": "404", "income": "200"}
 DEMO_FEE_MINOR = 150
@@ -31,7 +32,7 @@ def record_demo_activity(engine: sa.Engine, partner_id: str,
                          paid_on: dt.date | None = None) -> list[str]:
     """Record a full and a partial payment on open Xero invoices, one payment on a new
     Alternative invoice, and a payout of all three. Returns the payment and payout ids."""
-    day = paid_on or dt.date.today()
+    day = paid_on or utc_today()
     i = invoices.c
     with engine.begin() as conn:
         open_invoices = conn.execute(

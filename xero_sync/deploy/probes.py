@@ -20,6 +20,7 @@ from xero_sync.demo.activity import ensure_demo_accounts
 from xero_sync.store import connections
 from xero_sync.store.schema import invoices, xero_invoices
 from xero_sync.resources.xero import XeroResource
+from xero_sync.sync.month_slices import utc_today
 
 POLL_SECONDS = 0.1
 
@@ -110,7 +111,7 @@ def take_payment(web_url: str, token: str, partner_id: str, invoice: sa.Row, pay
     amount_minor = invoice.outstanding_minor // 4
     body = {"payment_id": payment_id, "invoice_id": invoice.invoice_id,
             "amount": f"{amount_minor // 100}.{amount_minor % 100:02d}", "currency": invoice.currency,
-            "paid_on": dt.date.today().isoformat()}
+            "paid_on": utc_today().isoformat()}
     return post_json(f"{web_url}/api/partners/{partner_id}/events/payment-taken", body, token)
 
 

@@ -20,7 +20,7 @@ from xero_sync.store import apply, connections, landing, watermarks
 from xero_sync.store.connections import Connection
 from xero_sync.pulls.months import ENTITIES
 from xero_sync.sync import rules
-from xero_sync.sync.month_slices import HISTORY_START, month_start
+from xero_sync.sync.month_slices import HISTORY_START, month_start, utc_today
 from xero_sync.xero.client import ReadResult, XeroClient
 
 # Covers clock skew between us and Xero when starting from the connection time.
@@ -40,7 +40,7 @@ def _since(conn, connection: Connection, entity: str) -> dt.datetime:
 def month_of(entity: str, record, today: dt.date | None = None) -> dt.date:
     """The partition a record belongs to (clamped like the open-ended month windows)."""
     when = record.updated_at.date() if entity == "contacts" else record.date
-    return min(max(month_start(when), HISTORY_START), month_start(today or dt.date.today()))
+    return min(max(month_start(when), HISTORY_START), month_start(today or utc_today()))
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from xero_sync.connect.refusals import PartnerParked, xero_calls
 from xero_sync.store import apply, connections, landing, onboarding_progress, previews, quality
 from xero_sync.store.connections import Connection
-from xero_sync.sync.month_slices import HISTORY_START, add_months, month_start, slice_into_months
+from xero_sync.sync.month_slices import HISTORY_START, add_months, month_start, slice_into_months, utc_today
 from xero_sync.sync.onboarding import plan_size
 from xero_sync.xero.client import ReadResult, XeroClient
 from xero_sync.xero.windows import DateWindow
@@ -55,7 +55,7 @@ def window_for(month_list: list[dt.date], first_month: dt.date | None,
     (it also holds future-dated invoices, which have no partition of their own yet)."""
     oldest = max(first_month or HISTORY_START, HISTORY_START)
     start = _BEGINNING if month_list[0] <= oldest else month_list[0]
-    current = month_start(today or dt.date.today())
+    current = month_start(today or utc_today())
     end = _END if month_list[-1] >= current else add_months(month_list[-1], 1)
     return DateWindow(start, end)
 
@@ -105,7 +105,7 @@ def pull_months(engine: sa.Engine, client: XeroClient, connection: Connection,
                     f"{month_list[-1]:%Y-%m}", wait_seconds=lock_wait):
         first_month = connection.first_month
         if first_month is None:  # the first onboarding run: one call to learn the plan's extent
-            first_month = month_start(client.first_invoice_date() or dt.date.today())
+            first_month = month_start(client.first_invoice_date() or utc_today())
         base_currency = None
         if read_organisation or connection.base_currency is None:
             base_currency = next((o.base_currency for o in client.organisation().records), None)
@@ -127,7 +127,7 @@ def pull_months(engine: sa.Engine, client: XeroClient, connection: Connection,
         if base_currency:
             connections.set_base_currency(conn, partner_id, base_currency)
         if connection.first_month is None:
-            total = plan_size(dt.date.today(), first_month, HISTORY_START)
+            total = plan_size(utc_today(), first_month, HISTORY_START)
             connections.set_plan(conn, partner_id, first_month, total)
         bad_totals = quality.invoices_with_bad_totals(conn, partner_id, month_list)
         connections.touch_last_sync(conn, partner_id)

@@ -30,6 +30,7 @@ from xero_sync.reconciliation.xero_reads import XeroSide, read_xero_side
 from xero_sync.push import repairs
 from xero_sync.xero.client import XeroClient
 from xero_sync.sync import reconcile
+from xero_sync.sync.month_slices import utc_today
 from xero_sync.sync.failure_policy import check_work
 
 CHECK_NAME = "no_unexplained_differences"
@@ -58,7 +59,7 @@ def reconcile_partner(engine: sa.Engine, client_for: Callable[[Connection], Xero
 
     Xero is read twice under one hold of the tenant's lock: the payouts and the payments account
     before the diff, the evidence for its repairs and warnings after it (push/repairs.py)."""
-    as_of = dt.datetime.now(dt.timezone.utc).date()
+    as_of = utc_today()
     with engine.begin() as conn:
         connection = connections.get_connection(conn, partner_id)
         to_check = diffs.payouts_to_check(conn, partner_id)

@@ -21,6 +21,7 @@ from xero_sync.store.bulk import chunks, dialect_insert, in_values, pg_staged
 from xero_sync.store.schema import xero_contacts, xero_credit_notes, xero_invoices, xero_payments
 from xero_sync.sync.rules import XeroContact, XeroInvoice, XeroPayment
 from xero_sync.core.records import ContactRecord, CreditNoteRecord, InvoiceRecord, PaymentRecord
+from xero_sync.sync.month_slices import month_start
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,10 +47,6 @@ class LandedCreditNote:
     remaining_credit_minor: int
     allocations: list[dict]  # [{"invoice_id", "amount_minor", "date" (ISO)}]
     updated_at: dt.datetime
-
-
-def month_of(day: dt.date) -> dt.date:
-    return day.replace(day=1)
 
 
 def _upsert(conn: sa.Connection, table: sa.Table, key: str, rows: list[dict]) -> UpsertCounts:
@@ -130,7 +127,7 @@ def upsert_invoices(conn: sa.Connection, partner_id: str, records: Sequence[Invo
         cur = r.currency_code
         rows.append({
             "partner_id": partner_id, "invoice_id": r.invoice_id, "invoice_number": r.invoice_number,
-            "type": r.type, "status": r.status, "contact_id": r.contact_id, "month": month_of(r.date),
+            "type": r.type, "status": r.status, "contact_id": r.contact_id, "month": month_start(r.date),
             "date": r.date, "due_date": r.due_date, "currency": cur,
             "total_minor": to_minor(r.total, cur), "amount_due_minor": to_minor(r.amount_due, cur),
             "amount_paid_minor": to_minor(r.amount_paid, cur),
@@ -145,7 +142,7 @@ def upsert_payments(conn: sa.Connection, partner_id: str, records: Sequence[Paym
     """Payments without a currency (Xero omits it on some) are scaled with 2 decimals (USD/CAD)."""
     rows = [
         {"partner_id": partner_id, "payment_id": r.payment_id, "invoice_id": r.invoice_id,
-         "month": month_of(r.date), "date": r.date, "currency": r.currency_code,
+         "month": month_start(r.date), "date": r.date, "currency": r.currency_code,
          "amount_minor": to_minor(r.amount, r.currency_code or "USD"), "status": r.status,
          "reference": r.reference, "account_id": r.account_id, "updated_at": r.updated_at,
          "pulled_at": pulled_at,
@@ -166,7 +163,7 @@ def upsert_credit_notes(conn: sa.Connection, partner_id: str, records: Sequence[
         ]
         rows.append({
             "partner_id": partner_id, "credit_note_id": r.credit_note_id, "type": r.type,
-            "status": r.status, "contact_id": r.contact_id, "month": month_of(r.date), "date": r.date,
+            "status": r.status, "contact_id": r.contact_id, "month": month_start(r.date), "date": r.date,
             "currency": cur, "total_minor": to_minor(r.total, cur),
             "remaining_credit_minor": to_minor(r.remaining_credit, cur), "allocations": allocations,
             "updated_at": r.updated_at, "pulled_at": pulled_at,
@@ -182,7 +179,7 @@ def _filtered(conn: sa.Connection, table: sa.Table, key: str, partner_id: str,
               include_earlier: bool = False, include_later: bool = False) -> sa.Select:
     query = sa.select(table).where(table.c.partner_id == partner_id).order_by(table.c[key])
     if months is not None:
-        wanted = sorted({month_of(m) for m in months})
+        wanted = sorted({month_start(m) for m in months})
         in_window: list[sa.ColumnElement[bool]] = [table.c.month.in_(wanted)]
         # The oldest partition also holds everything dated before it, the current month
         # everything dated after it (future-dated invoices): open-ended windows.

@@ -1,22 +1,30 @@
 """Calendar months as sync units: the partner x month partitions of onboarding and re-reads.
 
-A month is represented by its first day (`date(2025, 3, 1)`). SPEC 3.2: the last 12 full and
-current months sync first, newest first; then all older history back to the organisation's
-first transaction, in chunks, newest chunk first.
+A month is represented by its first day (`date(2025, 3, 1)`). SPEC section 3, item 2: the last
+12 full and current months sync first, newest first; then all older history back to the
+organisation's first transaction, in chunks, newest chunk first.
+
+"Today" is always the UTC date (`utc_today`), as Dagster's month partitions and Xero's
+UpdatedDateUTC are: a machine's local date would move the current month at local midnight.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timezone
 from typing import TypeVar
 
 T = TypeVar("T")
 
-RECENT_MONTHS = 12  # current month + the 11 before it (SPEC 3.2)
+RECENT_MONTHS = 12  # current month + the 11 before it (SPEC section 3, item 2)
 # The oldest month partition; an organisation's older history lands in it (partitions.py).
 HISTORY_START = date(2012, 1, 1)
+
+
+def utc_today() -> date:
+    """Today's date in UTC: the one "today" of the pulls, plans and partitions."""
+    return datetime.now(timezone.utc).date()
 
 
 def month_start(d: date) -> date:
