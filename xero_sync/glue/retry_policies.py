@@ -2,7 +2,7 @@
 
 The Xero client already retries every call (xero/retry.py: 5xx, timeouts and dropped connections
 with exponential backoff, four attempts, then XeroUnavailable). A Xero outage that outlasts those
-attempts fails the step with a retryable `dg.Failure` (assets/connection_errors.py); Dagster then
+attempts fails the step with a retryable `dg.Failure` (glue/failures.py); Dagster then
 runs the step again within the same run, after a backoff, because a pull is idempotent (months
 re-read and landed by upsert; changes since a watermark that only moves on success). Failures only
 a person or Xero's daily window can clear (daily limit, re-authorisation, disconnection, a missing

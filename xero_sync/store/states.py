@@ -1,7 +1,7 @@
 """The state machines the store keeps: an outbox row's status and a connection's status.
 
 One StrEnum each: schema.py's CHECK constraints are built from them (migration 0011 created the
-same constraints; tests/platform/test_states.py compares the enums with the migrated databases'),
+same constraints; tests/store/test_states.py compares the enums with the migrated databases'),
 and every query or write of a status names a member. A StrEnum member is its string, so it binds
 as a plain value and compares equal to what the database returns.
 """

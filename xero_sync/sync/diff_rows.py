@@ -15,7 +15,7 @@ DIFF_COLUMNS = (
     "explained", "action", "detail",
 )
 # Outbox states in which the write is still on its way: a difference they cause is explained.
-# Outbox states (store.states.OutboxStatus; sync/ imports no store, tests/platform/test_states.py
+# Outbox states (store.states.OutboxStatus; sync/ imports no store, tests/store/test_states.py
 # checks these are states) of a write not yet settled in Xero.
 IN_FLIGHT_OUTBOX = ("pending", "waiting_accounts", "sending", "unknown", "held")
 
