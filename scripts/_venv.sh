@@ -16,8 +16,9 @@ fi
   echo "xero-sync: $py is $("$py" --version 2>&1); Python 3.11 or 3.12 is required" >&2; exit 1; }
 [ -x .venv/bin/python ] || "$py" -m venv .venv
 # requirements.lock holds every package's exact version (scripts/lock writes it); its first line
-# names the pyproject.toml it was made from, so a dependency change without a new lock is refused.
-project_hash="$(sha256sum pyproject.toml | cut -c1-16)"
+# names the requirements it was made from (scripts/lock_hash: pyproject.toml's dependencies, not
+# its tool settings), so a dependency change without a new lock is refused.
+project_hash="$("$py" scripts/lock_hash)"
 if ! head -n1 requirements.lock | grep -q "sha256 $project_hash "; then
   echo "xero-sync: requirements.lock was made for another pyproject.toml; run scripts/lock" >&2
   exit 1
