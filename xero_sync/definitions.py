@@ -70,11 +70,11 @@ def build_defs(*, shard: int | None = None, database_url: str | None = None,
     every = {} if settings.sensor_interval is None else {"every": settings.sensor_interval}
     s = shard_at(settings.shard if shard is None else shard)
     # A shard's assets say so on every page (shard 1's keys carry `shard_1/`, shard 0's none).
-    assets = dg.map_asset_specs(
+    assets = list(dg.map_asset_specs(
         lambda spec: spec.replace_attributes(description=f"{s.label.capitalize()} (code location "
                                              f"{s.location_name}, partitions {s.partners.name}). "
                                              f"{spec.description or ''}".rstrip()),
-        [xero_records_for(s), platform_records_for(s), reconciliation_diff_for(s)])
+        [xero_records_for(s), platform_records_for(s), reconciliation_diff_for(s)]))
     jobs = [onboarding_job_for(s), finalize_onboarding_job_for(s), incremental_sync_job_for(s), push_job_for(s),
             incremental_cohort_job_for(s), reread_cohort_job_for(s), reconcile_cohort_job_for(s),
             reconciliation_job_for(s)]

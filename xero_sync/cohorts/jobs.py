@@ -62,10 +62,12 @@ def _run_cohort(context: dg.OpExecutionContext, partners: list[str], sync: Partn
     for done in run_concurrently(partners, work, Settings.from_env().cohort_workers):
         partner_id = done.partner_id
         if done.error is None:
-            yield from done.result.events
-            results.append(done.result)
+            result = done.result
+            assert result is not None  # work returned (PartnerSync's methods always return a result)
+            yield from result.events
+            results.append(result)
             record_success(sync.platform, partner_id, works, phase, job)
-            context.log.info(f"partner {partner_id}: {done.result.summary}")
+            context.log.info(f"partner {partner_id}: {result.summary}")
             outcomes.append(PartnerOutcome(partner_id, OK))
         elif isinstance(done.error, NotDue):
             context.log.info(f"partner {partner_id} skipped: {done.error}")

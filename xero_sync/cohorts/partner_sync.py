@@ -100,8 +100,9 @@ class PartnerSync:
             pulled = pull_months(self.platform.engine, self._client(connection), connection, months,
                                  lock_wait=self.lock_wait, read_organisation=True)
         applied = apply_months(self.platform.engine, partner_id, months)
-        events = months_materializations(self.shard, pulled, applied)
-        events += check_evaluations(self.shard, partner_id, xero_checks(pulled) + platform_checks(applied))
+        events: list[dg.AssetMaterialization | dg.AssetCheckEvaluation] = [
+            *months_materializations(self.shard, pulled, applied),
+            *check_evaluations(self.shard, partner_id, xero_checks(pulled) + platform_checks(applied))]
         pulled_counts = {e: len(r.records) for e, r in pulled.reads.items()}
         return PartnerResult(events, f"{pulled_counts}; api calls {pulled.stats.get('calls', 0)}")
 

@@ -139,6 +139,7 @@ def drive_headless(instance: dg.DagsterInstance, defs: dg.Definitions, engine: s
             started = time.monotonic()
             # The job the sensor names (onboarding_job, then finalize_onboarding_job), so headless
             # runs look like the daemon's.
+            assert request.job_name is not None  # the sensor targets two jobs: each request names one
             job = defs.resolve_job_def(request.job_name)
             outcome = job.execute_in_process(instance=instance, tags=request.tags, raise_on_error=False,
                                              run_config={**QUIET, **(request.run_config or {})})

@@ -75,7 +75,7 @@ def signals_deferred() -> Iterator[None]:
         for s, handler in previous.items():
             signal.signal(s, handler)
         if caught:
-            handler = previous[caught[0]]
+            handler = previous[signal.Signals(caught[0])]
             if callable(handler):
                 handler(caught[0], None)
             elif handler == signal.SIG_DFL:

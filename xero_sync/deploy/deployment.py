@@ -19,6 +19,7 @@ import os
 import secrets
 import shlex
 import shutil
+import functools
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -173,6 +174,7 @@ class Deployment:
         workspace = self.home / "workspace.yaml"
         workspace.write_text(workspace_yaml(self.servers))
         self.max_runs = opts.max_runs or default_max_runs(os.cpu_count())
+        assert self.db is not None, "start() first"
         (self.dagster_home / "dagster.yaml").write_text(dagster_yaml(self.db.url, self.max_runs))
         say(f"[deploy] starting {opts.shards} code server(s), one per shard; at most {self.max_runs} runs at once")
         for server in self.servers:
@@ -180,7 +182,7 @@ class Deployment:
                                 self._child_env(XERO_SYNC_SHARD=str(server.shard)), self.dagster_home)
         for server in self.servers:
             self.children.wait_for(f"code server {server.location_name}",
-                                   lambda s=server: services.code_server_ready(s), CODE_SERVER_SECONDS)
+                                   functools.partial(services.code_server_ready, server), CODE_SERVER_SECONDS)
         ui_port = opts.ui_port or services.free_port()
         self.ui_url = f"http://{services.HOST}:{ui_port}"
         self.children.spawn("daemon", services.daemon_command(workspace), self._child_env(), self.dagster_home)
@@ -230,6 +232,7 @@ class Deployment:
 
     def describe(self) -> list[str]:
         opts = self.options
+        assert self.db is not None, "start() first"
         return [
             f"[deploy] Dagster UI     {self.ui_url}  (code locations: "
             f"{', '.join(s.location_name for s in self.servers)})",

@@ -11,7 +11,7 @@ import json
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -74,11 +74,11 @@ def set_up_accounts(engine: sa.Engine, partner_id: str) -> None:
     so its payments are written, not parked as waiting_accounts. Needs the deployment's settings
     in the environment (deploy.env)."""
     with engine.connect() as conn:
-        connection = connections.get_connection(conn, partner_id)
+        connection = connections.require_connection(conn, partner_id)
     ensure_demo_accounts(engine, XeroResource().client_for(connection), partner_id)
 
 
-def open_invoices(engine: sa.Engine, partner_id: str, count: int) -> list[sa.Row]:
+def open_invoices(engine: sa.Engine, partner_id: str, count: int) -> Sequence[sa.Row]:
     """`count` of the partner's open Xero invoices (platform id, outstanding, currency), newest first."""
     i = invoices.c
     with engine.connect() as conn:
@@ -93,7 +93,7 @@ def open_invoices(engine: sa.Engine, partner_id: str, count: int) -> list[sa.Row
     return rows
 
 
-def unpaid_invoices(engine: sa.Engine, partner_id: str, count: int) -> list[sa.Row]:
+def unpaid_invoices(engine: sa.Engine, partner_id: str, count: int) -> Sequence[sa.Row]:
     """`count` of the partner's Xero invoices with nothing paid or credited (Xero lets a user edit
     those), oldest first (payments in these probes take the newest)."""
     i = invoices.c

@@ -17,6 +17,7 @@ too early) fails the run and is left pending.
 # No `from __future__ import annotations`: Dagster resolves the op's config annotation at definition.
 import datetime as dt
 import functools
+from collections.abc import Sequence
 
 import dagster as dg
 
@@ -46,14 +47,14 @@ class FinalizeOnboardingConfig(dg.Config):
     arrivals: list[Arrival] = []
 
 
-def finalize_run_config(partner_id: str, moves: list[shards.PendingMove] = ()) -> dict:
+def finalize_run_config(partner_id: str, moves: Sequence[shards.PendingMove] = ()) -> dict:
     arrivals = [{"move_id": m.move_id, "from_shard": m.from_shard,
                  "moved_at": m.moved_at.isoformat(timespec="seconds")} for m in moves]
     return {"ops": {OP_NAME: {"config": {"partner_id": partner_id, "arrivals": arrivals}}}}
 
 
 def finalize_partner(context: dg.OpExecutionContext, platform: PlatformResource, shard: Shard,
-                     partner_id: str, arrivals: list[Arrival] = ()) -> int:
+                     partner_id: str, arrivals: Sequence[Arrival] = ()) -> int:
     """Record a moved partner's months on this shard, then (onboarding complete) its empty
     months, and connect it; returns the events written."""
     keys = month_asset_keys(shard)

@@ -11,7 +11,9 @@ records the months landed (the onboarding sensor's progress) in the same transac
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -30,7 +32,8 @@ PLATFORM_ENTITIES = ("customers", "invoices", "payments")
 _BEGINNING = dt.date(1900, 1, 1)
 _END = dt.date(2100, 1, 1)
 
-_UPSERTS = {
+# Each entity's records go to its own upsert and applier (the records' type varies by entity).
+_UPSERTS: dict[str, Callable[[sa.Connection, str, Sequence[Any], dt.datetime], landing.UpsertCounts]] = {
     "contacts": landing.upsert_contacts,
     "invoices": landing.upsert_invoices,
     "payments": landing.upsert_payments,
@@ -43,8 +46,8 @@ _DATE_OF = {
     "payments": lambda r: r.date,
     "credit_notes": lambda r: r.date,
 }
-_APPLIERS = {"customers": apply.apply_contacts, "invoices": apply.apply_invoices,
-             "payments": apply.apply_payments}
+_APPLIERS: dict[str, Callable[[sa.Connection, str, Sequence[Any]], apply.ApplyCounts]] = {
+    "customers": apply.apply_contacts, "invoices": apply.apply_invoices, "payments": apply.apply_payments}
 
 
 def window_for(month_list: list[dt.date], first_month: dt.date | None,
@@ -95,7 +98,7 @@ def pull_months(engine: sa.Engine, client: XeroClient, connection: Connection,
     not known yet (the first onboarding run, right after connect) and when `read_organisation`
     (the daily re-read): the reconciliation compares balances in it."""
     partner_id = connection.partner_id
-    if connection.is_parked(dt.datetime.now(dt.timezone.utc)):
+    if connection.parked_until is not None and connection.is_parked(dt.datetime.now(dt.timezone.utc)):
         raise PartnerParked(
             f"partner {partner_id} is parked until {connection.parked_until.isoformat()} "
             "(Xero daily limit); the onboarding sensor resumes it then", partner_id)
@@ -141,7 +144,7 @@ class MonthsApplied:
     partner_id: str
     months: list[dt.date]
     counts: dict[str, dict[dt.date, apply.ApplyCounts]]
-    preview: dict[dt.date, list]  # per month: its most recently changed platform invoices
+    preview: dict[dt.date, Sequence[sa.Row]]  # per month: its most recently changed platform invoices
     orphans: list[str]
     duplicates: list[str]
 
@@ -169,7 +172,7 @@ def apply_months(engine: sa.Engine, partner_id: str, month_list: list[dt.date]) 
         # Applied month by month (customers, then invoices, then payments) so each partition
         # reports its own figures; payments dated after the months count in the last month, like
         # everything the open-ended windows hold.
-        slices = {
+        slices: dict[str, dict[dt.date, list[Any]]] = {
             "customers": slice_into_months(contacts, lambda c: c.updated_at.date(), month_list),
             "invoices": slice_into_months(invoices, lambda i: i.issue_date, month_list),
             "payments": slice_into_months(payments, lambda p: p.date, month_list),

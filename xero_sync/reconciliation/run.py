@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import logging
-from typing import TypeGuard
+from typing import Protocol, TypeGuard
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -37,6 +36,14 @@ CHECK_NAME = "no_unexplained_differences"
 PHASE = "reconcile"
 
 
+class Log(Protocol):
+    """Where the run's notes go: a logger, Dagster's context.log, or a cohort worker's collector."""
+
+    def info(self, msg: str, /) -> None: ...
+
+    def warning(self, msg: str, /) -> None: ...
+
+
 @dataclass(frozen=True)
 class Reconciled:
     partner_id: str
@@ -53,7 +60,7 @@ class Reconciled:
 
 
 def reconcile_partner(engine: sa.Engine, client_for: Callable[[Connection], XeroClient],
-                      partner_id: str, log: logging.Logger | logging.LoggerAdapter,
+                      partner_id: str, log: Log,
                       run_id: str | None, job: str) -> Reconciled:
     """`client_for`: XeroResource.client_for, or a cohort's thread-safe wrapper of it.
 
@@ -104,7 +111,7 @@ def red_message(open_rows: pd.DataFrame, partner_id: str) -> str:
             f"{partner_id}` lists them with the action to take")
 
 
-def _readable(log, connection: Connection | None, partner_id: str) -> TypeGuard[Connection]:
+def _readable(log: Log, connection: Connection | None, partner_id: str) -> TypeGuard[Connection]:
     """Xero is read only once the accounts are set up and while the partner is not parked:
     otherwise nothing is read (the outbox's word is used for payouts) and nothing re-queued."""
     if connection is None or connection.payments_account_is_bank is None:

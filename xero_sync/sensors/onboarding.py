@@ -159,7 +159,7 @@ def _unknown_partitions(instance: dg.DagsterInstance, platform: PlatformResource
     """Partner partitions with no connection row at all: added by hand (the UI's Materialize
     dialog offers "Add a partition"), they name a partner that does not exist, and are removed
     instead of onboarded. One list of keys and one query per tick."""
-    keys = instance.get_dynamic_partitions(shard.partners.name)
+    keys = instance.get_dynamic_partitions(shard.partners_name)
     if not keys:
         return []
     with platform.begin() as conn:
@@ -238,11 +238,12 @@ def new_connection_sensor_for(shard: Shard, every: int | None = None) -> dg.Sens
             with platform.begin() as conn:
                 connections.unpark(conn, partner_id)
 
-        finalize = {c.partner_id: (c, []) for c in _within_event_budget(context, complete, keys)}
+        finalize: dict[str, tuple[connections.Connection, list[shards.PendingMove]]] = {
+            c.partner_id: (c, []) for c in _within_event_budget(context, complete, keys)}
         for move in moves.ready:  # their months are recorded by the same run
-            connection = moved_in[move.partner_id]
-            if connection is not None and move.partner_id not in busy:
-                finalize.setdefault(move.partner_id, (connection, []))[1].append(move)
+            arrived = moved_in[move.partner_id]
+            if arrived is not None and move.partner_id not in busy:
+                finalize.setdefault(move.partner_id, (arrived, []))[1].append(move)
         attempts = attempts_by_range(instance, [key for _, _, key in planned] +
                                      [_finalize_key(p) for p in finalize])
         requests = _finalize_requests(context, list(finalize.values()), attempts)
@@ -252,7 +253,7 @@ def new_connection_sensor_for(shard: Shard, every: int | None = None) -> dg.Sens
                     f"partner {connection.partner_id}: {req.key} failed {attempts[range_key]} times; not retrying")
                 continue
             requests.append(_run_request(connection, req, range_key, attempts[range_key]))
-        partition_requests = []
+        partition_requests: list[dg.AddDynamicPartitionsRequest | dg.DeleteDynamicPartitionsRequest] = []
         if to_add or moves.to_add:
             partition_requests.append(shard.partners.build_add_request(list(dict.fromkeys(to_add + moves.to_add))))
         unknown = [p for p in _unknown_partitions(instance, platform, shard) if p not in moves.to_delete]

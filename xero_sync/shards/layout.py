@@ -36,6 +36,12 @@ class Shard:
     partner_months: dg.MultiPartitionsDefinition
 
     @property
+    def partners_name(self) -> str:
+        """The name the partner partitions are stored under (shard() always names them)."""
+        assert self.partners.name is not None
+        return self.partners.name
+
+    @property
     def prefix(self) -> list[str]:
         return [] if self.index == 0 else [f"shard_{self.index}"]
 

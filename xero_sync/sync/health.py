@@ -232,7 +232,7 @@ def _failures_cell(f: PartnerFacts) -> str:
     return "—"
 
 
-def row_cells(r: "PartnerHealth", now: dt.datetime, daily_limit: int = XERO_DAILY_LIMIT) -> dict[str, object]:
+def row_cells(r: "PartnerHealth", now: dt.datetime, daily_limit: int = XERO_DAILY_LIMIT) -> dict[str, str | int]:
     """One partner's row of the health table, by column (HEADER)."""
     f = r.facts
     last_pull = (f"{f.last_sync_at:%Y-%m-%d %H:%M} ({format_age(r.last_sync_age)} ago)"
