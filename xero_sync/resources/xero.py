@@ -45,8 +45,9 @@ class XeroResource(dg.ConfigurableResource):
     tenant limits are Xero's.
 
     The store is reached through `platform`, the nested PlatformResource (Dagster's resources that
-    depend on other resources): the definitions give both resource keys the same instance, so a
-    run holds one engine (one pool) on the store. Without it (the command line, tests that build
+    depend on other resources): the definitions nest the partially configured (`configure_at_launch`)
+    resource they also bind to "platform", which Dagster resolves to that one key, so a run holds
+    one engine (one pool) on the store; a fully configured nested resource would get its own. Without it (the command line, tests that build
     a client directly) the resource makes its own PlatformResource from `database_url`.
 
     Settings are read at run time from `xero_sync.config.Settings`, not bound with `dg.EnvVar`:
