@@ -162,7 +162,7 @@ def onboard(db_url: str, backend: str, *, invoices: int, months: int, seed: int,
             defs = dg.Definitions(
                 assets=base.assets, jobs=base.jobs, sensors=base.sensors, schedules=base.schedules,
                 resources={**base.resources, "xero": XeroResource(
-                    database_url=db_url, sandbox_url=server.base_url, app_minute_limit=UNTHROTTLED,
+                    platform=base.resources["platform"], sandbox_url=server.base_url, app_minute_limit=UNTHROTTLED,
                     tenant_minute_limit=UNTHROTTLED, tenant_day_limit=UNTHROTTLED)},
             )
             t1 = time.perf_counter()

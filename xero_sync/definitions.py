@@ -84,6 +84,8 @@ def build_defs(*, shard: int | None = None, database_url: str | None = None,
         assets.append(partner_health)
         jobs.append(partner_health_job)
         schedules.append(partner_health_schedule)
+    # Partially configured, so "xero" resolves its nested platform to this key: one engine per run.
+    platform = PlatformResource.configure_at_launch(database_url=database_url)
     return dg.Definitions(
         assets=assets,
         jobs=jobs,
@@ -92,8 +94,8 @@ def build_defs(*, shard: int | None = None, database_url: str | None = None,
                  partner_run_failure_sensor_for(**every), partner_run_success_sensor_for(**every)],
         schedules=schedules,
         resources={
-            "platform": PlatformResource(database_url=database_url),
-            "xero": XeroResource(database_url=database_url, sandbox_url=sandbox_url),
+            "platform": platform,
+            "xero": XeroResource(platform=platform, sandbox_url=sandbox_url),
         },
     )
 

@@ -19,7 +19,13 @@ from xero_sync.store.db import make_engine
 class PlatformResource(dg.ConfigurableResource):
     """The Alternative platform store (PostgreSQL in production, SQLite embedded).
 
-    `database_url` defaults to XERO_SYNC_DATABASE_URL (read at run time, not import time).
+    `database_url` defaults to XERO_SYNC_DATABASE_URL (read at run time, not import time). The
+    XeroResource nests this resource and uses its engine, so a run has one engine on the store.
+
+    The default comes from `xero_sync.config.Settings`, not `dg.EnvVar`: Settings embeds a default
+    for every variable (an SQLite store beside the code), and an EnvVar has no default, so binding
+    it would make the variable mandatory. Reading one Settings object when asked also keeps a
+    single place that names, parses and documents the variables.
     """
 
     database_url: str | None = None

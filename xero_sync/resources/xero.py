@@ -8,8 +8,6 @@ under Xero's limits whatever number of processes make calls; one run per tenant 
 enforced by the run queue.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 
 import dagster as dg
@@ -19,8 +17,8 @@ from pydantic import PrivateAttr
 from xero_sync.config import Settings, XeroEndpoints
 from xero_sync.connect.clients import NotConnected as NoConnection
 from xero_sync.connect.clients import XeroClients, app_windows
+from xero_sync.resources.platform import PlatformResource
 from xero_sync.store.connections import Connection
-from xero_sync.store.db import make_engine
 from xero_sync.store.health import add_api_calls
 from xero_sync.store.rate_windows import (
     DEFAULT_TENANT_DAY_LIMIT,
@@ -45,15 +43,28 @@ class XeroResource(dg.ConfigurableResource):
     (`shared_budget`) counts calls in the same store: `app_minute_limit` (else
     `XERO_SYNC_APP_MINUTE_LIMIT`, else 9,000) leaves headroom under Xero's 10,000 a minute; the
     tenant limits are Xero's.
+
+    The store is reached through `platform`, the nested PlatformResource (Dagster's resources that
+    depend on other resources): the definitions nest the partially configured (`configure_at_launch`)
+    resource they also bind to "platform", which Dagster resolves to that one key, so a run holds
+    one engine (one pool) on the store; a fully configured nested resource would get its own. Without it (the command line, tests that build
+    a client directly) the resource makes its own PlatformResource from `database_url`.
+
+    Settings are read at run time from `xero_sync.config.Settings`, not bound with `dg.EnvVar`:
+    every variable there has an embedded default (SQLite store, sandbox endpoints), and an EnvVar
+    has none, so binding them would make each variable mandatory. Reading one Settings object
+    when asked also keeps a single place that names, parses and documents the variables.
     """
 
+    platform: dg.ResourceDependency[PlatformResource | None] = None
     database_url: str | None = None
     sandbox_url: str | None = None
     shared_budget: bool = True
     app_minute_limit: int | None = None
     tenant_minute_limit: int = DEFAULT_TENANT_MINUTE_LIMIT
     tenant_day_limit: int = DEFAULT_TENANT_DAY_LIMIT
-    _engine: sa.Engine | None = PrivateAttr(default=None)
+    # The PlatformResource made from `database_url` when none is nested; torn down with this one.
+    _own_platform: PlatformResource | None = PrivateAttr(default=None)
     # (partner_id, client) handed out during this run or tick: their calls are counted at teardown.
     _clients: list = PrivateAttr(default_factory=list)
     _windows: StoreRateWindows | None = PrivateAttr(default=None)
@@ -73,10 +84,15 @@ class XeroResource(dg.ConfigurableResource):
     def oauth_app(self) -> OAuthApp:
         return self._factory().oauth_app()
 
+    def _platform(self) -> PlatformResource:
+        if self.platform is not None:
+            return self.platform
+        if self._own_platform is None:
+            self._own_platform = PlatformResource(database_url=self.database_url)
+        return self._own_platform
+
     def _store_engine(self) -> sa.Engine:
-        if self._engine is None:
-            self._engine = make_engine(self.database_url or self._settings().database_url)
-        return self._engine
+        return self._platform().engine
 
     def token_store(self) -> SqlTokenStore:
         return self._factory().token_store()
@@ -100,11 +116,11 @@ class XeroResource(dg.ConfigurableResource):
     def record_api_calls(self) -> None:
         """Add the calls made by this resource's clients to each partner's count for today (the
         health asset's "API calls today"), with Xero's last X-DayLimit-Remaining."""
-        if not self._clients or self._engine is None:
+        if not self._clients:
             return
         clients, self._clients = self._clients, []
         now = dt.datetime.now(dt.timezone.utc)
-        with self._engine.begin() as conn:
+        with self._store_engine().begin() as conn:
             for partner_id, client in clients:
                 stats = client.stats()
                 add_api_calls(conn, partner_id, stats["calls"], now,
@@ -116,7 +132,7 @@ class XeroResource(dg.ConfigurableResource):
         except sa.exc.SQLAlchemyError as exc:  # bookkeeping must not fail a run that did its work
             if context.log is not None:
                 context.log.warning(f"could not record today's Xero API calls: {exc}")
-        if self._engine is not None:
-            self._engine.dispose()
-            self._engine = None
-            self._windows = None
+        self._windows = None
+        if self._own_platform is not None:  # a nested PlatformResource is torn down by Dagster
+            self._own_platform.teardown_after_execution(context)
+            self._own_platform = None
