@@ -95,7 +95,10 @@ def build_defs(*, shard: int | None = None, database_url: str | None = None,
         schedules=schedules,
         resources={
             "platform": platform,
-            "xero": XeroResource(platform=platform, sandbox_url=sandbox_url),
+            # The same partially configured PlatformResource under both keys: Dagster then gives the
+            # nested field the one instance (one engine per process); mypy's view of the field's
+            # type alias does not include a PartialResource of the non-optional type.
+            "xero": XeroResource(platform=platform, sandbox_url=sandbox_url),  # type: ignore[arg-type]
         },
     )
 

@@ -64,11 +64,13 @@ def xero_failures() -> Iterator[None]:
 @contextlib.contextmanager
 def sync_failures() -> Iterator[None]:
     """Every way a partner's pull or reconciliation stops as `dg.Failure`: Xero's refusals, a
-    parked partner, a tenant another live run holds (that one may be retried)."""
+    parked partner, a tenant another live run holds. None is retried by the step's RetryPolicy:
+    a busy tenant was already waited for (connect/refusals.py) and the failure names the holder;
+    the next tick or schedule pulls the partner again."""
     try:
         with xero_failures():
             yield
     except PartnerParked as parked:
         raise dg.Failure(str(parked)) from None
     except TenantBusy as busy:
-        raise dg.Failure(description=str(busy), allow_retries=True) from None
+        raise dg.Failure(description=str(busy), allow_retries=False) from None

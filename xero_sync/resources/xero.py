@@ -56,7 +56,9 @@ class XeroResource(dg.ConfigurableResource):
     when asked also keeps a single place that names, parses and documents the variables.
     """
 
-    platform: dg.ResourceDependency[PlatformResource | None] = None
+    # Optional nested resource: Dagster reads this annotation at run time (so no `from __future__
+    # import annotations` here); its type alias does not admit the None default to mypy.
+    platform: dg.ResourceDependency[PlatformResource | None] = None  # type: ignore[assignment]
     database_url: str | None = None
     sandbox_url: str | None = None
     shared_budget: bool = True
