@@ -87,10 +87,13 @@ class XeroResource(dg.ConfigurableResource):
         return self._factory().oauth_app()
 
     def _platform(self) -> PlatformResource:
-        if self.platform is not None:
-            return self.platform
+        if isinstance(self.platform, PlatformResource):
+            return self.platform  # in a run: the one instance Dagster gave both resource keys
         if self._own_platform is None:
-            self._own_platform = PlatformResource(database_url=self.database_url)
+            # Unset, or used outside a run (the demo's headless push): the field is then still the
+            # definitions' unresolved `PlatformResource.configure_at_launch(...)`; use its config.
+            given = getattr(self.platform, "data", None) or {}
+            self._own_platform = PlatformResource(database_url=self.database_url or given.get("database_url"))
         return self._own_platform
 
     def _store_engine(self) -> sa.Engine:
