@@ -40,7 +40,7 @@ def parameters(func) -> list[str]:
 
 
 def test_batched_runless_materializations_write_what_report_runless_asset_event_writes():
-    recheck = ("dagster_private.store_runless_materializations (sensors/recorded_months.py's batch "
+    recheck = ("dagster_private.store_runless_materializations (glue/recorded_months.py's batch "
                "writes) against dagster/_core/instance (report_runless_asset_event)")
     storage = private("dagster._core.storage.event_log.base", "EventLogStorage", recheck)
     assert parameters(storage.store_event_batch) == ["events"], upgrade_changed(

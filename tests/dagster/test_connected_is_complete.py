@@ -49,7 +49,7 @@ def test_a_finalize_run_cut_short_while_recording_the_empty_months_is_completed_
     the empty months in batches, one asset at a time. If an earlier run stopped after some of
     them, the next writes exactly the rest (none twice) and connects the partner."""
     from xero_sync.sensors.onboarding import new_connection_sensor
-    from xero_sync.sensors.recorded_months import missing_empty_history, month_asset_keys, record_materializations
+    from xero_sync.glue.recorded_months import missing_empty_history, month_asset_keys, record_materializations
     from xero_sync.shards.layout import shard
 
     keys = month_asset_keys(shard(0))

@@ -38,6 +38,7 @@ from xero_sync.resources.xero import XeroResource
 from xero_sync.shards.layout import Shard
 from xero_sync.sync.failure_policy import Work
 from xero_sync.xero.client import XeroClient
+from xero_sync.store.states import ConnectionStatus
 
 # A push holds a tenant for seconds; a partner whose tenant stays busy longer (an onboarding
 # run) fails for this tick and is pulled again on the next one.
@@ -74,7 +75,7 @@ class PartnerSync:
             connection = connections.get_connection(conn, partner_id)
         if connection is None:
             raise NotDue(f"partner {partner_id} has no connection")
-        if connection.status != "connected":
+        if connection.status != ConnectionStatus.CONNECTED:
             raise NotDue(f"partner {partner_id} is {connection.status}")
         if connection.is_parked(_now()):
             raise NotDue(f"partner {partner_id} is parked until {connection.parked_until:%Y-%m-%d %H:%M} UTC")

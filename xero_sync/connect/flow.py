@@ -21,6 +21,7 @@ from xero_sync.store.token_store import SqlTokenStore
 from xero_sync.xero.oauth import Connection as XeroConnection
 from xero_sync.xero.oauth import OAuthApp
 from xero_sync.core.tokens import TokenSet
+from xero_sync.store.states import ConnectionStatus
 
 
 class ConnectError(Exception):
@@ -79,7 +80,7 @@ def confirm(
         raise ConnectError(str(exc)) from None
     with engine.begin() as conn:
         other = connections.connection_for_tenant(conn, organisation.tenant_id)
-        if other is not None and other.partner_id != partner_id and other.status != "disconnected":
+        if other is not None and other.partner_id != partner_id and other.status != ConnectionStatus.DISCONNECTED:
             raise connections.TenantAlreadyConnected(
                 f"the Xero organisation {organisation.tenant_name!r} is already connected to another "
                 "partner; disconnect it there first"

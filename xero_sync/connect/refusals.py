@@ -27,14 +27,15 @@ from xero_sync.core.errors import (
     XeroForbidden,
     XeroUnavailable,
 )
+from xero_sync.store.states import ConnectionStatus
 
 PULL_LOCK_WAIT_SECONDS = 120.0  # a push holds a tenant for seconds; a pull waits that out
 
 # Errors only the partner can fix: the connection's status and what the Integrations page says.
 _PARTNER_MUST_ACT = {
-    NeedsReauth: ("needs_reauth", "Xero refused our authorisation; reconnect Xero from the Integrations page"),
+    NeedsReauth: (ConnectionStatus.NEEDS_REAUTH, "Xero refused our authorisation; reconnect Xero from the Integrations page"),
     TenantDisconnected: (
-        "disconnected",
+        ConnectionStatus.DISCONNECTED,
         "the Xero organisation is no longer connected; reconnect from the Integrations page",
     ),
 }

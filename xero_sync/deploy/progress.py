@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from xero_sync.store.schema import xero_connections
+from xero_sync.store.states import ConnectionStatus
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ def progress(engine: sa.Engine) -> Progress:
     with engine.connect() as conn:
         row = conn.execute(sa.select(
             sa.func.count(),
-            sa.func.count().filter(c.status == "connected"),
+            sa.func.count().filter(c.status == ConnectionStatus.CONNECTED),
             sa.func.coalesce(sa.func.sum(c.months_done), 0),
             sa.func.coalesce(sa.func.sum(c.months_total), 0),
         )).one()

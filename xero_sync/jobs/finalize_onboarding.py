@@ -3,7 +3,7 @@
 `new_connection_sensor` only discovers that every planned month of a partner has landed and
 requests this job for it (run config: the partner; run key `finalize:{partner}:{attempt}`). The
 run records the months before the organisation's first transaction as materialized-empty
-(runless events in batches, sensors/recorded_months.py; no Xero call: nothing can be dated
+(runless events in batches, glue/recorded_months.py; no Xero call: nothing can be dated
 there), so a Connected partner shows 100% in the UI, then marks the partner connected. For a
 partner that moved into this shard (sensors/shard_moves.py; the moves in the run config) it first
 records the months landed before the move on this shard's assets, and marks the moves arrived.
@@ -15,7 +15,6 @@ too early) fails the run and is left pending.
 """
 
 # No `from __future__ import annotations`: Dagster resolves the op's config annotation at definition.
-import datetime as dt
 import functools
 from collections.abc import Sequence
 
@@ -24,14 +23,16 @@ import dagster as dg
 from xero_sync.partitions import HISTORY_START
 from xero_sync.store import connections, onboarding_progress, shards
 from xero_sync.resources.platform import PlatformResource
-from xero_sync.sensors.recorded_months import (
+from xero_sync.glue.recorded_months import (
     missing_arrival_events,
     missing_empty_history,
     month_asset_keys,
     record_materializations,
 )
 from xero_sync.shards.layout import Shard, shard as shard_at
+from xero_sync.sync.month_slices import utc_today
 from xero_sync.sync.onboarding import OnboardingState, next_step
+from xero_sync.store.states import ConnectionStatus
 
 OP_NAME = "finalize_onboarding"
 
@@ -74,10 +75,10 @@ def finalize_partner(context: dg.OpExecutionContext, platform: PlatformResource,
     if arrivals:
         with platform.begin() as conn:
             shards.mark_arrived(conn, [move.move_id for move in arrivals])
-    if connection.status != "pending":
+    if connection.status != ConnectionStatus.PENDING:
         context.log.info(f"partner {partner_id}: {connection.status}; no onboarding to finalize")
         return written
-    state = OnboardingState(today=dt.datetime.now(dt.timezone.utc).date(), first_month=connection.first_month,
+    state = OnboardingState(today=utc_today(), first_month=connection.first_month,
                             oldest_partition=HISTORY_START, materialized=landed, in_flight=False, parked=False)
     step = next_step(state)
     if not step.complete:

@@ -21,6 +21,7 @@ from xero_sync.pulls.changes import pull_changes
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.resources.xero import XeroResource
 from xero_sync.shards.layout import Shard, shard as shard_at
+from xero_sync.store.states import ConnectionStatus
 
 
 @functools.cache
@@ -31,7 +32,7 @@ def incremental_sync_job_for(shard: Shard) -> dg.JobDefinition:
         partner_id = context.partition_key
         with platform.begin() as conn:
             connection = connections.get_connection(conn, partner_id)
-        if connection is None or connection.status != "connected":
+        if connection is None or connection.status != ConnectionStatus.CONNECTED:
             context.log.info(f"partner {partner_id} is not connected; nothing to pull")
             return
         with sync_failures():

@@ -21,6 +21,7 @@ from xero_sync.store.tenant_lock import TenantBusy
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.resources.xero import XeroResource
 from xero_sync.shards.layout import Shard, shard as shard_at
+from xero_sync.store.states import ConnectionStatus
 
 PUSH_LIMIT = 500  # rows per run: 10 payment calls at 50 per call, well inside 60 calls/min
 # A run finding another live run writing for the tenant waits this long for it, then ends cleanly
@@ -54,7 +55,7 @@ def push_outbox(context: dg.OpExecutionContext, config: PushConfig, xero: XeroRe
         context.log.info(f"partner {partner_id} is parked until {connection.parked_until}; "
                          "the sensor pushes again once Xero's daily window reopens")
         return dg.Output({}, metadata={"parked_until": str(connection.parked_until)})
-    if connection.status != "connected":
+    if connection.status != ConnectionStatus.CONNECTED:
         context.log.info(f"partner {partner_id} is {connection.status}; its outbox waits until "
                          "the connection is back")
         return dg.Output({}, metadata={"skipped": f"connection {connection.status}"})

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from xero_sync.store import outbox
 from xero_sync.store.outbox import MAX_ATTEMPTS, OutboxRow
 from xero_sync.store.schema import outbox as outbox_table
+from xero_sync.store.states import OutboxStatus
 
 
 def recover_orphans(engine: sa.Engine, partner_id: str, owner: str) -> int:
@@ -22,7 +23,7 @@ def recover_orphans(engine: sa.Engine, partner_id: str, owner: str) -> int:
     o = outbox_table.c
     with engine.begin() as conn:
         ids = conn.execute(
-            sa.select(o.outbox_id).where(o.partner_id == partner_id, o.status == "sending",
+            sa.select(o.outbox_id).where(o.partner_id == partner_id, o.status == OutboxStatus.SENDING,
                                          sa.or_(o.claimed_by.is_(None), o.claimed_by != owner))
         ).scalars().all()
         for outbox_id in ids:
@@ -48,7 +49,7 @@ def release_unsettled(engine: sa.Engine, outbox_ids: Sequence[int], reason: str)
     o = outbox_table.c
     with engine.begin() as conn:
         stuck = conn.execute(
-            sa.select(o.outbox_id).where(o.outbox_id.in_(list(outbox_ids)), o.status == "sending")
+            sa.select(o.outbox_id).where(o.outbox_id.in_(list(outbox_ids)), o.status == OutboxStatus.SENDING)
         ).scalars().all()
         for outbox_id in stuck:
             outbox.release(conn, outbox_id, reason)

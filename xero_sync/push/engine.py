@@ -193,7 +193,7 @@ class _Push:
             reason = f"{type(exc).__name__}: {exc}"
             with self.engine.connect() as conn:
                 current = outbox.get(conn, row.outbox_id)
-            if current is None or current.status != "sending":
+            if current is None or current.status != OutboxStatus.SENDING:
                 return None  # already settled by the step before it failed
             if current.sent_at is not None or current.ever_unknown:
                 self._unknown(row.outbox_id, f"could not settle: {reason}")
@@ -422,7 +422,7 @@ class _Push:
             return set(conn.execute(
                 sa.select(outbox_table.c.outbox_id).where(
                     outbox_table.c.outbox_id.in_(list(outbox_ids)),
-                    outbox_table.c.status == "sending", outbox_table.c.claimed_by == self.lock.owner)
+                    outbox_table.c.status == OutboxStatus.SENDING, outbox_table.c.claimed_by == self.lock.owner)
             ).scalars())
 
     # --- other writes ---------------------------------------------------------------------------

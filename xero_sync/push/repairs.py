@@ -34,6 +34,7 @@ from xero_sync.push.settle import Timing
 from xero_sync.sync import repair_rules
 from xero_sync.sync.repair_rules import Evidence, Payout, Receive
 from xero_sync.xero.client import XeroClient
+from xero_sync.store.states import OutboxStatus
 
 GONE_STATUSES = ("DELETED", "VOIDED")
 MAX_PAYOUTS_CHECKED = 200  # the latest payouts looked at for manual bookings
@@ -94,7 +95,7 @@ def gather_evidence(engine: sa.Engine, client: XeroClient, partner_id: str, diff
         return {}
     found: dict[str, Evidence] = {}
     for w in _latest_writes(engine, partner_id, subjects):
-        if w.status != "done":
+        if w.status != OutboxStatus.DONE:
             continue  # pending, in doubt, rejected: the diff's own rules say what it is
         verdict, seen = _verdict(client, w, timing, now)
         if verdict in repair_rules.PROOF and w.repairs_outbox_id is not None:

@@ -144,7 +144,7 @@ def reconcile_queries(partner_id: str) -> dict[str, tuple[sa.Select, frames.Spec
             cu.customer_id, cu.xero_contact_id, cu.deleted_in_xero, cu.archived,
         ).where(cu.partner_id == partner_id), _CUSTOMERS),
         "rejected": (sa.select(o.outbox_id, o.kind, o.subject_id, o.error).where(
-            o.partner_id == partner_id, o.status == "rejected"), _REJECTED),
+            o.partner_id == partner_id, o.status == OutboxStatus.REJECTED), _REJECTED),
     }
 
 

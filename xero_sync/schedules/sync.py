@@ -32,6 +32,7 @@ from xero_sync.core.ids import is_partner_id
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.shards.layout import Shard, shard as shard_at
 from xero_sync.sync.month_slices import add_months, month_start
+from xero_sync.store.states import ConnectionStatus
 
 
 def due_partners(context: dg.ScheduleEvaluationContext, platform: PlatformResource, shard: Shard) -> list[str]:
@@ -39,7 +40,7 @@ def due_partners(context: dg.ScheduleEvaluationContext, platform: PlatformResour
     query for the connections, one for the partitions)."""
     tick = context.scheduled_execution_time
     with platform.begin() as conn:
-        active = connections.list_connections(conn, statuses=["connected"], shard=shard.index)
+        active = connections.list_connections(conn, statuses=[ConnectionStatus.CONNECTED], shard=shard.index)
     ids = []
     for c in active:
         if c.is_parked(tick):

@@ -34,7 +34,7 @@ from xero_sync.store import connections, onboarding_progress, shards
 from xero_sync.core.ids import check_partner_id
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.sensors.intervals import interval
-from xero_sync.sensors.recorded_months import month_asset_keys
+from xero_sync.glue.recorded_months import month_asset_keys
 from xero_sync.sensors.shard_moves import handle_moves
 from xero_sync.shards.layout import Shard, shard as shard_at
 from xero_sync.sync.month_slices import months_in
@@ -50,7 +50,7 @@ MAX_ATTEMPTS = 5  # per range; after that a person looks at the failed runs
 # Pending partners looked at per tick; measured by bench/scale.py (bench/README.md).
 PARTNERS_PER_TICK = 500
 # Empty months (month x asset) whose finalize runs one tick requests: about 3,000 a second in
-# batches on PostgreSQL (sensors/recorded_months.py), so ~7 s of event-log writes per tick's
+# batches on PostgreSQL (glue/recorded_months.py), so ~7 s of event-log writes per tick's
 # worth: ~20 partners whose history starts in 2024.
 EMPTY_EVENTS_PER_TICK = 20_000
 ONBOARDING_JOB, FINALIZE_JOB = "onboarding_job", "finalize_onboarding_job"

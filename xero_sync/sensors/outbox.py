@@ -33,6 +33,7 @@ from xero_sync.resources.platform import PlatformResource
 from xero_sync.sensors.intervals import interval
 from xero_sync.shards.layout import Shard, shard as shard_at
 from xero_sync.xero.client import longest_write_seconds
+from xero_sync.store.states import ConnectionStatus
 
 MAX_PARTNERS_PER_TICK = 200
 # Seconds between ticks: a payment reaches Xero within seconds (issue 20: p50 <= 10 s). The
@@ -101,7 +102,7 @@ def payment_outbox_sensor_for(shard: Shard, every: int | None = None) -> dg.Sens
                 context.log.warning(f"outbox rows of partner {row.partner_id!r} skipped: not a valid "
                                     "partner id (fix the partner row)")
                 continue
-            if row.status != "connected":
+            if row.status != ConnectionStatus.CONNECTED:
                 # Disconnected / needs re-authorisation / still onboarding: no run, rows wait visibly
                 # (pending/unknown on the status page) and go out once the connection is back.
                 skipped.append(f"{row.partner_id} ({row.status})")

@@ -24,6 +24,7 @@ from xero_sync.store.schema import webhook_events
 from xero_sync.resources.platform import PlatformResource
 from xero_sync.sensors.intervals import interval
 from xero_sync.shards.layout import Shard, shard as shard_at
+from xero_sync.store.states import ConnectionStatus
 
 CATEGORIES = ("INVOICE", "CONTACT", "CREDITNOTE")
 BATCH = 500
@@ -69,7 +70,7 @@ def xero_webhook_sensor_for(shard: Shard, every: int | None = None) -> dg.Sensor
             holder = holders[tenant_id]
             if holder is not None and holder.shard != shard.index:
                 continue  # another shard's partner: its own code location's sensor runs it
-            if holder is None or holder.status != "connected":
+            if holder is None or holder.status != ConnectionStatus.CONNECTED:
                 state = "no partner" if holder is None else f"partner {holder.partner_id} is {holder.status}"
                 context.log.info(f"webhook events for tenant {tenant_id} skipped: {state}")
                 continue

@@ -23,6 +23,7 @@ from xero_sync.web.errors import message_page
 from xero_sync.web.signin import check_form_token, form_token, signed_in, signed_in_partner
 from xero_sync.web.xero_access import client_for, explain
 from xero_sync.core.errors import XeroError
+from xero_sync.store.states import ConnectionStatus
 
 blueprint = Blueprint("accounts", __name__)
 
@@ -35,7 +36,7 @@ def _connected():
     """The partner's connection if connected, else a page response explaining why not."""
     with _state().engine.begin() as conn:
         current = connections.get_connection(conn, signed_in_partner())
-    if current is None or current.status != "connected":
+    if current is None or current.status != ConnectionStatus.CONNECTED:
         status = "not connected" if current is None else current.status.replace("_", " ")
         return None, message_page(
             "Set Up Accounts is not available yet",

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from xero_sync.store import connections
 from xero_sync.store import health as health_store
 from xero_sync.store.schema import customers, invoices, outbox
-from xero_sync.store.states import ConnectionStatus as C
+from xero_sync.store.states import ConnectionStatus, ConnectionStatus as C
 from xero_sync.store.states import OutboxStatus
 
 STATUS_LABELS: dict[str, str] = {
@@ -47,7 +47,7 @@ class XeroCard:
 
     @property
     def can_set_up_accounts(self) -> bool:
-        return self.status == "connected"
+        return self.status == ConnectionStatus.CONNECTED
 
     @property
     def can_disconnect(self) -> bool:
